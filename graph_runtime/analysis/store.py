@@ -1,0 +1,204 @@
+"""Analysis: everything the patch can react to, for one track, on one frame grid.
+
+This module is the contract between the offline pipeline (which fills it) and
+the nodes (which read it). It imports only numpy, so the graph core and the
+node tests can use it without torch.
+
+Keys (all channels float32, shape (n_frames,), on the grid `times`):
+
+    times                      float64 (n_frames,), seconds, = arange(n) / fps
+    <stem>/<channel>           per-stem channels, stem in STEMS + ("mix",)
+    global/<channel>           track-wide channels (GLOBAL_CHANNELS)
+    coupling/<a>+<b>/<channel> per stem pair (COUPLING_CHANNELS), a < b by STEMS order
+    beats, downbeats           float64 seconds
+    class/<stem>               float32 (5,) in CLASS_NAMES order
+    bpm                        scalar
+
+Channel meanings and ranges are documented in CHANNEL_DOCS.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+
+import numpy as np
+
+FPS = 50.0
+SOURCE_STEMS = ("bass", "drums", "vocals", "other")
+VIRTUAL_STEMS = ("drums_low", "drums_mid", "drums_high", "other_mid", "other_high")
+STEMS = SOURCE_STEMS + VIRTUAL_STEMS
+ALL_STEMS = STEMS + ("mix",)  # "mix" is the whole track, analysed like a stem
+
+# name -> (range, meaning)
+CHANNEL_DOCS = {
+    "envelope": ("[0,1]", "RMS of the stem, normalised by the track's loudest frame"),
+    "energy_smooth": ("[0,1]", "envelope through an asymmetric attack/release follower (per-stem preset)"),
+    "flash": ("[0,1]", "fast layer of the dual envelope: the immediate pop of a hit"),
+    "sustain": ("[0,1]", "slow layer of the dual envelope: the trailing glow"),
+    "flux": ("[0,1]", "spectral flux (positive change of the log spectrum), normalised"),
+    "transient": ("{0,1}", "1 on frames where flux peaks above its adaptive threshold"),
+    "brightness": ("[0,1]", "spectral centroid, log-mapped 50 Hz..16 kHz -> 0..1"),
+    "flatness": ("[0,1]", "spectral flatness: 0 tonal, 1 noise-like"),
+    "harmonic_ratio": ("[0,1]", "harmonic share of energy from HPSS (1 = all harmonic)"),
+    "pitch_hz": ("Hz >= 0", "fundamental frequency, 0 where unvoiced"),
+    "pitch_confidence": ("[0,1]", "confidence of pitch_hz"),
+    "pitch_normalized": ("[0,1]", "log map of pitch_hz 80..2000 Hz; holds last voiced value"),
+    "novelty_short": ("[0,1]", "flux novelty over ~0.5 s (fills, ornaments)"),
+    "novelty_medium": ("[0,1]", "flux novelty over ~4 s (phrase boundaries)"),
+    "novelty_long": ("[0,1]", "flux novelty over ~16 s (sections, drops)"),
+    "layer_entry": ("{0,1}", "1 on the frame a new layer enters (debounced 500 ms)"),
+    "activity": ("{0,1}", "1 where the stem is above -40 dB"),
+}
+GLOBAL_DOCS = {
+    "tension": ("[0,1]", "Sethares/Plomp-Levelt roughness of the mix, normalised"),
+    "tonal_distance": ("[0,1]", "Jensen-Shannon divergence of frame chroma from the track mean"),
+    "beat_phase": ("[0,1)", "position inside the current beat"),
+    "bar_phase": ("[0,1)", "position inside the current bar"),
+    "beat": ("{0,1}", "1 on the frame nearest each beat"),
+    "downbeat": ("{0,1}", "1 on the frame nearest each downbeat"),
+    **{f"chroma_{i}": ("[0,1]", f"chroma energy of pitch class {i} (0 = C)") for i in range(12)},
+}
+COUPLING_DOCS = {
+    "plv": ("[0,1]", "phase-locking value of the two envelopes (sliding window)"),
+    "lock_index": ("[0,1]", "0.4 envelope correlation + 0.35 PLV + 0.25 onset synchrony"),
+    "call_response": ("[0,1]", "smoothed XOR of the two activity masks"),
+}
+CHANNELS = tuple(CHANNEL_DOCS)
+GLOBAL_CHANNELS = tuple(GLOBAL_DOCS)
+COUPLING_CHANNELS = tuple(COUPLING_DOCS)
+CLASS_NAMES = ("percussive", "harmonic", "melodic", "harmony", "texture")
+FORMAT_VERSION = 1
+
+
+def pair_key(a: str, b: str) -> str:
+    """Canonical coupling key for a stem pair, order-independent."""
+    order = {s: i for i, s in enumerate(ALL_STEMS)}
+    a, b = sorted((a, b), key=lambda s: order.get(s, 99))
+    return f"{a}+{b}"
+
+
+@dataclass
+class Analysis:
+    fps: float
+    times: np.ndarray
+    data: dict[str, np.ndarray]
+    bpm: float = 120.0
+    beats: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    downbeats: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def n_frames(self) -> int:
+        return int(self.times.shape[0])
+
+    @property
+    def duration(self) -> float:
+        return self.n_frames / self.fps
+
+    @property
+    def stems(self) -> tuple[str, ...]:
+        found = {k.split("/", 1)[0] for k in self.data if "/" in k}
+        return tuple(s for s in ALL_STEMS if s in found)
+
+    def has(self, name: str) -> bool:
+        return name in self.data
+
+    def channel(self, name: str) -> np.ndarray:
+        """A channel by key ('drums/energy_smooth'); KeyError names what exists."""
+        try:
+            return self.data[name]
+        except KeyError:
+            raise KeyError(f"analysis has no channel {name!r}") from None
+
+    def channel_or_zeros(self, name: str) -> np.ndarray:
+        """Missing stems read as silence (a track without vocals is not an error)."""
+        arr = self.data.get(name)
+        if arr is None:
+            arr = np.zeros(self.n_frames, dtype=np.float32)
+        return arr
+
+    def classification(self, stem: str) -> dict[str, float]:
+        vec = self.data.get(f"class/{stem}")
+        if vec is None:
+            return dict.fromkeys(CLASS_NAMES, 0.0)
+        return {n: float(v) for n, v in zip(CLASS_NAMES, vec)}
+
+    # -- disk ----------------------------------------------------------------
+    def save(self, path: str | os.PathLike) -> None:
+        """Atomic: write a temp file beside it, fsync, rename. No half caches."""
+        path = os.fspath(path)
+        arrays = dict(self.data)
+        arrays["times"] = self.times
+        arrays["beats"] = np.asarray(self.beats, dtype=np.float64)
+        arrays["downbeats"] = np.asarray(self.downbeats, dtype=np.float64)
+        arrays["bpm"] = np.asarray(self.bpm, dtype=np.float64)
+        arrays["fps"] = np.asarray(self.fps, dtype=np.float64)
+        meta = dict(self.meta, format_version=FORMAT_VERSION)
+        arrays["meta_json"] = np.frombuffer(json.dumps(meta, sort_keys=True).encode(), dtype=np.uint8)
+        for k, v in arrays.items():
+            if v.dtype.kind == "f" and not np.all(np.isfinite(v)):
+                raise ValueError(f"analysis channel {k!r} has NaN or inf; refusing to cache it")
+        folder = os.path.dirname(path) or "."
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=folder)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, **arrays)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Analysis":
+        with np.load(os.fspath(path), allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+        meta = json.loads(bytes(arrays.pop("meta_json")).decode())
+        if meta.get("format_version") != FORMAT_VERSION:
+            raise ValueError(f"{path}: analysis cache format {meta.get('format_version')} "
+                             f"is not {FORMAT_VERSION}; re-run `hambajuba analyze`")
+        return cls(
+            fps=float(arrays.pop("fps")),
+            times=arrays.pop("times"),
+            bpm=float(arrays.pop("bpm")),
+            beats=arrays.pop("beats"),
+            downbeats=arrays.pop("downbeats"),
+            data=arrays,
+            meta=meta,
+        )
+
+
+def synthetic(duration: float = 10.0, *, bpm: float = 120.0, fps: float = FPS,
+              channels: dict[str, np.ndarray] | None = None,
+              stems: tuple[str, ...] = STEMS + ("mix",)) -> Analysis:
+    """A hand-made Analysis for tests and the preview: beats on the grid,
+    every channel of every stem zero unless given in `channels`."""
+    n = int(round(duration * fps))
+    times = np.arange(n, dtype=np.float64) / fps
+    data: dict[str, np.ndarray] = {}
+    for s in stems:
+        for c in CHANNELS:
+            data[f"{s}/{c}"] = np.zeros(n, dtype=np.float32)
+    for c in GLOBAL_CHANNELS:
+        data[f"global/{c}"] = np.zeros(n, dtype=np.float32)
+    period = 60.0 / bpm
+    beats = np.arange(0.0, duration, period)
+    downbeats = beats[::4]
+    phase = (times / period) % 1.0
+    data["global/beat_phase"] = phase.astype(np.float32)
+    data["global/bar_phase"] = ((times / (4 * period)) % 1.0).astype(np.float32)
+    for name, idx in (("beat", beats), ("downbeat", downbeats)):
+        pulse = np.zeros(n, dtype=np.float32)
+        pulse[np.clip(np.round(idx * fps).astype(int), 0, max(n - 1, 0))] = 1.0
+        data[f"global/{name}"] = pulse
+    for k, v in (channels or {}).items():
+        v = np.asarray(v, dtype=np.float32)
+        if v.shape != (n,):
+            raise ValueError(f"synthetic channel {k!r}: shape {v.shape}, expected ({n},)")
+        data[k] = v
+    return Analysis(fps=fps, times=times, data=data, bpm=bpm, beats=beats,
+                    downbeats=downbeats, meta={"source": "synthetic"})
