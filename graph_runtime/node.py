@@ -168,6 +168,7 @@ class PrepareContext:
     feature_mean: Any = None
     fps: float = 50.0
     warnings: list = field(default_factory=list)
+    slots: Any = None  # compiler.SlotTable: FrameParams slots and exclusive fields
 
     @property
     def bpm(self) -> float:
@@ -189,6 +190,11 @@ class Node:
         params    tuple of Param.
         state     names of attributes carried over when the patch is recompiled
                   (a spring keeps its position when an unrelated node is edited).
+
+    Each port becomes an attribute holding its Wire: read `self.target.v`,
+    write `self.position.v`. Mask outputs start as a zeroed (16, 16) float32
+    buffer: write it in place (`self.out.v[:] = ...` or np.copyto), or point
+    `.v` at a buffer of your own in prepare. Params are in `self.p`.
     """
 
     type_id: ClassVar[str] = ""
@@ -199,7 +205,8 @@ class Node:
     outputs: ClassVar[tuple[Port, ...]] = ()
     params: ClassVar[tuple[Param, ...]] = ()
     state: ClassVar[tuple[str, ...]] = ()
-    is_sink: ClassVar[bool] = False  # sinks are kept even when nothing reads them
+    feedback: ClassVar[bool] = False  # True only for Delay: links into it may close a loop;
+    # such a node also defines latch(), called after every other node each frame
 
     def __init__(self, node_id: str, params: dict[str, Any]) -> None:
         self.id = node_id

@@ -1,0 +1,59 @@
+"""Low-frequency oscillator, free-running in Hz or locked to the track's tempo."""
+from __future__ import annotations
+
+import math
+
+from graph_runtime.node import Node, Param, signal
+
+TAU = 2.0 * math.pi
+
+
+def wave_sine(phase: float) -> float:
+    return 0.5 - 0.5 * math.cos(TAU * phase)  # starts at 0, peaks mid-cycle
+
+
+def wave_saw(phase: float) -> float:
+    return phase
+
+
+def wave_square(phase: float) -> float:
+    return 1.0 if phase < 0.5 else 0.0
+
+
+def wave_triangle(phase: float) -> float:
+    return 2.0 * phase if phase < 0.5 else 2.0 - 2.0 * phase
+
+
+WAVES = {"sine": wave_sine, "saw": wave_saw, "square": wave_square, "triangle": wave_triangle}
+
+
+class LFO(Node):
+    """Phase is a function of t (not integrated), so a seek or a render from
+    frame i gives the same value as playing up to it."""
+
+    type_id = "time.lfo"
+    family = "time"
+    title = "LFO"
+    doc = "Periodic signal in [0, 1] ([-1, 1] when bipolar). unit hz: rate cycles per " \
+          "second; unit beats: one cycle every `rate` beats of the track's tempo."
+    outputs = (signal("out"), signal("phase"))
+    params = (Param("shape", "choice", "sine", choices=tuple(WAVES)),
+              Param("unit", "choice", "hz", choices=("hz", "beats")),
+              Param("rate", "float", 1.0, 0.001, 1000.0, doc="Hz, or beats per cycle"),
+              Param("phase", "float", 0.0, 0.0, 1.0, doc="phase offset in cycles"),
+              Param("bipolar", "bool", False))
+
+    def prepare(self, ctx) -> None:
+        rate = float(self.p["rate"])
+        self._freq = rate if self.p["unit"] == "hz" else ctx.bpm / 60.0 / rate
+        self._offset = float(self.p["phase"])
+        self._wave = WAVES[self.p["shape"]]
+        self._scale, self._shift = (2.0, -1.0) if self.p["bipolar"] else (1.0, 0.0)
+
+    def process(self, t: float, dt: float) -> None:
+        ph = (t * self._freq + self._offset) % 1.0
+        self.phase.v = ph
+        self.out.v = self._wave(ph) * self._scale + self._shift
+
+
+NODES = (LFO,)

@@ -1,0 +1,51 @@
+"""Collects every node type into the Registry the runtime receives.
+
+Each node module lists its classes in a module-level `NODES` tuple and is
+named in NODE_MODULES; the runtime never imports this package, it is handed
+the Registry (graph_runtime never imports hambajuba_nodes).
+"""
+from __future__ import annotations
+
+import importlib
+from functools import lru_cache
+
+from graph_runtime.node import Registry
+
+NODE_MODULES = (
+    "hambajuba_nodes.values",
+    "hambajuba_nodes.shaping",
+    "hambajuba_nodes.lfo",
+    "hambajuba_nodes.logic",
+    "hambajuba_nodes.comment",
+)
+# modules added by later families; missing ones are skipped so that a partial
+# checkout still loads (listed here, not discovered, so that nothing is
+# imported by a name that came from a file)
+OPTIONAL_MODULES = (
+    "hambajuba_nodes.sources",
+    "hambajuba_nodes.physics",
+    "hambajuba_nodes.dance",
+    "hambajuba_nodes.ensemble",
+    "hambajuba_nodes.masks",
+    "hambajuba_nodes.destinations",
+    "hambajuba_nodes.noise_walk",
+    "hambajuba_nodes.sinks",
+)
+
+
+@lru_cache(maxsize=1)
+def default_registry() -> Registry:
+    reg = Registry()
+    for name in NODE_MODULES:
+        for cls in importlib.import_module(name).NODES:
+            reg.add(cls)
+    for name in OPTIONAL_MODULES:
+        try:
+            mod = importlib.import_module(name)
+        except ModuleNotFoundError as e:
+            if e.name != name:
+                raise
+            continue
+        for cls in mod.NODES:
+            reg.add(cls)
+    return reg
