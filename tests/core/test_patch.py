@@ -163,3 +163,16 @@ def test_nan_in_a_param_cannot_be_saved(tmp_path):
     with pytest.raises(ValueError):
         P.save(p, path)
     assert path.read_bytes() == before
+
+
+def test_saved_patch_is_readable_by_others(tmp_path):
+    path = tmp_path / "share.patch"
+    old = os.umask(0o022)
+    try:
+        P.save(sample(), path)
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o644
+    path.chmod(0o600)
+    P.save(sample(), path)  # an existing file keeps its mode
+    assert path.stat().st_mode & 0o777 == 0o600
