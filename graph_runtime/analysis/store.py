@@ -33,27 +33,35 @@ ALL_STEMS = STEMS + ("mix",)  # "mix" is the whole track, analysed like a stem
 
 # name -> (range, meaning)
 CHANNEL_DOCS = {
-    "envelope": ("[0,1]", "RMS of the stem, normalised by the track's loudest frame"),
-    "energy_smooth": ("[0,1]", "envelope through an asymmetric attack/release follower (per-stem preset)"),
-    "flash": ("[0,1]", "fast layer of the dual envelope: the immediate pop of a hit"),
-    "sustain": ("[0,1]", "slow layer of the dual envelope: the trailing glow"),
-    "flux": ("[0,1]", "spectral flux (positive change of the log spectrum), normalised"),
-    "transient": ("{0,1}", "1 on frames where flux peaks above its adaptive threshold"),
-    "brightness": ("[0,1]", "spectral centroid, log-mapped 50 Hz..16 kHz -> 0..1"),
-    "flatness": ("[0,1]", "spectral flatness: 0 tonal, 1 noise-like"),
-    "harmonic_ratio": ("[0,1]", "harmonic share of energy from HPSS (1 = all harmonic)"),
-    "pitch_hz": ("Hz >= 0", "fundamental frequency, 0 where unvoiced"),
-    "pitch_confidence": ("[0,1]", "confidence of pitch_hz"),
-    "pitch_normalized": ("[0,1]", "log map of pitch_hz 80..2000 Hz; holds last voiced value"),
-    "novelty_short": ("[0,1]", "flux novelty over ~0.5 s (fills, ornaments)"),
-    "novelty_medium": ("[0,1]", "flux novelty over ~4 s (phrase boundaries)"),
-    "novelty_long": ("[0,1]", "flux novelty over ~16 s (sections, drops)"),
-    "layer_entry": ("{0,1}", "1 on the frame a new layer enters (debounced 500 ms)"),
-    "activity": ("{0,1}", "1 where the stem is above -40 dB"),
+    "envelope": ("[0,1]", "RMS of the stem over 46 ms, divided by the stem's loudest frame "
+                 "(never by less than the -40 dB gate, so a near-silent stem stays near 0)"),
+    "energy_smooth": ("[0,1]", "envelope through an asymmetric attack/release follower "
+                      "(per-stem preset, analysis/envelope.py: drums 2/100 ms, vocals 15/150 ms)"),
+    "flash": ("[0,1]", "fast layer of the dual envelope (2 ms / 50 ms) on the envelope's rise: "
+              "the immediate pop of a hit; a held note lets it fall"),
+    "sustain": ("[0,1]", "slow layer of the dual envelope (20 ms / 200 ms) on the level: the trailing glow"),
+    "flux": ("[0,1]", "spectral flux (positive change of the log spectrum), / its 99th percentile"),
+    "transient": ("{0,1}", "1 on frames where flux peaks above its adaptive threshold (>= 50 ms apart)"),
+    "brightness": ("[0,1]", "spectral centroid, log-mapped 50 Hz..16 kHz -> 0..1; 0 when inactive"),
+    "flatness": ("[0,1]", "spectral flatness over the band the stem occupies: 0 tonal, ~1 noise"),
+    "harmonic_ratio": ("[0,1]", "harmonic share of energy from HPSS over ~0.2 s (1 = all harmonic)"),
+    "pitch_hz": ("Hz >= 0", "fundamental frequency, 0 where unvoiced (pitched stems: vocals, bass, "
+                 "other, other_mid, mix = vocals else other; 0 for drums and air bands)"),
+    "pitch_confidence": ("[0,1]", "confidence of pitch_hz (voiced at >= 0.5 while active)"),
+    "pitch_normalized": ("[0,1]", "log map of pitch_hz over the stem's range (bass 30..400 Hz, vocals "
+                         "80..1200 Hz, others 60..2000 Hz); holds last voiced value"),
+    "novelty_short": ("[0,1]", "how different the next half-beat sounds from the last (1 beat window)"),
+    "novelty_medium": ("[0,1]", "the same over 8 beats (phrase boundaries; 4 s at 120 BPM)"),
+    "novelty_long": ("[0,1]", "the same over 32 beats (sections, drops; 16 s at 120 BPM)"),
+    "layer_entry": ("{0,1}", "1 on the frame the stem enters: after >= 1 s of silence, or a phrase "
+                    "novelty peak while it gets louder (debounced 500 ms)"),
+    "activity": ("{0,1}", "1 where the stem is above -40 dB of the mix's loudest frame"),
 }
 GLOBAL_DOCS = {
-    "tension": ("[0,1]", "Sethares/Plomp-Levelt roughness of the mix, normalised"),
-    "tonal_distance": ("[0,1]", "Jensen-Shannon divergence of frame chroma from the track mean"),
+    "tension": ("[0,1]", "Sethares/Plomp-Levelt roughness of the strongest partials of the mix "
+                "without drums (loudness-independent; dyads: fifth ~0.07, tritone ~0.22, m2 ~0.56)"),
+    "tonal_distance": ("[0,1]", "Jensen-Shannon distance (sqrt of the base-2 divergence) of the "
+                       "frame's chroma (0.5 s) from the track's mean chroma: 0 at home"),
     "beat_phase": ("[0,1)", "position inside the current beat"),
     "bar_phase": ("[0,1)", "position inside the current bar"),
     "beat": ("{0,1}", "1 on the frame nearest each beat"),
@@ -61,9 +69,10 @@ GLOBAL_DOCS = {
     **{f"chroma_{i}": ("[0,1]", f"chroma energy of pitch class {i} (0 = C)") for i in range(12)},
 }
 COUPLING_DOCS = {
-    "plv": ("[0,1]", "phase-locking value of the two envelopes (sliding window)"),
-    "lock_index": ("[0,1]", "0.4 envelope correlation + 0.35 PLV + 0.25 onset synchrony"),
-    "call_response": ("[0,1]", "smoothed XOR of the two activity masks"),
+    "plv": ("[0,1]", "phase-locking value of the two envelopes around the beat rate (8 beats)"),
+    "lock_index": ("[0,1]", "0.4 envelope correlation + 0.35 PLV + 0.25 onset synchrony "
+                   "(>0.7 in the pocket, <0.3 independent)"),
+    "call_response": ("[0,1]", "XOR of the two activity masks averaged over 8 beats"),
 }
 CHANNELS = tuple(CHANNEL_DOCS)
 GLOBAL_CHANNELS = tuple(GLOBAL_DOCS)
@@ -170,6 +179,62 @@ class Analysis:
             data=arrays,
             meta=meta,
         )
+
+
+class Sampler:
+    """Channels at any time t, by linear interpolation on the frame grid.
+
+    `value(name, t)` reads one channel (np.interp). For many channels at one
+    t, build a Sampler with their names: the columns sit side by side in one
+    (n_frames + 1, k) table, and `sample(t)` blends two rows in place, with
+    no Python loop over frames or channels and no allocation when `out` is
+    given. Times before 0 read frame 0, after the end the last frame. A name
+    the analysis lacks reads 0 (a track without vocals is not an error).
+    """
+
+    def __init__(self, analysis: "Analysis", names: tuple[str, ...] | list[str] = ()) -> None:
+        self.analysis = analysis
+        self.names = tuple(names)
+        self.fps = float(analysis.fps)
+        n = max(analysis.n_frames, 1)
+        self._n = n
+        table = np.zeros((n + 1, len(self.names)), dtype=np.float64)
+        for j, name in enumerate(self.names):
+            col = analysis.channel_or_zeros(name)
+            m = min(len(col), n)
+            table[:m, j] = col[:m]
+            table[m:, j] = col[m - 1] if m else 0.0
+        self._table = table
+        self._tmp = np.zeros(len(self.names))
+
+    def _index(self, t: float) -> tuple[int, float]:
+        x = min(max(float(t) * self.fps, 0.0), float(self._n - 1))
+        i = int(x)
+        return i, x - i
+
+    def sample(self, t: float, out: np.ndarray | None = None) -> np.ndarray:
+        """All of `names` at time t (s): (k,) float64, written into `out` if given."""
+        i, f = self._index(t)
+        out = np.empty(len(self.names)) if out is None else out
+        np.multiply(self._table[i], 1.0 - f, out=out)
+        np.multiply(self._table[i + 1], f, out=self._tmp)
+        np.add(out, self._tmp, out=out)
+        return out
+
+    def sample_many(self, times: np.ndarray) -> np.ndarray:
+        """All of `names` at each of `times`: (len(times), k), vectorised over times."""
+        x = np.clip(np.asarray(times, dtype=np.float64) * self.fps, 0.0, float(self._n - 1))
+        i = x.astype(np.int64)
+        f = (x - i)[:, None]
+        return self._table[i] * (1.0 - f) + self._table[i + 1] * f
+
+    def value(self, name: str, t: float) -> float:
+        """One channel at time t (works for any name, not only `names`)."""
+        col = self.analysis.channel_or_zeros(name)
+        if len(col) == 0:
+            return 0.0
+        grid = np.arange(len(col)) / self.fps
+        return float(np.interp(t, grid, col))
 
 
 def synthetic(duration: float = 10.0, *, bpm: float = 120.0, fps: float = FPS,

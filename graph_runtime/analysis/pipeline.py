@@ -1,0 +1,237 @@
+"""analyze(track) -> Analysis: every stage, once per track, cached.
+
+Order: load -> stems (user / demucs / approx) -> sub-bands -> beats ->
+per-stem channels -> pitch -> tonal -> coupling -> classification -> cache.
+Heavy libraries (torch, demucs, pesto, beat_this, onnxruntime) are imported
+inside the stages that use them.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import basic_pitch_onnx, beat_this_runner, cache, demucs_separator, stems
+from .errors import AnalysisError
+from .load import check_path, load_track, resample
+from .stages import Progress, Stages
+from .store import ALL_STEMS, CHANNELS, STEMS, Analysis, pair_key
+
+# planning and cache hits import only the modules above (numpy, no scipy.signal,
+# no torch): a cached track loads in ~0.1 s. The stages import the rest.
+
+log = logging.getLogger("hambajuba.analysis")
+SEPARATORS = ("auto", "demucs", "approx")
+PITCHED = ("vocals", "bass", "other")
+
+
+@dataclass
+class Plan:
+    """What will run, resolved before any audio is decoded (it keys the cache)."""
+    separator: str                          # "user" | "demucs" | "approx"
+    beat_tracker: str                       # "beat_this" | "fallback"
+    pitch_tracker: dict[str, str]
+    stems_dir: str | None = None
+    user_stems: dict[str, str] = field(default_factory=dict)
+    weights: demucs_separator.WeightsLocation | None = None
+    beat_checkpoint: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def settings(self) -> dict:
+        """Everything besides the audio that changes the result."""
+        return {
+            "separator": self.separator,
+            "stems": {s: cache.file_hash(p) for s, p in sorted(self.user_stems.items())},
+            "demucs": self.weights.identity() if self.weights else None,
+            "beat_tracker": self.beat_tracker,
+            "beat_checkpoint": _file_identity(self.beat_checkpoint),
+            "pitch_tracker": self.pitch_tracker,
+        }
+
+
+def _file_identity(path: str | None) -> str | None:
+    if not path:
+        return None
+    st = os.stat(path)
+    return f"{os.path.abspath(path)}:{st.st_size}:{int(st.st_mtime)}"
+
+
+def plan_for(path: str, *, stems_dir=None, separator: str = "auto", demucs_weights=None,
+             beat_checkpoint=None) -> Plan:
+    if separator not in SEPARATORS:
+        raise AnalysisError(path, f"unknown separator {separator!r}",
+                            f"use one of {', '.join(SEPARATORS)}")
+    trackers = {"vocals": "pesto", "bass": "pesto",
+                "other": "basic_pitch" if basic_pitch_onnx.available() else "pesto"}
+    ckpt = beat_this_runner.find_checkpoint(beat_checkpoint)
+    plan = Plan(separator="approx", beat_tracker="beat_this" if ckpt else "fallback",
+                pitch_tracker=trackers, beat_checkpoint=ckpt)
+    if stems_dir is not None:
+        if separator != "auto":
+            raise AnalysisError(stems_dir, f"--stems and --separator {separator} both given",
+                                "use one: given stems are never separated again")
+        plan.separator, plan.stems_dir = "user", os.fspath(stems_dir)
+        plan.user_stems = stems.find_user_stems(stems_dir)
+        return plan
+    if separator in ("auto", "demucs"):
+        plan.weights = demucs_separator.find_weights(demucs_weights)
+        if plan.weights is not None:
+            plan.separator = "demucs"
+        elif separator == "demucs":
+            raise AnalysisError(path, "no htdemucs_ft weights found (Hugging Face or torch hub "
+                                "cache)", "pass --demucs-weights DIR, or use --separator approx")
+    if plan.separator == "approx":
+        plan.warnings.append(stems.APPROX_WARNING)
+    return plan
+
+
+def analyze(path, *, stems_dir=None, separator: str = "auto", demucs_weights=None,
+            beat_checkpoint=None, progress: Progress | None = None, use_cache: bool = True,
+            cache_dir: str | None = None) -> Analysis:
+    """Analyse a track (cached). Raises AnalysisError with a one-line message."""
+    path = check_path(path)
+    plan = plan_for(path, stems_dir=stems_dir, separator=separator,
+                    demucs_weights=demucs_weights, beat_checkpoint=beat_checkpoint)
+    key = cache.cache_key(cache.file_hash(path), plan.settings())
+    where = cache.cache_path(path, key, cache_dir)
+    if use_cache:
+        found = cache.lookup(where, key)
+        if found is not None:
+            found.meta.update(cache_path=where, cache_hit=True)
+            return found
+    for w in plan.warnings:
+        log.warning(w)
+    run = Stages(progress)
+    analysis = run_plan(path, plan, run)
+    analysis.meta.update(cache_key=key, timings=dict(run.timings), cpu_timings=dict(run.cpu_timings))
+    if use_cache:
+        with run.stage("cache"):
+            cache.store(analysis, where)
+        analysis.meta.update(timings=dict(run.timings), cpu_timings=dict(run.cpu_timings))
+    analysis.meta.update(cache_path=where if use_cache else None, cache_hit=False)
+    return analysis
+
+
+# -- the stages --------------------------------------------------------------------------
+def run_plan(path: str, plan: Plan, run: Stages) -> Analysis:
+    from . import beats, classify, coupling, crossover, features, spectral, tonal
+    sr, fps = spectral.ANALYSIS_SR, spectral.FPS
+    with run.stage("load"):
+        track = load_track(path)
+        mix = resample(track.mono(), track.sr, sr)
+    n_samples = len(mix)
+    n = spectral.n_frames_for(n_samples)
+    warnings = plan.warnings + track.warnings
+    with run.stage("separate"):
+        sources, more = _sources(track, plan, n_samples)
+        warnings += more
+    with run.stage("sub-bands"):
+        audio = dict(sources)
+        audio.update(crossover.virtual_stems(sources, sr=sr))
+        audio["mix"] = mix
+    with run.stage("spectra", total=len(ALL_STEMS)) as step:
+        mags = {}
+        for name in ALL_STEMS:
+            mags[name] = spectral.stft_magnitude(audio[name])
+            step.step()
+    mix_rms = spectral.rms(mags["mix"])
+    mix_peak = float(mix_rms.max(initial=0.0))
+    mix_active = features.activity(mix_rms, mix_peak=mix_peak, fps=fps).astype(bool)
+    with run.stage("beats"):
+        chroma = tonal.chroma(mags["mix"], mix_active, sr=sr, n_fft=spectral.N_FFT)
+        beat_s, down_s, bpm = _beats(plan, mags["mix"], mix, chroma, mix_active, fps)
+    channels: dict[str, dict[str, np.ndarray]] = {}
+    with run.stage("features", total=len(ALL_STEMS)) as step:
+        for name in ALL_STEMS:
+            channels[name] = features.stem_channels(audio[name], sr=sr, stem=name, mix_peak=mix_peak,
+                                                    bpm=bpm, fps=fps, magnitude=mags.pop(name))
+            step.step()
+    with run.stage("pitch", total=len(PITCHED)) as step:
+        _pitch_all(audio, channels, plan, n, sr, fps, step)
+    pitched = audio["bass"] + audio["vocals"] + audio["other"]  # the mix without drums
+    del audio
+    times = np.arange(n, dtype=np.float64) / fps
+    data: dict[str, np.ndarray] = {}
+    with run.stage("tonal"):
+        for name, arr in beats.grid_channels(times, beat_s, down_s, fps=fps).items():
+            data[f"global/{name}"] = arr
+        data["global/tension"] = tonal.tension(pitched, mix_active, sr=sr, hop=spectral.HOP, fps=fps)
+        data["global/tonal_distance"] = tonal.tonal_distance(chroma, mix_active, fps=fps)
+        for i in range(12):
+            data[f"global/chroma_{i}"] = chroma[i]
+    with run.stage("coupling", total=1):
+        data.update(coupling.all_pairs({s: channels[s] for s in STEMS}, bpm=bpm, fps=fps,
+                                       pair_key=pair_key))
+    with run.stage("classify"):
+        for name in ALL_STEMS:
+            data[f"class/{name}"] = classify.classify(channels[name], fps=fps)
+            for c in CHANNELS:
+                data[f"{name}/{c}"] = _finite(channels[name][c], n)
+    meta = {"source": os.path.abspath(path), "separator": plan.separator,
+            "beat_tracker": plan.beat_tracker, "pitch_tracker": plan.pitch_tracker,
+            "warnings": warnings, "duration": n_samples / sr,
+            "source_sample_rate": track.source_sr, "source_channels": track.source_channels,
+            "analysis_version": cache.ANALYSIS_VERSION}
+    return Analysis(fps=fps, times=times, data=data, bpm=float(bpm), beats=beat_s,
+                    downbeats=down_s, meta=meta)
+
+
+def _finite(x: np.ndarray, n: int) -> np.ndarray:
+    """float32 (n,), NaN/inf replaced by 0 (a NaN never reaches the cache)."""
+    x = np.nan_to_num(np.asarray(x, np.float32)[:n], nan=0.0, posinf=0.0, neginf=0.0)
+    return x if len(x) == n else np.pad(x, (0, n - len(x)))
+
+
+def _sources(track, plan: Plan, n_samples: int) -> tuple[dict[str, np.ndarray], list[str]]:
+    from .spectral import ANALYSIS_SR as sr
+    if plan.separator == "user":
+        return stems.load_user_stems(plan.stems_dir, n_samples=n_samples, sr=sr)
+    if plan.separator == "demucs":
+        bag = demucs_separator.load_bag(plan.weights)
+        out = demucs_separator.separate(track.samples, sr=track.sr, bag=bag,
+                                        show_progress=log.isEnabledFor(logging.INFO))
+    else:
+        out = stems.separate_approx(track.samples, sr=track.sr)
+    fitted = {s: stems._fit(out[s], n_samples) for s in stems.SOURCE_STEMS}
+    return fitted, []
+
+
+def _beats(plan: Plan, mix_mag, mix, chroma, mix_active, fps):
+    from . import beats, spectral
+    if not mix_active.any():
+        return np.zeros(0), np.zeros(0), 0.0
+    if plan.beat_tracker == "beat_this":
+        beat_s, down_s = beat_this_runner.track(mix, sr=spectral.ANALYSIS_SR,
+                                                checkpoint=plan.beat_checkpoint)
+        return beat_s, down_s, beats.bpm_from_beats(beat_s)
+    change = np.zeros(chroma.shape[1], np.float32)
+    change[1:] = np.abs(np.diff(chroma, axis=1)).sum(axis=0)
+    return beats.track(mix_mag, sr=spectral.ANALYSIS_SR, fps=fps, harmony_change=change)
+
+
+def _pitch_all(audio, channels, plan: Plan, n: int, sr: int, fps: float, step) -> None:
+    from . import features, pitch
+    raw: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for name in PITCHED:
+        active = channels[name]["activity"] > 0.5
+        if plan.pitch_tracker[name] == "basic_pitch":
+            raw[name] = basic_pitch_onnx.track_stem(audio[name], sr=sr, active=active, fps=fps)
+        else:
+            raw[name] = pitch.track_stem(audio[name], sr=sr, stem=name, active=active, fps=fps)
+        step.step()
+    raw["other_mid"] = raw["other"]
+    voiced_vocals = pitch.gate(*raw["vocals"], channels["vocals"]["activity"] > 0.5) > 0
+    raw["mix"] = (np.where(voiced_vocals, raw["vocals"][0], raw["other"][0]),
+                  np.where(voiced_vocals, raw["vocals"][1], raw["other"][1]))
+    for name in ALL_STEMS:
+        if name not in raw:
+            channels[name].update(features.silent_pitch(n))
+            continue
+        hz, conf = raw[name]
+        active = channels[name]["activity"] > 0.5
+        gated = pitch.gate(hz, conf, active)
+        lo, hi = pitch.RANGES[name]
+        channels[name].update(pitch_hz=gated, pitch_confidence=np.where(active, conf, 0.0),
+                              pitch_normalized=pitch.normalized(gated, lo_hz=lo, hi_hz=hi))

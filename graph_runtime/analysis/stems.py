@@ -1,0 +1,164 @@
+"""The four source stems: bass, drums, vocals, other.
+
+Three ways to get them, in the order `separator="auto"` tries:
+
+- user stems (--stems DIR): files a DAW or DJ tool exported, used as they are.
+- Demucs htdemucs_ft (demucs_separator.py) when its weights are on disk.
+- "approx": HPSS plus band filters, named as such everywhere it shows. The
+  percussive part of the mix is the drums; the harmonic part is split into
+  bass (below 200 Hz), vocals (the centre-panned part of 200 Hz..3.5 kHz)
+  and other (the rest). The four add up to the mix. It is a rough guess:
+  vocals and other are not really separated, a mono mix puts every mid
+  sound in "vocals".
+
+Every function returns name -> mono float32 at ANALYSIS_SR.
+"""
+from __future__ import annotations
+
+import os
+import re
+
+import numpy as np
+
+from .errors import AnalysisError
+from .load import AUDIO_EXTENSIONS, load_track, resample
+from .spectral import ANALYSIS_SR
+
+SOURCE_STEMS = ("bass", "drums", "vocals", "other")
+APPROX_WARNING = ("no Demucs weights and no --stems: using the approximate separation "
+                  "(HPSS + band filters), so vocals and other are rough guesses; for real stems "
+                  "put htdemucs_ft in the Hugging Face cache or pass --demucs-weights DIR, "
+                  "or export stems from your DAW and pass --stems DIR")
+
+# what producers name their stem files: stem -> words that identify it
+STEM_WORDS = {
+    "bass": ("bass",),
+    "drums": ("drums", "drum", "percussion", "perc", "beat"),
+    "vocals": ("vocals", "vocal", "vox", "voice", "acapella", "lead"),
+    "other": ("other", "instrumental", "inst", "music", "melody", "synths", "keys"),
+}
+BASS_HZ, VOICE_LO_HZ, VOICE_HI_HZ = 200.0, 200.0, 3500.0
+
+
+# -- user stems --------------------------------------------------------------------
+def find_user_stems(folder) -> dict[str, str]:
+    """stem -> file path in `folder`, matched on whole words of the file name."""
+    folder = os.fspath(folder)
+    if not os.path.isdir(folder):
+        raise AnalysisError(folder, "is not a folder of stems",
+                            "give a folder with bass/drums/vocals/other audio files")
+    found: dict[str, list[str]] = {s: [] for s in SOURCE_STEMS}
+    for name in sorted(os.listdir(folder)):
+        base, ext = os.path.splitext(name)
+        if ext.lower() not in AUDIO_EXTENSIONS or name.startswith("."):
+            continue
+        words = set(re.split(r"[^a-z]+", base.lower()))
+        hits = [s for s in SOURCE_STEMS if words & set(STEM_WORDS[s])]
+        if len(hits) == 1:
+            found[hits[0]].append(os.path.join(folder, name))
+    for stem, files in found.items():
+        if len(files) > 1:
+            names = ", ".join(os.path.basename(f) for f in files)
+            raise AnalysisError(folder, f"has {len(files)} files for the {stem} stem ({names})",
+                                "keep one per stem")
+    out = {s: f[0] for s, f in found.items() if f}
+    if not out:
+        raise AnalysisError(folder, "has no stem files",
+                            "name them bass, drums, vocals and other (wav, flac, ogg or mp3)")
+    return out
+
+
+def load_user_stems(folder, *, n_samples: int, sr: int = ANALYSIS_SR
+                    ) -> tuple[dict[str, np.ndarray], list[str]]:
+    """(stems, warnings): each stem mono at sr, padded or cut to n_samples.
+
+    Stems at other rates are resampled; a missing stem is silence; a stem
+    whose length differs from the track by more than 0.5 s gets a warning."""
+    files = find_user_stems(folder)
+    stems: dict[str, np.ndarray] = {}
+    warnings: list[str] = []
+    for stem in SOURCE_STEMS:
+        if stem not in files:
+            stems[stem] = np.zeros(n_samples, np.float32)
+            warnings.append(f"{os.fspath(folder)}: no {stem} stem; it is analysed as silence")
+            continue
+        track = load_track(files[stem])
+        warnings += track.warnings
+        y = resample(track.mono(), track.sr, sr)
+        if abs(len(y) - n_samples) > 0.5 * sr:
+            warnings.append(f"{files[stem]}: {len(y) / sr:.1f} s long, the track is "
+                            f"{n_samples / sr:.1f} s; aligned at the start")
+        stems[stem] = _fit(y, n_samples)
+    return stems, warnings
+
+
+def _fit(y: np.ndarray, n: int) -> np.ndarray:
+    return y[:n] if len(y) >= n else np.pad(y, (0, n - len(y)))
+
+
+# -- approximate separation --------------------------------------------------------
+def _stft(y: np.ndarray, *, n_fft: int, hop: int) -> np.ndarray:
+    import scipy.signal
+    _, _, z = scipy.signal.stft(y, nperseg=n_fft, noverlap=n_fft - hop, boundary="zeros",
+                                padded=True)
+    return z
+
+
+def _istft(z: np.ndarray, *, n: int, n_fft: int, hop: int) -> np.ndarray:
+    import scipy.signal
+    _, y = scipy.signal.istft(z, nperseg=n_fft, noverlap=n_fft - hop, boundary=True)
+    y = y[:n]
+    return np.pad(y, (0, n - len(y))).astype(np.float32) if len(y) < n else y.astype(np.float32)
+
+
+def percussive_mask(magnitude: np.ndarray, *, time_kernel: int = 17, freq_kernel: int = 9,
+                    freq_pool: int = 2) -> np.ndarray:
+    """Soft HPSS mask P^2 / (H^2 + P^2) (Fitzgerald 2010), same shape as magnitude.
+
+    The medians run on bins pooled by freq_pool (they dominate the cost); the
+    mask is spread back over the pooled bins. At n_fft 1024 and 22050 Hz the
+    kernels span 0.4 s and 390 Hz."""
+    import scipy.ndimage
+    n_bins, n = magnitude.shape
+    usable = n_bins // freq_pool * freq_pool
+    pooled = np.abs(magnitude[:usable]).reshape(-1, freq_pool, n).mean(axis=1).astype(np.float32)
+    harm = scipy.ndimage.median_filter(pooled, size=(1, time_kernel), mode="nearest")
+    perc = scipy.ndimage.median_filter(pooled, size=(freq_kernel, 1), mode="nearest")
+    h2, p2 = harm ** 2, perc ** 2
+    mask = np.repeat(p2 / np.maximum(h2 + p2, 1e-20), freq_pool, axis=0)
+    return np.vstack([mask, np.repeat(mask[-1:], n_bins - usable, axis=0)]).astype(np.float32)
+
+
+def centre_mask(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """How centre-panned each bin is: 2|L R*| / (|L|^2 + |R|^2), 1 = centre."""
+    num = 2.0 * np.abs(left * np.conj(right))
+    den = np.abs(left) ** 2 + np.abs(right) ** 2
+    return np.where(den > 1e-20, num / np.maximum(den, 1e-20), 1.0).astype(np.float32)
+
+
+def lr4_weights(freqs: np.ndarray, cutoff: float) -> np.ndarray:
+    """Zero-phase LR4 low-pass magnitude 1 / (1 + (f/fc)^4) on given frequencies."""
+    return 1.0 / (1.0 + (freqs / cutoff) ** 4)
+
+
+def separate_approx(samples: np.ndarray, *, sr: int, out_sr: int = ANALYSIS_SR,
+                    n_fft: int = 1024, hop: int = 512) -> dict[str, np.ndarray]:
+    """HPSS + band split of a (channels, n) track -> the four stems, mono at out_sr."""
+    stereo = resample(samples, sr, out_sr)
+    left, right = stereo[0], stereo[-1]
+    n = stereo.shape[1]
+    zl, zr = _stft(left, n_fft=n_fft, hop=hop), _stft(right, n_fft=n_fft, hop=hop)
+    mid = 0.5 * (zl + zr)
+    p_mask = percussive_mask(np.abs(mid))
+    harmonic = mid * (1.0 - p_mask)
+    freqs = np.fft.rfftfreq(n_fft, 1.0 / out_sr)[:, None]
+    w_bass = lr4_weights(freqs, BASS_HZ)
+    w_voice = (1.0 - w_bass) * lr4_weights(freqs, VOICE_HI_HZ)
+    centre = centre_mask(zl, zr) ** 2
+    parts = {
+        "drums": mid * p_mask,
+        "bass": harmonic * w_bass,
+        "vocals": harmonic * w_voice * centre,
+        "other": harmonic * (1.0 - w_bass - w_voice * centre),
+    }
+    return {k: _istft(v, n=n, n_fft=n_fft, hop=hop) for k, v in parts.items()}
