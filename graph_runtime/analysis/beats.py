@@ -1,6 +1,6 @@
 """Beats, downbeats and BPM without a neural network: the fallback tracker.
 
-Used when no Beat This! checkpoint is present (beat_this_runner.py). Four steps,
+Used when no Beat This! checkpoint is present (beat_this_runner.py). Five steps,
 each a pure numpy function on the 50 fps grid:
 
 1. onset_envelope: log-mel spectral flux of the mix (what a listener taps to).
@@ -10,10 +10,18 @@ each a pure numpy function on the 50 fps grid:
    the bar upwards, whose off-beats are still clearly weaker than its
    on-beats. That keeps 174 BPM drum and bass at 174 instead of 87, and does
    not double a 92 BPM groove with eighth-note hats.
-3. track_beats: dynamic programming (Ellis 2007) for beat times that follow
-   the onsets while keeping the period, refined to sub-frame times.
-4. downbeats_from: the meter (3 or 4) and bar phase that put the most
+3. local_periods: the beat period where the track is, from a tempogram
+   (6 s windows every 0.5 s) searched within +-45 % of that tempo and a
+   Viterbi path through it that lets the tempo drift slowly and change in
+   steps at a cost. A track that goes from 110 to 128 BPM is followed; one
+   noisy window is not.
+4. track_beats: dynamic programming (Ellis 2007) for beat times that follow
+   the onsets while keeping the local period, refined to sub-frame times.
+5. downbeats_from: the meter (3 or 4) and bar phase that put the most
    low-band (kick) energy and harmony change on beat one.
+
+The track's `bpm` is its dominant tempo (bpm_from_beats: the tempo it plays
+longest); `global/bpm_local` (local_bpm_channel) follows the beats frame by frame.
 
 Units: frames at `fps`, seconds for beat times, BPM for tempo.
 """
@@ -23,7 +31,7 @@ import numpy as np
 import scipy.ndimage
 import scipy.signal
 
-from .spectral import N_FFT, log_compress, mel_filterbank
+from .spectral import N_FFT, log_compress, max_along_bins, mel_filterbank
 
 MIN_BPM, MAX_BPM = 55.0, 215.0     # the beat level is searched in this range
 SUBDIVISION_STRONG = 0.36          # off-beat/on-beat accent at or above this: go one level faster
@@ -37,7 +45,7 @@ def onset_envelope(magnitude: np.ndarray, *, sr: int, n_fft: int = N_FFT,
     """Log-mel spectral flux, local mean removed, rectified, unit std: (n_frames,)."""
     mel = mel_filterbank(sr=sr, n_fft=n_fft, n_mels=n_mels, fmax=min(fmax, sr / 2)) @ magnitude
     logmel = log_compress(mel, n_fft=n_fft)
-    ref = scipy.ndimage.maximum_filter1d(logmel, size=3, axis=0)
+    ref = max_along_bins(logmel, 3)
     flux = np.zeros(logmel.shape[1], np.float32)
     flux[1:] = np.maximum(logmel[:, 1:] - ref[:, :-1], 0.0).mean(axis=0)
     return _normalise_onsets(flux)
@@ -186,31 +194,121 @@ def choose_tempo(onset: np.ndarray, *, fps: float,
     return 60.0 * fps / period, confidence
 
 
+# -- local tempo -----------------------------------------------------------------
+LOCAL_WINDOW_S = 6.0     # tempogram window: ~10 beats, short enough to follow a change
+LOCAL_HOP_S = 0.5
+LOCAL_SPREAD = 1.45      # local periods are searched within period / spread .. period * spread
+LOCAL_STEP = 1.01        # ratio between neighbouring period states (1 %)
+DRIFT_COST = 0.004       # per (1 % state)^2 between windows 0.5 s apart: slow drift is cheap
+JUMP_COST = 0.35         # a step change (more than DRIFT_STATES states at once)
+DRIFT_STATES = 3
+PRIOR_WEIGHT = 0.6       # per log(ratio)^2 away from the track's tempo: keeps the metrical level
+
+
+def tempogram(onset: np.ndarray, *, fps: float, max_lag: int, window_s: float = LOCAL_WINDOW_S,
+              hop_s: float = LOCAL_HOP_S) -> tuple[np.ndarray, np.ndarray]:
+    """(window centres in frames (n_win,), normalised autocorrelations (n_win, max_lag + 1)).
+
+    Hann-tapered windows of the onset envelope, mean removed, one batch of
+    FFTs; lag 0 is 1 (0 for a silent window). A track shorter than a window
+    is one window."""
+    n = len(onset)
+    win = max(8, min(n, int(round(window_s * fps))))
+    hop = max(1, int(round(hop_s * fps)))
+    max_lag = min(max_lag, win - 1)
+    starts = np.arange(0, max(1, n - win + 1), hop)
+    if starts[-1] + win < n:  # the end of the track gets a window too
+        starts = np.append(starts, n - win)
+    padded = np.pad(onset.astype(np.float64), (0, max(0, win - n)))
+    segs = np.lib.stride_tricks.sliding_window_view(padded, win)[starts]
+    segs = (segs - segs.mean(axis=1, keepdims=True)) * np.hanning(win)
+    spec = np.fft.rfft(segs, 2 * win, axis=1)
+    ac = np.fft.irfft(np.abs(spec) ** 2, axis=1)[:, : max_lag + 1]
+    zero = ac[:, :1]
+    ac = np.where(zero > 1e-12, ac / np.maximum(zero, 1e-12), 0.0)
+    return starts + (win - 1) / 2.0, ac
+
+
+def local_periods(onset: np.ndarray, *, fps: float, period: float) -> np.ndarray:
+    """Beat period (frames, float) at every frame, (n_frames,), near `period`.
+
+    A tempogram scores each candidate period p in period / LOCAL_SPREAD ..
+    period * LOCAL_SPREAD (1 % steps) by a comb over its multiples
+    (acf(p) + acf(2p) / 2 + acf(3p) / 3, so a bar-long repetition does not
+    pass for a beat), minus a prior that keeps it near the track's tempo
+    (the metrical level was chosen on the whole track). A Viterbi path
+    through the windows lets the period drift cheaply (up to 3 % per 0.5 s)
+    and step at a fixed cost (a tempo change), so one noisy window does not
+    move it. The path is interpolated (in log period) to every frame."""
+    n = len(onset)
+    if n == 0 or period <= 0:
+        return np.zeros(n)
+    n_states = 2 * int(np.ceil(np.log(LOCAL_SPREAD) / np.log(LOCAL_STEP))) + 1
+    ratios = LOCAL_STEP ** (np.arange(n_states) - n_states // 2)
+    states = period * ratios
+    centres, ac = tempogram(onset, fps=fps, max_lag=int(np.ceil(3 * states[-1])) + 2)
+    lags = np.arange(ac.shape[1])
+
+    def at(mult: float) -> np.ndarray:
+        x = states * mult
+        i = np.clip(np.floor(x).astype(int), 0, ac.shape[1] - 2)
+        f = np.clip(x - i, 0.0, 1.0)
+        inside = x <= lags[-1]
+        return np.where(inside, ac[:, i] * (1 - f) + ac[:, i + 1] * f, 0.0)
+
+    score = at(1.0) + at(2.0) / 2.0 + at(3.0) / 3.0
+    score = score - PRIOR_WEIGHT * np.log(ratios)[None, :] ** 2
+    # Viterbi over windows: quadratic drift cost nearby, a flat cost for a jump
+    d = np.abs(np.arange(n_states)[:, None] - np.arange(n_states)[None, :])
+    trans = np.where(d <= DRIFT_STATES, -DRIFT_COST * d ** 2, -JUMP_COST)
+    best = score[0].copy()
+    back = np.zeros(score.shape, dtype=np.int64)
+    for w in range(1, len(score)):
+        cand = best[:, None] + trans            # (from, to)
+        back[w] = np.argmax(cand, axis=0)
+        best = cand[back[w], np.arange(n_states)] + score[w]
+    path = np.zeros(len(score), dtype=np.int64)
+    path[-1] = int(np.argmax(best))
+    for w in range(len(score) - 1, 0, -1):
+        path[w - 1] = back[w, path[w]]
+    log_p = np.log(states[path])
+    return np.exp(np.interp(np.arange(n), centres, log_p))
+
+
 # -- beat times --------------------------------------------------------------------
-def track_beats(onset: np.ndarray, *, fps: float, bpm: float,
-                tightness: float = 400.0) -> np.ndarray:
+def track_beats(onset: np.ndarray, *, fps: float, bpm: float | None = None,
+                periods: np.ndarray | None = None, tightness: float = 400.0) -> np.ndarray:
     """Beat frames (float, sub-frame) by dynamic programming.
 
     score[t] = onset[t] + max over previous beats p of
-               score[p] - tightness * log((t - p) / period)^2."""
+               score[p] - tightness * log((t - p) / period[t])^2,
+    with period[t] the local beat period (`periods`, frames, one per frame)
+    or the constant 60 * fps / bpm."""
     n = len(onset)
-    if n == 0 or bpm <= 0:
+    if periods is None:
+        if n == 0 or not bpm or bpm <= 0:
+            return np.zeros(0)
+        periods = np.full(n, 60.0 * fps / bpm)
+    periods = np.asarray(periods, dtype=np.float64)
+    if n == 0 or not np.all(periods > 0):
         return np.zeros(0)
-    period = 60.0 * fps / bpm
-    lags = np.arange(int(np.round(period / 2)), int(np.round(2 * period)) + 1)
-    penalty = -tightness * np.log(lags / period) ** 2
+    lags = np.arange(1, int(np.ceil(2 * periods.max())) + 1)
     score = onset.astype(np.float64).copy()
     back = np.full(n, -1, dtype=np.int64)
-    for t in range(lags[0], n):
-        prev = t - lags
-        ok = prev >= 0
-        cand = score[prev[ok]] + penalty[ok]
+    first = max(1, int(np.round(periods.min() / 2)))
+    for t in range(first, n):
+        period = periods[t]
+        lo, hi = int(np.round(period / 2)), min(int(np.round(2 * period)), t)
+        if hi < lo:
+            continue
+        cand_lags = lags[lo - 1:hi]
+        cand = score[t - cand_lags] - tightness * np.log(cand_lags / period) ** 2
         j = int(np.argmax(cand))
         if cand[j] > 0:
             score[t] += cand[j]
-            back[t] = prev[ok][j]
+            back[t] = t - cand_lags[j]
     # the last beat: the best-scoring local max within one period of the end
-    tail = score[max(0, n - int(np.ceil(period))):]
+    tail = score[max(0, n - int(np.ceil(periods[-1]))):]
     t = max(0, n - len(tail)) + int(np.argmax(tail))
     path = [t]
     while back[path[-1]] >= 0:
@@ -277,12 +375,44 @@ def downbeats_from(beat_frames: np.ndarray, low_onset: np.ndarray,
 
 
 # -- the whole fallback, and the grid channels --------------------------------------
+DOMINANT_TOLERANCE = 0.04   # inter-beat intervals within 4 % count as the same tempo
+
+
 def bpm_from_beats(beats_s: np.ndarray) -> float:
-    """Tempo from the median inter-beat interval; 0 with fewer than two beats."""
+    """The track's dominant tempo: the one it plays longest; 0 with fewer than two beats.
+
+    Every inter-beat interval votes with its duration for the intervals
+    within DOMINANT_TOLERANCE of it; the winner's group gives the tempo by
+    its median. With one tempo this is the median interval; after a tempo
+    change it is the tempo of the longer part, not a blend of the two."""
     if len(beats_s) < 2:
         return 0.0
-    ibi = float(np.median(np.diff(beats_s)))
-    return 60.0 / ibi if ibi > 0 else 0.0
+    ibi = np.diff(np.asarray(beats_s, dtype=np.float64))
+    ibi = ibi[ibi > 0]
+    if len(ibi) == 0:
+        return 0.0
+    near = np.abs(np.log(ibi[:, None] / ibi[None, :])) <= np.log1p(DOMINANT_TOLERANCE)
+    votes = near.astype(np.float64) @ ibi          # seconds played near each interval
+    group = ibi[near[int(np.argmax(votes))]]
+    return 60.0 / float(np.median(group))
+
+
+def local_bpm_channel(times: np.ndarray, beats_s: np.ndarray) -> np.ndarray:
+    """global/bpm_local: 60 / the inter-beat interval around each frame, (n,) float32.
+
+    The interval is the median of three neighbouring ones (one missed or
+    extra beat does not spike it); held before the first and after the last
+    beat; 0 without beats."""
+    n = len(times)
+    beats_s = np.asarray(beats_s, dtype=np.float64)
+    if len(beats_s) < 2:
+        return np.zeros(n, np.float32)
+    ibi = np.diff(beats_s)
+    if len(ibi) >= 3:
+        padded = np.concatenate([ibi[:1], ibi, ibi[-1:]])
+        ibi = np.median(np.lib.stride_tricks.sliding_window_view(padded, 3), axis=1)
+    i = np.clip(np.searchsorted(beats_s, times, side="right") - 1, 0, len(ibi) - 1)
+    return (60.0 / np.maximum(ibi[i], 1e-3)).astype(np.float32)
 
 
 def track(magnitude: np.ndarray, *, sr: int, fps: float,
@@ -296,7 +426,8 @@ def track(magnitude: np.ndarray, *, sr: int, fps: float,
     bpm, _ = choose_tempo(onset, fps=fps, accent=accent)
     if bpm <= 0:
         return np.zeros(0), np.zeros(0), 0.0
-    frames = track_beats(onset, fps=fps, bpm=bpm)
+    periods = local_periods(onset, fps=fps, period=60.0 * fps / bpm)
+    frames = track_beats(onset, fps=fps, periods=periods)
     if len(frames) < 2:
         return np.zeros(0), np.zeros(0), 0.0
     low = band_onset_envelope(magnitude, sr=sr)
@@ -331,9 +462,10 @@ def pulse_channel(n: int, marks: np.ndarray, *, fps: float) -> np.ndarray:
 
 def grid_channels(times: np.ndarray, beats_s: np.ndarray, downbeats_s: np.ndarray,
                   *, fps: float) -> dict[str, np.ndarray]:
-    """global/ beat_phase, bar_phase, beat, downbeat."""
+    """global/ beat_phase, bar_phase, beat, downbeat, bpm_local."""
     n = len(times)
-    return {"beat_phase": phase_channel(times, beats_s),
+    return {"bpm_local": local_bpm_channel(times, beats_s),
+            "beat_phase": phase_channel(times, beats_s),
             "bar_phase": phase_channel(times, downbeats_s),
             "beat": pulse_channel(n, beats_s, fps=fps),
             "downbeat": pulse_channel(n, downbeats_s, fps=fps)}

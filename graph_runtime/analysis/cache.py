@@ -18,7 +18,7 @@ import re
 
 from .store import Analysis
 
-ANALYSIS_VERSION = 1
+ANALYSIS_VERSION = 2  # 2: tempo-following beats, global/bpm_local
 _CHUNK = 1 << 20
 
 

@@ -27,12 +27,14 @@ the stem active.
 """
 from __future__ import annotations
 
+import contextlib
 import math
+import os
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.fft
 import scipy.ndimage
-import scipy.signal
 
 PESTO_CHECKPOINT = "mir-1k_g7"
 PESTO_SR = 16000               # Hz: the rate PESTO was trained at (its voicing classifier needs it)
@@ -46,12 +48,14 @@ class PitchSetting:
     transpose: float = 1.0          # analysed this many times higher (declared rate x transpose)
     suppress_decays: bool = True    # attenuate ringing partials first
     lookahead_frames: int = 2       # read the track this many frames ahead (40 ms at 50 fps)
-    frame_step: int = 2             # run the network on every n-th grid frame
+    frame_step: int = 2             # run the network on every n-th grid frame ...
+    coarse: int = 4                 # ... first on every coarse-th of those, then where notes change
 
 
 SETTINGS = {
     "vocals": PitchSetting(),
-    "bass": PitchSetting(transpose=4.0, suppress_decays=False, lookahead_frames=0, frame_step=3),
+    "bass": PitchSetting(transpose=4.0, suppress_decays=False, lookahead_frames=0, frame_step=3,
+                         coarse=3),
     "other": PitchSetting(),
 }
 # pitch_normalized: log map of (lo, hi) Hz -> (0, 1) per stem
@@ -60,6 +64,9 @@ RANGES = {"vocals": (80.0, 1200.0), "bass": (30.0, 400.0), "other": (60.0, 2000.
 
 
 # -- preprocessing ---------------------------------------------------------------
+_SUPPRESS_BLOCK = 1024        # STFT frames per block (bounds memory; the peaks carry over)
+
+
 def suppress_decays(y: np.ndarray, *, sr: int, alpha: float = 4.0,
                     release_db_per_s: float = 10.0, frame_s: float = 0.096,
                     hop_s: float = 0.012) -> np.ndarray:
@@ -67,31 +74,86 @@ def suppress_decays(y: np.ndarray, *, sr: int, alpha: float = 4.0,
 
     Each bin keeps a peak that falls at release_db_per_s; the bin's gain is
     (magnitude / peak) ** alpha, so steady and rising partials pass and a
-    ringing tail 6 dB under its peak is cut by 6 * alpha dB."""
-    if len(y) < 16:
-        return np.asarray(y, np.float32)
+    ringing tail 6 dB under its peak is cut by 6 * alpha dB.
+
+    A Hann STFT (frames centred on k * hop, zero-padded ends) and its
+    weighted overlap-add inverse, as scipy.signal.stft/istft compute them,
+    run block by block in float32: the peaks carry from block to block, the
+    temporaries stay a few MB however long the track."""
+    y = np.asarray(y, np.float32)
+    n = len(y)
+    if n < 16:
+        return y.copy()
     n_fft = int(2 ** math.ceil(math.log2(frame_s * sr)))
     hop = max(1, int(hop_s * sr))
-    _, _, spec = scipy.signal.stft(y, fs=sr, nperseg=n_fft, noverlap=n_fft - hop,
-                                   boundary="zeros", padded=True)
-    mag = np.abs(spec).astype(np.float32)
+    half = n_fft // 2
+    extra = (-n) % hop                                   # whole frames, as stft(padded=True)
+    padded = np.concatenate([np.zeros(half, np.float32), y, np.zeros(half + extra, np.float32)])
+    n_frames = (len(padded) - n_fft) // hop + 1
+    frames = np.lib.stride_tricks.as_strided(
+        padded, shape=(n_frames, n_fft), strides=(padded.strides[0] * hop, padded.strides[0]),
+        writeable=False)
+    win = (0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(n_fft) / n_fft)).astype(np.float32)
     fall = np.float32(10.0 ** (-release_db_per_s * hop / sr / 20.0))
-    held = np.empty_like(mag)
-    peak = mag[:, 0].copy()
-    for t in range(mag.shape[1]):  # a frame loop over whole spectra: faster than log-domain cummax
-        np.maximum(peak * fall, mag[:, t], out=peak)
-        held[:, t] = peak
-    gain = (mag / np.maximum(held, 1e-12)) ** alpha
-    _, out = scipy.signal.istft(spec * gain, fs=sr, nperseg=n_fft, noverlap=n_fft - hop,
-                                boundary=True)
-    out = out[: len(y)]
-    if len(out) < len(y):
-        out = np.pad(out, (0, len(y) - len(out)))
+    out = np.zeros(len(padded), np.float32)
+    norm = np.zeros(len(padded), np.float32)
+    peak = None
+    whole = alpha == 4.0
+    for b0 in range(0, n_frames, _SUPPRESS_BLOCK):
+        spec = scipy.fft.rfft(frames[b0:b0 + _SUPPRESS_BLOCK] * win, axis=1, workers=1)
+        mag = np.abs(spec)
+        held = np.empty_like(mag)
+        if peak is None:
+            peak = mag[0].copy()
+        for t in range(len(mag)):  # a frame loop over whole spectra: faster than log-domain cummax
+            np.maximum(peak * fall, mag[t], out=peak)
+            held[t] = peak
+        ratio = mag / np.maximum(held, np.float32(1e-12))
+        if whole:
+            ratio *= ratio
+            ratio *= ratio                               # ** 4 without pow
+        else:
+            ratio **= np.float32(alpha)
+        spec *= ratio
+        block = scipy.fft.irfft(spec, n=n_fft, axis=1, workers=1) * win
+        for i, row in enumerate(block):                  # overlap-add
+            at = (b0 + i) * hop
+            out[at:at + n_fft] += row
+        for i in range(len(block)):
+            at = (b0 + i) * hop
+            norm[at:at + n_fft] += win * win
+    out = np.where(norm > 1e-10, out / np.maximum(norm, 1e-10), out)[half:half + n]
     return out.astype(np.float32)
 
 
 # -- PESTO -------------------------------------------------------------------------
 _MODELS: dict = {}
+
+
+@contextlib.contextmanager
+def torch_threads():
+    """Run the networks on a thread count the machine has room for, then restore it.
+
+    torch starts one thread per core. When the other processes already keep
+    the cores busy (1-minute load average within half a core of the core
+    count, this process included), a second thread only waits its turn and
+    adds synchronisation: one thread then costs less CPU and as much wall
+    time. The batches are large, so on an idle machine every core helps."""
+    import torch
+    before = torch.get_num_threads()
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        load = 0.0
+    cores = os.cpu_count() or 1
+    wanted = 1 if load >= cores - 0.5 else before
+    if wanted != before:
+        torch.set_num_threads(wanted)
+    try:
+        yield wanted
+    finally:
+        if wanted != before:
+            torch.set_num_threads(before)
 
 
 def _safe_globals() -> list:
@@ -117,8 +179,6 @@ def load_pesto(*, declared_sr: int, step_ms: float):
     key = (int(declared_sr), float(step_ms))
     if key in _MODELS:
         return _MODELS[key]
-    import os
-
     import pesto
     import torch
     from pesto.data import Preprocessor
@@ -141,13 +201,16 @@ def load_pesto(*, declared_sr: int, step_ms: float):
 
 def pesto_pitch(y: np.ndarray, *, sr: int, n_frames: int, fps: float = 50.0,
                 transpose: float = 1.0, frames: np.ndarray | None = None,
-                y_confidence: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                y_confidence: np.ndarray | None = None, coarse: int = 1,
+                ) -> tuple[np.ndarray, np.ndarray]:
     """(hz, confidence), each (n_frames,), for mono y at sr Hz.
 
-    Runs PESTO's network only on `frames` (indices on the grid; all if None);
-    hz is NaN on frames not run. Confidence (PESTO's voicing classifier) is
-    computed for every frame, from y_confidence when given (the audio before
-    any preprocessing: the classifier was trained on natural spectra)."""
+    Runs PESTO's network only on `frames` (indices on the grid; all if None),
+    and with coarse > 1 only on every coarse-th of them at first, then
+    between neighbours that disagree (refine_frames); hz is NaN on frames
+    not run. Confidence (PESTO's voicing classifier) is computed for every
+    frame, from y_confidence when given (the audio before any
+    preprocessing: the classifier was trained on natural spectra)."""
     import torch
 
     from pesto.utils import reduce_activations
@@ -164,7 +227,7 @@ def pesto_pitch(y: np.ndarray, *, sr: int, n_frames: int, fps: float = 50.0,
     y = _pad_short(y, sr)
     if y_confidence is not None:
         y_confidence = _pad_short(y_confidence, sr)
-    with torch.inference_mode():
+    with torch.inference_mode(), torch_threads():
         x = torch.from_numpy(np.ascontiguousarray(y, dtype=np.float32))
         log_power = _log_power(model, x, declared)
         m = min(n_frames, log_power.shape[0])
@@ -180,12 +243,50 @@ def pesto_pitch(y: np.ndarray, *, sr: int, n_frames: int, fps: float = 50.0,
         near = scipy.ndimage.maximum_filter1d(conf[:m], size=5) if m else conf[:m]
         todo = todo[near[todo] >= SKIP_BELOW]
         shift = round(float(model.shift) * model.bins_per_semitone)
-        for start in range(0, len(todo), _ENCODER_BATCH):
-            idx = todo[start:start + _ENCODER_BATCH]
-            act = encoder(cropped[torch.from_numpy(idx)]).roll(-shift, -1)
-            semis = reduce_activations(act, reduction=model.reduction).numpy()
-            hz[idx] = 440.0 * 2.0 ** ((semis - 69.0) / 12.0) / transpose
+
+        def run(frames_now: np.ndarray) -> None:
+            for start in range(0, len(frames_now), _ENCODER_BATCH):
+                idx = frames_now[start:start + _ENCODER_BATCH]
+                act = encoder(cropped[torch.from_numpy(idx)]).roll(-shift, -1)
+                semis = reduce_activations(act, reduction=model.reduction).numpy()
+                hz[idx] = 440.0 * 2.0 ** ((semis - 69.0) / 12.0) / transpose
+
+        done = np.zeros(len(todo), bool)
+        batch = first_pass(len(todo), coarse)
+        while len(batch):
+            run(todo[batch])
+            done[batch] = True
+            batch = refine_frames(todo, done, hz)
     return hz, conf
+
+
+REFINE_CENTS = 12.0   # neighbours further apart than this get the frame between them run
+
+
+def first_pass(n: int, coarse: int) -> np.ndarray:
+    """Positions (into a list of n candidate frames) run first: every coarse-th and the last."""
+    if n == 0:
+        return np.zeros(0, np.int64)
+    pos = np.arange(0, n, max(1, coarse))
+    return pos if pos[-1] == n - 1 else np.append(pos, n - 1)
+
+
+def refine_frames(todo: np.ndarray, done: np.ndarray, hz: np.ndarray,
+                  *, cents: float = REFINE_CENTS) -> np.ndarray:
+    """Positions to run next: the middle candidate between two neighbouring run
+    frames whose pitches differ by more than `cents` (a note changes in
+    between). Where they agree, the frames between hold their value, which
+    is what the fine grid would have said on a held note."""
+    pos = np.flatnonzero(done)
+    if len(pos) < 2:
+        return np.zeros(0, np.int64)
+    a, b = pos[:-1], pos[1:]
+    gap = b - a > 1
+    ha, hb = hz[todo[a]], hz[todo[b]]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        apart = ~(np.abs(1200.0 * np.log2(ha / hb)) <= cents)   # NaN (not voiced) counts as apart
+    need = gap & apart
+    return ((a[need] + b[need]) // 2).astype(np.int64)
 
 
 def _pad_short(y: np.ndarray, sr: int, seconds: float = 4.0) -> np.ndarray:
@@ -241,7 +342,8 @@ def track_stem(y: np.ndarray, *, sr: int, stem: str, active: np.ndarray,
     audio = suppress_decays(natural, sr=work_sr) if setting.suppress_decays else natural
     frames = frames_to_run(active, step=setting.frame_step)
     hz, conf = pesto_pitch(audio, sr=work_sr, n_frames=n, fps=fps, transpose=setting.transpose,
-                           frames=frames, y_confidence=natural if audio is not natural else None)
+                           frames=frames, y_confidence=natural if audio is not natural else None,
+                           coarse=setting.coarse)
     hz = fill_gaps(hz)
     hz = shift_earlier(hz, setting.lookahead_frames)
     conf = shift_earlier(conf, setting.lookahead_frames)

@@ -8,6 +8,8 @@ Shapes: y (n_samples,), magnitude (n_bins, n_frames), channels (n_frames,).
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import scipy.fft
 
@@ -73,12 +75,32 @@ def spectral_flux(magnitude: np.ndarray, *, n_fft: int = N_FFT, lag: int = 1,
 
     The previous frame is max-filtered over `max_bins` bins first, so vibrato
     and slow glides do not read as onsets (the SuperFlux trick)."""
-    import scipy.ndimage
     logmag = log_compress(magnitude, n_fft=n_fft)
-    ref = scipy.ndimage.maximum_filter1d(logmag, size=max_bins, axis=0) if max_bins > 1 else logmag
+    ref = max_along_bins(logmag, max_bins) if max_bins > 1 else logmag
     diff = np.zeros_like(logmag)
     diff[:, lag:] = logmag[:, lag:] - ref[:, :-lag]
     return np.maximum(diff, 0.0).mean(axis=0).astype(np.float32)
+
+
+def max_along_bins(x: np.ndarray, size: int = 3) -> np.ndarray:
+    """Running maximum over `size` neighbouring rows (bins), edges reflected:
+    scipy.ndimage.maximum_filter1d(x, size, axis=0) for odd size, by shifted
+    np.maximum (several times faster across the rows of a spectrogram)."""
+    if size % 2 == 0 or x.shape[0] < 2:
+        import scipy.ndimage
+        return scipy.ndimage.maximum_filter1d(x, size=size, axis=0)
+    out = x.copy()
+    for k in range(1, size // 2 + 1):
+        if k >= x.shape[0]:
+            break
+        np.maximum(out[k:], x[:-k], out=out[k:])
+        np.maximum(out[:-k], x[k:], out=out[:-k])
+    if size // 2 >= 2:  # reflected edges: the rows beyond each end mirror the first/last ones
+        import scipy.ndimage
+        h = size // 2
+        out[:h] = scipy.ndimage.maximum_filter1d(x[: 2 * h + 1], size=size, axis=0)[:h]
+        out[-h:] = scipy.ndimage.maximum_filter1d(x[-2 * h - 1:], size=size, axis=0)[-h:]
+    return out
 
 
 def centroid(magnitude: np.ndarray, *, sr: int, n_fft: int = N_FFT) -> np.ndarray:
@@ -122,6 +144,25 @@ def flatness(magnitude: np.ndarray, *, min_bins: int = 24, share: float = 0.02) 
     return np.clip(geo / ari / WHITE_NOISE_FLATNESS, 0.0, 1.0).astype(np.float32)
 
 
+def median_along(x: np.ndarray, size: int, axis: int) -> np.ndarray:
+    """Median filter of a 2-D array along one axis, edges extended ('nearest').
+
+    Equal to scipy.ndimage.median_filter with a (size, 1) or (1, size)
+    window, ~5x faster: each line is edge-padded, the lines are laid end to
+    end, and one call takes scipy's fast 1-D path (its n-D rank filter sorts
+    every window from scratch)."""
+    import scipy.ndimage
+    x = np.asarray(x)
+    if x.ndim != 2 or size <= 1 or x.size == 0:
+        return x.copy()
+    lines = np.ascontiguousarray(x if axis in (1, -1) else x.T)
+    h = size // 2
+    padded = np.pad(lines, ((0, 0), (h, size - 1 - h)), mode="edge")
+    out = scipy.ndimage.median_filter(padded.ravel(), size=size, mode="nearest")
+    out = out.reshape(padded.shape)[:, h:h + lines.shape[1]]
+    return np.ascontiguousarray(out if axis in (1, -1) else out.T)
+
+
 def harmonic_ratio(magnitude: np.ndarray, *, freq_pool: int = 2, time_pool: int = 2,
                    time_kernel: int = 9, freq_kernel: int = 17, smooth_cells: int = 5) -> np.ndarray:
     """Harmonic share of the energy around each frame, by median-filter HPSS
@@ -140,8 +181,8 @@ def harmonic_ratio(magnitude: np.ndarray, *, freq_pool: int = 2, time_pool: int 
     m = magnitude[:usable].reshape(usable // freq_pool, freq_pool, n).mean(axis=1)
     m = np.pad(m, ((0, 0), (0, -n % time_pool)), mode="edge")
     m = m.reshape(m.shape[0], -1, time_pool).mean(axis=2)
-    harm = scipy.ndimage.median_filter(m, size=(1, time_kernel), mode="nearest")
-    perc = scipy.ndimage.median_filter(m, size=(freq_kernel, 1), mode="nearest")
+    harm = median_along(m, time_kernel, axis=1)
+    perc = median_along(m, freq_kernel, axis=0)
     h2, p2 = harm.astype(np.float64) ** 2, perc.astype(np.float64) ** 2
     mask = h2 / np.maximum(h2 + p2, 1e-30)
     energy = m.astype(np.float64) ** 2
@@ -152,10 +193,38 @@ def harmonic_ratio(magnitude: np.ndarray, *, freq_pool: int = 2, time_pool: int 
     return np.clip(np.interp(np.arange(n), coarse_t, ratio), 0.0, 1.0).astype(np.float32)
 
 
+def hz_to_mel(hz):
+    """Slaney's mel scale: linear (200/3 Hz per mel) below 1 kHz, logarithmic above."""
+    hz = np.asarray(hz, dtype=np.float64)
+    logstep = np.log(6.4) / 27.0
+    return np.where(hz >= 1000.0, 15.0 + np.log(np.maximum(hz, 1e-12) / 1000.0) / logstep,
+                    hz * 3.0 / 200.0)
+
+
+def mel_to_hz(mel):
+    mel = np.asarray(mel, dtype=np.float64)
+    logstep = np.log(6.4) / 27.0
+    return np.where(mel >= 15.0, 1000.0 * np.exp(logstep * (mel - 15.0)), mel * 200.0 / 3.0)
+
+
+@functools.lru_cache(maxsize=32)
+def _mel_filterbank(sr: int, n_fft: int, n_mels: int, fmin: float, fmax: float) -> np.ndarray:
+    bins = bin_frequencies(sr=sr, n_fft=n_fft)
+    edges = mel_to_hz(np.linspace(hz_to_mel(fmin), hz_to_mel(fmax), n_mels + 2))
+    width = np.diff(edges)
+    ramps = edges[:, None] - bins[None, :]
+    rising = -ramps[:-2] / width[:-1, None]
+    falling = ramps[2:] / width[1:, None]
+    weights = np.maximum(0.0, np.minimum(rising, falling))
+    weights *= (2.0 / (edges[2:] - edges[:-2]))[:, None]   # Slaney: equal energy per band
+    out = weights.astype(np.float32)
+    out.flags.writeable = False
+    return out
+
+
 def mel_filterbank(*, sr: int, n_fft: int = N_FFT, n_mels: int = 64,
                    fmin: float = 30.0, fmax: float | None = None) -> np.ndarray:
-    """Slaney-style triangular mel filters, (n_mels, n_fft // 2 + 1) float32."""
-    import librosa  # pure numpy filters; imported here to keep import time low
-
-    return librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin,
-                               fmax=fmax or sr / 2.0).astype(np.float32)
+    """Slaney-style triangular mel filters (area-normalised, as librosa's
+    default), (n_mels, n_fft // 2 + 1) float32, read-only (cached)."""
+    return _mel_filterbank(int(sr), int(n_fft), int(n_mels), float(fmin),
+                           float(fmax if fmax else sr / 2.0))

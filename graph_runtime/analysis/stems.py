@@ -118,12 +118,12 @@ def percussive_mask(magnitude: np.ndarray, *, time_kernel: int = 17, freq_kernel
     The medians run on bins pooled by freq_pool (they dominate the cost); the
     mask is spread back over the pooled bins. At n_fft 1024 and 22050 Hz the
     kernels span 0.4 s and 390 Hz."""
-    import scipy.ndimage
+    from .spectral import median_along
     n_bins, n = magnitude.shape
     usable = n_bins // freq_pool * freq_pool
     pooled = np.abs(magnitude[:usable]).reshape(-1, freq_pool, n).mean(axis=1).astype(np.float32)
-    harm = scipy.ndimage.median_filter(pooled, size=(1, time_kernel), mode="nearest")
-    perc = scipy.ndimage.median_filter(pooled, size=(freq_kernel, 1), mode="nearest")
+    harm = median_along(pooled, time_kernel, axis=1)
+    perc = median_along(pooled, freq_kernel, axis=0)
     h2, p2 = harm ** 2, perc ** 2
     mask = np.repeat(p2 / np.maximum(h2 + p2, 1e-20), freq_pool, axis=0)
     return np.vstack([mask, np.repeat(mask[-1:], n_bins - usable, axis=0)]).astype(np.float32)

@@ -12,7 +12,7 @@ Keys (all channels float32, shape (n_frames,), on the grid `times`):
     coupling/<a>+<b>/<channel> per stem pair (COUPLING_CHANNELS), a < b by STEMS order
     beats, downbeats           float64 seconds
     class/<stem>               float32 (5,) in CLASS_NAMES order
-    bpm                        scalar
+    bpm                        scalar, the track's dominant tempo (global/bpm_local: per frame)
 
 Channel meanings and ranges are documented in CHANNEL_DOCS.
 """
@@ -66,6 +66,9 @@ GLOBAL_DOCS = {
     "bar_phase": ("[0,1)", "position inside the current bar"),
     "beat": ("{0,1}", "1 on the frame nearest each beat"),
     "downbeat": ("{0,1}", "1 on the frame nearest each downbeat"),
+    "bpm_local": ("BPM >= 0", "local tempo: 60 / the inter-beat interval around the frame (median "
+                  "of 3 neighbouring intervals), held before the first and after the last beat; "
+                  "follows tempo changes, while `bpm` is the track's dominant tempo; 0 without beats"),
     **{f"chroma_{i}": ("[0,1]", f"chroma energy of pitch class {i} (0 = C)") for i in range(12)},
 }
 COUPLING_DOCS = {
@@ -256,6 +259,7 @@ def synthetic(duration: float = 10.0, *, bpm: float = 120.0, fps: float = FPS,
     phase = (times / period) % 1.0
     data["global/beat_phase"] = phase.astype(np.float32)
     data["global/bar_phase"] = ((times / (4 * period)) % 1.0).astype(np.float32)
+    data["global/bpm_local"] = np.full(n, bpm, dtype=np.float32)
     for name, idx in (("beat", beats), ("downbeat", downbeats)):
         pulse = np.zeros(n, dtype=np.float32)
         pulse[np.clip(np.round(idx * fps).astype(int), 0, max(n - 1, 0))] = 1.0

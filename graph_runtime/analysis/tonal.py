@@ -18,6 +18,8 @@
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import scipy.ndimage
 
@@ -27,10 +29,34 @@ TENSION_N_FFT = 4096         # 186 ms at 22050 Hz: resolves partials ~6 Hz apart
 TENSION_STEP = 2             # frames: tension runs at 25 fps and is interpolated
 
 
+@functools.lru_cache(maxsize=8)
+def _chroma_filters(sr: int, n_fft: int) -> np.ndarray:
+    n_chroma, centre_oct, oct_width = 12, 5.0, 2.0
+    freqs = np.arange(1, n_fft) * (sr / n_fft)
+    bins = n_chroma * np.log2(freqs / (440.0 / 16.0))            # semitones above A0 / 16
+    bins = np.concatenate([[bins[0] - 1.5 * n_chroma], bins])    # the 0 Hz bin: 1.5 octaves down
+    widths = np.concatenate([np.maximum(np.diff(bins), 1.0), [1.0]])
+    half = np.round(n_chroma / 2.0)
+    dist = np.remainder(bins[None, :] - np.arange(n_chroma)[:, None] + half + 10 * n_chroma,
+                        n_chroma) - half                          # to each class, in -6 .. 6
+    w = np.exp(-0.5 * (2.0 * dist / widths[None, :]) ** 2)       # a Gaussian bump per class
+    norm = np.sqrt((w ** 2).sum(axis=0, keepdims=True))
+    w = w / np.where(norm < np.finfo(np.float64).tiny, 1.0, norm)
+    w *= np.exp(-0.5 * ((bins / n_chroma - centre_oct) / oct_width) ** 2)[None, :]
+    w = np.roll(w, -3, axis=0)                                    # A first -> C first
+    out = np.ascontiguousarray(w[:, : n_fft // 2 + 1], dtype=np.float32)
+    out.flags.writeable = False
+    return out
+
+
 def chroma_filters(*, sr: int, n_fft: int) -> np.ndarray:
-    """(12, n_fft // 2 + 1) chroma filterbank, C first."""
-    import librosa
-    return librosa.filters.chroma(sr=sr, n_fft=n_fft, n_chroma=12, base_c=True).astype(np.float32)
+    """(12, n_fft // 2 + 1) chroma filterbank, C first, float32, read-only (cached).
+
+    Ellis' chroma filters (as librosa.filters.chroma with its defaults): a
+    Gaussian bump per pitch class over each STFT bin's log frequency, each
+    bin's weights of unit L2 norm, weighted by a Gaussian over octaves
+    centred on octave 5 (~ 880 Hz) two octaves wide."""
+    return _chroma_filters(int(sr), int(n_fft))
 
 
 def chroma(magnitude: np.ndarray, active: np.ndarray, *, sr: int, n_fft: int) -> np.ndarray:

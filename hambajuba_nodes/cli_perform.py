@@ -1,0 +1,116 @@
+"""`hambajuba perform TRACK [--patch FILE] ...` and `hambajuba bench ui`.
+
+perform opens the instrument window playing TRACK with the patch. With
+--quit-after it plays that many seconds, saves --screenshot (a PNG of the
+whole window) and exits, so a performance can be checked without a person:
+exit code 0 when the patch and the track opened, 2 when one of them did not
+(each problem printed on its own line; the window showed it too), 1 when
+there is no display to open a window on.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def add_perform_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser("perform", help="open the instrument window and play a track",
+                              description="Open the patcher window: patch stems to SAE features "
+                                          "while the track plays and the model responds.")
+    p.add_argument("track", nargs="?", help="audio file to play (wav, flac, ogg, mp3)")
+    p.add_argument("--patch", help=".patch file to open (default: patches/default.patch when present)")
+    p.add_argument("--model", choices=("auto", "preview", "sdxl-turbo"), default=None,
+                   help="engine model; default: what the patch says (auto = SDXL-Turbo when its "
+                        "weights are present, else the untrained preview)")
+    p.add_argument("--size", type=int, default=None,
+                   help="image size in pixels (multiple of 64, 128..1024; default: the patch's)")
+    p.add_argument("--no-engine", action="store_true", help="patch and meters only, no images")
+    p.add_argument("--null-audio", action="store_true",
+                   help="do not open an audio device; keep time with the system clock")
+    p.add_argument("--synthetic-analysis", action="store_true",
+                   help="skip the track's analysis: a synthetic 120 BPM grid drives the patch "
+                        "(a quick look at the window; the patch then reacts to no stem)")
+    p.add_argument("--quit-after", type=float, default=None, metavar="SECONDS",
+                   help="play this long, then exit (scripted runs)")
+    p.add_argument("--screenshot", default=None, metavar="FILE.png",
+                   help="with --quit-after: save the window to this PNG before exiting")
+    p.add_argument("--width", type=int, default=1600)
+    p.add_argument("--height", type=int, default=960)
+    p.set_defaults(func=run_perform)
+    return p
+
+
+def add_bench_ui_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser("ui", help="the window's own per-frame work with 40 nodes",
+                              description="Times the UI's per-frame work (callbacks, plan, meters, "
+                                          "transport), not the engine or the texture upload. Opens "
+                                          "a window (a private Xvfb when there is no display).")
+    p.add_argument("--frames", type=int, default=600)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=run_bench_ui)
+    return p
+
+
+def _default_patch() -> str | None:
+    here = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "patches",
+                        "default.patch")
+    return here if os.path.exists(here) else None
+
+
+def run_perform(args) -> int:
+    problems = []
+    if args.quit_after is not None and args.quit_after < 0:
+        problems.append("--quit-after must be >= 0 seconds")
+    if args.screenshot and args.quit_after is None:
+        problems.append("--screenshot needs --quit-after (the picture is taken when it ends)")
+    if args.screenshot and not args.screenshot.lower().endswith(".png"):
+        problems.append(f"--screenshot {args.screenshot}: give a .png file name")
+    if args.size is not None and (args.size % 64 or not 128 <= args.size <= 1024):
+        problems.append(f"--size {args.size}: a multiple of 64 in 128..1024")
+    if problems:
+        for line in problems:
+            print(f"hambajuba perform: {line}", file=sys.stderr)
+        return 2
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        print("hambajuba perform: no display to open a window on; `hambajuba render` makes a "
+              "video without one", file=sys.stderr)
+        return 1
+    from hambajuba_nodes.editor.app import App
+
+    app = App(patch_path=args.patch or _default_patch(), track_path=args.track,
+              model=args.model, engine=not args.no_engine,
+              audio="null" if args.null_audio else "auto", size=args.size,
+              width=args.width, height=args.height, autoplay=True,
+              analyze=_synthetic_analyze if args.synthetic_analysis else None)
+    code = app.run(quit_after=args.quit_after, screenshot=args.screenshot)
+    for line in app.exit_problems:
+        print(f"hambajuba perform: {line}", file=sys.stderr)
+    if args.screenshot and code == 0:
+        print(f"screenshot: {os.path.abspath(args.screenshot)}")
+    return code
+
+
+def _synthetic_analyze(path, progress, duration):
+    from graph_runtime.analysis.store import synthetic
+
+    return synthetic(max(duration, 0.1)), "synthetic analysis (--synthetic-analysis)"
+
+
+def run_bench_ui(args) -> int:
+    from hambajuba_nodes.editor.bench import bench_ui
+
+    result = bench_ui(args.frames)
+    if args.json:
+        import json
+
+        print(json.dumps(result, sort_keys=True))
+    else:
+        print(f"ui per-frame work, {result['nodes']} nodes, {result['frames']} frames: "
+              f"p50 {result['p50_us']:.0f} us, p99 {result['p99_us']:.0f} us, "
+              f"max {result['max_us']:.0f} us (target p99 < 2000 us)\n"
+              f"  the same in CPU time: p50 {result['cpu_p50_us']:.0f} us, "
+              f"p99 {result['cpu_p99_us']:.0f} us  (load average {result['load_avg']:.1f} "
+              f"on {result['cpus']} CPUs)\n"
+              f"  Dear PyGui drawing (not in the figure): p50 {result['render_p50_us'] / 1000:.1f} ms")
+    return 0

@@ -1,0 +1,44 @@
+"""A display to open the window on: the user's, or a private Xvfb.
+
+Used by the GUI tests and `hambajuba bench ui` on machines without a screen.
+`private_display()` starts `Xvfb :N` on a free display number and returns
+(display name, the Xvfb process); the caller stops the process.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+
+
+def has_display() -> bool:
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def private_display(size: str = "1600x1000x24", first: int = 99):
+    """Start Xvfb on the first free display from `first`; (":N", process)."""
+    if shutil.which("Xvfb") is None:
+        raise RuntimeError("no display and no Xvfb to make one (apt-get install xvfb)")
+    for n in range(first, first + 50):
+        if os.path.exists(f"/tmp/.X11-unix/X{n}") or os.path.exists(f"/tmp/.X{n}-lock"):
+            continue
+        proc = subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", size, "-nolisten", "tcp"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(100):  # up to 5 s for the socket to appear
+            if os.path.exists(f"/tmp/.X11-unix/X{n}"):
+                return f":{n}", proc
+            if proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        proc.kill()
+    raise RuntimeError("could not start Xvfb on any display :%d..:%d" % (first, first + 49))
+
+
+def ensure_display():
+    """DISPLAY set to a usable display; returns the Xvfb process we started, or None."""
+    if has_display():
+        return None
+    name, proc = private_display()
+    os.environ["DISPLAY"] = name
+    return proc

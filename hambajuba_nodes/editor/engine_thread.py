@@ -1,0 +1,334 @@
+"""The engine on its own thread; the window never waits for a frame.
+
+Dataflow per window frame (main thread):
+
+    plan.run(t_seen) -> FrameParams --submit--> [pending]     (newest wins)
+    engine thread:  [pending] -> render -> float RGBA -> [ready] (newest wins)
+    main thread:    poll() -> Delivery: show / hold / drop
+
+`t_seen` is the track time at which the frame will be on screen: the time
+heard now plus `Delivery.lookahead()`, the measured submit-to-ready latency
+plus one window frame. Frames are generated for that moment, not for "now".
+
+Both hand-overs are single slots, not queues: a snapshot the engine had no
+time to take is overwritten by a newer one (counted as `skipped`), and a
+finished frame that arrives more than `late_s` after its time is dropped
+rather than shown late (counted as `dropped`). Audio-visual sync matters
+more than frame count; repeated frames beat growing latency.
+
+Buffers are preallocated and swapped under a lock: three FrameParams for
+the snapshots (main writes one, one waits, the engine reads one), four
+float32 images for the results (the engine writes one, one waits, the main
+thread may hold one early frame and copy another into the texture). The
+engine's own output buffer is reused by it, so it is converted to float
+(on this thread, off the window's) before the next render.
+
+No dearpygui here: the main thread owns every window call.
+"""
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+import traceback
+from typing import Any, Callable
+
+import numpy as np
+
+from graph_runtime.frame_params import FrameParams
+
+LATE_S = 0.050  # a frame shown more than this after its time is dropped
+_EMA = 0.2
+
+
+class _Snapshot:
+    """One FrameParams copy plus when it is for; the Scene is re-copied only
+    when the source's Scene object or version changed (rare)."""
+
+    __slots__ = ("frame", "t", "submitted", "preview", "_scene_of", "_scene_version")
+
+    def __init__(self) -> None:
+        self.frame = FrameParams()
+        self.t = 0.0
+        self.submitted = 0.0
+        self.preview = False
+        self._scene_of = None
+        self._scene_version = None
+
+    def take(self, src: FrameParams) -> None:
+        np.copyto(self.frame.vec, src.vec)
+        scene = src.scene
+        if self._scene_of is not scene or self._scene_version != scene.version:
+            self.frame.scene = dataclasses.replace(scene, feature_ids=scene.feature_ids.copy())
+            self._scene_of, self._scene_version = scene, scene.version
+
+
+class Result:
+    """A finished frame: image float32 (H, W, 4) in [0, 1], owned by the worker
+    until the next poll()."""
+
+    __slots__ = ("image", "t", "submitted", "done", "render_s", "preview")
+
+    def __init__(self) -> None:
+        self.image: np.ndarray | None = None
+        self.t = 0.0
+        self.submitted = 0.0
+        self.done = 0.0
+        self.render_s = 0.0
+        self.preview = False
+
+
+class EngineWorker:
+    """Owns the engine object; every engine call but `feature_mean` and
+    `labels` (read-only CPU data) happens on its thread."""
+
+    def __init__(self, factory: Callable[[], Any], *, now: Callable[[], float] = time.monotonic) -> None:
+        self.factory = factory
+        self.now = now
+        self.engine: Any = None
+        self.state = "idle"  # idle | starting | ready | failed | stopped
+        self.message = ""
+        self.is_preview = False
+        self.size: tuple[int, int] | None = None  # (H, W) once the first frame is out
+        self.rendered = self.skipped = self.errors = 0
+        self.render_s = 0.0  # EMA of render time, seconds
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._back, self._pending, self._front = _Snapshot(), _Snapshot(), _Snapshot()
+        self._fresh = False
+        self._idle = False  # the engine thread waits for a snapshot
+        self._preview_req: _Snapshot | None = None
+        self._preview_buf = _Snapshot()
+        # results: the worker renders into _res_back; _res_ready is the newest
+        # finished one; the main thread owns what poll() gave it until release()
+        self._res_back = Result()
+        self._res_ready: Result | None = None
+        self._res_free = [Result(), Result(), Result()]
+        self._preview_result = Result()
+        self._preview_ready = False
+        self._stop = False
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ----------------------------------------------------------------
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self.state, self.message = "starting", "loading the model..."
+        self._thread = threading.Thread(target=self._run, name="hambajuba-engine", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        with self._lock:
+            self._stop = True
+            self._wake.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        if self.state != "failed":
+            self.state = "stopped"
+
+    @property
+    def ready(self) -> bool:
+        return self.state == "ready"
+
+    # -- main thread: hand a frame over ----------------------------------------------
+    def submit(self, frame: FrameParams, t: float) -> None:
+        """Snapshot the frame for track time t; the newest snapshot wins."""
+        if self.state != "ready":
+            return
+        back = self._back
+        back.take(frame)
+        back.t, back.submitted, back.preview = t, self.now(), False
+        with self._lock:
+            if self._fresh:
+                self.skipped += 1
+            self._back, self._pending = self._pending, back
+            self._fresh = True
+            if self._idle:  # a busy engine finds it when done; waking it costs a thread switch
+                self._wake.notify()
+
+    def request_preview(self, frame: FrameParams, block: int, feature_id: int,
+                        strength: float, version: int) -> None:
+        """Render `frame` once with one feature on one block, full mask, into
+        the preview result (feature browser). Runs before the next live frame."""
+        if self.state != "ready":
+            return
+        buf = self._preview_buf
+        buf.take(frame)
+        fp = buf.frame
+        fp.scene = dataclasses.replace(fp.scene, feature_ids=fp.scene.feature_ids.copy())
+        fp.strength[:] = 0.0
+        fp.masks[:] = 1.0
+        fp.scene.feature_ids[:] = -1
+        fp.scene.feature_ids[block, 0] = feature_id
+        fp.strength[block, 0] = strength
+        fp.scene.version = version  # distinct: the engine re-copies the direction
+        buf.t, buf.submitted, buf.preview = 0.0, self.now(), True
+        with self._lock:
+            self._preview_req = buf
+            self._wake.notify()
+
+    def poll(self) -> Result | None:
+        """The newest finished live frame since the last poll, or None. The
+        caller owns it (the worker will not touch it) until release()."""
+        with self._lock:
+            res, self._res_ready = self._res_ready, None
+            return res
+
+    def release(self, res: Result) -> None:
+        with self._lock:
+            self._res_free.append(res)
+
+    def poll_preview(self) -> Result | None:
+        with self._lock:
+            if not self._preview_ready:
+                return None
+            self._preview_ready = False
+            return self._preview_result
+
+    # -- engine thread -----------------------------------------------------------------
+    def _run(self) -> None:
+        try:
+            self.engine = self.factory()
+            self.is_preview = bool(getattr(self.engine, "is_preview", False))
+        except Exception as e:
+            self.state, self.message = "failed", _message(e)
+            return
+        self.state, self.message = "ready", ""
+        while True:
+            with self._lock:
+                while not (self._fresh or self._preview_req or self._stop):
+                    self._idle = True
+                    self._wake.wait(0.5)
+                    self._idle = False
+                if self._stop:
+                    break
+                if self._preview_req is not None:
+                    snap, self._preview_req = self._preview_req, None
+                else:
+                    self._front, self._pending = self._pending, self._front
+                    self._fresh = False
+                    snap = self._front
+            self._render(snap)
+        self._close_engine()
+
+    def _render(self, snap: _Snapshot) -> None:
+        t0 = self.now()
+        try:
+            rgba = self.engine.render(snap.frame)  # (H, W, 4) uint8, the engine's reused buffer
+        except Exception as e:
+            self.errors += 1
+            self.message = _message(e)
+            return
+        t1 = self.now()
+        res = self._preview_result if snap.preview else self._res_back
+        if res.image is None or res.image.shape != rgba.shape:
+            res.image = np.empty(rgba.shape, dtype=np.float32)  # once per size
+        np.multiply(rgba, np.float32(1.0 / 255.0), out=res.image)
+        res.t, res.submitted, res.done = snap.t, snap.submitted, self.now()
+        res.render_s, res.preview = t1 - t0, snap.preview
+        self.size = rgba.shape[:2]
+        self.render_s = res.render_s if self.rendered == 0 else \
+            (1 - _EMA) * self.render_s + _EMA * res.render_s
+        self.rendered += 1
+        with self._lock:
+            if snap.preview:
+                self._preview_ready = True
+            else:
+                if self._res_ready is not None:  # never shown: a newer one replaces it
+                    self._res_free.append(self._res_ready)
+                self._res_ready = res
+                self._res_back = self._res_free.pop()
+
+    def _close_engine(self) -> None:
+        close = getattr(self.engine, "close", None)
+        if callable(close):
+            try:
+                close()
+            except Exception:
+                pass
+
+
+def _message(e: Exception) -> str:
+    text = str(e).strip() or type(e).__name__
+    if type(e).__name__ not in ("EngineError",):
+        last = traceback.extract_tb(e.__traceback__)[-1:] if e.__traceback__ else []
+        where = f" (at {last[0].filename.rsplit('/', 1)[-1]}:{last[0].lineno})" if last else ""
+        text = f"{type(e).__name__}: {text}{where}"
+    return text.splitlines()[0]
+
+
+class Delivery:
+    """Decides when a finished frame is shown, and how far ahead to render.
+
+    show: its time has come (within half a window frame) and it is not late.
+    hold: it is early; shown on a later window frame (one held at a time).
+    drop: it is more than `late_s` past its time.
+    """
+
+    def __init__(self, release: Callable[[Result], None] = lambda r: None, *,
+                 late_s: float = LATE_S, ui_period: float = 1.0 / 60.0) -> None:
+        self.release = release  # hands a result back to the worker
+        self.late_s = late_s
+        self.ui_period = ui_period
+        self.latency = 0.0  # EMA of submit -> ready, seconds
+        self.held: Result | None = None
+        self.shown = self.dropped = 0
+        self.last_shown_t = 0.0
+        self._n = 0
+
+    def lookahead(self) -> float:
+        """How far past the heard time to render: pipeline latency + one frame."""
+        return self.latency + self.ui_period
+
+    def measure(self, res: Result) -> None:
+        lat = max(0.0, res.done - res.submitted)
+        self.latency = lat if self._n == 0 else (1 - _EMA) * self.latency + _EMA * lat
+        self._n += 1
+
+    def decide(self, res: Result, heard: float) -> str:
+        if heard - res.t > self.late_s:
+            return "drop"
+        if res.t - heard > self.ui_period * 0.5:
+            return "hold"
+        return "show"
+
+    def offer(self, res: Result | None, heard: float, *, playing: bool) -> Result | None:
+        """Feed the newest result (or None); return the frame to show now, if
+        any. The caller must release() what it is given once it has copied it.
+
+        While paused nothing is late: the newest frame is shown at once."""
+        if res is not None:
+            self.measure(res)
+            if not playing:
+                self._unhold()
+                return self._show(res)
+            verdict = self.decide(res, heard)
+            if verdict == "drop":
+                self.dropped += 1
+                self.release(res)
+            elif verdict == "show":
+                self._unhold()
+                return self._show(res)
+            else:
+                self._unhold()  # a newer early frame replaces an older one
+                self.held = res
+                return None
+        if self.held is not None:
+            verdict = self.decide(self.held, heard) if playing else "show"
+            if verdict == "show":
+                res, self.held = self.held, None
+                return self._show(res)
+            if verdict == "drop":
+                self.dropped += 1
+                self._unhold()
+        return None
+
+    def _unhold(self) -> None:
+        if self.held is not None:
+            self.release(self.held)
+            self.held = None
+
+    def _show(self, res: Result) -> Result:
+        self.shown += 1
+        self.last_shown_t = res.t
+        return res

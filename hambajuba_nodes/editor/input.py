@@ -1,0 +1,105 @@
+"""Keyboard and mouse bindings of the window, and the list of them (Help).
+
+Every binding calls a handler the menus and tests call too; the only logic
+here is when a key means what: shortcuts stay off while a text field is
+being typed in, Delete and Tab act only over the canvas, an open add-node
+menu takes Enter and Escape, F11 and Escape leave perform mode.
+"""
+from __future__ import annotations
+
+import dearpygui.dearpygui as dpg
+
+SHORTCUTS = """Canvas
+  right-click or Tab     add a node (type to search, Enter adds the first)
+  drag pin to pin        link (kinds must match; the status bar says why not)
+  click a link or node   select it       Del / Backspace   delete the selection
+  box-drag, Ctrl+click   select several  middle-drag       pan
+Edit
+  Ctrl+Z / Ctrl+Shift+Z (Ctrl+Y)   undo / redo
+  Ctrl+C / Ctrl+X / Ctrl+V / Ctrl+D   copy / cut / paste / duplicate
+Files
+  Ctrl+N new   Ctrl+O open   Ctrl+S save   Ctrl+Shift+S save as   Ctrl+Q quit
+Play
+  Space play/pause   F11 perform mode (Esc leaves)
+Nodes
+  '+ N more' shows all ports and params of a big node
+  the '...' beside feature_id opens the feature browser for that sink
+  'mask - paint' opens the mask painter: left paints, right erases"""
+
+
+class InputBindings:
+    def __init__(self, app) -> None:
+        self.app = app
+
+    def install(self) -> None:
+        with dpg.handler_registry():
+            dpg.add_key_press_handler(callback=self.on_key)
+            dpg.add_mouse_release_handler(button=dpg.mvMouseButton_Left, callback=self.on_mouse_release)
+            dpg.add_mouse_click_handler(button=dpg.mvMouseButton_Right, callback=self.on_right_click)
+
+    def on_key(self, sender, key) -> None:
+        app, view = self.app, self.app.view
+        ctrl = dpg.is_key_down(dpg.mvKey_LControl) or dpg.is_key_down(dpg.mvKey_RControl)
+        shift = dpg.is_key_down(dpg.mvKey_LShift) or dpg.is_key_down(dpg.mvKey_RShift)
+        if key == dpg.mvKey_F11:
+            return app.toggle_perform()
+        if key == dpg.mvKey_Escape:
+            if app.output.performing:
+                return app.toggle_perform()
+            return app.add_menu.close()
+        if app.add_menu.is_open:
+            if key == dpg.mvKey_Return:
+                app.add_menu.pick_first()
+            return None
+        if view.any_text_active() or self.typing():
+            return None
+        if ctrl:
+            action = {dpg.mvKey_Z: app.redo if shift else app.undo, dpg.mvKey_Y: app.redo,
+                      dpg.mvKey_C: view.copy_selected, dpg.mvKey_X: view.cut_selected,
+                      dpg.mvKey_V: view.paste_at, dpg.mvKey_D: view.duplicate_selected,
+                      dpg.mvKey_S: app.ask_save_as if shift else app.save,
+                      dpg.mvKey_O: app.ask_open_patch, dpg.mvKey_N: app.new_patch,
+                      dpg.mvKey_Q: app.request_quit}.get(key)
+            if action is not None:
+                action()
+            return None
+        if key in (dpg.mvKey_Delete, dpg.mvKey_Back) and view.hovered():
+            view.delete_selected()
+        elif key == dpg.mvKey_Spacebar:
+            app.bar.toggle()
+        elif key == dpg.mvKey_Tab and view.hovered():
+            self.open_add_menu()
+        return None
+
+    def typing(self) -> bool:
+        """A text field outside the nodes is being edited (search boxes...)."""
+        app = self.app
+        for tag in (app.features.tags.get("search"), app.add_menu.search, app.features.tags.get("id")):
+            if tag is not None and dpg.is_item_active(tag):
+                return True
+        return False
+
+    def on_mouse_release(self, sender=None, app_data=None) -> None:
+        """After a click or drag on the canvas: record moved nodes (one undo
+        step) and let the panels follow the selection."""
+        app, view = self.app, self.app.view
+        if view.hovered() or app.selected:
+            view.sync_positions()
+        sel = view.selected_nodes()
+        if sel != app.selected:
+            app.selected = sel
+            app.model.selection = tuple(sel)
+            if len(sel) == 1:
+                app.select_target(sel[0])
+
+    def on_right_click(self, sender=None, app_data=None) -> None:
+        if self.app.view.hovered() and not self.app.add_menu.is_open:
+            self.open_add_menu()
+
+    def open_add_menu(self, centre: bool = False) -> None:
+        app = self.app
+        if centre:
+            app.add_menu.open(app.view.view_centre(), screen=(200, 120))
+            return
+        mx, my = dpg.get_mouse_pos(local=False)
+        app.add_menu.open(app.view.screen_to_grid(mx, my), screen=(mx, my))

@@ -1,0 +1,309 @@
+"""Transport: the track, its analysis, play / pause / seek / loop, time and beat.
+
+`Transport` is the controller (no window calls): opening a track decodes it
+and runs the analysis on a background thread, reporting progress; the main
+thread picks the result up in `poll()` between two frames and only then
+swaps track, output and analysis, so a failing open leaves the playing
+track untouched. `TransportBar` is the row of widgets at the top of the
+window; it only calls Transport methods.
+
+Analysis comes from graph_runtime.analysis.pipeline.analyze (cached on disk
+by content hash there). When that module is not in this checkout the track
+still plays, with a synthetic analysis (a 120 BPM grid, silent channels),
+and the window says so.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from typing import Any, Callable
+
+import numpy as np
+
+from graph_runtime.playback import Output, PlaybackError, Track, load_track
+
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
+
+
+class _Load:
+    """One background open: decode, then analyse."""
+
+    def __init__(self, token: int, path: str) -> None:
+        self.token = token
+        self.path = path
+        self.progress = 0.0
+        self.stage = "decoding audio"
+        self.track: Track | None = None
+        self.analysis: Any = None
+        self.notice = ""
+        self.error = ""
+        self.done = False
+
+
+def default_analyze(path: str, progress: Callable[..., None], duration: float):
+    """(analysis, notice). Uses the real pipeline when this checkout has it."""
+    try:
+        from graph_runtime.analysis.pipeline import analyze
+    except ModuleNotFoundError as e:
+        if not (e.name or "").startswith("graph_runtime.analysis.pipeline"):
+            raise
+        from graph_runtime.analysis.store import synthetic
+
+        return synthetic(max(duration, 0.1)), ("analysis pipeline not in this build: "
+                                               "a synthetic 120 BPM grid drives the patch")
+    return analyze(path, progress=progress), ""
+
+
+class Transport:
+    def __init__(self, output: Output, *,
+                 analyze: Callable[[str, Callable[..., None], float], tuple] = default_analyze) -> None:
+        self.output = output
+        self.analyze = analyze
+        self.track: Track | None = None
+        self.analysis: Any = None
+        self.path = ""
+        self.notice = ""
+        self._load: _Load | None = None
+        self._token = 0
+        self.loads = 0  # tracks installed so far
+
+    # -- opening ----------------------------------------------------------------------
+    @property
+    def loading(self) -> _Load | None:
+        return self._load if self._load is not None and not self._load.done else None
+
+    def open(self, path: str) -> None:
+        """Start opening a track in the background; poll() installs it."""
+        self._token += 1
+        job = _Load(self._token, os.fspath(path))
+        self._load = job
+        threading.Thread(target=self._work, args=(job,), name="hambajuba-track", daemon=True).start()
+
+    def _work(self, job: _Load) -> None:
+        try:
+            job.track = load_track(job.path)
+            job.stage, job.progress = "analysing", 0.05
+
+            def progress(*args, **kwargs):
+                """The pipeline reports (stage, done, total); a bare fraction works too."""
+                args = list(args) + list(kwargs.values())
+                nums = [a for a in args if isinstance(a, (int, float)) and not isinstance(a, bool)]
+                words = [a for a in args if isinstance(a, str)]
+                if words:
+                    job.stage = words[0][:80]
+                if len(nums) >= 2 and nums[1] > 0:
+                    job.progress = float(min(max(nums[0] / nums[1], 0.0), 1.0))
+                elif nums:
+                    job.progress = float(min(max(nums[0], 0.0), 1.0))
+
+            job.analysis, job.notice = self.analyze(job.path, progress, job.track.duration)
+            job.progress = 1.0
+        except PlaybackError as e:
+            job.error = str(e)
+        except Exception as e:  # AnalysisError and anything the pipeline raises
+            kind = "analysis failed" if job.track is not None else "cannot open"
+            job.error = f"{kind}: {str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__}"
+        job.done = True
+
+    def poll(self) -> tuple[str, str] | None:
+        """Between frames: install a finished open. Returns (level, message) or None."""
+        job = self._load
+        if job is None or not job.done:
+            return None
+        self._load = None
+        if job.token != self._token:
+            return None  # superseded by a newer open
+        if job.error:
+            keep = f"; still playing {os.path.basename(self.path)}" if self.track else ""
+            return "error", job.error + keep
+        self.output.load(job.track)
+        self.track, self.analysis, self.path = job.track, job.analysis, job.path
+        self.notice = job.notice
+        self.loads += 1
+        msg = f"opened {os.path.basename(job.path)} ({job.track.duration:.1f} s)"
+        return ("warn", f"{msg}; {job.notice}") if job.notice else ("info", msg)
+
+    def install(self, track: Track, analysis) -> None:
+        """Use an already decoded track and analysis (tests, scripted runs)."""
+        self.output.load(track)
+        self.track, self.analysis, self.path = track, analysis, track.path
+        self.loads += 1
+
+    # -- playing ------------------------------------------------------------------------
+    @property
+    def playing(self) -> bool:
+        return self.output.playing
+
+    @property
+    def duration(self) -> float:
+        return self.output.duration
+
+    def time(self) -> float:
+        return self.output.time()
+
+    def toggle(self) -> None:
+        self.output.toggle()
+
+    def play(self) -> None:
+        self.output.play()
+
+    def pause(self) -> None:
+        self.output.pause()
+
+    def seek(self, t: float) -> None:
+        self.output.seek(t)
+
+    def set_loop(self, a: float | None, b: float | None = None) -> None:
+        self.output.set_loop(a, b)
+
+    def predict(self, heard: float, ahead: float) -> float:
+        """Track time `ahead` seconds after `heard`, wrapped into the loop."""
+        t = heard + ahead
+        loop = self.output.loop
+        if loop is not None and self.playing and t >= loop[1] > loop[0]:
+            t = loop[0] + (t - loop[0]) % (loop[1] - loop[0])
+        return min(t, self.duration) if self.duration else t
+
+    # -- musical position ---------------------------------------------------------------
+    def beat_at(self, t: float) -> tuple[int, int, float]:
+        """(bar, beat in bar, bpm), 1-based; (0, 0, bpm) before the first beat."""
+        a = self.analysis
+        bpm = float(getattr(a, "bpm", 0.0) or 0.0)
+        beats = getattr(a, "beats", None)
+        if beats is None or len(beats) == 0:
+            return 0, 0, bpm
+        i = int(np.searchsorted(beats, t, side="right"))
+        if i == 0:
+            return 0, 0, bpm
+        downs = getattr(a, "downbeats", None)
+        if downs is None or len(downs) == 0:
+            return (i - 1) // 4 + 1, (i - 1) % 4 + 1, bpm
+        bar = int(np.searchsorted(downs, t, side="right"))
+        if bar == 0:
+            return 0, i, bpm
+        first = int(np.searchsorted(beats, downs[bar - 1] - 1e-3, side="left"))
+        return bar, i - first, bpm
+
+
+def clock_text(t: float) -> str:
+    t = max(0.0, t)
+    m, s = divmod(t, 60.0)
+    return f"{int(m):02d}:{s:05.2f}"
+
+
+class TransportBar:
+    """The widgets: open, play/pause, stop, time, beat, seek, loop, progress."""
+
+    def __init__(self, transport: Transport, *, on_open: Callable[[], None],
+                 on_seek: Callable[[float], None], status: Callable[[str, str], None]) -> None:
+        self.tr = transport
+        self.on_open = on_open
+        self.on_seek = on_seek
+        self.status = status
+        self.tags: dict[str, int] = {}
+        self._last: dict[str, Any] = {}
+        self._frame = 0
+
+    def build(self, parent) -> None:
+        import dearpygui.dearpygui as dpg
+
+        t = self.tags
+        with dpg.group(horizontal=True, parent=parent):
+            t["open"] = dpg.add_button(label="Open track...", callback=lambda: self.on_open())
+            t["play"] = dpg.add_button(label="  Play  ", width=70, callback=lambda: self.toggle())
+            dpg.add_button(label="|<", callback=lambda: self.seek(0.0))
+            t["time"] = dpg.add_text("00:00.00 / 00:00.00")
+            t["beat"] = dpg.add_text("bar - beat -", color=(245, 190, 60, 255))
+            t["seek"] = dpg.add_slider_float(width=-430, min_value=0.0, max_value=1.0,
+                                             format="", callback=lambda s, a: self.seek(a))
+            t["loop"] = dpg.add_checkbox(label="loop", callback=lambda s, a: self.apply_loop())
+            t["a"] = dpg.add_input_float(width=70, step=0, format="%.2f", default_value=0.0,
+                                         callback=lambda: self.apply_loop())
+            dpg.add_button(label="A", callback=lambda: self.set_point("a"))
+            t["b"] = dpg.add_input_float(width=70, step=0, format="%.2f", default_value=8.0,
+                                         callback=lambda: self.apply_loop())
+            dpg.add_button(label="B", callback=lambda: self.set_point("b"))
+            t["audio"] = dpg.add_text("", color=(150, 150, 160, 255))
+        with dpg.group(horizontal=True, parent=parent):
+            t["track"] = dpg.add_text("no track: File > Open track (or drop one on the command line)",
+                                      color=(150, 150, 160, 255))
+            t["progress"] = dpg.add_progress_bar(width=300, show=False, overlay="analysing")
+
+    # -- the handlers (buttons and keys call these) -------------------------------------------
+    def toggle(self) -> None:
+        if self.tr.track is None:
+            self.status("warn", "open a track first (File > Open track)")
+            return
+        self.tr.toggle()
+
+    def seek(self, t: float) -> None:
+        self.on_seek(t)
+
+    def set_point(self, which: str) -> None:
+        import dearpygui.dearpygui as dpg
+
+        dpg.set_value(self.tags[which], round(self.tr.time(), 2))
+        self.apply_loop()
+
+    def apply_loop(self) -> None:
+        import dearpygui.dearpygui as dpg
+
+        if dpg.get_value(self.tags["loop"]):
+            a, b = dpg.get_value(self.tags["a"]), dpg.get_value(self.tags["b"])
+            self.tr.set_loop(a, b)
+            if self.tr.output.loop is None:
+                self.status("warn", "loop needs B at least 50 ms after A, inside the track")
+        else:
+            self.tr.set_loop(None)
+
+    # -- per frame ------------------------------------------------------------------------------
+    def update(self, heard: float) -> None:
+        import dearpygui.dearpygui as dpg
+
+        t, tr = self.tags, self.tr
+        dur = tr.duration
+        self._set("time", f"{clock_text(heard)} / {clock_text(dur)}")
+        bar, beat, bpm = tr.beat_at(heard)
+        self._set("beat", f"bar {bar} beat {beat}  {bpm:.1f} BPM" if bar or beat else
+                  (f"{bpm:.1f} BPM" if bpm else "no beats"))
+        self._set("play", "  Pause " if tr.playing else "  Play  ", label=True)
+        job = tr.loading
+        if job is not None:
+            self._set("progress_show", True, show_of="progress")
+            dpg.set_value(t["progress"], job.progress)
+            dpg.configure_item(t["progress"], overlay=f"{job.stage} {job.progress * 100:.0f}%")
+        else:
+            self._set("progress_show", False, show_of="progress")
+        self._frame += 1
+        if self._frame % 4:
+            return  # the rest moves slowly: 15 Hz is plenty
+        if dur > 0 and not dpg.is_item_active(t["seek"]):
+            if self._last.get("dur") != dur:
+                self._last["dur"] = dur
+                dpg.configure_item(t["seek"], max_value=dur)
+            dpg.set_value(t["seek"], heard)
+        name = os.path.basename(tr.path) if tr.path else ""
+        self._set("track", f"{name}  {tr.notice}" if name else None)
+        self._set("audio", tr.output.description)
+
+    def _set(self, key: str, value, *, label: bool = False, show_of: str | None = None) -> None:
+        import dearpygui.dearpygui as dpg
+
+        if value is None or self._last.get(key) == value:
+            return
+        self._last[key] = value
+        if show_of:
+            dpg.configure_item(self.tags[show_of], show=value)
+        elif label:
+            dpg.configure_item(self.tags[key], label=value)
+        else:
+            dpg.set_value(self.tags[key], value)
+
+
+def wait_for(transport: Transport, timeout: float = 60.0) -> tuple[str, str] | None:
+    """Block until a pending open finishes (scripted runs); returns poll()'s answer."""
+    end = time.monotonic() + timeout
+    while transport._load is not None and not transport._load.done and time.monotonic() < end:
+        time.sleep(0.01)
+    return transport.poll()
