@@ -108,6 +108,7 @@ def _bench(frames: int) -> dict:
                         for c in ("energy_smooth", "envelope", "pitch_normalized", "brightness")}
             app.transport.install(track, synthetic(seconds, channels=channels))
             app.live.set_analysis(app.transport.analysis)
+            app._settle_garbage()  # as App does when a track is opened
             app.transport.play()
             for _ in range(60):  # warm up: engine start, first compile, first frames
                 app.step()
