@@ -16,8 +16,8 @@ from pathlib import Path
 
 from graph_runtime.patch import Patch, save
 
-COLUMN = 220.0
-ROW = 150.0
+COLUMN = 240.0
+ROW = 240.0
 PATCH_DIR = Path(__file__).resolve().parent.parent / "patches"
 
 # block -> feature id (plausible picks; 0-5119)
