@@ -298,7 +298,7 @@ def track_beats(onset: np.ndarray, *, fps: float, bpm: float | None = None,
     first = max(1, int(np.round(periods.min() / 2)))
     for t in range(first, n):
         period = periods[t]
-        lo, hi = int(np.round(period / 2)), min(int(np.round(2 * period)), t)
+        lo, hi = max(1, int(np.round(period / 2))), min(int(np.round(2 * period)), t)
         if hi < lo:
             continue
         cand_lags = lags[lo - 1:hi]

@@ -7,6 +7,7 @@ inside the stages that use them.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from dataclasses import dataclass, field
@@ -116,6 +117,31 @@ def analyze(path, *, stems_dir=None, separator: str = "auto", demucs_weights=Non
 
 # -- the stages --------------------------------------------------------------------------
 def run_plan(path: str, plan: Plan, run: Stages) -> Analysis:
+    # the stage modules first: they load scipy's BLAS, which the limit must see
+    from . import beats, classify, coupling, crossover, features, spectral, tonal  # noqa: F401
+    with single_threaded_blas():
+        return _run_plan(path, plan, run)
+
+
+@contextlib.contextmanager
+def single_threaded_blas():
+    """numpy/scipy's BLAS on one thread while the analysis runs.
+
+    Its matrix products here are small (filterbanks times spectrograms);
+    a second OpenBLAS thread saves little and busy-waits between calls,
+    which on a shared 2-core machine costs a third of the feature stage's
+    CPU time and slows the neighbours. torch keeps its own threads
+    (pitch.torch_threads). Without threadpoolctl nothing changes."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
+def _run_plan(path: str, plan: Plan, run: Stages) -> Analysis:
     from . import beats, classify, coupling, crossover, features, spectral, tonal
     sr, fps = spectral.ANALYSIS_SR, spectral.FPS
     with run.stage("load"):

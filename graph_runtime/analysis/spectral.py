@@ -48,6 +48,67 @@ def stft_magnitude(y: np.ndarray, *, n_fft: int = N_FFT, hop: int = HOP) -> np.n
     return out
 
 
+def stft_frames(y: np.ndarray, *, n_fft: int, hop: int) -> np.ndarray:
+    """Complex STFT, (n_frames, n_fft // 2 + 1) complex64, framed as
+    scipy.signal.stft(boundary="zeros", padded=True) frames it: n_fft // 2
+    zeros at both ends, zeros at the end to a whole frame, periodic Hann.
+    Unscaled (scipy divides by the window's sum; istft_frames undoes exactly
+    this one). Computed in blocks, float32 all the way."""
+    y = np.asarray(y, dtype=np.float32)
+    half = n_fft // 2
+    total = len(y) + 2 * half
+    extra = (-(total - n_fft) % hop) % n_fft
+    yp = np.concatenate([np.zeros(half, np.float32), y, np.zeros(half + extra, np.float32)])
+    n = (len(yp) - n_fft) // hop + 1
+    frames = np.lib.stride_tricks.as_strided(
+        yp, shape=(n, n_fft), strides=(yp.strides[0] * hop, yp.strides[0]), writeable=False)
+    win = hann(n_fft)
+    out = np.empty((n, n_fft // 2 + 1), dtype=np.complex64)
+    for start in range(0, n, _BLOCK):
+        out[start:start + _BLOCK] = scipy.fft.rfft(frames[start:start + _BLOCK] * win, axis=1,
+                                                   workers=-1)
+    return out
+
+
+def istft_frames(spec: np.ndarray, *, n_fft: int, hop: int, length: int) -> np.ndarray:
+    """Inverse of stft_frames by weighted overlap-add (y = sum w x_t / sum w^2),
+    as scipy.signal.istft(boundary=True): (length,) float32, zero-padded or cut."""
+    half = n_fft // 2
+    n = spec.shape[0]
+    out_len = (n - 1) * hop + n_fft
+    out = np.zeros(out_len, np.float32)
+    win = hann(n_fft)
+    for start in range(0, n, _BLOCK):
+        block = scipy.fft.irfft(spec[start:start + _BLOCK], n=n_fft, axis=1, workers=-1)
+        block = (block * win).astype(np.float32, copy=False)
+        _overlap_add(out, block, start * hop, hop)
+    norm = np.zeros(out_len, np.float32)
+    _overlap_add(norm, np.broadcast_to(win * win, (n, n_fft)), 0, hop)
+    y = np.where(norm > 1e-10, out / np.maximum(norm, 1e-10), out)[half:half + length]
+    return y if len(y) == length else np.pad(y, (0, length - len(y)))
+
+
+def _overlap_add(out: np.ndarray, frames: np.ndarray, offset: int, hop: int) -> None:
+    """out[offset + t * hop : ... + n_fft] += frames[t] for every t, in place.
+
+    One strided add per hop-long slice of the frames (n_fft / hop of them,
+    rounded up), not a loop over frames. `out` must reach offset + (n - 1)
+    * hop + n_fft samples."""
+    n, n_fft = frames.shape
+    if n == 0:
+        return
+    for k in range(0, -(-n_fft // hop)):
+        width = min(hop, n_fft - k * hop)
+        start = offset + k * hop
+        rows = n if start + n * hop <= len(out) else n - 1   # the last row's slice may end the buffer
+        if rows:
+            seg = out[start:start + rows * hop].reshape(rows, hop)
+            seg[:, :width] += frames[:rows, k * hop:k * hop + width]
+        if rows < n:
+            at = start + rows * hop
+            out[at:at + width] += frames[rows, k * hop:k * hop + width]
+
+
 def bin_frequencies(*, sr: int, n_fft: int = N_FFT) -> np.ndarray:
     """Centre frequency of each STFT bin, Hz (n_fft // 2 + 1,)."""
     return np.arange(n_fft // 2 + 1) * (sr / n_fft)
@@ -118,6 +179,18 @@ def brightness(centroid_hz: np.ndarray) -> np.ndarray:
     return np.clip(np.log(c / BRIGHT_LO) / np.log(BRIGHT_HI / BRIGHT_LO), 0.0, 1.0).astype(np.float32)
 
 
+def _cumsum_rows(x: np.ndarray) -> np.ndarray:
+    """np.cumsum(x, axis=0, dtype=float64), the same numbers ~8x faster on a
+    spectrogram: one vectorised add per row instead of numpy's strided
+    column-by-column accumulation."""
+    out = np.empty(x.shape, np.float64)
+    if len(x):
+        out[0] = x[0]
+    for i in range(1, len(x)):
+        np.add(out[i - 1], x[i], out=out[i])
+    return out
+
+
 def flatness(magnitude: np.ndarray, *, min_bins: int = 24, share: float = 0.02) -> np.ndarray:
     """Spectral flatness (geometric / arithmetic mean of power), 0 tonal .. 1 noise.
 
@@ -128,19 +201,23 @@ def flatness(magnitude: np.ndarray, *, min_bins: int = 24, share: float = 0.02) 
     reads ~1; (n_frames,) float32."""
     power = magnitude.astype(np.float32) ** 2 + np.float32(1e-12)
     n_bins, n = power.shape
-    cum = np.cumsum(power, axis=0, dtype=np.float64)
+    cum = _cumsum_rows(power)
     total = cum[-1]
-    lo = np.argmax(cum >= share * total, axis=0)
-    hi = np.argmax(cum >= (1.0 - share) * total, axis=0) + 1
+    # cum rises along the bins: the first bin reaching a level = how many stay below it
+    lo = (cum < share * total).sum(axis=0)
+    hi = (cum < (1.0 - share) * total).sum(axis=0) + 1
     width = np.maximum(hi - lo, min(min_bins, n_bins))
     mid = (lo + hi) // 2
     lo = np.clip(mid - width // 2, 0, n_bins - width)
     hi = lo + width
-    cum_log = np.vstack([np.zeros((1, n)), np.cumsum(np.log(power), axis=0, dtype=np.float64)])
-    cum_pow = np.vstack([np.zeros((1, n)), cum])
     cols = np.arange(n)
-    geo = np.exp((cum_log[hi, cols] - cum_log[lo, cols]) / width)
-    ari = (cum_pow[hi, cols] - cum_pow[lo, cols]) / width
+
+    def band_sum(c: np.ndarray) -> np.ndarray:  # sum of rows lo .. hi - 1 from a cumulative sum
+        return c[hi - 1, cols] - np.where(lo > 0, c[np.maximum(lo - 1, 0), cols], 0.0)
+    ari = band_sum(cum) / width
+    del cum
+    cum_log = _cumsum_rows(np.log(power))
+    geo = np.exp(band_sum(cum_log) / width)
     return np.clip(geo / ari / WHITE_NOISE_FLATNESS, 0.0, 1.0).astype(np.float32)
 
 

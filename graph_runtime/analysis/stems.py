@@ -98,17 +98,14 @@ def _fit(y: np.ndarray, n: int) -> np.ndarray:
 
 # -- approximate separation --------------------------------------------------------
 def _stft(y: np.ndarray, *, n_fft: int, hop: int) -> np.ndarray:
-    import scipy.signal
-    _, _, z = scipy.signal.stft(y, nperseg=n_fft, noverlap=n_fft - hop, boundary="zeros",
-                                padded=True)
-    return z
+    """(n_bins, n_frames) complex64 (spectral.stft_frames, transposed view)."""
+    from .spectral import stft_frames
+    return stft_frames(y, n_fft=n_fft, hop=hop).T
 
 
 def _istft(z: np.ndarray, *, n: int, n_fft: int, hop: int) -> np.ndarray:
-    import scipy.signal
-    _, y = scipy.signal.istft(z, nperseg=n_fft, noverlap=n_fft - hop, boundary=True)
-    y = y[:n]
-    return np.pad(y, (0, n - len(y))).astype(np.float32) if len(y) < n else y.astype(np.float32)
+    from .spectral import istft_frames
+    return istft_frames(z.T, n_fft=n_fft, hop=hop, length=n)
 
 
 def percussive_mask(magnitude: np.ndarray, *, time_kernel: int = 17, freq_kernel: int = 9,
@@ -148,17 +145,18 @@ def separate_approx(samples: np.ndarray, *, sr: int, out_sr: int = ANALYSIS_SR,
     left, right = stereo[0], stereo[-1]
     n = stereo.shape[1]
     zl, zr = _stft(left, n_fft=n_fft, hop=hop), _stft(right, n_fft=n_fft, hop=hop)
-    mid = 0.5 * (zl + zr)
+    mid = np.float32(0.5) * (zl + zr)
     p_mask = percussive_mask(np.abs(mid))
-    harmonic = mid * (1.0 - p_mask)
+    harmonic = mid * (np.float32(1.0) - p_mask)
     freqs = np.fft.rfftfreq(n_fft, 1.0 / out_sr)[:, None]
-    w_bass = lr4_weights(freqs, BASS_HZ)
-    w_voice = (1.0 - w_bass) * lr4_weights(freqs, VOICE_HI_HZ)
-    centre = centre_mask(zl, zr) ** 2
-    parts = {
-        "drums": mid * p_mask,
-        "bass": harmonic * w_bass,
-        "vocals": harmonic * w_voice * centre,
-        "other": harmonic * (1.0 - w_bass - w_voice * centre),
+    w_bass = lr4_weights(freqs, BASS_HZ).astype(np.float32)
+    w_voice = ((1.0 - w_bass) * lr4_weights(freqs, VOICE_HI_HZ)).astype(np.float32)
+    voice = w_voice * centre_mask(zl, zr) ** 2
+    del zl, zr
+    parts = {  # one at a time: each masked spectrum is as large as the track's STFT
+        "drums": lambda: mid * p_mask,
+        "bass": lambda: harmonic * w_bass,
+        "vocals": lambda: harmonic * voice,
+        "other": lambda: harmonic * (np.float32(1.0) - w_bass - voice),
     }
-    return {k: _istft(v, n=n, n_fft=n_fft, hop=hop) for k, v in parts.items()}
+    return {k: _istft(part(), n=n, n_fft=n_fft, hop=hop) for k, part in parts.items()}
