@@ -6,11 +6,16 @@ the same 16x16 steered resolution at 512 px (latent 64x64, two downsamples);
 only the widths are tiny and the weights random. Random SAEs (5120 features,
 as the real ones) and random labels come in the real formats. It is built
 from config with no download, runs the whole pipeline on a CPU, and its
-output is noise-like patterns: always call it the untrained preview.
+output is abstract colour fields: always call it the untrained preview.
+
+Nothing is trained. Plain default initialisation gives a flat dark image
+that no control visibly moves, so `shape_preview` chooses how the random
+weights are initialised (seeded, deterministic, a second or so on a CPU)
+so that the dataflow can be seen: see the notes there. The generate
+function, the steering and the engine are exactly those of the real model.
 """
 from __future__ import annotations
 
-import os
 import random
 import re
 import zlib
@@ -22,12 +27,14 @@ from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProject
 from graph_runtime.frame_params import BLOCKS, N_FEATURES
 
 from .labels import Labels
+from .noise import seeded_noise
 from .parts import ModelParts
-from .prompts import TOKENS
-from .sae import SAE, sae_from_state
+from .prompts import TOKENS, PromptEncoder
+from .sae import random_sae
+from .schedule import SIGMA_MAX
 
 DESCRIPTION = ("untrained preview: a tiny SDXL-shaped model with random weights "
-               "(noise-like patterns, not pictures)")
+               "(abstract colour fields, not pictures)")
 WIDTH = 64            # channels of the steered blocks (real: 1280)
 TEXT_WIDTH = 32       # each text encoder's hidden size (real: 768 and 1280)
 POOLED = 32           # pooled text embedding (real: 1280)
@@ -90,29 +97,19 @@ def build_preview(seed: int = 0) -> ModelParts:
     return ModelParts("preview", DESCRIPTION, unet, vae, (tok, tok), (te1, te2), saes, labels)
 
 
+# Mean activations of the preview's random features. The sinks scale a
+# strength by the feature's mean, so this sets what "+30" does: about one to
+# two standard deviations of the x0 latent inside the mask (the real SAEs'
+# 9..68 are in units of SDXL's activations, which are far larger).
+PREVIEW_MEAN_RANGE = (0.1, 0.2)
+
+
 def preview_features(seed: int = 0) -> tuple[dict, Labels]:
     """The preview's random SAEs (5120 features of width 64) and labels, no UNet."""
     gen = torch.Generator().manual_seed(seed + 1)
-    saes = {b: preview_sae(b, generator=gen) for b in BLOCKS}
+    saes = {b: random_sae(b, WIDTH, N_FEATURES, generator=gen, mean_range=PREVIEW_MEAN_RANGE)
+            for b in BLOCKS}
     return saes, preview_labels(saes, seed)
-
-
-MEAN_RANGE = tuple(float(os.environ.get("PV_MEAN", 1.0)) * v for v in (0.1, 0.2))
-
-
-def preview_sae(block: str, *, generator: torch.Generator, k: int = 10) -> SAE:
-    decoder = torch.randn(WIDTH, N_FEATURES, generator=generator)
-    if os.environ.get("PV_DZS", "1") == "1":
-        g = decoder.reshape(8, WIDTH // 8, N_FEATURES)
-        decoder = (g - g.mean(dim=1, keepdim=True)).reshape(WIDTH, N_FEATURES)
-    decoder /= decoder.norm(dim=0, keepdim=True)
-    state = {"encoder.weight": decoder.T.contiguous(), "decoder.weight": decoder,
-             "pre_bias": torch.zeros(WIDTH), "latent_bias": torch.zeros(N_FEATURES)}
-    lo, hi = MEAN_RANGE
-    mean = lo + (hi - lo) * torch.rand(N_FEATURES, generator=generator)
-    config = {"n_dirs_local": N_FEATURES, "d_model": WIDTH, "k": k, "auxk": 256,
-              "dead_steps_threshold": 2441}
-    return sae_from_state(block, config, state, mean, keep_encoder=True)
 
 
 PREVIEW_WORDS = ("amber", "ripple", "grain", "stripe", "halo", "tide", "moss", "glass",
@@ -135,220 +132,236 @@ def preview_labels(saes: dict, seed: int, every: int = 4) -> Labels:
                                source="untrained preview (random labels)")
 
 
-# ---- shaping the random weights ------------------------------------------------------
+# ---- how the random weights are initialised ------------------------------------------
+#
+# Left at their default initialisation the tiny random networks draw a flat
+# dark-red image: x0 = noisy - sigma * pred is dominated by sigma * noise
+# (14.6 x unit noise), the decoder's tanh clamp saturates on it, and the
+# decoder's ReLU layers shrink every signal to near zero. `shape_preview`
+# re-initialises some of the weights, with seeded random draws and with
+# scales measured on one probe pass (as LSUV / data-dependent initialisation
+# does; the probe is fixed noise and three fixed prompts), so that the
+# preview's output is an image whose parts respond visibly. Still random,
+# still untrained:
+#
+# * The UNet starts as an exact noise predictor plus a small random readout
+#   (pred = noise + a small correction, as a denoiser's skip path would):
+#   conv_in writes +x_i and -x_i into two channels of one GroupNorm group,
+#   the last up resnet's shortcut passes them on, and conv_out reads
+#   SiLU(a) - SiLU(-a) = a; conv_out's other inputs start at zero. A random
+#   1x1 readout of the up path is added to those channels (as +r and -r, so
+#   the group mean does not move), scaled so that x0 = -sigma * r has std
+#   X0_STD. The unit-variance noise dominates those groups' statistics, so a
+#   local change in the up path (a masked steering vector) changes x0 there
+#   and barely touches the normalisation of the rest of the image.
+# * The up path is a mostly linear, local trunk: each up resnet's 1x1
+#   shortcut carries the deep path at gain 1 and the skip at SKIP_GAIN, the
+#   upsamplers' convs are a random channel mix times a 3x3 binomial blur,
+#   and each residual branch of the mid and up blocks (resnet conv2,
+#   transformer proj_out) is scaled to output std BRANCH_STD. The image is
+#   then smooth shapes from the 16x16 level, where the four steered blocks
+#   are, with finer texture from the skips; a feature steered under a mask
+#   shifts x0 (so the colour) under that mask, one colour per feature.
+# * Prompts: cross-attention outputs and the time/text embedding projections
+#   are scaled by PROMPT_GAIN, so the random text encoders' differences reach
+#   the image rather than being drowned by the residual stream.
+# * Every 3x3 conv of the UNet (but conv_in and conv_out) and of the decoder
+#   has its taps made orthogonal to its input channels' mean, so zero padding
+#   reads like an average input and no frame is drawn round the image.
+# * The TAESD-style decoder: blur convs first and after each upsample, each
+#   conv normalised per channel to unit std on the probe x0 with its mean at
+#   +RELU_SHIFT (so the ReLUs pass most of the signal), and the last conv
+#   mapped to mean 0.5, per-channel std RGB_STD and channel correlation
+#   RGB_CORR: mid-grey, most of the range, colourful.
+#
+# Nothing here depends on the frame: steering, masks, the noise walk and the
+# prompt SLERP act through the same generate function as on the real model.
 
-import os
-X0_STD = float(os.environ.get("PV_X0", 0.6))
-RGB_STD = float(os.environ.get("PV_RGB", 0.22))
-SKIP_GAIN = float(os.environ.get("PV_SKIP", 0.2))   # skip columns of up-path shortcuts, vs the deep path
-BRANCH_STD = float(os.environ.get("PV_BRANCH", 0.05))  # residual branch outputs in the up path
-RELU_SHIFT = float(os.environ.get("PV_SHIFT", 1.0))
-PAD_FIX = os.environ.get("PV_PAD", "1") == "1"
-RGB_CORR = float(os.environ.get("PV_CORR", 0.4))
-PROMPT_GAIN = float(os.environ.get("PV_PROMPT", 8.0))
-SELF_ATTN = float(os.environ.get("PV_SELF", 0.1))
-ZS = os.environ.get("PV_ZS", "1") == "1"
-BLUR = torch.tensor([1.0, 2.0, 1.0])
-BLUR = (BLUR[:, None] * BLUR[None, :]) / 16.0
-
-
-def _deep_modules(unet):
-    """(module, rows, channel dim, zero-sum group size) of the mid and up path's residual writers."""
-    c2 = 2 * unet.conv_in.in_channels
-    out = []
-    for r in unet.mid_block.resnets:
-        out.append(("branch", r.conv2, slice(None), 1))
-    for a in unet.mid_block.attentions:
-        out.append(("branch", a.proj_out, slice(None), -1))
-    for bi, block in enumerate(unet.up_blocks):
-        for ri, r in enumerate(block.resnets):
-            last = bi == len(unet.up_blocks) - 1 and ri == len(block.resnets) - 1
-            rows = slice(c2, None) if last else slice(None)
-            out.append(("trunk", r.conv_shortcut, rows, 1))
-            out.append(("branch", r.conv2, rows, 1))
-        for a in getattr(block, "attentions", ()):
-            out.append(("branch", a.proj_out, slice(None), -1))
-        for up in block.upsamplers or ():
-            out.append(("trunk", up.conv, slice(None), 1))
-    return out
+X0_STD = 0.6          # std of the x0 latent on the probe (the decoder is normalised to it)
+SKIP_GAIN = 0.2       # skip inputs of the up path's shortcuts, relative to the deep path
+BRANCH_STD = 0.05     # output std of each residual branch of the mid and up blocks
+PROMPT_GAIN = 8.0     # cross-attention outputs and time/text embedding projections
+RELU_SHIFT = 1.0      # decoder pre-activation mean, in units of its std
+RGB_STD = 0.22        # decoded colour std per channel, in [0, 1] (mean 0.5)
+RGB_CORR = 0.4        # correlation between the decoded R, G and B
+PROBE_PROMPTS = ("", "a photograph of a forest", "a city street at night")
+BLUR = torch.tensor([[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]]) / 16.0
 
 
 @torch.no_grad()
 def shape_preview(unet, vae, tokenizers, text_encoders, seed: int) -> None:
-    """Rescale the random weights so the untrained preview draws visible images."""
-    from .noise import seeded_noise
-    from .prompts import PromptEncoder
-    from .schedule import SIGMA_MAX
+    """Initialise the preview's weights so that its output is visible (see the notes above)."""
     gen = torch.Generator().manual_seed(seed + 3)
-    for m in (unet, vae, *text_encoders):
-        m.eval()
+    for module in (unet, vae, *text_encoders):
+        module.eval()
+    _shape_up_path(unet, gen)
+    for name, module in unet.named_modules():
+        if name.endswith(("attn2.to_out.0", "time_emb_proj")):
+            module.weight *= PROMPT_GAIN
+    _identity_noise_path(unet)
+    layers = vae.decoder.layers
+    _blur_init(layers[0], gen)
+    for i, layer in enumerate(layers):
+        if isinstance(layer, torch.nn.Upsample):
+            _blur_init(layers[i + 1], gen)
+
+    # one probe pass: normalise the up path's writers in order, keep the last resnet's input
+    encoder = PromptEncoder(tokenizers, text_encoders, torch.device("cpu"), cache_size=1)
+    probes = [encoder.encode(text) for text in PROBE_PROMPTS]
+    embeds = torch.cat([e for e, _ in probes])
+    pooled = torch.cat([p for _, p in probes])
+    noise = torch.cat([seeded_noise(seed + 7 + i, 64) for i in range(len(probes))])
+    sigma = SIGMA_MAX
+    sample = noise * sigma / (sigma * sigma + 1.0) ** 0.5
+    time_ids = torch.tensor([[512.0, 512, 0, 0, 512, 512]] * len(probes))
+    cond = dict(encoder_hidden_states=embeds,
+                added_cond_kwargs={"text_embeds": pooled, "time_ids": time_ids})
+    last = unet.up_blocks[-1].resnets[-1]
+    seen = {}
+    hooks = [m.register_forward_hook(_normaliser(std, rows, dim))
+             for m, std, rows, dim in _writers(unet)]
+    hooks += [m.register_forward_pre_hook(_unpadded) for m in unet.modules()
+              if isinstance(m, torch.nn.Conv2d) and m.kernel_size == (3, 3)
+              and m is not unet.conv_in and m is not unet.conv_out]
+    hooks.append(last.register_forward_pre_hook(lambda m, args: seen.__setitem__("h", args[0])))
+    try:
+        unet(sample, 999.0, **cond, return_dict=False)
+    finally:
+        for h in hooks:
+            h.remove()
+    _readout(unet, seen["h"], sigma, gen)
+    x0 = sigma * noise - sigma * unet(sample, 999.0, **cond, return_dict=False)[0]
+    _shape_decoder(vae.decoder, x0[:, :, 16:48, 16:48])   # central crops: 256 px each
+
+
+def _shape_up_path(unet, gen) -> None:
+    """Blur upsamplers; shortcuts that carry the deep path at gain 1 and the skip at SKIP_GAIN."""
     hidden = unet.mid_block.resnets[-1].out_channels
     for block in unet.up_blocks:
         for up in block.upsamplers or ():
             _blur_init(up.conv, gen)
-        for r in block.resnets:
-            _skip_gain(r.conv_shortcut, hidden, gen)
-            hidden = r.out_channels
-    for n, m in unet.named_modules():
-        if n.endswith("attn1.to_out.0"):
-            m.weight *= SELF_ATTN
-        if n.endswith(("attn2.to_out.0", "time_emb_proj")):
-            m.weight *= PROMPT_GAIN
-    _identity_skip(unet)
-    deep = _deep_modules(unet)
-    if ZS:
-        for kind, m, rows, dim in deep:
-            per = _rows_of(m) // 8 if _rows_of(m) >= 64 else 4
-            _zero_sum_rows(m, rows, per)
-    for i, layer in enumerate(vae.decoder.layers):
-        if isinstance(layer, torch.nn.Upsample):
-            _blur_init(vae.decoder.layers[i + 1], gen)
-    if os.environ.get("PV_BLUR0", "1") == "1":
-        _blur_init(vae.decoder.layers[0], gen)
-    enc = PromptEncoder(tokenizers, text_encoders, torch.device("cpu"), cache_size=1)
-    embeds, pooled = enc.encode("")
-    noise = seeded_noise(seed + 7, 64)
-    sigma = SIGMA_MAX
-    x = noise * sigma / (sigma * sigma + 1) ** 0.5
-    cond = dict(encoder_hidden_states=embeds, added_cond_kwargs={
-        "text_embeds": pooled, "time_ids": torch.tensor([[512.0, 512, 0, 0, 512, 512]])})
-    t = torch.tensor(999.0)
-    acts = {}
-    hooks = [m.register_forward_hook(_normaliser(1.0 if kind == "trunk" else BRANCH_STD, rows, dim))
-             for kind, m, rows, dim in deep]
-    last = unet.up_blocks[-1].resnets[-1]
-    hooks.append(last.register_forward_pre_hook(lambda m, i: acts.__setitem__("h", i[0])))
-    try:
-        unet(x, t, **cond, return_dict=False)
-    finally:
-        for h in hooks:
-            h.remove()
-    _readout(unet, acts["h"], sigma, gen)
-    pred = unet(x, t, **cond, return_dict=False)[0]
-    x0 = sigma * noise - sigma * pred
-    _normalise_decoder(vae.decoder, x0)
+        for resnet in block.resnets:            # input: cat(hidden, skip)
+            conv = resnet.conv_shortcut
+            skip = conv.in_channels - hidden
+            w = torch.randn(conv.out_channels, conv.in_channels, generator=gen)
+            w[:, :hidden] /= hidden ** 0.5
+            w[:, hidden:] *= SKIP_GAIN / skip ** 0.5
+            conv.weight.copy_(w[:, :, None, None])
+            conv.bias.zero_()
+            hidden = resnet.out_channels
 
 
-def _rows_of(m) -> int:
-    return m.weight.shape[0]
-
-
-def _normaliser(std: float, rows: slice, dim: int):
-    """Forward hook: centre each output channel, scale the module so its output std is `std`."""
-    def hook(m, inputs, out):
-        o = out.movedim(dim % out.dim(), 0)
-        sel = o[rows]
-        flat = sel.reshape(sel.shape[0], -1)
-        mu = flat.mean(dim=1)
-        k = std / float((flat - mu[:, None]).pow(2).mean().sqrt().clamp_min(1e-8))
-        m.weight[rows] *= k
-        shape = (-1,) + (1,) * (sel.dim() - 1)
-        if m.bias is not None:
-            m.bias[rows] = (m.bias[rows] - mu) * k
-            new = (sel - mu.reshape(shape)) * k
-        else:
-            new = sel * k
-        o = o.clone()
-        o[rows] = new
-        return o.movedim(0, dim % out.dim())
-    return hook
-
-
-def _zero_sum_rows(m, rows: slice, per: int) -> None:
-    """Output channels summed over each norm group of `per` channels give zero."""
-    w = m.weight[rows]
-    g = w.reshape(-1, per, *w.shape[1:])
-    m.weight[rows] = (g - g.mean(dim=1, keepdim=True)).reshape(w.shape)
-    if m.bias is not None:
-        b = m.bias[rows].reshape(-1, per)
-        m.bias[rows] = (b - b.mean(dim=1, keepdim=True)).reshape(-1)
-
-
-def _blur_init(conv, gen) -> None:
-    """Random channel mixing times a 3x3 binomial blur: an interpolating upsampler."""
-    mix = torch.randn(conv.out_channels, conv.in_channels, generator=gen) / conv.in_channels ** 0.5
-    conv.weight.copy_(mix[:, :, None, None] * BLUR)
-
-
-def _skip_gain(conv, hidden: int, gen) -> None:
-    """A shortcut over cat(hidden, skip): the deep path at gain 1, the skip at SKIP_GAIN."""
-    skip = conv.in_channels - hidden
-    w = torch.randn(conv.out_channels, conv.in_channels, generator=gen)
-    w[:, :hidden] /= hidden ** 0.5
-    w[:, hidden:] *= SKIP_GAIN / skip ** 0.5
-    conv.weight.copy_(w[:, :, None, None])
-    conv.bias.zero_()
-
-
-def _identity_skip(unet) -> None:
-    """pred = noise exactly, through conv_in -> the last skip -> conv_out; all else reads zero.
-
-    conv_in writes +x_i and -x_i to channels 2i and 2i+1 (two per GroupNorm
-    group of four), the last resnet's shortcut passes them on, and conv_out
-    takes SiLU(a) - SiLU(-a) = a. conv_out's other inputs start at zero.
-    """
+def _identity_noise_path(unet) -> None:
+    """pred = noise exactly: conv_in -> the last resnet's skip -> conv_out, everything else zero."""
     c = unet.conv_in.in_channels
     w, b = unet.conv_in.weight, unet.conv_in.bias
     w[: 2 * c].zero_()
     b[: 2 * c].zero_()
-    for i in range(c):
-        w[2 * i, i, 1, 1], w[2 * i + 1, i, 1, 1] = 1.0, -1.0
     last = unet.up_blocks[-1].resnets[-1]
     skip_at = last.conv_shortcut.in_channels - unet.conv_in.out_channels
-    sc = last.conv_shortcut
-    sc.weight[: 2 * c].zero_()
-    sc.bias[: 2 * c].zero_()
-    for j in range(2 * c):
-        sc.weight[j, skip_at + j, 0, 0] = 1.0
-    last.conv2.weight[: 2 * c].zero_()
+    shortcut = last.conv_shortcut
+    shortcut.weight[: 2 * c].zero_()
+    shortcut.bias[: 2 * c].zero_()
+    last.conv2.weight[: 2 * c].zero_()          # the branch adds nothing to these channels
     last.conv2.bias[: 2 * c].zero_()
-    ow = unet.conv_out.weight
-    ow.zero_()
-    unet.conv_out.bias.zero_()
-    for i in range(c):
-        ow[i, 2 * i, 1, 1], ow[i, 2 * i + 1, 1, 1] = 1.0, -1.0
+    out = unet.conv_out
+    out.weight.zero_()
+    out.bias.zero_()
+    for i in range(c):                          # channels 2i, 2i+1 = +x_i, -x_i
+        w[2 * i, i, 1, 1], w[2 * i + 1, i, 1, 1] = 1.0, -1.0
+        for j in (2 * i, 2 * i + 1):
+            shortcut.weight[j, skip_at + j, 0, 0] = 1.0
+        out.weight[i, 2 * i, 1, 1], out.weight[i, 2 * i + 1, 1, 1] = 1.0, -1.0
 
 
-def _readout(unet, h, sigma, gen) -> None:
-    """Add a small random readout of the up path to the noise channels: x0 = -sigma * readout."""
-    c = unet.conv_in.in_channels
+def _writers(unet):
+    """(module, output std, rows, channel dim) of the writers into the mid and up streams."""
+    c2 = 2 * unet.conv_in.in_channels
     last = unet.up_blocks[-1].resnets[-1]
-    hidden = last.conv_shortcut.in_channels - unet.conv_in.out_channels
+    out = [(r.conv2, BRANCH_STD, slice(None), 1) for r in unet.mid_block.resnets]
+    out += [(a.proj_out, BRANCH_STD, slice(None), -1) for a in unet.mid_block.attentions]
+    for block in unet.up_blocks:
+        for r in block.resnets:
+            rows = slice(c2, None) if r is last else slice(None)   # not the noise channels
+            out += [(r.conv_shortcut, 1.0, rows, 1), (r.conv2, BRANCH_STD, rows, 1)]
+        out += [(a.proj_out, BRANCH_STD, slice(None), -1) for a in getattr(block, "attentions", ())]
+        out += [(up.conv, 1.0, slice(None), 1) for up in block.upsamplers or ()]
+    return out
+
+
+def _normaliser(std: float, rows: slice, dim: int):
+    """Forward hook: centre each output channel (`rows` of them) and scale the module to `std`."""
+    def hook(module, args, out):
+        d = dim % out.dim()
+        o = out.movedim(d, 0)
+        sel = o[rows].double()
+        flat = sel.reshape(sel.shape[0], -1)
+        mu = flat.mean(dim=1)
+        k = std / float((flat - mu[:, None]).pow(2).mean().sqrt().clamp_min(1e-12))
+        module.weight[rows] *= k
+        if module.bias is not None:
+            module.bias[rows] = ((module.bias[rows].double() - mu) * k).float()
+            sel = sel - mu.reshape((-1,) + (1,) * (sel.dim() - 1))
+        o = o.clone()
+        o[rows] = (sel * k).float()
+        return o.movedim(0, d)
+    return hook
+
+
+def _readout(unet, h, sigma: float, gen) -> None:
+    """Add a random 1x1 readout of the up path to the noise channels, scaled to x0 std X0_STD."""
+    c = unet.conv_in.in_channels
+    shortcut = unet.up_blocks[-1].resnets[-1].conv_shortcut
+    hidden = shortcut.in_channels - unet.conv_in.out_channels
     a = torch.randn(c, hidden, generator=gen) / hidden ** 0.5
-    r = torch.einsum("ck,nkhw->nchw", a, h[:, :hidden])
+    r = torch.einsum("ck,nkhw->nchw", a.double(), h[:, :hidden].double())
     mu, sd = r.mean(dim=(0, 2, 3)), r.std(dim=(0, 2, 3))
     k = X0_STD / (sigma * sd)
-    a = a * k[:, None]
-    sc = last.conv_shortcut
-    for i in range(c):
-        sc.weight[2 * i, :hidden, 0, 0] = -a[i]
-        sc.weight[2 * i + 1, :hidden, 0, 0] = a[i]
-        sc.bias[2 * i], sc.bias[2 * i + 1] = mu[i] * k[i], -mu[i] * k[i]
+    a = (a.double() * k[:, None]).float()
+    bias = (mu * k).float()
+    for i in range(c):                          # +x - r and -x + r: zero-sum within the group
+        shortcut.weight[2 * i, :hidden, 0, 0] = -a[i]
+        shortcut.weight[2 * i + 1, :hidden, 0, 0] = a[i]
+        shortcut.bias[2 * i], shortcut.bias[2 * i + 1] = bias[i], -bias[i]
 
 
-def _normalise_decoder(decoder, x0) -> None:
+def _blur_init(conv, gen) -> None:
+    """A random channel mix times a 3x3 binomial blur (an interpolating filter)."""
+    mix = torch.randn(conv.out_channels, conv.in_channels, generator=gen) / conv.in_channels ** 0.5
+    conv.weight.copy_(mix[:, :, None, None] * BLUR)
+
+
+def _unpadded(conv, args) -> None:
+    """Forward pre-hook: make each tap orthogonal to the input channels' mean.
+
+    Zero padding then reads like the average input, so the convs do not
+    draw a frame around the image (a trained network learns that).
+    """
+    mu = args[0].double().mean(dim=(0, 2, 3))
+    if float(mu.norm()) > 1e-6:
+        u = (mu / mu.norm()).float()
+        conv.weight -= torch.einsum("oikl,i->okl", conv.weight, u)[:, None] * u[None, :, None, None]
+
+
+def _shape_decoder(decoder, x0) -> None:
+    """One probe pass through the decoder, normalising each conv in order (see the notes)."""
     convs = [m for m in decoder.layers.modules() if isinstance(m, torch.nn.Conv2d)]
-    last = convs[-1]
+    final = convs[-1]
 
-    def pre(m, inputs):
-        mu = inputs[0].mean(dim=(0, 2, 3))
-        if float(mu.norm()) > 1e-6 and PAD_FIX:
-            u = mu / mu.norm()
-            m.weight -= torch.einsum("oikl,i->okl", m.weight, u)[:, None] * u[None, :, None, None]
+    def after(conv, args, out):
+        if conv is final:
+            return _colour(conv, out)         # the last layer: the decoder's output is not used
+        flat = out.transpose(0, 1).reshape(out.shape[1], -1).double()
+        mu, sd = flat.mean(dim=1), flat.std(dim=1).clamp_min(1e-12)
+        conv.weight /= sd.float()[:, None, None, None]
+        if conv.bias is None:
+            return out / sd.float()[None, :, None, None]
+        conv.bias.copy_((conv.bias.double() - mu) / sd + RELU_SHIFT)
+        mu, sd = mu.float()[None, :, None, None], sd.float()[None, :, None, None]
+        return (out - mu) / sd + RELU_SHIFT
 
-    def hook(m, i, out):
-        out = m._conv_forward(i[0], m.weight, m.bias)
-        if m is last:
-            return _whiten_rgb(m, out)
-        mu, sd = out.mean(dim=(0, 2, 3)), out.std(dim=(0, 2, 3)).clamp_min(1e-6)
-        m.weight /= sd[:, None, None, None]
-        if m.bias is not None:
-            m.bias.copy_((m.bias - mu) / sd + RELU_SHIFT)
-            return (out - mu[None, :, None, None]) / sd[None, :, None, None] + RELU_SHIFT
-        return out / sd[None, :, None, None]
-
-    hooks = [m.register_forward_pre_hook(pre) for m in convs]
-    hooks += [m.register_forward_hook(hook) for m in convs]
+    hooks = [m.register_forward_pre_hook(_unpadded) for m in convs]
+    hooks += [m.register_forward_hook(after) for m in convs]
     try:
         decoder(x0)
     finally:
@@ -356,15 +369,16 @@ def _normalise_decoder(decoder, x0) -> None:
             h.remove()
 
 
-def _whiten_rgb(m, out):
-    flat = out[0].reshape(3, -1)
-    mu = flat.mean(1)
-    cov = torch.cov(flat)
-    evals, evecs = torch.linalg.eigh(cov)
-    white = evecs @ torch.diag(evals.clamp_min(1e-8).rsqrt()) @ evecs.T
-    target = RGB_STD ** 2 * (RGB_CORR * torch.ones(3, 3) + (1 - RGB_CORR) * torch.eye(3))
+def _colour(conv, out) -> None:
+    """Map the last conv's output to mean 0.5, std RGB_STD and correlation RGB_CORR per channel."""
+    flat = out.transpose(0, 1).reshape(out.shape[1], -1).double()
+    mu = flat.mean(dim=1)
+    evals, evecs = torch.linalg.eigh(torch.cov(flat))
+    white = evecs @ torch.diag(evals.clamp_min(1e-12).rsqrt()) @ evecs.T
+    n = out.shape[1]
+    target = RGB_STD ** 2 * (RGB_CORR * torch.ones(n, n, dtype=torch.float64)
+                             + (1.0 - RGB_CORR) * torch.eye(n, dtype=torch.float64))
     tv, te = torch.linalg.eigh(target)
     a = te @ torch.diag(tv.sqrt()) @ te.T @ white
-    m.weight.copy_(torch.einsum("oc,cikl->oikl", a, m.weight))
-    m.bias.copy_(a @ (m.bias - mu) + 0.5)
-    return (torch.einsum("oc,nchw->nohw", a, out - mu[None, :, None, None]) + 0.5)
+    conv.weight.copy_(torch.einsum("oc,cikl->oikl", a, conv.weight.double()).float())
+    conv.bias.copy_((a @ (conv.bias.double() - mu) + 0.5).float())

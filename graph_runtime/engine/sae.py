@@ -220,17 +220,20 @@ def _repair_columns(decoder: torch.Tensor) -> tuple[torch.Tensor, int]:
 
 
 def random_sae(block: str, d_model: int, n_features: int, *, k: int = 10,
-               generator: torch.Generator) -> SAE:
+               generator: torch.Generator, mean_range: tuple[float, float] = (9.0, 68.0)) -> SAE:
     """A random SAE of the given size (preview model, random-weight benchmark).
 
     Built as a config + state dict in the upstream layout and passed through
-    the same checks as a file on disk.
+    the same checks as a file on disk. Mean activations are uniform in
+    mean_range: the real SAEs' ~9..68 by default; the preview passes a range
+    matched to its own (much smaller) activations.
     """
     decoder = torch.randn(d_model, n_features, generator=generator)
     decoder /= decoder.norm(dim=0, keepdim=True)
     state = {"encoder.weight": decoder.T.contiguous(), "decoder.weight": decoder,
              "pre_bias": torch.zeros(d_model), "latent_bias": torch.zeros(n_features)}
-    mean = 9.0 + 59.0 * torch.rand(n_features, generator=generator)  # real range ~9..68
+    lo, hi = mean_range
+    mean = lo + (hi - lo) * torch.rand(n_features, generator=generator)
     config = {"n_dirs_local": n_features, "d_model": d_model, "k": k, "auxk": 256,
               "dead_steps_threshold": 2441}
     return sae_from_state(block, config, state, mean, keep_encoder=True)
