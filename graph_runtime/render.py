@@ -223,7 +223,7 @@ def engine_model_name(engine) -> str:
 
 
 PREVIEW_NOTE = ("the untrained preview: a tiny SDXL-shaped model with random weights that "
-                "shows the whole dataflow on a CPU (noise-like patterns, not pictures); for "
+                "shows the whole dataflow on a CPU (abstract colour fields, not pictures); for "
                 "real images get the SDXL-Turbo weights: hambajuba models download")
 
 
