@@ -20,9 +20,10 @@ import copy
 import json
 import math
 import os
-import tempfile
 from dataclasses import dataclass, field
 from typing import Any
+
+from .atomic import write_atomic
 
 FORMAT = "hambajuba.patch"
 VERSION = 1
@@ -308,34 +309,9 @@ def dumps(patch: Patch) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _file_mode(path: str) -> int:
-    """Keep an existing file's permissions; a new file gets 0666 less the umask."""
-    try:
-        return os.stat(path).st_mode & 0o777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
 def save(patch: Patch, path: str | os.PathLike) -> None:
     """Atomic save: temp file in the same folder, fsync, rename.
 
     A failed save (read-only folder, disk full) leaves the old file intact."""
-    path = os.fspath(path)
     text = dumps(patch)  # serialise first: a bad value never touches the disk
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".patch", dir=folder)
-    try:
-        os.fchmod(fd, _file_mode(path))  # mkstemp makes 0600; a patch is for sharing
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_atomic(path, text)

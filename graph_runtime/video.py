@@ -21,6 +21,8 @@ from fractions import Fraction
 
 import numpy as np
 
+from .atomic import write_atomic
+
 AAC_RATES = (96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000)
 
 
@@ -235,19 +237,7 @@ def _fsync_dir(folder: str) -> None:
 
 
 def write_text_atomic(path: str, text: str) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".partial", dir=folder)
-    try:
-        _publish_mode(tmp)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_atomic(path, text)
 
 
 # -- MP4 -----------------------------------------------------------------------------

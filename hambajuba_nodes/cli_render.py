@@ -15,6 +15,8 @@ import signal
 import sys
 from pathlib import Path
 
+from graph_runtime.atomic import write_atomic
+
 FPS_CHOICES_HELP = ("frames per second: 30, 50 or 60 (any of 1..240 is accepted; "
                     "default %(default)s)")
 MODELS = ("auto", "preview", "sdxl-turbo")
@@ -201,10 +203,7 @@ def _save_still(rgba, path: str) -> None:
     from turbojpeg import TJPF_RGBA, TurboJPEG
 
     data = TurboJPEG().encode(rgba, quality=92, pixel_format=TJPF_RGBA)
-    tmp = path + ".partial"
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
+    write_atomic(path, data)
 
 
 def cmd_demo(args) -> int:

@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from ..atomic import open_atomic
 
 FPS = 50.0
 SOURCE_STEMS = ("bass", "drums", "vocals", "other")
@@ -152,18 +153,8 @@ class Analysis:
         for k, v in arrays.items():
             if v.dtype.kind == "f" and not np.all(np.isfinite(v)):
                 raise ValueError(f"analysis channel {k!r} has NaN or inf; refusing to cache it")
-        folder = os.path.dirname(path) or "."
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=folder)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, **arrays)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        with open_atomic(path) as f:
+            np.savez(f, **arrays)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Analysis":

@@ -25,6 +25,7 @@ import time
 from typing import Callable
 
 from graph_runtime import patch as patch_io
+from graph_runtime.atomic import write_atomic
 from graph_runtime.patch import Patch, PatchError
 
 from .commands import EditorModel
@@ -169,10 +170,8 @@ class Files:
         self.recent = self.recent[:RECENT_MAX]
         try:
             os.makedirs(self.config, exist_ok=True)
-            tmp = os.path.join(self.config, ".recent.json.tmp")
-            with open(tmp, "w", encoding="utf-8") as f:
-                json.dump(self.recent, f, indent=1)
-            os.replace(tmp, os.path.join(self.config, "recent.json"))
+            write_atomic(os.path.join(self.config, "recent.json"),
+                         json.dumps(self.recent, indent=1))
         except OSError:
             pass
 
