@@ -49,8 +49,9 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   "$VENV/bin/python" -m pip install -q -e ".[test]"
   # basic-pitch pins TensorFlow and numpy<2 on Linux: install it without its
   # dependencies and run its bundled ONNX model through onnxruntime (optional).
-  "$VENV/bin/python" -m pip install -q --no-deps "basic-pitch==0.4.0" \
-    && "$VENV/bin/python" -m pip install -q onnxruntime "resampy==0.4.3" \
+  # (its metadata asks for TensorFlow, hence --no-warn-conflicts)
+  "$VENV/bin/python" -m pip install -q onnxruntime "resampy==0.4.3" \
+    && "$VENV/bin/python" -m pip install -q --no-deps --no-warn-conflicts "basic-pitch==0.4.0" \
     || say "warning: basic-pitch not installed; 'other' stem pitch uses the fallback"
   echo "$want" > "$stamp"
 else
