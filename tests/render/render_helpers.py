@@ -104,3 +104,12 @@ def frames_hash(frames) -> str:
     for f in frames:
         h.update(f.tobytes())
     return h.hexdigest()
+
+
+def as_in_a_terminal() -> None:
+    """Popen preexec_fn: a child started from a background job inherits SIGINT
+    ignored (POSIX), and Python then never raises KeyboardInterrupt. A user's
+    Ctrl-C comes from a terminal where it is not ignored: restore that."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

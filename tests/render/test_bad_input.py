@@ -13,7 +13,7 @@ import pytest
 from graph_runtime.patch import Patch, save
 from graph_runtime.render import RenderError, RenderRequest, render
 
-from render_helpers import ROOT, StandInEngine, decoded_frames
+from render_helpers import ROOT, StandInEngine, as_in_a_terminal, decoded_frames
 
 
 def _refused(registry, analysis, **kw) -> RenderError:
@@ -212,7 +212,7 @@ def test_sigint_halfway_leaves_a_valid_shorter_video(track, patch_file, tmp_path
     code = SCRIPT.format(here=str(ROOT / "tests" / "render"), track=track, patch=patch_file,
                          out=str(out))
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
-                            cwd=ROOT)
+                            cwd=ROOT, preexec_fn=as_in_a_terminal)
     try:
         for line in proc.stdout:
             if line.startswith("frame 10"):

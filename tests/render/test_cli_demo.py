@@ -10,7 +10,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from render_helpers import DEFAULT_PATCH, HAVE_ANALYSIS, HAVE_ENGINE, ROOT, decoded_frames
+from render_helpers import (DEFAULT_PATCH, HAVE_ANALYSIS, HAVE_ENGINE, ROOT, as_in_a_terminal,
+                            decoded_frames)
 
 
 def _args(**kw):
@@ -170,7 +171,7 @@ def test_cli_render_ctrl_c_halfway_keeps_a_valid_shorter_video(tmp_path):
            "--out", str(tmp_path / "o.mp4"), "--model", "preview", "--fps", "6",
            "--start", "10", "--seconds", "20"]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+                            stderr=subprocess.PIPE, preexec_fn=as_in_a_terminal)
     seen = b""
     try:
         # tqdm skips counts between refreshes: wait for any count of 2 or more
