@@ -7,7 +7,7 @@ import json
 import pytest
 
 import graph_runtime.engine.models as models
-from hambajuba_nodes import cli_engine
+from hambajuba_nodes.cli import models as cli_engine
 
 
 def run(capsys, *argv) -> tuple[int, str, str]:

@@ -25,7 +25,7 @@ def _args(**kw):
 def fake_demo(monkeypatch, tmp_path):
     """cmd_demo with the track, the window and the render replaced by recorders."""
     from graph_runtime import demo_track
-    from hambajuba_nodes import cli_render
+    from hambajuba_nodes.cli import render as cli_render
 
     calls = []
     track = SimpleNamespace(path=tmp_path / "mix.flac", stems_dir=tmp_path / "stems")
@@ -42,7 +42,7 @@ def fake_demo(monkeypatch, tmp_path):
 
 
 def test_demo_with_a_display_opens_the_window(fake_demo, monkeypatch):
-    from hambajuba_nodes.cli_render import cmd_demo
+    from hambajuba_nodes.cli.render import cmd_demo
 
     monkeypatch.setenv("DISPLAY", ":0")
     assert cmd_demo(_args(model="preview")) == 0
@@ -50,7 +50,7 @@ def test_demo_with_a_display_opens_the_window(fake_demo, monkeypatch):
 
 
 def test_demo_without_a_display_renders_out_demo_mp4(fake_demo, monkeypatch, tmp_path):
-    from hambajuba_nodes.cli_render import cmd_demo
+    from hambajuba_nodes.cli.render import cmd_demo
 
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
@@ -62,7 +62,7 @@ def test_demo_without_a_display_renders_out_demo_mp4(fake_demo, monkeypatch, tmp
 
 
 def test_demo_falls_back_to_a_video_when_the_window_cannot_open(fake_demo, monkeypatch):
-    from hambajuba_nodes import cli_render
+    from hambajuba_nodes.cli import render as cli_render
 
     monkeypatch.setenv("DISPLAY", ":99")
     monkeypatch.setattr(cli_render, "_open_window",
@@ -72,7 +72,7 @@ def test_demo_falls_back_to_a_video_when_the_window_cannot_open(fake_demo, monke
 
 
 def test_demo_no_window_renders_even_with_a_display(fake_demo, monkeypatch):
-    from hambajuba_nodes.cli_render import cmd_demo
+    from hambajuba_nodes.cli.render import cmd_demo
 
     monkeypatch.setenv("DISPLAY", ":0")
     cmd_demo(_args(no_window=True))
@@ -80,7 +80,7 @@ def test_demo_no_window_renders_even_with_a_display(fake_demo, monkeypatch):
 
 
 def test_demo_replaces_only_its_own_earlier_render(tmp_path):
-    from hambajuba_nodes.cli_render import _demo_out_ok
+    from hambajuba_nodes.cli.render import _demo_out_ok
 
     out = tmp_path / "demo.mp4"
     assert _demo_out_ok(str(out), False) is False  # nothing there: nothing to replace
@@ -96,9 +96,9 @@ def test_demo_replaces_only_its_own_earlier_render(tmp_path):
 def test_perform_argv_uses_only_options_the_window_has(monkeypatch):
     import types
 
-    from hambajuba_nodes import cli_render
+    from hambajuba_nodes.cli import render as cli_render
 
-    fake = types.ModuleType("hambajuba_nodes.cli_perform")
+    fake = types.ModuleType("hambajuba_nodes.cli.perform")
 
     def add_perform_parser(sub):
         p = sub.add_parser("perform")
@@ -107,10 +107,10 @@ def test_perform_argv_uses_only_options_the_window_has(monkeypatch):
         p.set_defaults(func=lambda a: 0)
 
     fake.add_perform_parser = add_perform_parser
-    monkeypatch.setitem(sys.modules, "hambajuba_nodes.cli_perform", fake)
-    import hambajuba_nodes
+    monkeypatch.setitem(sys.modules, "hambajuba_nodes.cli.perform", fake)
+    import hambajuba_nodes.cli
 
-    monkeypatch.setattr(hambajuba_nodes, "cli_perform", fake, raising=False)
+    monkeypatch.setattr(hambajuba_nodes.cli, "perform", fake, raising=False)
     track = SimpleNamespace(path="/d/mix.flac", stems_dir="/d/stems")
     assert cli_render._perform_argv(track, "p.patch", "auto") == \
         ["perform", "/d/mix.flac", "--patch", "p.patch"]
@@ -140,9 +140,9 @@ def test_demo_command_makes_its_video_without_a_display(tmp_path):
 def test_perform_argv_for_the_real_window_parser():
     import importlib.util
 
-    if importlib.util.find_spec("hambajuba_nodes.cli_perform") is None:
-        pytest.skip("hambajuba_nodes/cli_perform.py missing")
-    from hambajuba_nodes import cli_render
+    if importlib.util.find_spec("hambajuba_nodes.cli.perform") is None:
+        pytest.skip("hambajuba_nodes/cli/perform.py missing")
+    from hambajuba_nodes.cli import render as cli_render
 
     track = SimpleNamespace(path="/d/mix.flac", stems_dir="/d/stems")
     argv = cli_render._perform_argv(track, "p.patch", "preview")

@@ -53,9 +53,9 @@ def add_bench_ui_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def _default_patch() -> str | None:
-    here = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "patches",
-                        "default.patch")
-    return here if os.path.exists(here) else None
+    from .paths import default_patch
+
+    return default_patch()
 
 
 def run_perform(args) -> int:

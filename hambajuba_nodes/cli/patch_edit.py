@@ -3,7 +3,7 @@
 Adds source -> blended physics -> dance -> SAE sink (+ mask) for one stem,
 chosen from the stem's classification (from --analysis, or the stem's name),
 checks the result against the node registry and saves it atomically.
-cli.py wires it in: add_patch_auto_parser(patch_subparsers).
+cli/__init__.py wires it in: add_patch_auto_parser(patch_subparsers).
 """
 from __future__ import annotations
 
@@ -48,8 +48,8 @@ def run_auto_chain(args) -> int:
     from graph_runtime.compiler import check
     from graph_runtime.patch import Patch, PatchError, load, save
 
-    from .auto_chain import auto_chain
-    from .registry import default_registry
+    from ..auto_chain import auto_chain
+    from ..registry import default_registry
 
     try:
         patch = Patch() if args.new and not os.path.exists(args.file) else load(args.file)

@@ -13,15 +13,13 @@ import json
 import os
 import signal
 import sys
-from pathlib import Path
-
 from graph_runtime.atomic import write_atomic
+
+from .paths import DEFAULT_PATCH  # the repository's patches/default.patch
 
 FPS_CHOICES_HELP = ("frames per second: 30, 50 or 60 (any of 1..240 is accepted; "
                     "default %(default)s)")
 MODELS = ("auto", "preview", "sdxl-turbo")
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_PATCH = ROOT / "patches" / "default.patch"
 DEMO_OUT = os.path.join("out", "demo.mp4")
 
 
@@ -78,7 +76,7 @@ def _run_render(req, *, registry=None, quiet=False, on_image=None, analysis=None
     from graph_runtime.render import RenderError, RenderInterrupted, render
 
     if registry is None:
-        from .registry import default_registry
+        from ..registry import default_registry
 
         registry = default_registry()
     try:
@@ -148,13 +146,13 @@ def has_display() -> bool:
 
 
 def window_available() -> bool:
-    return (importlib.util.find_spec("hambajuba_nodes.cli_perform") is not None
+    return (importlib.util.find_spec("hambajuba_nodes.cli.perform") is not None
             and importlib.util.find_spec("dearpygui") is not None)
 
 
 def _perform_argv(track, patch: str, model: str) -> list[str] | None:
     """argv for `hambajuba perform`, using only the options its parser has."""
-    from . import cli_perform
+    from . import perform as cli_perform
 
     parser = argparse.ArgumentParser(prog="hambajuba")
     sub = parser.add_subparsers(dest="command")
@@ -173,7 +171,7 @@ def _perform_argv(track, patch: str, model: str) -> list[str] | None:
 
 def _open_window(track, patch: str, model: str) -> int | None:
     """Run the performance window on the demo; None when it cannot start."""
-    from . import cli_perform
+    from . import perform as cli_perform
 
     argv = _perform_argv(track, patch, model)
     if argv is None:

@@ -8,7 +8,7 @@ from collections import Counter
 from graph_runtime.compiler import CompileError, check, compile_patch
 from graph_runtime.patch import PatchError, load
 
-from .registry import default_registry
+from ..registry import default_registry
 
 
 def _say(line: str) -> None:
@@ -104,7 +104,7 @@ def cmd_bench_bridge(args) -> int:
     from graph_runtime.bench import bench_plan
     import numpy as np
 
-    from .bench_patch import bench_patch
+    from ..bench_patch import bench_patch
 
     registry = default_registry()
     if args.patch:
