@@ -294,6 +294,14 @@ def _carry_state(node: Node, old: Node | None) -> None:
             setattr(node, name, copy.deepcopy(getattr(old, name)))
 
 
+def _make_bank(source) -> ChannelBank:
+    """A source is anything channels are read from: an offline Analysis (the
+    default bank samples its arrays) or a live source that brings its own bank
+    with the same interface (`make_bank()`), e.g. the causal live analyser."""
+    make = getattr(source, "make_bank", None)
+    return make() if make is not None else ChannelBank(source)
+
+
 def compile_patch(patch: Patch, registry: Registry, *, analysis=None,
                   feature_mean: Callable[[str, int], float] | None = None,
                   fps: float = 50.0, previous: Plan | None = None) -> Plan:
@@ -304,7 +312,7 @@ def compile_patch(patch: Patch, registry: Registry, *, analysis=None,
     frame = FrameParams()
     if previous is not None:
         frame.scene.version = previous.frame.scene.version + 1
-    bank = ChannelBank(analysis)
+    bank = _make_bank(analysis)
     ctx = PrepareContext(analysis=analysis, bank=bank, frame=frame,
                          feature_mean=feature_mean or (lambda block, fid: 1.0), fps=fps)
     ctx.slots = SlotTable()

@@ -42,11 +42,13 @@ fi
 
 # Reinstall only when the dependency list changed (stamp = hash of pyproject).
 stamp="$VENV/.hambajuba-installed"
-want=$(sha256sum pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)
+# the tests cover the optional extras too (Ray), so CI runs them
+extras="test"; [ "$action" = test ] && extras="test,ray"
+want=$( (sha256sum pyproject.toml scripts/setup.sh; echo "$extras") | sha256sum | cut -c1-16)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   say "installing Python packages into .venv (torch is large: a few minutes the first time)"
   "$VENV/bin/python" -m pip install -q --upgrade pip
-  "$VENV/bin/python" -m pip install -q -e ".[test]"
+  "$VENV/bin/python" -m pip install -q -e ".[$extras]"
   # basic-pitch pins TensorFlow and numpy<2 on Linux: install it without its
   # dependencies and run its bundled ONNX model through onnxruntime (optional).
   # (its metadata asks for TensorFlow, hence --no-warn-conflicts)
