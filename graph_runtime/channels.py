@@ -8,6 +8,12 @@ beat, layer_entry) are not interpolated: a pulse fires on the first frame
 whose time passes it, whatever the frame rate, so a 30 fps render and a
 60 fps window see the same beats.
 
+The tables themselves are shared (plan_cache): a channel's padded frames
+are built once per analysis, so a recompile, the meter twin and a node
+re-prepared by a param edit only look up row numbers. Channels asked for
+after freeze() (a re-prepared source now reads another stem) are picked up
+by calling freeze() again.
+
 Imports only numpy.
 """
 from __future__ import annotations
@@ -15,31 +21,38 @@ from __future__ import annotations
 import numpy as np
 
 from .node import Wire
+from .plan_cache import cache_for
 
 
 class ChannelBank:
     def __init__(self, analysis=None) -> None:
         self.analysis = analysis
         self.fps = float(getattr(analysis, "fps", 50.0))
+        self._cache = cache_for(analysis)
         self._signal_names: list[str] = []
+        self._signal_index: dict[str, int] = {}
         self._signal_wires: list[Wire] = []
         self._trigger_names: list[str] = []
         self._trigger_wires: list[Wire] = []
-        self._table = np.zeros((2, 0))  # (n_frames + 1, n_signals) float64
-        self._buf = np.zeros(0)
-        self._tmp = np.zeros(0)
+        self._flat = np.zeros(2)  # the shared table, flattened: row r starts at r * (n + 1)
+        self._starts = np.zeros(0, dtype=np.intp)  # flat index of each signal's frame 0
+        self._idx = np.zeros(0, dtype=np.intp)
+        self._a = np.zeros(0)
+        self._b = np.zeros(0)
         self._counts: list[list[int]] = []  # per trigger: pulses up to frame i
         self._last_index = -1
-        self._n = 0
+        self._n = 1
 
     # -- compile time ------------------------------------------------------------
     def signal(self, name: str) -> Wire:
         """A wire carrying channel `name`, linearly interpolated at t.
 
         A channel the track lacks (no vocals stem) reads as silence."""
-        if name in self._signal_names:
-            return self._signal_wires[self._signal_names.index(name)]
+        found = self._signal_index.get(name)
+        if found is not None:
+            return self._signal_wires[found]
         wire = Wire(0.0)
+        self._signal_index[name] = len(self._signal_names)
         self._signal_names.append(name)
         self._signal_wires.append(wire)
         return wire
@@ -59,24 +72,39 @@ class ChannelBank:
             return np.zeros(1, dtype=np.float32)
         return self.analysis.channel_or_zeros(name)
 
+    def uncached(self) -> list[str]:
+        """Channels whose shared tables are not built yet (freeze() would build them)."""
+        out = self._cache.table.missing(self._signal_names)
+        return out + [n for n in self._trigger_names if not self._cache.has(("channel.counts", n))]
+
+    def mark(self) -> tuple[int, int]:
+        return len(self._signal_names), len(self._trigger_names)
+
+    def rewind(self, mark: tuple[int, int]) -> None:
+        """Forget channels asked for since mark() (a re-prepare that was undone)."""
+        for name in self._signal_names[mark[0]:]:
+            del self._signal_index[name]
+        del self._signal_names[mark[0]:], self._signal_wires[mark[0]:]
+        del self._trigger_names[mark[1]:], self._trigger_wires[mark[1]:]
+
+    @property
+    def channel_count(self) -> int:
+        """Channels asked for so far (a change means freeze() is due again)."""
+        return len(self._signal_names) + len(self._trigger_names)
+
     def freeze(self) -> None:
-        """Build the lookup tables; after this, update() allocates nothing."""
-        cols = [self.array(n).astype(np.float64) for n in self._signal_names]
-        n = max((len(c) for c in cols), default=1)
-        n = max(n, len(self.array(self._trigger_names[0])) if self._trigger_names else 1)
-        self._n = n
-        table = np.zeros((n + 1, len(cols)))
-        for j, c in enumerate(cols):
-            table[: len(c), j] = c
-            table[len(c):, j] = c[-1] if len(c) else 0.0
-        self._table = table
-        self._buf = np.zeros(len(cols))
-        self._tmp = np.zeros(len(cols))
-        self._counts = []
-        for name in self._trigger_names:
-            pulses = self.array(name) > 0.5
-            self._counts.append(np.cumsum(pulses).tolist())
-        self._last_index = -1
+        """Look up the shared tables; after this, update() allocates nothing.
+        Calling it again after more channels were asked for is cheap."""
+        table = self._cache.table
+        rows, data = table.rows_for(self._signal_names)
+        stride = table.n + 1
+        self._n = table.n
+        self._flat = data.reshape(-1)
+        self._starts = np.asarray(rows, dtype=np.intp) * stride
+        self._idx = np.empty_like(self._starts)
+        self._a = np.zeros(len(rows))
+        self._b = np.zeros(len(rows))
+        self._counts = [self._cache.counts(name) for name in self._trigger_names]
 
     # -- per frame -----------------------------------------------------------------
     def update(self, t: float) -> None:
@@ -88,11 +116,15 @@ class ChannelBank:
         i = int(x)
         f = x - i
         if self._signal_wires:
-            table = self._table
-            np.multiply(table[i], 1.0 - f, out=self._buf)
-            np.multiply(table[i + 1], f, out=self._tmp)
-            np.add(self._buf, self._tmp, out=self._buf)
-            item = self._buf.item
+            idx, a, b = self._idx, self._a, self._b
+            np.add(self._starts, i, out=idx)
+            np.take(self._flat, idx, out=a, mode="clip")  # "clip": no buffer; indices are in range
+            np.add(idx, 1, out=idx)
+            np.take(self._flat, idx, out=b, mode="clip")
+            np.multiply(a, 1.0 - f, out=a)
+            np.multiply(b, f, out=b)
+            np.add(a, b, out=a)
+            item = a.item
             for j, w in enumerate(self._signal_wires):
                 w.v = item(j)
         if self._trigger_wires:

@@ -9,22 +9,27 @@ list of bound methods that allocates nothing of its own.
 
 A recompiled Plan can take over the state of the previous one: nodes with the
 same id and type keep the attributes they declare in `state`, so a spring
-keeps its position while you edit something else.
+keeps its position while you edit something else. A param edit does not
+recompile at all: Plan.set_param (plan_edit.py) changes the running node in
+place, re-running its prepare only for params it lists in `reprepare`.
 
 Imports neither torch nor dearpygui.
 """
 from __future__ import annotations
 
 import copy
+import os
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
 
 from .channels import ChannelBank
-from .frame_params import BLOCKS, SLOTS, FrameParams
+from .frame_params import FrameParams
 from .node import MASK_SHAPE, Node, PrepareContext, Registry, Wire
 from .patch import Link, NodeSpec, Patch
+from .plan import Plan, SlotTable  # the compiled result; re-exported here
+from .plan_cache import CacheMiss, cache_for
 
 _ONES_MASK = np.ones(MASK_SHAPE, dtype=np.float32)
 _ONES_MASK.flags.writeable = False  # the shared default for unconnected mask inputs
@@ -53,7 +58,38 @@ class CompileError(Exception):
 
 # -- checking -----------------------------------------------------------------
 
+_CHECKED: dict[tuple, dict[str, Any]] = {}  # (type, params) -> validated values, no problems
+_CHECKED_MAX = 4096
+
+
 def _check_params(spec: NodeSpec, cls: type[Node], out: list[Problem]) -> dict[str, Any]:
+    """Validated params (defaults filled). Params that checked clean before
+    are not checked again: a recompile after an edit re-validates only the
+    nodes whose params changed. The node gets its own dict (set_param writes it)."""
+    try:
+        key = (cls, tuple((k, type(v), tuple(map(_typed, v)) if type(v) is list else v)
+                          for k, v in spec.params.items()))  # types too: True == 1 in Python
+        hash(key)
+    except TypeError:  # a value that is not plain data: check it the long way
+        return _check_params_fully(spec, cls, out)
+    found = _CHECKED.get(key)
+    if found is not None:
+        return dict(found)
+    problems: list[Problem] = []
+    values = _check_params_fully(spec, cls, problems)
+    out += problems
+    if not problems:
+        if len(_CHECKED) >= _CHECKED_MAX:
+            _CHECKED.clear()
+        _CHECKED[key] = dict(values)
+    return values
+
+
+def _typed(x):
+    return (type(x), x)
+
+
+def _check_params_fully(spec: NodeSpec, cls: type[Node], out: list[Problem]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for prm in cls.params:
         raw = spec.params.get(prm.name, prm.default)
@@ -194,68 +230,7 @@ def check(patch: Patch, registry: Registry) -> Checked:
 
 # -- building -------------------------------------------------------------------
 
-class SlotTable:
-    """Hands out the (block, slot) pairs of FrameParams to the block sinks,
-    and exclusive FrameParams fields (prompt, noise, latent) to one node each."""
-
-    def __init__(self) -> None:
-        self._used = {b: 0 for b in BLOCKS}
-        self._owners: dict[str, str] = {}
-
-    def slot(self, block: str, node_id: str) -> tuple[int, int]:
-        if block not in self._used:
-            raise ValueError(f"unknown block {block!r} (blocks: {', '.join(BLOCKS)})")
-        if self._used[block] >= SLOTS:
-            raise ValueError(f"block {block} already carries {SLOTS} features; "
-                             f"remove a sink or move it to another block")
-        self._used[block] += 1
-        return BLOCKS.index(block), self._used[block] - 1
-
-    def own(self, field_name: str, node_id: str) -> None:
-        owner = self._owners.setdefault(field_name, node_id)
-        if owner != node_id:
-            raise ValueError(f"{field_name} is already driven by node {owner}; "
-                             f"a patch has one {field_name} node")
-
-
-@dataclass
-class Plan:
-    nodes: dict[str, Node]
-    order: list[str]
-    frame: FrameParams
-    bank: ChannelBank
-    warnings: list[Problem]
-    steps: list[Callable[[float, float], None]]
-    latches: list[Callable[[], None]]
-
-    def run(self, t: float, dt: float) -> FrameParams:
-        """Evaluate every node once for time t (seconds); dt = frame period."""
-        self.bank.update(t)
-        for step in self.steps:
-            step(t, dt)
-        for latch in self.latches:
-            latch()
-        return self.frame
-
-    def wire(self, node_id: str, port: str) -> Wire:
-        return getattr(self.nodes[node_id], port)
-
-    def values(self, node_id: str) -> dict[str, Any]:
-        """Live output values of a node (for meters)."""
-        node = self.nodes[node_id]
-        return {p.name: getattr(node, p.name).v for p in node.outputs}
-
-    def nan_count(self) -> int:
-        return sum(n.nan_count for n in self.nodes.values()) + self.frame.clamped
-
-    def reset(self) -> None:
-        """Transport jump: forget dynamics, no pulse for the skipped span."""
-        self.bank.seek()
-        for n in self.nodes.values():
-            n.reset()
-
-
-def _make_wire(kind: str) -> Wire:
+def make_wire(kind: str) -> Wire:
     if kind == "mask":
         return Wire(np.zeros(MASK_SHAPE, dtype=np.float32))
     return Wire({"signal": 0.0, "trigger": False}.get(kind))
@@ -263,20 +238,21 @@ def _make_wire(kind: str) -> Wire:
 
 def _bind(node: Node, cls: type[Node], producers: dict[tuple[str, str], Wire]) -> None:
     for port in cls.outputs:
-        wire = _make_wire(port.kind)
+        wire = make_wire(port.kind)
         producers[(node.id, port.name)] = wire
         setattr(node, port.name, wire)
 
 
-def _bind_inputs(node: Node, cls: type[Node], links_to: dict[tuple[str, str], tuple[str, str]],
-                 producers: dict[tuple[str, str], Wire]) -> None:
-    """Linked inputs share the producer's Wire. An unconnected input reads a
-    constant: the param of the same name when the node has one (a knob that a
-    cable overrides, as in Max), else the port's declared default."""
+def bind_inputs(node: Node, cls: type[Node], links_to: dict[tuple[str, str], tuple[str, str]],
+                producer) -> None:
+    """Linked inputs share the producer's Wire (producer(node id, port) -> Wire).
+    An unconnected input reads a constant: the param of the same name when
+    the node has one (a knob that a cable overrides, as in Max), else the
+    port's declared default."""
     for port in cls.inputs:
         src = links_to.get((node.id, port.name))
         if src is not None:
-            wire = producers[src]
+            wire = producer(*src)
         elif port.kind == "mask":
             wire = Wire(_ONES_MASK)
         elif port.kind == "signal" and cls.param(port.name) is not None:
@@ -286,12 +262,25 @@ def _bind_inputs(node: Node, cls: type[Node], links_to: dict[tuple[str, str], tu
         setattr(node, port.name, wire)
 
 
-def _carry_state(node: Node, old: Node | None) -> None:
+def carry_state(node: Node, old: Node | None) -> None:
+    """Give `node` the declared state of the node it replaces (same id and type)."""
     if old is None or type(old) is not type(node):
         return
     for name in type(node).state:
         if hasattr(old, name):
             setattr(node, name, copy.deepcopy(getattr(old, name)))
+
+
+def carry_plan_state(plan: Plan, previous: Plan | None) -> None:
+    """Take over a previous plan's state: every node's declared state, and a
+    Scene version past the previous one (an engine that saw the old Scene
+    must apply the new one)."""
+    if previous is None:
+        return
+    for nid, node in plan.nodes.items():
+        carry_state(node, previous.nodes.get(nid))
+    scene = plan.frame.scene
+    scene.version = max(scene.version, previous.frame.scene.version + 1)
 
 
 def _make_bank(source) -> ChannelBank:
@@ -302,19 +291,36 @@ def _make_bank(source) -> ChannelBank:
     return make() if make is not None else ChannelBank(source)
 
 
+def ctx_problems(ctx: PrepareContext) -> dict[str, list[Problem]]:
+    """The warnings nodes filed during prepare, by node id ("" for none)."""
+    out: dict[str, list[Problem]] = {}
+    for nid, message in ctx.warnings:
+        prefix = f"node {nid}: "
+        if nid and message.startswith(prefix):
+            message = message[len(prefix):]
+        out.setdefault(nid or "", []).append(Problem(nid, None, message, True))
+    return out
+
+
 def compile_patch(patch: Patch, registry: Registry, *, analysis=None,
                   feature_mean: Callable[[str, int], float] | None = None,
-                  fps: float = 50.0, previous: Plan | None = None) -> Plan:
-    """Build a Plan, or raise CompileError listing every problem found."""
+                  fps: float = 50.0, previous: Plan | None = None,
+                  base_dir: str | None = None, cached_only: bool = False) -> Plan:
+    """Build a Plan, or raise CompileError listing every problem found.
+
+    base_dir: the patch file's folder (relative paths in params start
+    there); None: the current directory. cached_only: raise
+    plan_cache.CacheMiss rather than compute per-track work not cached yet."""
     checked = check(patch, registry)
     if checked.errors:
         raise CompileError(checked.errors)
     frame = FrameParams()
-    if previous is not None:
-        frame.scene.version = previous.frame.scene.version + 1
     bank = _make_bank(analysis)
+    cache = cache_for(analysis) if analysis is not None else None
     ctx = PrepareContext(analysis=analysis, bank=bank, frame=frame,
-                         feature_mean=feature_mean or (lambda block, fid: 1.0), fps=fps)
+                         feature_mean=feature_mean or (lambda block, fid: 1.0), fps=fps,
+                         base_dir=os.fspath(base_dir) if base_dir else None,
+                         cache=cache.cached_only() if cache is not None and cached_only else cache)
     ctx.slots = SlotTable()
     links_to = {l.dst: l.src for l in checked.links}
     producers: dict[tuple[str, str], Wire] = {}
@@ -325,20 +331,25 @@ def compile_patch(patch: Patch, registry: Registry, *, analysis=None,
         nodes[nid] = cls(nid, checked.params[nid])
         _bind(nodes[nid], cls, producers)
     for nid in checked.order:
-        _bind_inputs(nodes[nid], checked.classes[nid], links_to, producers)
+        bind_inputs(nodes[nid], checked.classes[nid], links_to, lambda *k: producers[k])
     for nid in checked.order:
-        node = nodes[nid]
+        ctx.node_id = nid
         try:
-            node.prepare(ctx)
+            nodes[nid].prepare(ctx)
         except (ValueError, KeyError) as e:
             problems.append(Problem(nid, None, str(e).strip("'\"")))
-            continue
-        _carry_state(node, previous.nodes.get(nid) if previous else None)
+    ctx.node_id = None
+    ctx.cache = cache  # later in-place edits (set_param) may build what they need
     if problems:
         raise CompileError(problems)
+    if cached_only and getattr(bank, "uncached", lambda: [])():
+        raise CacheMiss("channel tables")
     bank.freeze()
-    warnings = [p for p in checked.problems if p.warning]
-    warnings += [Problem(None, None, w, True) for w in ctx.warnings]
-    steps = [nodes[n].process for n in checked.order if type(nodes[n]).process is not Node.process]
-    latches = [nodes[n].latch for n in checked.order if hasattr(nodes[n], "latch")]
-    return Plan(nodes, checked.order, frame, bank, warnings, steps, latches)
+    static = [p for p in checked.problems if p.warning]
+    plan = Plan(nodes, checked.order, frame, bank, [], [], [], ctx=ctx, links_to=links_to,
+                static_warnings=static, node_warnings=ctx_problems(ctx))
+    ctx.warnings = []
+    plan.rebuild_steps()
+    plan.rebuild_warnings()
+    carry_plan_state(plan, previous)
+    return plan

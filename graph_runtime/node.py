@@ -14,6 +14,7 @@ This module imports neither torch nor dearpygui.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -167,8 +168,11 @@ class PrepareContext:
     frame: Any = None
     feature_mean: Any = None
     fps: float = 50.0
-    warnings: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)  # (node id or None, message)
     slots: Any = None  # compiler.SlotTable: FrameParams slots and exclusive fields
+    base_dir: str | None = None  # the patch file's folder: relative paths (album art) start here
+    cache: Any = None  # plan_cache.AnalysisCache: prepare work shared across compiles
+    node_id: str | None = None  # whose prepare is running (warnings are filed under it)
 
     @property
     def bpm(self) -> float:
@@ -177,7 +181,25 @@ class PrepareContext:
         return float(bpm) if bpm and bpm > 0 else 120.0
 
     def warn(self, message: str) -> None:
-        self.warnings.append(message)
+        self.warnings.append((self.node_id, message))
+
+    def cached(self, key: tuple, build):
+        """build() once per analysis and key; later compiles reuse the result.
+
+        For prepare work that depends only on (analysis, node type, params):
+        a per-track table, a precomputed angle. The key must name the node
+        type and every param the result depends on; the result is shared by
+        every plan of this analysis, so it is read, never written."""
+        if self.cache is None:
+            return build()
+        return self.cache.memo(key, build)
+
+    def resolve_path(self, path: str) -> str:
+        """A path from the patch: relative ones are relative to the patch's folder."""
+        path = os.path.expanduser(path)
+        if self.base_dir and not os.path.isabs(path):
+            return os.path.join(self.base_dir, path)
+        return path
 
 
 class Node:
@@ -190,6 +212,11 @@ class Node:
         params    tuple of Param.
         state     names of attributes carried over when the patch is recompiled
                   (a spring keeps its position when an unrelated node is edited).
+        reprepare params whose in-place change (Plan.set_param) re-runs this
+                  node's prepare (state carried, as on a recompile); every
+                  other param is read live: through `self.p`, the constant
+                  wire of a same-named input, or `on_param`. None (the
+                  default) means every param re-prepares: always correct.
 
     Each port becomes an attribute holding its Wire: read `self.target.v`,
     write `self.position.v`. Mask outputs start as a zeroed (16, 16) float32
@@ -207,6 +234,7 @@ class Node:
     state: ClassVar[tuple[str, ...]] = ()
     feedback: ClassVar[bool] = False  # True only for Delay: links into it may close a loop;
     # such a node also defines latch(), called after every other node each frame
+    reprepare: ClassVar[tuple[str, ...] | None] = None  # see the class doc
 
     def __init__(self, node_id: str, params: dict[str, Any]) -> None:
         self.id = node_id
@@ -222,6 +250,9 @@ class Node:
 
     def reset(self) -> None:
         """Return state to its initial value (transport jump)."""
+
+    def on_param(self, name: str) -> None:
+        """self.p[name] was changed in place (a param not in `reprepare`)."""
 
     # -- helpers -----------------------------------------------------------
     def finite(self, x: float, fallback: float = 0.0) -> float:

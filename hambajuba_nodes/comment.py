@@ -10,6 +10,7 @@ class Comment(Node):
     title = "Comment"
     doc = "A note on the patch for whoever opens it next."
     params = (Param("text", "text", "", doc="the note"),)
+    reprepare = ()  # nothing runs
 
 
 NODES = (Comment,)

@@ -25,7 +25,8 @@ from .shaping import CURVES
 
 POSITION_SOURCES = ("right", "left", "pitch", "chroma", "brightness", "tension", "input")
 INTENSITY_SOURCES = ("input", "energy_smooth", "transient", "flux", "envelope")
-STAGE = 400.0  # stage marks stay inside FrameParams' strength bound
+STAGE = 400.0  # stage marks, in typical activations (x the feature mean); past ~100 a
+# real SAE mean (10-50) can reach the +-5000 clamp, and the sink shows CLIP when it does
 SILENCE_LEVEL = 0.01  # energy_smooth below 1% of the track's peak = -40 dB
 
 
@@ -68,6 +69,20 @@ class Dance(Node):
               doc="time constant of the drift home"),
     )
     state = ("_place",)
+    # the sources, curve and silence mode bind functions and wires: re-prepare (_place
+    # carried); the stage marks, gamma and silence_ms are live (on_param: drag them)
+    reprepare = ("position_source", "intensity_source", "curve", "silence")
+
+    def on_param(self, name: str) -> None:
+        p = self.p
+        if name in ("stage_left", "stage_home", "stage_right"):
+            self._left, self._home, self._right = p["stage_left"], p["stage_home"], p["stage_right"]
+            self._span = self._right - self._left
+        elif name == "gamma":
+            self._gamma = float(p["gamma"])
+        elif name == "silence_ms":
+            self._tau = p["silence_ms"] / 1000.0
+            self._dt = -1.0  # the drift's coefficient is recomputed on the next frame
 
     def prepare(self, ctx) -> None:
         p, handle, bank = self.p, self.stem.v, ctx.bank
@@ -95,7 +110,9 @@ class Dance(Node):
             self._p_wire = chan("pitch_normalized" if pos == "pitch" else "brightness")
         if pos == "chroma":
             if ctx.analysis is not None:
-                self._chroma = dominant_pitch_class(ctx.analysis, ctx.analysis.n_frames)
+                a = ctx.analysis
+                self._chroma = ctx.cached(("dance.chroma",),
+                                          lambda: dominant_pitch_class(a, a.n_frames))
                 self._fps = ctx.analysis.fps
             self._read_pos = self._pos_chroma
         else:

@@ -76,6 +76,29 @@ def freeze(a, b, pos: float):
     return _capped(PromptBlend(a, b, float(pos)), MAX_BLEND_DEPTH)
 
 
+def album_image(node_id: str, image: str, ctx) -> str | None:
+    """The image file a latent destination reads, or None (plain noise).
+
+    A relative path starts at the patch file's folder (a shared patch and its
+    cover travel together). A missing or wrongly named file is a warning on
+    the node, not an error: the show goes on with the noise destination.
+    Whether the file really is an image only the engine finds out (it checks
+    the header); it refuses that Scene and keeps the last good one."""
+    image = image.strip()
+    if not image:
+        return None
+    path = ctx.resolve_path(image)
+    if not image.lower().endswith(IMAGE_SUFFIXES):
+        ctx.warn(f"node {node_id}: image {image!r} is not a {'/'.join(IMAGE_SUFFIXES)} file; "
+                 "showing plain noise")
+        return None
+    if not os.path.isfile(path):
+        ctx.warn(f"node {node_id}: image {image!r} not found (looked for {path}); "
+                 "showing plain noise")
+        return None
+    return os.path.abspath(path)
+
+
 def _one_pole(dt: float, ms: float) -> float:
     return 1.0 if ms <= 0.0 else 1.0 - math.exp(-dt * 1000.0 / ms)
 
@@ -108,6 +131,12 @@ class PromptDestination(Node):
     )
     state = ("_a", "_b", "_pos", "_a_text", "_b_text", "_slider", "_slider_param", "_count",
              "_next_index")
+    # position (the crossfader) and gain are live: a drag must not touch the Scene
+    reprepare = ("prompt_a", "prompt_b", "playlist", "mode", "glide_ms", "release_ms")
+
+    def on_param(self, name: str) -> None:
+        if name == "position":  # what _sync does after a recompile: the slider moved
+            self._slider = self._slider_param = float(self.p["position"])
 
     def prepare(self, ctx) -> None:
         ctx.slots.own("prompt", self.id)
@@ -211,22 +240,26 @@ class LatentDestination(Node):
         Param("deviation", "float", 0.3, 0.0, 1.0, doc="slider mode: distance from the image"),
     )
 
+    # deviation is live in slider mode: a drag must not re-encode the image
+    reprepare = ("image", "mode")
+
     def prepare(self, ctx) -> None:
         ctx.slots.own("latent", self.id)
-        image = self.p["image"].strip()
-        if image:
-            if not image.lower().endswith(IMAGE_SUFFIXES):
-                raise ValueError(f"image {image!r} is not a {'/'.join(IMAGE_SUFFIXES)} file")
-            if not os.path.isfile(image):
-                ctx.warn(f"node {self.id}: image {image!r} not found; the engine shows noise")
-        ctx.frame.scene.latent_image = image or None
+        self._image = album_image(self.id, self.p["image"], ctx)
+        ctx.frame.scene.latent_image = self._image
         ctx.frame.scene.touch()
         self._vec = ctx.frame.vec
-        dev = float(self.p["deviation"]) if image else 1.0
+        dev = float(self.p["deviation"]) if self._image else 1.0
         self._vec[LATENT_DEV] = dev
         self.deviation.v = dev
-        if self.p["mode"] == "slider" or not image:
+        if self.p["mode"] == "slider" or not self._image:
             self.process = self._constant  # nothing moves per frame
+
+    def on_param(self, name: str) -> None:
+        if name == "deviation" and self._image and self.p["mode"] == "slider":
+            dev = float(self.p["deviation"])
+            self._vec[LATENT_DEV] = dev
+            self.deviation.v = dev
 
     def _constant(self, t: float, dt: float) -> None:
         pass

@@ -61,6 +61,13 @@ def decay_hold(x: np.ndarray, tau_frames: float) -> np.ndarray:
     return np.exp(best + idx * lr)
 
 
+def _row_views(table: np.ndarray) -> list[np.ndarray]:
+    """(n, k) -> n + 1 read-only row views, the last row repeated."""
+    full = np.vstack([table, table[-1:]])
+    full.flags.writeable = False  # shared by every plan of the track
+    return list(full)
+
+
 def _rising_edges(x: np.ndarray, level: float) -> np.ndarray:
     above = x >= level
     prev = np.concatenate(([False], above[:-1]))
@@ -86,18 +93,23 @@ class Ensemble(Node):
         Param("novelty_trigger", "float", 0.8, 0.0, 1.0,
               doc="medium novelty above this counts as a surprise"),
     )
+    reprepare = None  # every param shapes the per-track table (cached per params)
 
     def prepare(self, ctx) -> None:
         self._ranks = {s: self.p[f"rank_{s}"] for s in STEMS}
         a = ctx.analysis
-        table = self.table(a) if a is not None else np.zeros((1, len(STEMS) + 1))
         # (n + 1, 10): an extra last row so row i + 1 always exists; the row
-        # views are made here so a frame creates no numpy objects at all
-        self._rows = list(np.vstack([table, table[-1:]]))
+        # views are made here so a frame creates no numpy objects at all.
+        # Built once per (track, params): recompiles and the meter twin share it
+        if a is not None:
+            key = (self.type_id, tuple(sorted(self.p.items())))
+            self._rows = ctx.cached(key, lambda: _row_views(self.table(a)))
+        else:
+            self._rows = _row_views(np.zeros((1, len(STEMS) + 1)))
         self._fps = a.fps if a is not None else ctx.fps
-        self._n = table.shape[0]
-        self._buf = np.zeros(table.shape[1])
-        self._tmp = np.zeros(table.shape[1])
+        self._n = len(self._rows) - 1
+        self._buf = np.zeros(len(self._rows[0]))
+        self._tmp = np.zeros(len(self._rows[0]))
         self._wires = tuple(getattr(self, s) for s in STEMS) + (self.energy,)
 
     # -- per track ---------------------------------------------------------------------

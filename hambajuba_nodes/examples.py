@@ -16,6 +16,8 @@ from pathlib import Path
 
 from graph_runtime.patch import Patch, save
 
+from .album_cover import COVER_NAME, write_cover
+
 COLUMN = 240.0
 ROW = 240.0
 PATCH_DIR = Path(__file__).resolve().parent.parent / "patches"
@@ -93,13 +95,13 @@ def default_patch() -> Patch:
 def album_art_patch() -> Patch:
     b = Builder("album art", "The cover is destination A, the noise is B: the bass pushes the "
                 "frame away from the cover (deviation 0.15..0.75) and drops bring it back; "
-                "the drums steer texture on the top half. Put your cover at album.jpg "
-                "(or edit the path).")
+                "the drums steer texture on the top half. Your own cover: set the cover "
+                "node's image (a path relative to this file's folder, or absolute).")
     b.node("src_bass", "audio.source", 0, 0, stem="bass")
     b.node("src_drums", "audio.source", 0, 1.5, stem="drums")
     b.node("phys_bass", "physics.spring", 1, 0, preset="bass")
     b.node("dance_dev", "dance.dancer", 2, 0, stage_left=0.15, stage_home=0.15, stage_right=0.75)
-    b.node("cover", "dest.latent", 4, 0, image="album.jpg", mode="driven")
+    b.node("cover", "dest.latent", 4, 0, image=COVER_NAME, mode="driven")  # ships beside it
     b.node("phys_drums", "physics.spring", 1, 1.5, preset="kick", kick=2.0)
     b.node("dance_drums", "dance.dancer", 2, 1.5, stage_right=25.0)
     b.node("mask_top", "mask.paint", 3, 1.5, preset="ceiling")
@@ -258,6 +260,7 @@ def write_all(folder: str | os.PathLike = PATCH_DIR) -> list[str]:
         save(patch, path)
         os.chmod(path, 0o644)  # shipped files: readable by all (save() writes 0600)
         paths.append(path)
+    paths.append(write_cover(folder))  # the album_art patch's image
     return paths
 
 

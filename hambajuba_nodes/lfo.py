@@ -42,10 +42,18 @@ class LFO(Node):
               Param("rate", "float", 1.0, 0.001, 1000.0, doc="Hz, or beats per cycle"),
               Param("phase", "float", 0.0, 0.0, 1.0, doc="phase offset in cycles"),
               Param("bipolar", "bool", False))
+    reprepare = ()  # every param is live: on_param derives the same as prepare
 
     def prepare(self, ctx) -> None:
+        self._bpm = ctx.bpm
+        self._derive()
+
+    def on_param(self, name: str) -> None:
+        self._derive()
+
+    def _derive(self) -> None:
         rate = float(self.p["rate"])
-        self._freq = rate if self.p["unit"] == "hz" else ctx.bpm / 60.0 / rate
+        self._freq = rate if self.p["unit"] == "hz" else self._bpm / 60.0 / rate
         self._offset = float(self.p["phase"])
         self._wave = WAVES[self.p["shape"]]
         self._scale, self._shift = (2.0, -1.0) if self.p["bipolar"] else (1.0, 0.0)

@@ -16,6 +16,7 @@ class Threshold(Node):
     outputs = (trigger("fire"), trigger("gate"))
     params = (Param("threshold", "float", 0.5, -1.0e6, 1.0e6),
               Param("hysteresis", "float", 0.05, 0.0, 1.0e6))
+    reprepare = ("threshold", "hysteresis")
     state = ("_high",)
 
     def prepare(self, ctx) -> None:
@@ -49,6 +50,7 @@ class Delay(Node):
     outputs = (signal("out"),)
     params = (Param("initial", "float", 0.0, -1.0e6, 1.0e6, doc="output on the first frame"),)
     state = ("_held",)
+    reprepare = ("initial",)
     feedback = True
 
     def prepare(self, ctx) -> None:

@@ -8,6 +8,8 @@ All buffers are built in prepare; a frame at most copies 256 floats.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from graph_runtime.node import MASK_SHAPE, Node, Param, mask, new_mask, signal
@@ -56,6 +58,15 @@ def pitch_gaussians(spread: float = 0.25, levels: int = PITCH_LEVELS) -> list[np
     return bands
 
 
+@lru_cache(maxsize=32)
+def _shared_bands(spread: float) -> tuple[np.ndarray, ...]:
+    """pitch_gaussians, built once per spread; read-only, shared by every plan."""
+    bands = pitch_gaussians(spread)
+    for b in bands:
+        b.flags.writeable = False
+    return tuple(bands)
+
+
 class Paint(Node):
     type_id = "mask.paint"
     family = "masks"
@@ -66,6 +77,7 @@ class Paint(Node):
     params = (Param("preset", "choice", "fill", choices=("custom",) + PRESETS,
                     doc="custom uses the painted grid"),
               Param("grid", "mask", [1.0] * CELLS, doc="painted cells, row by row from the top"))
+    reprepare = ("preset", "grid")  # a constant mask: its readers (sinks) re-prepare with it
 
     def prepare(self, ctx) -> None:
         if self.p["preset"] == "custom":
@@ -87,9 +99,10 @@ class PitchMask(Node):
     inputs = (signal("pitch", doc="normalised pitch 0..1 (an audio source's `pitch`)"),)
     outputs = (mask("out"), signal("level", doc="which of the 12 bands, 0 = lowest"))
     params = (Param("spread", "float", 0.25, 0.02, 2.0, doc="band width, in image heights"),)
+    reprepare = ("spread",)
 
     def prepare(self, ctx) -> None:
-        self._bands = pitch_gaussians(float(self.p["spread"]))
+        self._bands = _shared_bands(float(self.p["spread"]))
         self._top = len(self._bands) - 1
         self._level = -1
         self._show(0)
@@ -136,6 +149,7 @@ class Mix(Node):
     inputs = (mask("a"), mask("b"))
     outputs = (mask("out"),)
     params = (Param("mode", "choice", "multiply", choices=tuple(MIX_MODES)),)
+    reprepare = ("mode",)
 
     def prepare(self, ctx) -> None:
         self._op = MIX_MODES[self.p["mode"]]

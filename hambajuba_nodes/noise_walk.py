@@ -40,7 +40,8 @@ def ease_in_out_cubic(u: np.ndarray) -> np.ndarray:
 
 
 def _moving_average(x: np.ndarray, n: int) -> np.ndarray:
-    n = max(1, int(n))
+    # a window longer than the track (a clip under 2 s) would lengthen the result
+    n = max(1, min(int(n), x.size))
     return np.convolve(x, np.ones(n) / n, mode="same")
 
 
@@ -117,6 +118,7 @@ class NoiseWalk(Node):
         Param("stem", "choice", "mix", choices=ALL_STEMS, doc="whose energy and hits drive it"),
     )
     state = ("_theta", "_last")
+    reprepare = ("seed_a", "seed_b", "mode", "stem")  # distance: the constant wire, read per frame
 
     def prepare(self, ctx) -> None:
         ctx.slots.own("noise", self.id)
@@ -126,8 +128,10 @@ class NoiseWalk(Node):
         scene.seed_a, scene.seed_b = int(self.p["seed_a"]), int(self.p["seed_b"])
         scene.touch()
         a = ctx.analysis
-        angle = walk_angle(a, self.p["stem"], self.p["mode"]) if a is not None else np.zeros(1)
-        self._angle = angle.tolist() or [0.0]
+        stem, mode = self.p["stem"], self.p["mode"]
+        self._angle = ctx.cached((self.type_id, stem, mode),
+                                 lambda: walk_angle(a, stem, mode).tolist() or [0.0]) \
+            if a is not None else [0.0]
         self._fps = a.fps if a is not None else ctx.fps
         self._vec = ctx.frame.vec
         self._theta = 0.0

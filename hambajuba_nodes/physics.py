@@ -75,6 +75,7 @@ class SpringModel:
 
     def __init__(self, finite, m: float, k: float, c: float, bpm: float, impulse: float) -> None:
         self.finite = finite
+        self.bpm = bpm
         self.body = Spring(m, k, c, bpm)
         self.kick = impulse * math.sqrt(tempo_scale(bpm))  # momentum; same reach at any tempo
 
@@ -241,7 +242,9 @@ class PerlinModel(_Sustained):
 
 
 class _ModelNode(Node):
-    """A node that runs one model; `_dyn` is its carried state."""
+    """A node that runs one model; `_dyn` is its carried state. Every param
+    shapes the model built in prepare, so every param re-prepares
+    (`reprepare` left at None: a new model, the body's motion carried)."""
 
     state = ("_dyn",)
 
@@ -273,9 +276,15 @@ class SpringNode(_ModelNode):
               doc="momentum an impulse trigger adds (velocity = kick / m)"),
         BPM_PARAM)
 
+    reprepare = ("preset", "m", "k", "c", "bpm_scaling")  # kick: live (on_param)
+
     def prepare(self, ctx) -> None:
         m, k, c = spring_constants(self.p)
         self._model = SpringModel(self.finite, m, k, c, _bpm(self, ctx), float(self.p["kick"]))
+
+    def on_param(self, name: str) -> None:
+        if name == "kick":  # what SpringModel derives from it, tempo-scaled as at prepare
+            self._model.kick = float(self.p["kick"]) * math.sqrt(tempo_scale(self._model.bpm))
 
     def process(self, t: float, dt: float) -> None:
         self.out.v = self._model.step(self.target.v, self.impulse.v, dt)
@@ -413,6 +422,7 @@ class Blended(Node):
         Param("seed", "int", 7, 0, 2**31 - 1, doc="Perlin noise seed"),
     ) + _sustain_params(0.5, 6.0) + (BPM_PARAM,)
     state = ("_dyn",)
+    reprepare = None  # every param picks or shapes a model; the motion is carried
 
     def prepare(self, ctx) -> None:
         p, handle = self.p, self.stem.v

@@ -33,8 +33,12 @@ class Curve(Node):
     outputs = (signal("out"),)
     params = (Param("mode", "choice", "linear", choices=tuple(CURVES)),
               Param("gamma", "float", 1.0, 0.1, 10.0, doc="exponent for mode gamma"))
+    reprepare = ()  # live: on_param derives what prepare does
 
     def prepare(self, ctx) -> None:
+        self.on_param("")
+
+    def on_param(self, name: str) -> None:
         self._f = CURVES[self.p["mode"]]
         self._gamma = float(self.p["gamma"])
 
@@ -56,12 +60,16 @@ class Smooth(Node):
     params = (Param("attack_ms", "float", 5.0, 0.0, 10000.0, unit="ms"),
               Param("release_ms", "float", 150.0, 0.0, 10000.0, unit="ms"))
     state = ("y",)
+    reprepare = ()  # live: on_param derives what prepare does (y is kept)
 
     def prepare(self, ctx) -> None:
         self.y = 0.0
+        self.on_param("")
+
+    def on_param(self, name: str) -> None:
         self._tau_a = self.p["attack_ms"] / 1000.0
         self._tau_r = self.p["release_ms"] / 1000.0
-        self._dt = -1.0
+        self._dt = -1.0  # coefficients recomputed on the next frame
         self._ka = self._kr = 1.0
 
     def _coeffs(self, dt: float) -> None:

@@ -17,6 +17,7 @@ class Constant(Node):
     params = (Param("value", "float", 0.0, -BIG, BIG, doc="the output value"),
               Param("min", "float", 0.0, -BIG, BIG, doc="slider minimum (editor only)"),
               Param("max", "float", 1.0, -BIG, BIG, doc="slider maximum (editor only)"))
+    reprepare = ("value",)  # min, max: the editor's slider only
 
     def prepare(self, ctx) -> None:
         self.out.v = float(self.p["value"])
@@ -45,6 +46,7 @@ class Math(Node):
     outputs = (signal("out"),)
     params = (Param("op", "choice", "add", choices=tuple(_OPS), doc="operation"),
               Param("b", "float", 0.0, -BIG, BIG, doc="b when its input is unconnected"))
+    reprepare = ("op",)  # b: the constant wire of the unconnected input
 
     def prepare(self, ctx) -> None:
         self._op = _OPS[self.p["op"]]  # decided once, not per frame
@@ -61,6 +63,7 @@ class Clamp(Node):
     inputs = (signal("x"), signal("lo"), signal("hi"))
     outputs = (signal("out"),)
     params = (Param("lo", "float", 0.0, -BIG, BIG), Param("hi", "float", 1.0, -BIG, BIG))
+    reprepare = ()  # lo, hi: constant wires of the unconnected inputs
 
     def process(self, t: float, dt: float) -> None:
         x, lo, hi = self.x.v, self.lo.v, self.hi.v
@@ -77,6 +80,7 @@ class MapRange(Node):
     params = (Param("in_lo", "float", 0.0, -BIG, BIG), Param("in_hi", "float", 1.0, -BIG, BIG),
               Param("out_lo", "float", 0.0, -BIG, BIG), Param("out_hi", "float", 1.0, -BIG, BIG),
               Param("clamp", "bool", True, doc="keep the output inside [out_lo, out_hi]"))
+    reprepare = ("in_lo", "in_hi", "out_lo", "out_hi", "clamp")  # gain and bounds precomputed
 
     def prepare(self, ctx) -> None:
         p = self.p

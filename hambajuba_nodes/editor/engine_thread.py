@@ -36,6 +36,7 @@ from typing import Any, Callable
 import numpy as np
 
 from graph_runtime.frame_params import FrameParams
+from graph_runtime.scene_guard import SceneGuard
 
 LATE_S = 0.050  # a frame shown more than this after its time is dropped
 _EMA = 0.2
@@ -108,6 +109,9 @@ class EngineWorker:
         self._preview_ready = False
         self._stop = False
         self._thread: threading.Thread | None = None
+        # refused Scenes: remembered by version and content, the last good one shown;
+        # `scene_refusal` is why the Scene now asked for is refused (None: it is on)
+        self.scenes = SceneGuard(_message)
 
     # -- lifecycle ----------------------------------------------------------------
     def start(self) -> None:
@@ -129,6 +133,10 @@ class EngineWorker:
     @property
     def ready(self) -> bool:
         return self.state == "ready"
+
+    @property
+    def scene_refusal(self) -> str | None:
+        return self.scenes.refusal
 
     # -- main thread: hand a frame over ----------------------------------------------
     def submit(self, frame: FrameParams, t: float) -> None:
@@ -160,7 +168,7 @@ class EngineWorker:
         fp.masks[:] = 1.0
         fp.scene.feature_ids[:] = -1
         fp.scene.feature_ids[block, 0] = feature_id
-        fp.strength[block, 0] = strength
+        fp.set_strength(block, 0, strength)  # the sinks' clamp: the same value a sink writes
         fp.scene.version = version  # distinct: the engine re-copies the direction
         buf.t, buf.submitted, buf.preview = 0.0, self.now(), True
         with self._lock:
@@ -194,6 +202,14 @@ class EngineWorker:
             self.state, self.message = "failed", _message(e)
             return
         self.state, self.message = "ready", ""
+        if _pipelines(self.engine):  # decided once: a remote engine keeps frames in flight
+            self._pipe_loop(self.engine)
+        else:
+            self._render_loop()
+        self._close_engine()
+
+    def _render_loop(self) -> None:
+        """A local engine: one frame at a time, the newest snapshot each time."""
         while True:
             with self._lock:
                 while not (self._fresh or self._preview_req or self._stop):
@@ -209,35 +225,103 @@ class EngineWorker:
                     self._fresh = False
                     snap = self._front
             self._render(snap)
-        self._close_engine()
+
+    def _pipe_loop(self, pipe) -> None:
+        """An engine with submit/poll/wait (the remote client): up to its
+        `in_flight` frames on the wire at once, so a 30 ms round trip does not
+        cap the frame rate at 1 / 30 ms. Newest wins, also over a snapshot not
+        yet sent. Scenes travel with the frames; a Scene the server refuses is
+        its engine's to skip (it keeps the last good one), its errors come
+        back as messages."""
+        pending: _Snapshot | None = None
+        errors_seen = getattr(pipe, "errors", 0)
+        link_seen = getattr(pipe, "status", "")
+        while True:
+            with self._lock:
+                if self._stop:
+                    break
+                preview, self._preview_req = self._preview_req, None
+                if self._fresh:
+                    self._front, self._pending = self._pending, self._front
+                    self._fresh = False
+                    pending = self._front
+            if preview is not None:
+                self._render(preview)  # one frame, waited for (the feature browser)
+                continue
+            if pending is not None and self._send(pipe, pending):
+                pending = None
+            done = pipe.poll()
+            if done is not None:
+                self._finish(done.rgba, done.at, done.tag, done.render_ms / 1e3, preview=False)
+            else:
+                pipe.wait(0.004)  # an image, room in the pipe, or 4 ms: a newer snapshot
+            errors = getattr(pipe, "errors", 0)
+            if errors != errors_seen:
+                errors_seen = errors
+                self.errors += 1
+                self.message = f"engine: {getattr(pipe, 'last_error', '') or 'frame failed'}"
+            link = getattr(pipe, "status", "")
+            if link != link_seen:  # "engine disconnected, reconnecting (...)" / "connected"
+                link_seen = link
+                self.errors += 1
+                self.message = f"remote engine: {link}"
+
+    def _send(self, pipe, snap: _Snapshot) -> bool:
+        """True when the snapshot is gone (sent, or refused for good)."""
+        try:
+            return pipe.submit(snap.frame, snap.t, tag=snap.submitted) is not None
+        except Exception as e:  # e.g. album art the client cannot read: say it, go on
+            self.errors += 1
+            self.message = _message(e)
+            return True
 
     def _render(self, snap: _Snapshot) -> None:
         t0 = self.now()
+        guard, frame = None if snap.preview else self.scenes, snap.frame
+        asked = frame.scene
+        if guard is not None:  # a Scene refused before: the last good one instead
+            frame.scene = guard.scene_for(asked)  # the snapshot's: this thread's own
         try:
-            rgba = self.engine.render(snap.frame)  # (H, W, 4) uint8, the engine's reused buffer
+            rgba = self.engine.render(frame)  # (H, W, 4) uint8, the engine's reused buffer
         except Exception as e:
-            self.errors += 1
-            self.message = _message(e)
-            return
-        t1 = self.now()
-        res = self._preview_result if snap.preview else self._res_back
+            rgba = guard.failed(frame.scene, lambda s: self._render_with(frame, s), e) \
+                if guard is not None else None
+            if rgba is None:
+                frame.scene = asked
+                self.errors += 1
+                self.message = _message(e)
+                return
+        else:
+            if guard is not None:
+                guard.accepted(snap.frame.scene)
+        self._finish(rgba, snap.t, snap.submitted, self.now() - t0, preview=snap.preview)
+
+    def _finish(self, rgba: np.ndarray, t: float, submitted: float, render_s: float, *,
+                preview: bool) -> None:
+        """Convert a finished (H, W, 4) uint8 image to float on this thread and
+        hand it over (newest wins)."""
+        res = self._preview_result if preview else self._res_back
         if res.image is None or res.image.shape != rgba.shape:
             res.image = np.empty(rgba.shape, dtype=np.float32)  # once per size
         np.multiply(rgba, np.float32(1.0 / 255.0), out=res.image)
-        res.t, res.submitted, res.done = snap.t, snap.submitted, self.now()
-        res.render_s, res.preview = t1 - t0, snap.preview
+        res.t, res.submitted, res.done = t, submitted, self.now()
+        res.render_s, res.preview = render_s, preview
         self.size = rgba.shape[:2]
         self.render_s = res.render_s if self.rendered == 0 else \
             (1 - _EMA) * self.render_s + _EMA * res.render_s
         self.rendered += 1
         with self._lock:
-            if snap.preview:
+            if preview:
                 self._preview_ready = True
             else:
                 if self._res_ready is not None:  # never shown: a newer one replaces it
                     self._res_free.append(self._res_ready)
                 self._res_ready = res
                 self._res_back = self._res_free.pop()
+
+    def _render_with(self, frame: FrameParams, scene):
+        frame.scene = scene
+        return self.engine.render(frame)
 
     def _close_engine(self) -> None:
         close = getattr(self.engine, "close", None)
@@ -248,9 +332,13 @@ class EngineWorker:
                 pass
 
 
+def _pipelines(engine: Any) -> bool:
+    return all(callable(getattr(engine, n, None)) for n in ("submit", "poll", "wait"))
+
+
 def _message(e: Exception) -> str:
     text = str(e).strip() or type(e).__name__
-    if type(e).__name__ not in ("EngineError",):
+    if not any(k.__name__ == "EngineError" for k in type(e).__mro__):  # its subclasses too
         last = traceback.extract_tb(e.__traceback__)[-1:] if e.__traceback__ else []
         where = f" (at {last[0].filename.rsplit('/', 1)[-1]}:{last[0].lineno})" if last else ""
         text = f"{type(e).__name__}: {text}{where}"

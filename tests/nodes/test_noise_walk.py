@@ -111,3 +111,14 @@ def test_no_analysis_stays_still_and_equal_seeds_warn():
     assert any("seed_a equals seed_b" in str(w) for w in plan.warnings)
     plan.run(1.0, DT)
     assert node.theta.v == 0.0
+
+
+def test_a_track_shorter_than_the_weight_window_compiles():
+    """A 1-second clip (fewer frames than the 2 s beat-weight window) once failed
+    to compile: the moving average came back longer than the track."""
+    from graph_runtime.analysis.store import synthetic
+    from hambajuba_nodes.noise_walk import walk_angle
+
+    a = synthetic(1.0)
+    angle = walk_angle(a, "mix", "auto")
+    assert angle.shape == (a.n_frames,) and np.isfinite(angle).all()
