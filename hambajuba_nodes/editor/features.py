@@ -7,8 +7,9 @@ Three ways in, as the write-up's picker has them:
   cosine) to the current one, i.e. what steers alike;
 * direct id: type a number.
 
-Picking a row sets the target sink's `block` and `feature_id` (one command,
-one undo step). "Preview" asks the engine for one frame of that feature alone
+A click on a row only selects it (a mis-click after a scroll must not change
+the show); Assign, a double-click on the row or Enter gives it to the target
+sink: its `block` and `feature_id` (one command, one undo step). "Preview" asks the engine for one frame of that feature alone
 on the current prompt, shown beside the list. A feature without a label is
 still listed by number.
 
@@ -24,6 +25,7 @@ from graph_runtime.frame_params import BLOCKS, N_FEATURES
 from . import theme
 
 CONFIDENCE = ("low", "medium", "high")
+DOUBLE_CLICK_S = 0.45  # two clicks on one row within this are a double-click
 MAX_ROWS = 200
 NEIGHBOURS = 200
 
@@ -151,6 +153,9 @@ class FeatureBrowser:
         self.tags: dict[str, int] = {}
         self.rows_shown: list[Row] = []
         self.preview_texture = None
+        self.armed = False  # a row was clicked since the last assign: Enter assigns it
+        self._row_item: int | None = None  # the highlighted selectable
+        self._last_click: tuple[Any, float] = (None, 0.0)
 
     def build(self, parent) -> None:
         import dearpygui.dearpygui as dpg
@@ -184,11 +189,12 @@ class FeatureBrowser:
             t["table"] = table
             t["current"] = dpg.add_text("", wrap=480)
             with dpg.group(horizontal=True):
-                dpg.add_button(label="Use for target sink", callback=lambda: self.pick())
-                dpg.add_button(label="Neighbourhood", callback=lambda: self.show_neighbours())
+                t["assign"] = dpg.add_button(label="Assign (Enter)", callback=lambda: self.pick())
+                dpg.add_button(label="Neighbours", callback=lambda: self.show_neighbours())
                 dpg.add_button(label="Preview", callback=lambda: self.preview())
-                t["strength"] = dpg.add_slider_float(width=120, min_value=-60, max_value=60,
-                                                     default_value=30, format="strength %.0f")
+                t["strength"] = dpg.add_drag_float(width=110, min_value=-60, max_value=60,
+                                                   default_value=30, speed=0.25, clamped=True,
+                                                   format="strength %.0f")
             with dpg.texture_registry():
                 import numpy as np
 
@@ -198,6 +204,13 @@ class FeatureBrowser:
                                                            format=dpg.mvFormat_Float_rgba)
             t["preview"] = dpg.add_image(self.preview_texture, width=128, height=128, show=False)
         self.refresh()
+
+    def fit(self, table_h: int) -> None:
+        """The table's height (px): what the window has under the output image."""
+        import dearpygui.dearpygui as dpg
+
+        if self.tags:
+            dpg.configure_item(self.tags["table"], height=int(table_h))
 
     def set_index(self, index: FeatureIndex) -> None:
         import dearpygui.dearpygui as dpg
@@ -267,12 +280,15 @@ class FeatureBrowser:
                                                 f"[{row.category}, {row.confidence} confidence]")
 
     def pick(self, row: Row | None = None) -> str | None:
+        """Assign: the row (else the selected one) goes to the target sink."""
         row = row or self.current
         if row is None:
+            self.status("warn", "click a feature row first, then Assign")
             return "no feature selected"
         if self.target is None:
             self.status("warn", "select an SAE block node first; the feature goes to it")
             return "no target sink"
+        self.armed = False
         return self.on_pick(self.target, row.block, row.id)
 
     def preview(self) -> str | None:
@@ -301,6 +317,7 @@ class FeatureBrowser:
         table = self.tags["table"]
         dpg.delete_item(table, children_only=True, slot=1)
         self.rows_shown = rows
+        self._row_item, self.armed = None, False
         for r in rows:
             with dpg.table_row(parent=table):
                 dpg.add_selectable(label=r.block, span_columns=True, user_data=r,
@@ -311,10 +328,24 @@ class FeatureBrowser:
         dpg.set_value(self.tags["count"], caption)
 
     def _clicked(self, sender, row: Row) -> None:
+        """A click selects the row (highlighted); a second click on the same
+        row within DOUBLE_CLICK_S assigns it."""
+        import time
+
         import dearpygui.dearpygui as dpg
 
-        dpg.set_value(sender, False)
+        if self._row_item is not None and self._row_item != sender and dpg.does_item_exist(self._row_item):
+            dpg.set_value(self._row_item, False)
+        dpg.set_value(sender, True)
+        self._row_item = sender
         self.select(row)
-        if dpg.is_key_down(dpg.mvKey_LShift) or dpg.is_key_down(dpg.mvKey_RShift):
+        now = time.monotonic()
+        double = self._last_click[0] == row and now - self._last_click[1] <= DOUBLE_CLICK_S
+        self._last_click = (None, 0.0) if double else (row, now)
+        if double:
+            self.pick(row)
             return
-        self.pick(row)
+        self.armed = True
+        if self.target is not None:
+            self.status("info", f"selected {row.block} #{row.id}: Assign, double-click or Enter "
+                                f"gives it to {self.target}")

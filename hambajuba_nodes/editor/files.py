@@ -81,7 +81,7 @@ class Files:
 
     def open(self, path: str) -> list[str]:
         """Open a patch; [] on success, else the problems (nothing changed)."""
-        path = os.path.abspath(os.fspath(path))
+        path = os.path.abspath(os.path.expanduser(os.fspath(path)))
         try:
             patch = patch_io.load(path)
         except PatchError as e:
@@ -99,7 +99,7 @@ class Files:
         return self.save_as(self.path)
 
     def save_as(self, path: str) -> str | None:
-        path = os.path.abspath(os.fspath(path))
+        path = os.path.abspath(os.path.expanduser(os.fspath(path)))  # "~/show.patch" too
         if not path.endswith(".patch"):
             path += ".patch"
         self.before_save()

@@ -22,12 +22,14 @@ from collections import deque
 import dearpygui.dearpygui as dpg
 import numpy as np
 
+from graph_runtime.frame_params import STRENGTH_BOUND
+
 from . import theme
 
 HISTORY = 64  # sparkline length, samples
 SPARK_EVERY = 3  # a sparkline takes a sample every 3rd window frame (~3 s shown at 60 fps)
 SPARK_W, SPARK_H = 64, 16
-STRENGTH_FULL_SCALE = 60.0  # bar full at |strength| = this; the text says the true value
+STRENGTH_FULL_SCALE = STRENGTH_BOUND  # bar full at the clamp; the text says the true value
 
 
 class _Meter:
@@ -173,7 +175,7 @@ class Meters:
                     m.last = text
                     set_value(m.tag, text)
             elif kind == "strength":
-                text = f"strength {v:+.1f}"
+                text = f"{'CLIP ' if abs(v) >= STRENGTH_BOUND else ''}strength {v:+.1f}"
                 if text != m.last:
                     m.last = text
                     set_value(m.tag, min(abs(v) / STRENGTH_FULL_SCALE, 1.0))

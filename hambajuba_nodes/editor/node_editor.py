@@ -12,6 +12,15 @@ Ports are coloured and shaped by kind (signal circle, trigger triangle, mask
 square, stem ring); links take their source's colour. A refused link never
 appears: its reason goes to the status bar. Compile problems are written on
 the node they name, and its title turns red.
+
+A link the file has but the patch cannot honour (its node or port is
+missing) is drawn red, to a red stand-in pin ("? port") or a stand-in node
+("missing node 'x'") that is not part of the patch; it can be selected and
+deleted like any link, and the stand-ins go with it.
+
+The view pans by an offset of its own (canvas_view.py): `fit_to_view` (key
+F, and once when a patch opens) shows the whole patch, new nodes without a
+place land in free visible space, and added groups are scrolled into view.
 """
 from __future__ import annotations
 
@@ -23,6 +32,8 @@ import dearpygui.dearpygui as dpg
 from graph_runtime.patch import Link, NodeSpec
 
 from . import param_widgets, theme
+from .broken_links import BrokenLinks
+from .canvas_geometry import CanvasGeometry
 from .commands import COMMENT_TYPE, Change, EditorModel
 from .meters import Meters
 
@@ -53,7 +64,7 @@ class _NodeItems:
     loose: tuple = ()
 
 
-class NodeEditorView:
+class NodeEditorView(CanvasGeometry, BrokenLinks):
     def __init__(self, model: EditorModel, meters: Meters, themes: theme.Themes, *,
                  status: Status, on_special: Callable[[str, str, str], None] | None = None) -> None:
         self.model = model
@@ -68,6 +79,13 @@ class NodeEditorView:
         self._links: dict[Link, int] = {}
         self._link_of: dict[int, Link] = {}
         self.text_inputs: set[int] = set()
+        self.pan = (0.0, 0.0)  # drawn = patch position + pan (the editor cannot be panned by code)
+        self._fit_pending = 0  # frames to wait before fitting (node sizes are known after a draw)
+        self._reveal: list[str] = []  # nodes to scroll into view once drawn
+        self._ghost_nodes: dict[str, int] = {}  # missing node id -> stand-in node
+        self._ghost_pins: dict[tuple[str, str, str], int] = {}  # (node, port, side) -> stand-in pin
+        self.broken: set[Link] = set()  # links drawn to stand-ins
+        self._ghost_near: dict[str, tuple[str, str]] = {}  # stand-in node -> (linked node, side)
         model.listeners.append(self.reconcile)
 
     # -- building -------------------------------------------------------------------
@@ -120,13 +138,20 @@ class NodeEditorView:
         return reason
 
     def add_node_at(self, type_id: str, pos: tuple[float, float] | None = None) -> str | None:
-        pos = pos if pos is not None else self.view_centre()
+        """Add a node at `pos` (where the user clicked), else in free visible space
+        (or below the patch, scrolled into view, when the screen is full)."""
+        unseen = False
+        if pos is None:
+            pos = self.free_spot()
+            unseen = not _inside(pos, self.visible_box())
         try:
             node_id = self.model.add_node(type_id, pos)
         except ValueError as e:
             self.status("error", str(e))
             return None
         self.status("info", f"added {node_id}")
+        if unseen:
+            self.reveal([node_id])
         return node_id
 
     def selected_nodes(self) -> list[str]:
@@ -179,8 +204,10 @@ class NodeEditorView:
     def sync_positions(self) -> bool:
         """Record where the user dragged nodes to (one undo step)."""
         moved = {}
+        px, py = self.pan
         for nid, items in self._nodes.items():
-            pos = tuple(float(v) for v in dpg.get_item_pos(items.tag)[:2])
+            x, y = dpg.get_item_pos(items.tag)[:2]
+            pos = (float(x) - px, float(y) - py)
             if pos != items.pos:
                 moved[nid] = pos
         if not moved:
@@ -192,41 +219,6 @@ class NodeEditorView:
     def _refuse(self, reason: str) -> str:
         self.status("error", f"link refused: {reason}")
         return reason
-
-    # -- geometry ---------------------------------------------------------------------------
-    def grid_offset(self) -> tuple[float, float]:
-        """screen = grid + offset: measured from any drawn node (the editor's
-        panning is not exposed, so it is read off a node's rectangle)."""
-        for items in self._nodes.values():
-            state = dpg.get_item_state(items.tag)
-            rect = state.get("rect_min")
-            if rect and state.get("visible", True) and (rect[0] or rect[1]):
-                return rect[0] - items.pos[0], rect[1] - items.pos[1]
-        if self.editor is not None:  # no node drawn yet: the canvas is not panned
-            pos = dpg.get_item_state(self.area).get("pos") or (0, 0)
-            return float(pos[0]), float(pos[1])
-        return 0.0, 0.0
-
-    def screen_to_grid(self, x: float, y: float) -> tuple[float, float]:
-        ox, oy = self.grid_offset()
-        return x - ox, y - oy
-
-    def view_centre(self) -> tuple[float, float]:
-        if self.editor is None:
-            return (100.0, 100.0)
-        state = dpg.get_item_state(self.area)
-        (x0, y0), (w, h) = state.get("pos") or (0, 0), state.get("rect_size") or (600, 400)
-        return self.screen_to_grid(x0 + w / 2 - 80, y0 + h / 2 - 60)
-
-    def hovered(self) -> bool:
-        """The mouse is over the canvas (the editor reports no hover state of
-        its own, so this is geometry: its child window's position and size)."""
-        if self.editor is None:
-            return False
-        state = dpg.get_item_state(self.area)
-        (x0, y0), (w, h) = state.get("pos", (0, 0)), state.get("rect_size", (0, 0))
-        mx, my = dpg.get_mouse_pos(local=False)
-        return x0 <= mx < x0 + w and y0 <= my < y0 + h
 
     # -- reconcile: make the drawing match the Patch ---------------------------------------------
     def reconcile(self, change: Change) -> None:
@@ -241,6 +233,8 @@ class NodeEditorView:
             return
         if change.kind == "engine":
             return
+        if change.kind == "document" and patch.nodes:
+            self._fit_pending = 3  # a patch opened: show all of it once it is drawn
         want = {n.id: n for n in patch.nodes}
         for nid in list(self._nodes):
             if nid not in want or want[nid].type != self._nodes[nid].type:
@@ -266,17 +260,23 @@ class NodeEditorView:
                 self._link_of.pop(tag, None)
                 if dpg.does_item_exist(tag):
                     dpg.delete_item(tag)
+        self.broken &= links
+        self._drop_ghosts()
         for link in self.model.patch.links:
             if link in self._links:
                 continue
             a = self._port_attr.get((link.src[0], link.src[1], "out"))
             b = self._port_attr.get((link.dst[0], link.dst[1], "in"))
-            if a is None or b is None:
-                continue  # a port the type lacks: the compiler names it on the node
+            if a is None or b is None:  # a node or port the patch lacks: drawn red, deletable
+                a = a or self._ghost_pin(link.src[0], link.src[1], "out", link.dst[0])
+                b = b or self._ghost_pin(link.dst[0], link.dst[1], "in", link.src[0])
+                self.broken.add(link)
             tag = dpg.add_node_link(a, b, parent=self.editor)
             port = self.model.port(*link.src)
             kind = port[1].kind if port else "signal"
-            dpg.bind_item_theme(tag, self.themes.link.get(kind, self.themes.link["signal"]))
+            theme_ = self.themes.broken_link if link in self.broken else \
+                self.themes.link.get(kind, self.themes.link["signal"])
+            dpg.bind_item_theme(tag, theme_)
             self._links[link] = tag
             self._link_of[tag] = link
         linked_in, linked_out = {}, {}
@@ -297,6 +297,8 @@ class NodeEditorView:
 
     def _remove_node(self, nid: str) -> None:
         items = self._nodes.pop(nid)
+        for key in [k for k in self._ghost_pins if k[0] == nid]:
+            self._ghost_pins.pop(key)  # deleted with the node below
         self.meters.remove_node(nid)
         for key in [k for k in self._port_attr if k[0] == nid]:
             self._attrs.pop(self._port_attr.pop(key), None)
@@ -316,7 +318,7 @@ class NodeEditorView:
     def _update_node(self, spec: NodeSpec, items: _NodeItems) -> None:
         pos = (float(spec.pos[0]), float(spec.pos[1]))
         if pos != items.pos:
-            dpg.set_item_pos(items.tag, list(pos))
+            dpg.set_item_pos(items.tag, [pos[0] + self.pan[0], pos[1] + self.pan[1]])
             items.pos = pos
         cls = self.model.registry.get(spec.type)
         for name, w in items.params.items():
@@ -335,7 +337,8 @@ class NodeEditorView:
             label = f"note  [{spec.id}]"
         else:
             label = f"{cls.title or cls.type_id}  [{spec.id}]"
-        tag = dpg.add_node(label=label, parent=self.editor, pos=list(pos), user_data=spec.id)
+        tag = dpg.add_node(label=label, parent=self.editor, pos=[pos[0] + self.pan[0], pos[1] + self.pan[1]],
+                           user_data=spec.id)
         items = _NodeItems(tag, spec.type, pos)
         self._nodes[spec.id] = items
         if cls is None:
@@ -475,6 +478,10 @@ class NodeEditorView:
 
 
 _UNSET = object()
+
+
+def _inside(pos: tuple[float, float], box) -> bool:
+    return box[0] <= pos[0] < box[2] and box[1] <= pos[1] < box[3]
 
 
 def _item(x) -> int:

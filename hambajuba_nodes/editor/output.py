@@ -56,6 +56,7 @@ class OutputView:
         self._shown_times: deque[float] = deque(maxlen=30)
         self._area = (512, 512)
         self._last: dict[str, object] = {}
+        self.notice = ""  # the line over the image (tests read it)
 
     # -- building ----------------------------------------------------------------------
     def build(self, parent) -> None:
@@ -66,6 +67,9 @@ class OutputView:
             self.tags["area"] = dpg.add_child_window(width=-1, height=520, border=False,
                                                      no_scrollbar=True)
             self.image = dpg.add_image(self.texture, parent=self.tags["area"], width=512, height=512)
+            # over the image: why nothing (or another patch) drives it; see plan_notice.py
+            self.tags["notice"] = dpg.add_text("", parent=self.tags["area"], pos=[10, 10],
+                                               color=theme.ERROR, wrap=480, show=False)
             with dpg.group(horizontal=True):
                 self.tags["model"] = dpg.add_text("engine: starting", color=theme.DIM)
             self.tags["stats"] = dpg.add_text("", color=theme.DIM)
@@ -115,6 +119,7 @@ class OutputView:
         """Fit the image in width x height, aspect kept, centred."""
         self._area = (width, height)
         dpg.configure_item(self.tags["area"], width=width, height=height)
+        dpg.configure_item(self.tags["notice"], wrap=max(100, width - 20))
         w, h, x, y = fit(self.size, width, height)
         dpg.configure_item(self.image, width=w, height=h)
         dpg.set_item_pos(self.image, [x, y])
@@ -145,7 +150,19 @@ class OutputView:
         colour = theme.ERROR if error else theme.PREVIEW if preview else theme.OK
         dpg.set_value(self.tags["model"], text)
         dpg.configure_item(self.tags["model"], color=colour)
-        dpg.set_value(self.tags["perform_label"], text if preview or error else "")
+        dpg.set_value(self.tags["perform_label"], self.notice or (text if preview or error else ""))
+
+    def set_notice(self, text: str) -> None:
+        """A line over the image (and over perform mode's); "" hides it."""
+        if self._last.get("notice") == text:
+            return
+        self._last["notice"] = text
+        dpg.set_value(self.tags["notice"], text)
+        dpg.configure_item(self.tags["notice"], show=bool(text))
+        model = self._last.get("model")  # (text, preview, error): perform mode shows those two
+        label = model[0] if model and (model[1] or model[2]) else ""
+        dpg.set_value(self.tags["perform_label"], text or label)
+        self.notice = text
 
     def set_stats(self, text: str) -> None:
         if self._last.get("stats") != text:

@@ -6,6 +6,15 @@ and range as a tooltip. Every widget reports edits through one callback,
 `on_change(node_id, name, value, merge)`, which the node editor routes to
 EditorModel.set_param: the same handler whatever the widget.
 
+Numbers are drag fields, never sliders: a click does not jump the value to
+the click point, a drag moves it relative to where it was (a bounded range
+takes DRAG_PX pixels end to end; Shift makes it ten times finer), and
+Ctrl+click or double-click types a value. A param whose range spans more
+than two decades (a rate of 0.001..1000 Hz) moves in ratios: each pixel
+multiplies it by about 1 + LOG_STEP, so 60 px from 1 Hz is 1.8 Hz, not
+776. The feel (speed by value, Shift) is set from an active-item handler,
+i.e. once per frame while that one widget is being dragged.
+
 Text and path fields commit when the field is left or Enter is pressed (not
 per keystroke: a prompt is re-encoded by the engine on each commit).
 """
@@ -18,7 +27,11 @@ import dearpygui.dearpygui as dpg
 
 from graph_runtime.node import Param
 
-SLIDER_SPAN = 2000.0  # ranges wider than this get a drag field, not a slider
+SLIDER_SPAN = 2000.0  # ranges wider than this (or unbounded) move by a share of the value
+DRAG_PX = 400.0  # pixels of drag across a whole bounded range
+LOG_STEP = 0.01  # log-scaled params: each pixel changes the value by about 1 %
+LOG_DECADES = 2.0  # a range lo..hi with lo > 0 and hi / lo above 10**this is log-scaled
+FINE = 0.01  # Shift: Dear PyGui drags 10x faster with Shift held, so 0.01 nets 10x finer
 WIDTH = 150
 
 OnChange = Callable[[str, str, Any, Any], None]
@@ -78,18 +91,34 @@ def _cb(on_change: OnChange, node_id: str, name: str, merge: bool = True):
     return callback
 
 
+def is_log(prm: Param) -> bool:
+    """Ranges of more than two decades above zero move in ratios."""
+    return prm.min is not None and prm.max is not None and prm.min > 0 and \
+        prm.max / prm.min > 10 ** LOG_DECADES
+
+
+def drag_speed(prm: Param, value: float, *, fine: bool = False) -> float:
+    """Value change per pixel of drag at `value`."""
+    lo, hi = prm.min, prm.max
+    if is_log(prm):
+        speed = max(abs(float(value)), lo) * LOG_STEP
+    elif lo is None or hi is None or hi - lo > SLIDER_SPAN:
+        speed = max(abs(float(value)) * 0.01, 0.01)
+    else:
+        speed = (hi - lo) / DRAG_PX
+        if prm.kind == "int":
+            speed = max(speed, 0.05)  # at most 20 px per step
+    return speed * (FINE if fine else 1.0)
+
+
 def _make_float(prm, value, node_id, parent, on_change, on_special, width):
     lo = prm.min if prm.min is not None else -1e6
     hi = prm.max if prm.max is not None else 1e6
     fmt = f"{prm.name} %.4g{_unit(prm)}"
-    common = dict(parent=parent, width=width, default_value=float(value), format=fmt,
-                  callback=_cb(on_change, node_id, prm.name))
-    if hi - lo <= SLIDER_SPAN:
-        tag = dpg.add_slider_float(min_value=lo, max_value=hi, clamped=True, **common)
-    else:
-        speed = max(abs(float(value)) * 0.01, 0.01)
-        tag = dpg.add_drag_float(min_value=lo, max_value=hi, clamped=True, speed=speed, **common)
-    return ParamWidget(prm.name, prm.kind, tag)
+    tag = dpg.add_drag_float(parent=parent, width=width, default_value=float(value), format=fmt,
+                             min_value=lo, max_value=hi, clamped=True,
+                             speed=drag_speed(prm, value), callback=_cb(on_change, node_id, prm.name))
+    return ParamWidget(prm.name, prm.kind, tag, handlers=_drag_feel(tag, prm))
 
 
 def _make_int(prm, value, node_id, parent, on_change, on_special, width):
@@ -102,17 +131,30 @@ def _make_int(prm, value, node_id, parent, on_change, on_special, width):
                                     label="", callback=_cb(on_change, node_id, prm.name, False))
             dpg.add_button(label="...", width=28,
                            callback=lambda: on_special("browse_features", node_id, prm.name))
-        return ParamWidget(prm.name, prm.kind, tag)
+        return ParamWidget(prm.name, prm.kind, tag, text_input=True)
     fmt = f"{prm.name} %d{_unit(prm)}"
-    if hi - lo <= SLIDER_SPAN:
-        tag = dpg.add_slider_int(parent=parent, width=width, default_value=int(value),
-                                 min_value=lo, max_value=hi, clamped=True, format=fmt,
-                                 callback=_cb(on_change, node_id, prm.name))
-    else:
-        tag = dpg.add_drag_int(parent=parent, width=width, default_value=int(value),
-                               min_value=lo, max_value=hi, clamped=True, format=fmt,
-                               callback=_cb(on_change, node_id, prm.name))
-    return ParamWidget(prm.name, prm.kind, tag)
+    tag = dpg.add_drag_int(parent=parent, width=width, default_value=int(value),
+                           min_value=lo, max_value=hi, clamped=True, format=fmt,
+                           speed=drag_speed(prm, value), callback=_cb(on_change, node_id, prm.name))
+    return ParamWidget(prm.name, prm.kind, tag, handlers=_drag_feel(tag, prm))
+
+
+def _drag_feel(tag, prm: Param) -> int:
+    """While the widget is dragged: speed by value (log params) and Shift (fine)."""
+    def active(sender, app_data):
+        if not dpg.does_item_exist(tag):
+            return
+        fine = dpg.is_key_down(dpg.mvKey_LShift) or dpg.is_key_down(dpg.mvKey_RShift)
+        speed = drag_speed(prm, dpg.get_value(tag), fine=fine)
+        if speed != feel[0]:
+            feel[0] = speed
+            dpg.configure_item(tag, speed=speed)
+
+    feel = [drag_speed(prm, dpg.get_value(tag))]
+    with dpg.item_handler_registry() as reg:
+        dpg.add_item_active_handler(callback=active)
+    dpg.bind_item_handler_registry(tag, reg)
+    return reg
 
 
 def _make_bool(prm, value, node_id, parent, on_change, on_special, width):

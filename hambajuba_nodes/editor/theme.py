@@ -61,6 +61,9 @@ class Themes:
                                            dpg.mvNodeCol_LinkHovered: _lighter(col),
                                            dpg.mvNodeCol_LinkSelected: (255, 255, 255, 255)})
         self.error_node = _title_theme(ERROR, (60, 30, 30, 255))
+        # a link whose node or port is missing: red, thick enough to click
+        self.broken_link = _node_theme({dpg.mvNodeCol_Link: ERROR, dpg.mvNodeCol_LinkHovered: _lighter(ERROR),
+                                        dpg.mvNodeCol_LinkSelected: (255, 255, 255, 255)})
         self.placeholder_node = _title_theme((120, 120, 120, 255), (50, 40, 40, 255))
         self.comment_node = _title_theme((150, 135, 60, 255), (58, 54, 36, 255))
         self.error_text = ERROR

@@ -7,6 +7,12 @@ swaps track, output and analysis, so a failing open leaves the playing
 track untouched. `TransportBar` is the row of widgets at the top of the
 window; it only calls Transport methods.
 
+Loop A-B: the checkbox always says what the output does. A new track clears
+the loop (the output forgets it), so the box unticks and the status bar
+says so; a loop the output refuses unticks it too. The region is drawn as a
+strip under the seek bar (bright while looping, dim when only set), and
+with "bars" ticked A and B snap to the nearest downbeat.
+
 Analysis comes from graph_runtime.analysis.pipeline.analyze (cached on disk
 by content hash there). When that module is not in this checkout the track
 still plays, with a synthetic analysis (a 120 BPM grid, silent channels),
@@ -42,6 +48,14 @@ class _Load:
 
 
 def default_analyze(path: str, progress: Callable[..., None], duration: float):
+    """(analysis, notice): the pipeline in a niced child process, so the
+    window keeps its frame rate (analysis_worker.py)."""
+    from .analysis_worker import default_analyze as niced
+
+    return niced(path, progress, duration)
+
+
+def in_process_analyze(path: str, progress: Callable[..., None], duration: float):
     """(analysis, notice). Uses the real pipeline when this checkout has it."""
     try:
         from graph_runtime.analysis.pipeline import analyze
@@ -67,6 +81,7 @@ class Transport:
         self._load: _Load | None = None
         self._token = 0
         self.loads = 0  # tracks installed so far
+        self.error = ""  # why the last open failed ("" once a track is in)
 
     # -- opening ----------------------------------------------------------------------
     @property
@@ -116,7 +131,9 @@ class Transport:
             return None  # superseded by a newer open
         if job.error:
             keep = f"; still playing {os.path.basename(self.path)}" if self.track else ""
+            self.error = f"{os.path.basename(job.path)}: {job.error}"
             return "error", job.error + keep
+        self.error = ""
         self.output.load(job.track)
         self.track, self.analysis, self.path = job.track, job.analysis, job.path
         self.notice = job.notice
@@ -186,6 +203,18 @@ class Transport:
         return bar, i - first, bpm
 
 
+def snap_to_bar(analysis, t: float) -> float:
+    """The downbeat nearest t (every 4th beat without downbeats); t without beats."""
+    downs = getattr(analysis, "downbeats", None)
+    if downs is None or len(downs) == 0:
+        beats = getattr(analysis, "beats", None)
+        downs = beats[::4] if beats is not None and len(beats) else None
+    if downs is None or len(downs) == 0:
+        return t
+    i = int(np.argmin(np.abs(np.asarray(downs, dtype=np.float64) - t)))
+    return float(downs[i])
+
+
 def clock_text(t: float) -> str:
     t = max(0.0, t)
     m, s = divmod(t, 60.0)
@@ -204,6 +233,11 @@ class TransportBar:
         self.tags: dict[str, int] = {}
         self._last: dict[str, Any] = {}
         self._frame = 0
+        self._loads_seen = transport.loads
+        self.loop_px: tuple[float, float] | None = None  # the strip's drawn region (px), for tests
+        from .transport_badges import Badges
+
+        self.badges = Badges(transport)
 
     def build(self, parent) -> None:
         import dearpygui.dearpygui as dpg
@@ -215,9 +249,15 @@ class TransportBar:
             dpg.add_button(label="|<", callback=lambda: self.seek(0.0))
             t["time"] = dpg.add_text("00:00.00 / 00:00.00")
             t["beat"] = dpg.add_text("bar - beat -", color=(245, 190, 60, 255))
-            t["seek"] = dpg.add_slider_float(width=-430, min_value=0.0, max_value=1.0,
-                                             format="", callback=lambda s, a: self.seek(a))
+            with dpg.group():  # the seek bar over the loop strip
+                t["seek"] = dpg.add_slider_float(width=-470, min_value=0.0, max_value=1.0,
+                                                 format="", callback=lambda s, a: self.seek(a))
+                t["strip"] = dpg.add_drawlist(width=100, height=4)
             t["loop"] = dpg.add_checkbox(label="loop", callback=lambda s, a: self.apply_loop())
+            t["snap"] = dpg.add_checkbox(label="bars", default_value=False,
+                                         callback=lambda s, a: self.apply_loop())
+            with dpg.tooltip(t["snap"]):
+                dpg.add_text("A and B snap to the nearest bar (downbeat)")
             t["a"] = dpg.add_input_float(width=70, step=0, format="%.2f", default_value=0.0,
                                          callback=lambda: self.apply_loop())
             dpg.add_button(label="A", callback=lambda: self.set_point("a"))
@@ -229,6 +269,7 @@ class TransportBar:
             t["track"] = dpg.add_text("no track: File > Open track (or drop one on the command line)",
                                       color=(150, 150, 160, 255))
             t["progress"] = dpg.add_progress_bar(width=300, show=False, overlay="analysing")
+            self.badges.build()
 
     # -- the handlers (buttons and keys call these) -------------------------------------------
     def toggle(self) -> None:
@@ -249,13 +290,54 @@ class TransportBar:
     def apply_loop(self) -> None:
         import dearpygui.dearpygui as dpg
 
-        if dpg.get_value(self.tags["loop"]):
-            a, b = dpg.get_value(self.tags["a"]), dpg.get_value(self.tags["b"])
+        t = self.tags
+        if dpg.get_value(t["snap"]):
+            for k in ("a", "b"):
+                dpg.set_value(t[k], round(snap_to_bar(self.tr.analysis, dpg.get_value(t[k])), 3))
+        if dpg.get_value(t["loop"]):
+            a, b = dpg.get_value(t["a"]), dpg.get_value(t["b"])
             self.tr.set_loop(a, b)
             if self.tr.output.loop is None:
+                dpg.set_value(t["loop"], False)  # the box says what plays: no loop
                 self.status("warn", "loop needs B at least 50 ms after A, inside the track")
         else:
             self.tr.set_loop(None)
+        self._draw_loop()
+
+    def _sync_loop(self) -> None:
+        """Make the checkbox match the output's loop (a new track clears it)."""
+        import dearpygui.dearpygui as dpg
+
+        new_track = self.tr.loads != self._loads_seen
+        self._loads_seen = self.tr.loads
+        looping = self.tr.output.loop is not None
+        if dpg.get_value(self.tags["loop"]) != looping:
+            dpg.set_value(self.tags["loop"], looping)
+            if new_track and not looping:
+                self.status("info", "loop off: a new track starts without a loop (tick loop to set one)")
+            self._draw_loop()
+        elif new_track:
+            self._draw_loop()
+
+    def _draw_loop(self) -> None:
+        """The A-B region as a strip under the seek bar."""
+        import dearpygui.dearpygui as dpg
+
+        t = self.tags
+        strip, dur = t["strip"], self.tr.duration
+        w = float(dpg.get_item_rect_size(t["seek"])[0] or dpg.get_item_width(strip) or 100)
+        if int(w) != dpg.get_item_width(strip):
+            dpg.configure_item(strip, width=int(w))
+        dpg.delete_item(strip, children_only=True)
+        self.loop_px = None
+        a, b = dpg.get_value(t["a"]), dpg.get_value(t["b"])
+        if dur <= 0 or b <= a:
+            return
+        x0, x1 = w * min(max(a / dur, 0.0), 1.0), w * min(max(b / dur, 0.0), 1.0)
+        on = self.tr.output.loop is not None
+        colour = (245, 190, 60, 255) if on else (110, 100, 70, 160)
+        dpg.draw_rectangle((x0, 0), (max(x1, x0 + 2), 4), fill=colour, color=colour, parent=strip)
+        self.loop_px = (x0, x1)
 
     # -- per frame ------------------------------------------------------------------------------
     def update(self, heard: float) -> None:
@@ -275,25 +357,37 @@ class TransportBar:
             dpg.configure_item(t["progress"], overlay=f"{job.stage} {job.progress * 100:.0f}%")
         else:
             self._set("progress_show", False, show_of="progress")
+        self._sync_loop()
         self._frame += 1
         if self._frame % 4:
             return  # the rest moves slowly: 15 Hz is plenty
+        self.badges.update()
+        if int(dpg.get_item_rect_size(t["seek"])[0]) != dpg.get_item_width(t["strip"]):
+            self._draw_loop()  # the seek bar changed width (window resized, longer texts)
         if dur > 0 and not dpg.is_item_active(t["seek"]):
             if self._last.get("dur") != dur:
                 self._last["dur"] = dur
                 dpg.configure_item(t["seek"], max_value=dur)
             dpg.set_value(t["seek"], heard)
         name = os.path.basename(tr.path) if tr.path else ""
-        self._set("track", f"{name}  {tr.notice}" if name else None)
+        if tr.track is None and tr.error:  # a track given at start that did not open: say why here
+            self._set("track", f"no track: {tr.error}  (File > Open track)")
+            self._set("track_colour", True, colour_of="track")
+        else:
+            self._set("track", f"{name}  {tr.notice}" if name else None)
+            self._set("track_colour", False, colour_of="track")
         self._set("audio", tr.output.description)
 
-    def _set(self, key: str, value, *, label: bool = False, show_of: str | None = None) -> None:
+    def _set(self, key: str, value, *, label: bool = False, show_of: str | None = None,
+             colour_of: str | None = None) -> None:
         import dearpygui.dearpygui as dpg
 
-        if value is None or self._last.get(key) == value:
+        if value is None or self._last.get(key, False if colour_of else None) == value:
             return
         self._last[key] = value
-        if show_of:
+        if colour_of:
+            dpg.configure_item(self.tags[colour_of], color=(230, 80, 70, 255) if value else (150, 150, 160, 255))
+        elif show_of:
             dpg.configure_item(self.tags[show_of], show=value)
         elif label:
             dpg.configure_item(self.tags[key], label=value)

@@ -1,0 +1,108 @@
+"""Keys typed in a dialog never reach the canvas; Save As takes the path as
+typed; an error stays on the status bar until replaced or dismissed.
+
+Driven as a user does it: xdotool clicks into the Save As file name field
+and types; the window runs frame by frame meanwhile."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+
+import dearpygui.dearpygui as dpg
+import pytest
+
+from conftest import step_until
+
+pytestmark = [pytest.mark.gui,
+              pytest.mark.skipif(shutil.which("xdotool") is None, reason="needs xdotool")]
+
+FILE_W, FILE_H = 640, 420  # the file dialog, centred on the viewport
+
+
+def xdo(app, *args):
+    proc = subprocess.Popen(["xdotool", *map(str, args)])
+    while proc.poll() is None:
+        app.step()
+    app.step(5)
+    assert proc.returncode == 0
+
+
+def dialog_xy(app, dx, dy):
+    """Screen position of a point of the centred file dialog."""
+    vx, vy = dpg.get_viewport_pos()
+    vw, vh = dpg.get_viewport_client_width(), dpg.get_viewport_client_height()
+    return int(vx + (vw - FILE_W) // 2 + dx), int(vy + (vh - FILE_H) // 2 + dy)
+
+
+def bar_text(app) -> str:
+    """What the status bar shows (the widget, not the message log)."""
+    item = getattr(app, "status_text", None)
+    if item is None:
+        item = app.status_bar.text
+    return dpg.get_value(item)
+
+
+def test_typing_in_save_as_never_reaches_the_canvas(make_app, tmp_path, monkeypatch):
+    short = tempfile.mkdtemp(prefix="hbj", dir="/tmp")  # short: xdotool types every key
+    monkeypatch.setenv("HOME", short)
+    app = make_app()
+    lfo = app.view.add_node_at("time.lfo", (300, 200))
+    app.step(5)
+    lo = dpg.get_item_rect_min(app.view.node_tag(lfo))
+    vx, vy = dpg.get_viewport_pos()
+    xdo(app, "mousemove", int(vx + lo[0] + 30), int(vy + lo[1] + 8), "click", "1")
+    assert app.view.selected_nodes() == [lfo]
+
+    app.ask_save_as()  # File > Save as...
+    app.step(10)
+    xdo(app, "mousemove", *dialog_xy(app, 300, 379), "click", "1")  # into the file name field
+    # erase the suggested name as a user would, then type an absolute path (a space too)
+    xdo(app, "key", "--delay", "40", "ctrl+a", "BackSpace", "BackSpace", "Delete", "space", "BackSpace")
+    target = os.path.join(short, "a b", "show.patch")
+    os.mkdir(os.path.dirname(target))
+    xdo(app, "type", "--delay", "60", target)
+    assert app.model.patch.node(lfo) is not None, "Backspace/Delete in the dialog deleted the node"
+    assert not app.transport.playing and app.model.revision >= 1
+    xdo(app, "mousemove", *dialog_xy(app, 18, 403), "click", "1")  # OK
+    assert step_until(app, lambda: os.path.exists(target), timeout=5), app.last_status()
+    assert app.files.path == target
+    assert "saved" in bar_text(app)
+    assert app.model.patch.node(lfo) is not None
+    # "~/..." is the user's home, not a folder called ~ in the one shown
+    app.ask_save_as()
+    app.step(10)
+    xdo(app, "mousemove", *dialog_xy(app, 300, 379), "click", "1")
+    xdo(app, "key", "ctrl+a", "BackSpace")
+    xdo(app, "type", "--delay", "60", "~/gig.patch")
+    xdo(app, "mousemove", *dialog_xy(app, 18, 403), "click", "1")
+    assert step_until(app, lambda: os.path.exists(os.path.join(short, "gig.patch")), timeout=5), \
+        app.last_status()
+    assert app.model.patch.node(lfo) is not None
+    shutil.rmtree(short)
+
+
+def test_an_error_stays_until_replaced_or_dismissed(make_app, tmp_path):
+    app = make_app(autosave_every=0.05)
+    app.step(3)
+    bad = app.save_as("/proc/not/here.patch")  # a place nobody can write
+    assert bad and "cannot save" in bad
+    app.dialogs.answer("OK")
+    err = bar_text(app)
+    assert "cannot save" in err
+    # an edit, then the autosave a moment later: the error is still what the bar shows
+    app.view.add_node_at("time.lfo", (30, 30))
+    assert step_until(app, lambda: any("autosaved" in m for _, _, m in app.messages), timeout=5)
+    app.step(5)
+    assert bar_text(app) == err
+    assert any("cannot save" in m and lv == "error" for _, lv, m in app.messages)
+    # another error replaces it; dismissing clears the bar of errors
+    app.status("error", "a second problem")
+    assert bar_text(app) == "a second problem"
+    app.status("info", "autosaved to somewhere")
+    assert bar_text(app) == "a second problem"
+    app.status_bar.dismiss()
+    app.step(2)
+    assert "problem" not in bar_text(app)
+    app.screenshot(str(tmp_path / "status.png"))
