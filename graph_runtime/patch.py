@@ -7,10 +7,18 @@ in compiler.py; this module only knows the document's shape.
 
 File layout (UTF-8 JSON, keys sorted, one node / link per line):
 
-    {"format": "hambajuba.patch", "version": 1,
+    {"format": "hambajuba.patch", "version": 2,
      "meta": {...}, "engine": {"model", "seed", "size", "prompt"},
      "nodes": [{"id", "type", "params", "pos": [x, y]}],
-     "links": [{"from": [node_id, port], "to": [node_id, port]}]}
+     "links": [{"from": [node_id, port], "to": [node_id, port]}],
+     "bindings": [{"source", "control", "node", "param", ...}],
+     "scenes": [{"name", "values": {node_id: {param: value}}, ...}]}
+
+Version 2 added `bindings` (MIDI/OSC controls -> params) and `scenes`
+(stored param sets); a v1 file loads unchanged with both empty. This module
+keeps them as plain, size-bounded JSON objects and saves them back exactly
+as read; graph_runtime/control/ gives them meaning (and reports a binding
+to a missing node instead of dropping it).
 
 Imports neither torch nor dearpygui.
 """
@@ -26,11 +34,13 @@ from typing import Any
 from .atomic import write_atomic
 
 FORMAT = "hambajuba.patch"
-VERSION = 1
+VERSION = 2
 MAX_BYTES = 4 * 1024 * 1024  # a real patch is a few kB; refuse before parsing
 MAX_NODES = 4096
 MAX_LINKS = 16384
 MAX_ID_LEN = 64
+MAX_BINDINGS = 1024
+MAX_SCENES = 256
 ENGINE_DEFAULTS = {"model": "auto", "seed": 0, "size": 512, "prompt": ""}
 ENGINE_MODELS = ("auto", "preview", "sdxl-turbo")
 
@@ -73,6 +83,8 @@ class Patch:
     links: list[Link] = field(default_factory=list)
     engine: dict[str, Any] = field(default_factory=lambda: dict(ENGINE_DEFAULTS))
     meta: dict[str, Any] = field(default_factory=dict)
+    bindings: list[dict] = field(default_factory=list)  # control/bindings.py reads them
+    scenes: list[dict] = field(default_factory=list)  # control/scenes.py reads them
 
     # -- queries ---------------------------------------------------------------
     def node(self, node_id: str) -> NodeSpec | None:
@@ -122,7 +134,8 @@ class Patch:
     def to_json(self) -> dict:
         return {"format": FORMAT, "version": VERSION, "meta": self.meta,
                 "engine": self.engine, "nodes": [n.to_json() for n in self.nodes],
-                "links": [l.to_json() for l in self.links]}
+                "links": [l.to_json() for l in self.links],
+                "bindings": self.bindings, "scenes": self.scenes}
 
 
 # -- migrations: version N document -> version N+1 document -------------------
@@ -148,7 +161,12 @@ def _v0_to_v1(doc: dict) -> dict:
     return out
 
 
-MIGRATIONS = {0: _v0_to_v1}
+def _v1_to_v2(doc: dict) -> dict:
+    """v2 adds bindings and scenes; every v1 file is a v2 file without them."""
+    return dict(doc, version=2, bindings=doc.get("bindings", []), scenes=doc.get("scenes", []))
+
+
+MIGRATIONS = {0: _v0_to_v1, 1: _v1_to_v2}
 
 
 def migrate(doc: dict, where: str) -> dict:
@@ -244,9 +262,26 @@ def from_json(doc: Any, where: str = "<patch>") -> Patch:
         problems.append(f"{where}: 'engine' and 'meta' must be objects")
     elif not _finite_json(engine):
         problems.append(f"{where}: engine settings contain NaN or infinity")
+    bindings = _parse_objects(doc, "bindings", MAX_BINDINGS, where, problems)
+    scenes = _parse_objects(doc, "scenes", MAX_SCENES, where, problems)
     if problems:
         raise PatchError(problems)
-    return Patch(nodes, links, {**ENGINE_DEFAULTS, **engine}, meta)
+    return Patch(nodes, links, {**ENGINE_DEFAULTS, **engine}, meta, bindings, scenes)
+
+
+def _parse_objects(doc: dict, key: str, limit: int, where: str, problems: list[str]) -> list[dict]:
+    """A bounded list of JSON objects, kept verbatim (meaning is checked elsewhere)."""
+    raw = doc.get(key, [])
+    if not isinstance(raw, list) or not all(isinstance(x, dict) for x in raw):
+        problems.append(f"{where}: '{key}' must be a list of objects")
+        return []
+    if len(raw) > limit:
+        problems.append(f"{where}: too many {key} ({len(raw)}; the limit is {limit})")
+        return []
+    if not _finite_json(raw):
+        problems.append(f"{where}: {key} contain NaN or infinity")
+        return []
+    return raw
 
 
 def loads(text: str | bytes, where: str = "<patch>") -> Patch:
@@ -291,6 +326,7 @@ def dumps(patch: Patch) -> str:
         return json.dumps(v, sort_keys=True, ensure_ascii=False, allow_nan=False)
 
     lines = ["{"]
+    _rows(lines, "bindings", doc["bindings"], one)
     lines.append(f'  "engine": {one(doc["engine"])},')
     lines.append(f'  "format": {one(FORMAT)},')
     lines.append('  "links": [' + ("" if doc["links"] else "],"))
@@ -304,9 +340,19 @@ def dumps(patch: Patch) -> str:
         lines.append("    " + one(n) + ("," if i < len(doc["nodes"]) - 1 else ""))
     if doc["nodes"]:
         lines.append("  ],")
+    _rows(lines, "scenes", doc["scenes"], one)
     lines.append(f'  "version": {VERSION}')
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _rows(lines: list[str], key: str, rows: list, one) -> None:
+    """`"key": [` then one row per line (keys stay in sorted order)."""
+    lines.append(f'  "{key}": [' + ("" if rows else "],"))
+    for i, r in enumerate(rows):
+        lines.append("    " + one(r) + ("," if i < len(rows) - 1 else ""))
+    if rows:
+        lines.append("  ],")
 
 
 def save(patch: Patch, path: str | os.PathLike) -> None:

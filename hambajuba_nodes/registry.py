@@ -30,6 +30,7 @@ OPTIONAL_MODULES = (
     "hambajuba_nodes.destinations",
     "hambajuba_nodes.noise_walk",
     "hambajuba_nodes.sinks",
+    "hambajuba_nodes.control_nodes",
 )
 
 

@@ -1,0 +1,12 @@
+"""Playing the patch from outside: MIDI, OSC, bindings, scenes, tap tempo.
+
+Threads: MIDI ports (rtmidi's callback threads) and the one OSC receive
+thread only post into the Inbox (inbox.py). The main thread drains it once
+at the start of each frame (ControlSession.drain) and applies values
+through the editor model's set_param, so the running plan takes them in
+place and undo/save see them. Nothing here imports dearpygui or torch.
+"""
+from .inbox import Inbox
+from .session import ControlSession
+
+__all__ = ["Inbox", "ControlSession"]

@@ -1,0 +1,80 @@
+"""Tap tempo and nudge.
+
+Taps (a key, a MIDI pad, `/hambajuba/tap`) at track times t_i set a tempo
+(60 / the median gap of the last taps) and a phase (the last tap is a
+beat). Without a track that steady grid is what scenes quantise to. With
+a track, the tapped grid is compared with the analysed one and becomes a
+correction of it: the nearest tempo scale (x0.5, x1, x2) and the phase
+offset between the taps and the analysed beats. Nudge shifts the phase by
+NUDGE_S a press. The correction is saved beside the track's analysis cache
+through graph_runtime/analysis/grid.py (the beat-grid helper's module, C6)
+and applied on reopen by the analysis loader.
+"""
+from __future__ import annotations
+
+import math
+import statistics
+
+MAX_GAP_S = 2.0  # a pause longer than this starts a new tapping
+KEEP = 8  # taps used for the tempo
+NUDGE_S = 0.01  # one nudge press, seconds
+MIN_BPM, MAX_BPM = 30.0, 300.0
+
+
+class TapTempo:
+    def __init__(self) -> None:
+        self.taps: list[float] = []
+        self.bpm: float | None = None
+        self.phase_s = 0.0  # track time of a beat of the tapped grid
+
+    def tap(self, t: float) -> float | None:
+        """Record a tap at track time t (s); returns the tempo once two taps agree."""
+        if self.taps and (t - self.taps[-1] > MAX_GAP_S or t <= self.taps[-1]):
+            self.taps.clear()
+        self.taps.append(t)
+        del self.taps[:-KEEP]
+        if len(self.taps) < 2:
+            return None
+        gaps = [b - a for a, b in zip(self.taps, self.taps[1:])]
+        bpm = 60.0 / statistics.median(gaps)
+        if not MIN_BPM <= bpm <= MAX_BPM:
+            return None
+        self.bpm = bpm
+        self.phase_s = t
+        return bpm
+
+    def nudge(self, direction: int) -> None:
+        """direction -1: the beat lands earlier; +1: later."""
+        self.phase_s += NUDGE_S * (1 if direction > 0 else -1)
+
+
+def correction_from_taps(taps: list[float], beats: list[float], analysed_bpm: float,
+                         phase_s: float = 0.0) -> tuple[float, float]:
+    """(tempo_scale in {0.5, 1, 2}, phase_s) that make the analysed grid follow the taps.
+
+    phase_s is the mean signed distance of each tap to its nearest analysed
+    beat, added to what was there already: positive = the taps come later."""
+    if len(taps) < 2 or analysed_bpm <= 0:
+        return 1.0, phase_s
+    gaps = [b - a for a, b in zip(taps, taps[1:])]
+    tapped = 60.0 / statistics.median(gaps)
+    scale = min((0.5, 1.0, 2.0), key=lambda s: abs(math.log(tapped / (analysed_bpm * s))))
+    if not beats:
+        return scale, phase_s
+    import bisect
+
+    offsets = []
+    for t in taps:
+        i = bisect.bisect_left(beats, t)
+        near = min((beats[j] for j in (i - 1, i) if 0 <= j < len(beats)), key=lambda b: abs(b - t))
+        offsets.append(t - near)
+    return scale, phase_s + statistics.fmean(offsets)
+
+
+def load_grid_module():
+    """graph_runtime.analysis.grid (C6) or None while it is not in this checkout."""
+    try:
+        from graph_runtime.analysis import grid
+    except ImportError:
+        return None
+    return grid if hasattr(grid, "save_correction") and hasattr(grid, "GridCorrection") else None

@@ -1,0 +1,90 @@
+"""Tap tempo and nudge on a track: a correction of its beat grid, saved per track.
+
+The correction is C6's GridCorrection (graph_runtime/analysis/grid.py,
+written by the beat-grid work): tempo_scale (x0.5, x1, x2) and phase_s,
+saved as JSON beside the track's analysis cache and applied by the
+analysis loader when the track is opened again. Here:
+  * after TAPS_FOR_GRID taps on a track, the tapped grid is compared with
+    the grid playing now (tempo.correction_from_taps) and the difference is
+    folded into the saved correction;
+  * a nudge moves phase_s by tempo.NUDGE_S;
+  * the whole new correction is applied to the analysis playing now
+    (apply_correction starts from the analysis's own grid, so corrections
+    replace each other rather than stack) and handed to `on_analysis(new)`,
+    so the show follows at once.
+Without grid.py in this checkout, taps and nudges still steer the control's
+own beat grid (scene quantisation) and a one-line notice says the
+correction is not saved.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, Callable
+
+from .tempo import NUDGE_S, correction_from_taps, load_grid_module
+
+TAPS_FOR_GRID = 4
+
+
+class TrackGrid:
+    def __init__(self, session, *, status: Callable[[str, str], None] | None = None,
+                 on_analysis: Callable[[Any], None] | None = None, grid_module=None) -> None:
+        self.session = session
+        self.status = status or (lambda level, text: None)
+        self.on_analysis = on_analysis
+        self.grid = grid_module if grid_module is not None else load_grid_module()
+        self.path: str | None = None
+        self.analysis: Any = None
+        self.correction: Any = None
+        self._warned = False
+
+    def track(self, path: str | None, analysis) -> None:
+        self.path, self.analysis = path, analysis
+        self.correction = None
+        if self.grid is not None and path:
+            try:
+                self.correction = self.grid.load_correction(path)
+            except Exception as e:  # a damaged file (AnalysisError), an unreadable track
+                self.status("warn", f"beat grid correction: {e}")
+
+    def _available(self) -> bool:
+        if self.path and self.analysis is not None and self.grid is not None:
+            return True
+        if self.path and self.grid is None and not self._warned:
+            self._warned = True
+            self.status("warn", "tap/nudge steer scene timing only: this checkout has no "
+                        "graph_runtime/analysis/grid.py to save a track's beat-grid correction")
+        return False
+
+    def tapped(self, t: float) -> None:
+        taps = list(self.session.tempo.taps)
+        if len(taps) < TAPS_FOR_GRID or not self._available():
+            return
+        beats = [float(b) for b in getattr(self.analysis, "beats", ())]
+        scale, phase = correction_from_taps(taps, beats, float(getattr(self.analysis, "bpm", 0)))
+        self._change(scale, phase)
+
+    def nudged(self, direction: int) -> None:
+        if self._available():
+            self._change(1.0, NUDGE_S * (1 if direction > 0 else -1))
+
+    def _change(self, scale: float, phase: float) -> None:
+        """Fold (scale, phase) into the saved correction and apply it to what plays now."""
+        g = self.grid
+        old = self.correction or g.GridCorrection()
+        total = old.tempo_scale * scale
+        if total not in (0.5, 1.0, 2.0):
+            total = old.tempo_scale  # beyond x0.5..x2 of the analysis: keep the tempo
+        try:
+            new = replace(old, tempo_scale=total, phase_s=old.phase_s + phase)
+            g.save_correction(self.path, new)
+        except Exception as e:  # out of bounds (ValueError), disk (OSError), track gone
+            self.status("error", f"beat grid correction not saved: {e}")
+            return
+        self.correction = new
+        self.analysis = g.apply_correction(self.analysis, new)
+        self.session.set_analysis(self.analysis)
+        if self.on_analysis is not None:
+            self.on_analysis(self.analysis)
+        self.status("info", f"beat grid: tempo x{total:g}, phase {new.phase_s * 1000:+.0f} ms "
+                    "(saved for this track)")

@@ -1,0 +1,117 @@
+"""Controllers as nodes: a MIDI fader or pad, an OSC address, and OSC out.
+
+midi.cc / midi.note / osc.in read wires the control session writes at the
+start of each frame (graph_runtime/control/hub.py), so a pad can drive
+physics like any stem. osc.out sends one signal to host:port every frame
+(Resolume, TouchDesigner or a second hambajuba can follow this track).
+Channels are shown 1..16 here; 0 means any channel.
+"""
+from __future__ import annotations
+
+import math
+import socket
+
+from graph_runtime.control.hub import hub_of
+from graph_runtime.control.osc import OscSender, out_host_allowed
+from graph_runtime.node import Node, Param, signal, trigger
+
+_ADDRESS_LEN = 200
+
+
+class MidiCC(Node):
+    type_id = "midi.cc"
+    family = "control"
+    title = "MIDI CC"
+    doc = "A MIDI controller (fader, knob) as a signal in [0, 1]: the CC value / 127."
+    outputs = (signal("value", doc="CC value / 127, held between messages"),)
+    params = (Param("channel", "int", 0, 0, 16, doc="MIDI channel 1-16; 0 = any"),
+              Param("control", "int", 1, 0, 127, doc="CC number"))
+
+    def prepare(self, ctx) -> None:
+        self._w = hub_of(ctx).cc_wire(self.p["channel"] - 1, self.p["control"])
+
+    def process(self, t: float, dt: float) -> None:
+        self.value.v = self._w.v
+
+
+class MidiNote(Node):
+    type_id = "midi.note"
+    family = "control"
+    title = "MIDI note"
+    doc = "A pad or key: a trigger on each note-on and its velocity in [0, 1] (0 after note-off)."
+    outputs = (trigger("hit", doc="true on the frame a note-on arrives"),
+               signal("velocity", doc="velocity / 127 of the last note-on; 0 after its note-off"))
+    params = (Param("channel", "int", 0, 0, 16, doc="MIDI channel 1-16; 0 = any"),
+              Param("note", "int", -1, -1, 127, doc="note number; -1 = any note"))
+
+    def prepare(self, ctx) -> None:
+        self._trig, self._vel = hub_of(ctx).note_wires(self.p["channel"] - 1, self.p["note"])
+
+    def process(self, t: float, dt: float) -> None:
+        self.hit.v = self._trig.v
+        self.velocity.v = self._vel.v
+
+
+class OscIn(Node):
+    type_id = "osc.in"
+    family = "control"
+    title = "OSC in"
+    doc = ("An OSC address as a signal: its first number, held between messages. Listen with "
+           "`hambajuba perform --osc PORT`.")
+    outputs = (signal("value"),)
+    params = (Param("address", "text", "/fader/1", max_len=_ADDRESS_LEN,
+                    doc="OSC address, starting with '/'"),)
+
+    def prepare(self, ctx) -> None:
+        address = self.p["address"]
+        if not address.startswith("/"):
+            raise ValueError(f"param 'address' must start with '/', got {address!r}")
+        self._w = hub_of(ctx).osc_wire(address)
+
+    def process(self, t: float, dt: float) -> None:
+        self.value.v = self._w.v
+
+
+class OscOut(Node):
+    type_id = "osc.out"
+    family = "control"
+    title = "OSC out"
+    doc = ("Sends its input to host:port once a frame as one float at `address` (UDP). "
+           "Default host is this machine.")
+    inputs = (signal("x"),)
+    params = (Param("host", "text", "127.0.0.1", max_len=253, doc="IPv4 address or host name"),
+              Param("port", "int", 9001, 1, 65535),
+              Param("address", "text", "/hambajuba/out", max_len=_ADDRESS_LEN))
+
+    def prepare(self, ctx) -> None:
+        address = self.p["address"]
+        if not address.startswith("/") or not address.isascii():
+            raise ValueError(f"param 'address' must be ASCII starting with '/', got {address!r}")
+        old = getattr(self, "_sender", None)
+        if old is not None:
+            old.close()
+        self._sender, self._hub = None, hub_of(ctx)
+        if not out_host_allowed(self.p["host"]):  # checked before any name lookup
+            ctx.warn(f"node {self.id}: not sending to {self.p['host']!r}: a patch may send OSC "
+                     f"only to this machine unless you allow the host "
+                     f"(hambajuba perform --osc-out-host {self.p['host']})")
+            return
+        try:  # resolve once here: sendto with a name would look it up every frame
+            host = socket.gethostbyname(self.p["host"])
+        except (OSError, UnicodeError):
+            raise ValueError(f"param 'host': cannot resolve {self.p['host']!r}") from None
+        self._sender = OscSender(host, self.p["port"], address)
+
+    def process(self, t: float, dt: float) -> None:
+        if self._sender is None or not self._hub.first_send(self.id):
+            return  # the window's meter twin of the plan already sent this frame
+        x = self.x.v
+        self._sender.send(x if math.isfinite(x) else 0.0)
+
+    def __del__(self) -> None:
+        sender = getattr(self, "_sender", None)
+        if sender is not None:
+            sender.close()
+
+
+NODES = (MidiCC, MidiNote, OscIn, OscOut)

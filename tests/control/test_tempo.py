@@ -1,0 +1,61 @@
+"""Tap tempo and nudge: the free grid, and a track's saved grid correction (C6)."""
+import pytest
+
+from graph_runtime.analysis.store import synthetic
+from graph_runtime.control.tempo import TapTempo, correction_from_taps
+from graph_runtime.control.track_grid import TrackGrid
+
+
+def test_taps_set_tempo_and_phase_and_a_pause_starts_over():
+    tap = TapTempo()
+    assert tap.tap(1.0) is None
+    assert tap.tap(1.5) == pytest.approx(120.0)
+    assert tap.tap(2.0) == pytest.approx(120.0) and tap.phase_s == 2.0
+    tap.tap(10.0)  # a long pause: a new tapping
+    assert tap.taps == [10.0]
+    tap.nudge(+1)
+    assert tap.phase_s == pytest.approx(2.01)
+
+
+def test_correction_from_taps_finds_the_scale_and_the_phase():
+    beats = [i * 0.5 for i in range(40)]  # analysed at 120 BPM
+    taps = [1.03 + i * 1.0 for i in range(4)]  # 60 BPM, 30 ms late
+    scale, phase = correction_from_taps(taps, beats, 120.0)
+    assert scale == 0.5 and phase == pytest.approx(0.03)
+
+
+def test_taps_and_nudges_on_a_track_are_saved_per_track(show, tmp_path, monkeypatch):
+    """Through the real C6 store (graph_runtime/analysis/grid.py), in a private cache."""
+    grid = pytest.importorskip("graph_runtime.analysis.grid")
+    monkeypatch.setenv("HAMBAJUBA_CACHE", str(tmp_path / "cache"))
+    track = tmp_path / "song.wav"
+    track.write_bytes(b"RIFF not really audio, but a file with bytes to hash")
+    analysis, applied = synthetic(30.0), []
+    tg = TrackGrid(show.control, grid_module=grid, on_analysis=applied.append)
+    show.control.on_tap, show.control.on_nudge = tg.tapped, tg.nudged
+    show.control.set_analysis(analysis)
+    tg.track(str(track), analysis)
+    for i in range(4):
+        show.control.tap(t=2.02 + 0.5 * i)  # the analysed tempo, 20 ms late
+    saved = grid.load_correction(str(track))
+    assert saved.tempo_scale == 1.0 and saved.phase_s == pytest.approx(0.02)
+    show.control.nudge(-1)
+    assert grid.load_correction(str(track)).phase_s == pytest.approx(0.01)
+    # what plays now follows: the whole correction on the analysis's own grid (not stacked)
+    assert applied[-1].beats[1] == pytest.approx(0.51)
+    assert show.control.grid.beats[1] == pytest.approx(0.51)
+    tg.track(str(track), grid.apply_saved(str(track), synthetic(30.0)))  # reopened
+    assert tg.correction.phase_s == pytest.approx(0.01)
+    assert tg.analysis.beats[1] == pytest.approx(0.51)
+
+
+def test_without_grid_module_taps_still_steer_the_free_grid(show):
+    notes = []
+    tg = TrackGrid(show.control, grid_module=None, status=lambda lv, t: notes.append(t))
+    tg.grid = None
+    show.control.on_tap = tg.tapped
+    tg.track("/music/song.flac", None)
+    for i in range(4):
+        show.control.tap(t=1.0 + 0.4 * i)
+    assert show.control.grid.bpm == pytest.approx(150.0)
+    assert show.control.grid.next_beat(2.3) == pytest.approx(2.6)
