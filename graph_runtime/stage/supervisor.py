@@ -1,0 +1,189 @@
+"""The editor's side of the output window: a frame sink that owns the ring
+and the child process, notices when the child dies and opens it again.
+
+    out = OutputProcess(monitor=1, fullscreen=True)
+    fanout.add(out); out.open()          # frames flow through shared memory
+    msg = out.poll()                     # main thread, now and then: news or None
+    out.reopen()                         # after it died or was closed
+
+The child is `python -m graph_runtime.stage.output_window` (a fresh
+interpreter: nothing of the editor's GL context, threads or torch is
+inherited). Its stdin is the control line and its lifeline: when the editor
+goes, the child's stdin ends and it quits. Killing the child (even -9) only
+ends the window: `consume` keeps writing the ring, the show goes on, and
+`poll` says so once.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+
+import numpy as np
+
+from .shm_ring import FrameRing
+
+CHILD_MODULE = "graph_runtime.stage.output_window"
+FIRST_SIZE = (512, 512)  # (H, W) of the ring made before the first frame
+
+
+class OutputProcess:
+    name = "output window"
+
+    def __init__(self, *, monitor: int | None = None, fullscreen: bool = False,
+                 size: tuple[int, int] = (960, 540), env: dict | None = None) -> None:
+        self.monitor = monitor
+        self.fullscreen = fullscreen
+        self.size = size  # (W, H) of the window when not fullscreen
+        self.env = env
+        self.state = "closed"  # closed | open | died
+        self.frames = 0  # frames written into the ring
+        self._proc: subprocess.Popen | None = None
+        self._ring: FrameRing | None = None
+        self._lock = threading.Lock()  # the dispatcher writes while the main thread reopens
+        self._news: deque[tuple[str, str]] = deque(maxlen=50)  # (level, text) for the window
+        self.lines: deque[str] = deque(maxlen=100)  # everything the child said
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    @property
+    def alive(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    # -- lifecycle (main thread) ----------------------------------------------------------
+    def open(self) -> str | None:
+        """Start the window; None, or one line saying why it did not start."""
+        if self.alive:
+            return None
+        with self._lock:
+            if self._ring is None:
+                self._ring = FrameRing(height=FIRST_SIZE[0], width=FIRST_SIZE[1])
+            ring = self._ring.name
+        cmd = [sys.executable, "-m", CHILD_MODULE, "--ring", ring,
+               "--size", f"{self.size[0]}x{self.size[1]}"]
+        if self.monitor is not None:
+            cmd += ["--monitor", str(self.monitor)]
+        if self.fullscreen:
+            cmd.append("--fullscreen")
+        env = {**os.environ, **(self.env or {})}
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+        try:
+            proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                    stderr=subprocess.STDOUT, env=env, text=True, bufsize=1)
+        except OSError as e:
+            return f"output window: cannot start {sys.executable} ({e})"
+        with self._lock:
+            self._proc = proc
+        threading.Thread(target=self._listen, args=(proc,), name="output-window-log",
+                         daemon=True).start()
+        self.state = "open"
+        return None
+
+    def reopen(self) -> str | None:
+        self.close(keep_ring=True)
+        return self.open()
+
+    def close(self, keep_ring: bool = False) -> None:
+        with self._lock:
+            proc, self._proc = self._proc, None
+        if proc is not None:
+            try:
+                proc.stdin.write("quit\n")
+                proc.stdin.flush()
+            except (OSError, ValueError):
+                pass  # already gone
+            try:
+                proc.wait(2.0)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(2.0)
+            for f in (proc.stdin, proc.stdout):
+                try:
+                    f.close()
+                except (OSError, ValueError):
+                    pass
+        self.state = "closed"
+        if not keep_ring:
+            with self._lock:
+                ring, self._ring = self._ring, None
+            if ring is not None:
+                ring.close()
+
+    def poll(self) -> tuple[str, str] | None:
+        """(level, text) once per event: the child died, closed, or warned."""
+        proc = self._proc
+        if self.state == "open" and proc is not None and proc.poll() is not None:
+            code = proc.returncode
+            if code == 0:
+                self.state = "closed"
+                self._news.append(("info", "output window closed; Stage > Open output window "
+                                           "brings it back"))
+            else:
+                self.state = "died"
+                how = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
+                last = next((ln for ln in reversed(self.lines) if ln.startswith("error")), "")
+                self._news.append(("error", f"output window died ({how}{'; ' + last[6:] if last else ''})"
+                                            f"; the show goes on: Stage > Reopen output window"))
+        return self._news.popleft() if self._news else None
+
+    def snap(self, path: str, timeout: float = 10.0) -> np.ndarray | None:
+        """What the window shows now, (H, W, 3) uint8 (tests; reads the window's framebuffer)."""
+        path = os.path.abspath(path)
+        if os.path.exists(path):
+            os.unlink(path)
+        if not self._send(f"snap {path}"):
+            return None
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if os.path.exists(path):
+                return np.load(path, allow_pickle=False)
+            time.sleep(0.02)
+        return None
+
+    # -- the sink (dispatcher thread) -----------------------------------------------------
+    def consume(self, rgba: np.ndarray, shown_at: float, track_t: float, seq: int) -> None:
+        h, w = rgba.shape[:2]
+        with self._lock:
+            ring = self._ring
+            if ring is None:
+                return  # closed: nothing to feed
+            if not ring.fits(h, w):  # a bigger image (once, when the engine size changes)
+                old, ring = ring, FrameRing(height=h, width=w)
+                self._ring = ring
+                self._send_locked(f"ring {ring.name}")
+                old.close()  # unlinks the name; the child keeps its mapping until it moves
+            ring.write(rgba, shown_at, track_t)
+            self.frames += 1
+
+    # -- helpers -------------------------------------------------------------------------
+    def _send(self, line: str) -> bool:
+        with self._lock:
+            return self._send_locked(line)
+
+    def _send_locked(self, line: str) -> bool:
+        proc = self._proc
+        if proc is None or proc.poll() is not None:
+            return False
+        try:
+            proc.stdin.write(line + "\n")
+            proc.stdin.flush()
+            return True
+        except (OSError, ValueError):
+            return False
+
+    def _listen(self, proc: subprocess.Popen) -> None:
+        try:
+            for line in proc.stdout:
+                line = line.rstrip()
+                self.lines.append(line)
+                if line.startswith("warn "):
+                    self._news.append(("warn", f"output window: {line[5:]}"))
+        except (OSError, ValueError):
+            pass
+

@@ -1,0 +1,158 @@
+"""Recording the live show: frames as shown, audio as heard, files that survive."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import av
+import numpy as np
+import pytest
+
+from graph_runtime.playback import NullOutput
+from graph_runtime.stage.fanout import FrameFanout
+from graph_runtime.stage.recorder import LiveRecorder
+
+from stage_show import SR, noise_track, play
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FPS = 30
+
+
+def decode(path, tolerant=False):
+    """Video frames (rgb24) and audio (ch, n). tolerant: skip a packet torn by
+    a kill mid-write, as players do (the recorder trims such a tail itself
+    when it is alive to see the failure)."""
+    def frames(c, stream):
+        for packet in c.demux(stream):
+            try:
+                yield from packet.decode()
+            except av.error.InvalidDataError:
+                if not tolerant:
+                    raise
+
+    with av.open(path) as c:
+        video = [f.to_ndarray(format="rgb24") for f in frames(c, c.streams.video[0])]
+    with av.open(path) as c:
+        rate = c.streams.audio[0].rate
+        audio = np.concatenate([f.to_ndarray() for f in frames(c, c.streams.audio[0])], axis=1)
+    return video, audio, rate
+
+
+def best_lag(rec: np.ndarray, track: np.ndarray, guess: int, search: int) -> tuple[int, float]:
+    """(offset into track, correlation) of the track slice that best matches `rec`."""
+    best = (0, -1.0)
+    for off in range(guess - search, guess + search + 1, 1):
+        seg = track[off:off + len(rec)]
+        c = float(np.dot(rec, seg) / (np.linalg.norm(rec) * np.linalg.norm(seg) + 1e-12))
+        if c > best[1]:
+            best = (off, c)
+    return best
+
+
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory):
+    """5 s of live playback with a seek to 12 s in the middle, as App drives the stage."""
+    folder = tmp_path_factory.mktemp("rec")
+    out = NullOutput()
+    out.load(noise_track())
+    out.play()
+    fan, rec = FrameFanout(), LiveRecorder(fps=FPS)
+    fan.add(rec)
+    assert rec.start(str(folder / "show.mp4"), track_of=lambda: out.track,
+                     meta={"patch_sha256": "ab" * 32, "track": "noise.wav"}) is None
+    second = rec.start(str(folder / "again.mp4"), track_of=lambda: out.track)
+    rec.note("scene", name="drop")
+    seek_at = play(fan, out, 5.0, seek=(2.5, 12.0))
+    rec.stop(wait=True)
+    news = rec.poll()
+    fan.close()
+    return {"path": rec.path, "w0": rec._w0, "seek_at": seek_at, "second": second, "news": news,
+            "folder": folder}
+
+
+def test_five_seconds_have_five_times_fps_frames_and_matching_audio(recording):
+    video, audio, rate = decode(recording["path"])
+    assert abs(len(video) - 5 * FPS) <= 1
+    assert rate == SR and audio.shape[0] == 2
+    assert abs(audio.shape[1] / rate - len(video) / FPS) <= 1.0 / FPS
+    assert recording["news"][0] == "info" and "recorded" in recording["news"][1]
+
+
+def test_the_audio_is_the_track_as_heard_including_the_seek(recording):
+    _, audio, rate = decode(recording["path"])
+    track = noise_track().samples[:, 0]
+    mono = audio[0]
+    seek_rec = recording["seek_at"] - recording["w0"]  # recording time of the seek, s
+    frame = SR // FPS
+    # before the seek: recording time 0.5 s is track time 0.5 s
+    off, corr = best_lag(mono[int(0.5 * SR):int(1.5 * SR)], track, int(0.5 * SR), 2 * frame)
+    assert corr > 0.8 and abs(off - 0.5 * SR) <= frame
+    # after it: recording time seek + 0.3 s is track time 12.3 s
+    start = int((seek_rec + 0.3) * SR)
+    off, corr = best_lag(mono[start:start + SR], track, int(12.3 * SR), 2 * frame)
+    assert corr > 0.8, f"no match for the seek target (corr {corr:.2f})"
+    assert abs(off - 12.3 * SR) <= frame, f"off by {(off - 12.3 * SR) / SR * 1000:.0f} ms"
+
+
+def test_the_video_shows_the_frames_that_were_shown(recording):
+    video, _, _ = decode(recording["path"])
+    red = np.array([f[40:56, 40:56, 0].mean() for f in video]) / 255.0 * 10.0  # heard time % 10
+    seek_k = int((recording["seek_at"] - recording["w0"]) * FPS)
+    assert abs(red[30] - 1.0) < 0.15  # 1 s in: the frame made for 1 s
+    assert abs(red[seek_k + 15] - 2.5) < 0.15  # 0.5 s after the seek to 12 s: 12.5 % 10
+
+
+def test_sidecar_records_patch_seek_scene_and_second_record_is_refused(recording):
+    assert recording["second"].startswith("already recording to")
+    side = json.loads(open(os.path.splitext(recording["path"])[0] + ".json").read())
+    assert side["patch_sha256"] == "ab" * 32 and side["track"] == "noise.wav"
+    assert side["finished"] and abs(side["frames"] - 5 * FPS) <= 1
+    assert [e["name"] for e in side["events"] if e["kind"] == "scene"] == ["drop"]
+    assert len(side["seeks"]) == 1 and abs(side["seeks"][0]["to"] - 12.0) < 0.05
+    assert not os.path.exists(recording["folder"] / "again.mp4")
+
+
+def test_bad_paths_are_refused_with_a_line_and_never_overwrite(tmp_path):
+    rec = LiveRecorder()
+    assert "does not exist" in rec.start(str(tmp_path / "nope" / "a.mp4"))
+    assert "ending in .mp4" in rec.start(str(tmp_path / "a.avi"))
+    (tmp_path / "d.mp4").mkdir()
+    assert "is a folder" in rec.start(str(tmp_path / "d.mp4"))
+    assert not rec.recording
+    (tmp_path / "keep.mp4").write_bytes(b"precious")
+    assert rec.start(str(tmp_path / "keep.mp4")) is None
+    rec.stop(wait=True)
+    assert (tmp_path / "keep.mp4").read_bytes() == b"precious"
+    assert rec.path.endswith("keep-2.mp4")
+    assert rec.poll() == ("warn", f"keep.mp4 exists: recording to {rec.path}")
+    assert rec.poll() == ("error", f"recording: no frame was shown, nothing written to {rec.path}")
+
+
+def _run_show(how, path):
+    env = {**os.environ, "PYTHONPATH": HERE}
+    return subprocess.run([sys.executable, os.path.join(HERE, "stage_show.py"), how, str(path)],
+                          capture_output=True, text=True, timeout=120, env=env)
+
+
+def test_a_recording_killed_with_sigkill_still_plays(tmp_path):
+    path = tmp_path / "killed.mp4"
+    r = _run_show("kill", path)
+    assert r.returncode == -9, r.stdout + r.stderr
+    video, audio, rate = decode(str(path), tolerant=True)
+    assert len(video) >= 45  # 3 s were recorded: at least the fragments before the last second
+    assert audio.shape[1] / rate >= 1.0
+    assert json.loads((tmp_path / "killed.json").read_text())["fps"] == 30
+
+
+def test_a_full_disk_stops_the_recording_not_the_show(tmp_path):
+    path = tmp_path / "full.mp4"
+    r = _run_show("fsize", path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "recording: False" in r.stdout
+    assert "recording stopped: file too large" in r.stdout
+    shown_after = int(r.stdout.split("frames shown after the message:")[1].split()[0])
+    assert shown_after > 10  # the show went on
+    video, _, _ = decode(str(path))
+    assert len(video) >= 1
