@@ -1,15 +1,11 @@
-"""Beats, downbeats and BPM without a neural network: the fallback tracker.
+"""Beat-level building blocks of the fallback tracker (no neural network).
 
-Used when no Beat This! checkpoint is present (beat_this_runner.py). Five steps,
-each a pure numpy function on the 50 fps grid:
+Used when no Beat This! checkpoint is present (beat_grid.track_grid runs
+them in order). Pure numpy functions on the 50 fps grid:
 
-1. onset_envelope: log-mel spectral flux of the mix (what a listener taps to).
-2. tempo_candidates + choose_tempo: periodicity from the autocorrelation of the
-   envelope, then the metrical level. The strongest periodicity is often the
-   half bar or the eighth note; the beat is chosen as the fastest level, from
-   the bar upwards, whose off-beats are still clearly weaker than its
-   on-beats. That keeps 174 BPM drum and bass at 174 instead of 87, and does
-   not double a 92 BPM groove with eighth-note hats.
+1. onset_envelope / band_onset_envelope: log-mel spectral flux of the mix
+   (what a listener taps to), and of a band (the kick's, below 200 Hz).
+2. the metrical level lives in tempo_level.py (re-exported here).
 3. local_periods: the beat period where the track is, from a tempogram
    (6 s windows every 0.5 s) searched within +-45 % of that tempo and a
    Viterbi path through it that lets the tempo drift slowly and change in
@@ -17,11 +13,8 @@ each a pure numpy function on the 50 fps grid:
    noisy window is not.
 4. track_beats: dynamic programming (Ellis 2007) for beat times that follow
    the onsets while keeping the local period, refined to sub-frame times.
-5. downbeats_from: the meter (3 or 4) and bar phase that put the most
-   low-band (kick) energy and harmony change on beat one.
-
-The track's `bpm` is its dominant tempo (bpm_from_beats: the tempo it plays
-longest); `global/bpm_local` (local_bpm_channel) follows the beats frame by frame.
+5. bpm_from_beats / bpm_range / local_bpm_channel: the tempo that moves.
+   The bar (meter, downbeats) is meter.py's.
 
 Units: frames at `fps`, seconds for beat times, BPM for tempo.
 """
@@ -29,14 +22,12 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.ndimage
-import scipy.signal
 
 from .spectral import N_FFT, log_compress, max_along_bins, mel_filterbank
+from .tempo_level import (FAST_BPM, MAX_BPM, MIN_BPM, SUBDIVISION_STRONG,  # noqa: F401
+                          SUBDIVISION_STRONG_FAST, acf_at, choose_tempo, periodicity,
+                          pulse_strengths, refine_period, strongest_period)
 
-MIN_BPM, MAX_BPM = 55.0, 215.0     # the beat level is searched in this range
-SUBDIVISION_STRONG = 0.36          # off-beat/on-beat accent at or above this: go one level faster
-SUBDIVISION_STRONG_FAST = 0.45     # ... when the faster level would be above FAST_BPM
-FAST_BPM = 160.0
 ACCENT_FMAX = 3000.0               # Hz: accents are judged below the hats' band
 
 
@@ -72,126 +63,6 @@ def _normalise_onsets(flux: np.ndarray, *, fps: float = 50.0) -> np.ndarray:
     out = np.maximum(flux - local, 0.0)
     sd = float(out.std())
     return (out / sd if sd > 1e-9 else np.zeros_like(out)).astype(np.float32)
-
-
-# -- tempo -------------------------------------------------------------------------
-def periodicity(onset: np.ndarray, *, fps: float, window_s: float = 8.0,
-                hop_s: float = 2.0, max_lag_s: float = 4.0) -> np.ndarray:
-    """Mean of windowed, normalised autocorrelations: (n_lags,), lag 0 = 1.
-
-    Averaging short windows (a tempogram's mean) keeps tempo changes from
-    smearing and weights every part of the track equally."""
-    n = len(onset)
-    win = max(8, min(n, int(window_s * fps)))
-    max_lag = min(int(max_lag_s * fps), win - 1)
-    hop = max(1, int(hop_s * fps))
-    taper = np.hanning(win)
-    acc = np.zeros(max_lag + 1)
-    count = 0
-    for start in range(0, max(1, n - win + 1), hop):
-        seg = onset[start:start + win]
-        if len(seg) < win:
-            seg = np.pad(seg, (0, win - len(seg)))
-        seg = (seg - seg.mean()) * taper
-        spec = np.fft.rfft(seg, 2 * win)
-        ac = np.fft.irfft(np.abs(spec) ** 2)[: max_lag + 1]
-        if ac[0] > 1e-12:
-            acc += ac / ac[0]
-            count += 1
-    return acc / max(count, 1)
-
-
-def acf_at(acf: np.ndarray, lag: float) -> float:
-    """Autocorrelation at a fractional lag (linear interpolation)."""
-    return float(np.interp(lag, np.arange(len(acf)), acf, left=0.0, right=0.0))
-
-
-def strongest_period(acf: np.ndarray, *, fps: float, lo_bpm: float = 35.0,
-                     hi_bpm: float = 320.0) -> float:
-    """The lag (frames, fractional) of the highest autocorrelation peak in range."""
-    lags = np.arange(len(acf))
-    lo = max(2, int(np.floor(60.0 * fps / hi_bpm)))
-    hi = min(len(acf) - 2, int(np.ceil(60.0 * fps / lo_bpm)))
-    if hi <= lo:
-        return 60.0 * fps / 120.0
-    peaks, _ = scipy.signal.find_peaks(acf[lo:hi + 1])
-    if len(peaks) == 0:
-        return 60.0 * fps / 120.0
-    k = lo + peaks[np.argmax(acf[lo + peaks])]
-    return _parabolic(acf, k) if 0 < k < len(lags) - 1 else float(k)
-
-
-def _parabolic(y: np.ndarray, k: int) -> float:
-    a, b, c = y[k - 1], y[k], y[k + 1]
-    den = a - 2 * b + c
-    return float(k + (0.5 * (a - c) / den if abs(den) > 1e-12 else 0.0))
-
-
-def refine_period(acf: np.ndarray, period: float) -> float:
-    """Snap a fractional period to the nearest autocorrelation peak (+-8%)."""
-    lo, hi = int(np.floor(period * 0.92)), int(np.ceil(period * 1.08))
-    lo, hi = max(lo, 1), min(hi, len(acf) - 2)
-    if hi <= lo:
-        return period
-    k = lo + int(np.argmax(acf[lo:hi + 1]))
-    return _parabolic(acf, k) if lo < k < hi else period
-
-
-def pulse_strengths(onset: np.ndarray, period: float, parts: int) -> tuple[float, float]:
-    """Best-phase on-beat strength and the mean strength on the `parts`-way
-    subdivision points between beats, for a grid of `period` frames."""
-    n = len(onset)
-    n_phase = max(1, int(round(period)))
-    beats = np.arange(0.0, n - 1, period)
-    if len(beats) < 2:
-        return 0.0, 0.0
-    smooth = scipy.ndimage.maximum_filter1d(onset, size=3)
-    on = np.array([smooth[np.clip(np.round(beats + ph).astype(int), 0, n - 1)].mean()
-                   for ph in range(n_phase)])
-    best = int(np.argmax(on))
-    offs = [smooth[np.clip(np.round(beats + best + period * j / parts).astype(int), 0, n - 1)].mean()
-            for j in range(1, parts)]
-    return float(on[best]), float(np.mean(offs))
-
-
-def choose_tempo(onset: np.ndarray, *, fps: float,
-                 accent: np.ndarray | None = None) -> tuple[float, float]:
-    """(bpm, confidence). Walks up the metrical levels from the bar to the beat.
-
-    Start at the slowest level related to the strongest periodicity that is
-    still >= ~27 BPM. While a faster level (x2 or x3) is inside the beat
-    range and the slower level's subdivision points carry a real accent in
-    `accent` (an onset envelope below the hats' band: kick, snare, chords),
-    the faster level is the beat. Eighth-note hats do not count as accents,
-    a backbeat snare does."""
-    if len(onset) < 4 or float(onset.max(initial=0.0)) <= 0.0:
-        return 0.0, 0.0
-    accent = onset if accent is None else accent
-    acf = periodicity(onset, fps=fps)
-    base = strongest_period(acf, fps=fps)
-    period = base
-    while 60.0 * fps / (period * 2) >= 27.0 and period * 2 < len(acf) - 2:
-        period = refine_period(acf, period * 2)
-    while True:
-        bpm = 60.0 * fps / period
-        options = []
-        for parts in (2, 3):
-            faster = 60.0 * fps / (period / parts)
-            if faster > MAX_BPM:
-                continue
-            on, off = pulse_strengths(accent, period, parts)
-            ratio = off / on if on > 0 else 0.0
-            need = SUBDIVISION_STRONG_FAST if faster > FAST_BPM else SUBDIVISION_STRONG
-            options.append((ratio, parts, need))
-        strong = [o for o in options if o[0] >= o[2]]
-        if bpm >= MIN_BPM and not strong:
-            break
-        if not options:
-            break
-        ratio, parts, _ = max(strong or options)
-        period = refine_period(acf, period / parts)
-    confidence = float(np.clip(acf_at(acf, period), 0.0, 1.0))
-    return 60.0 * fps / period, confidence
 
 
 # -- local tempo -----------------------------------------------------------------
@@ -315,7 +186,7 @@ def track_beats(onset: np.ndarray, *, fps: float, bpm: float | None = None,
         path.append(int(back[path[-1]]))
     frames = np.array(path[::-1], dtype=np.float64)
     frames = _trim_weak_ends(frames, onset)
-    return _refine_subframe(frames, onset)
+    return refine_subframe(frames, onset)
 
 
 def _trim_weak_ends(frames: np.ndarray, onset: np.ndarray) -> np.ndarray:
@@ -328,7 +199,7 @@ def _trim_weak_ends(frames: np.ndarray, onset: np.ndarray) -> np.ndarray:
     return frames[good[0]:good[-1] + 1] if len(good) else frames[:0]
 
 
-def _refine_subframe(frames: np.ndarray, onset: np.ndarray) -> np.ndarray:
+def refine_subframe(frames: np.ndarray, onset: np.ndarray) -> np.ndarray:
     """Move each beat to the parabolic peak of the onset within +-1 frame."""
     out = frames.copy()
     for i, f in enumerate(frames.astype(int)):
@@ -340,61 +211,89 @@ def _refine_subframe(frames: np.ndarray, onset: np.ndarray) -> np.ndarray:
     return out
 
 
-# -- bars --------------------------------------------------------------------------
-def downbeats_from(beat_frames: np.ndarray, low_onset: np.ndarray,
-                   harmony_change: np.ndarray | None = None) -> tuple[int, int]:
-    """(beats_per_bar, index of the first downbeat in beat_frames).
-
-    For meters 4 and 3 and each phase, score how much more kick onset (and
-    harmony change) falls on the candidate beat ones than on the other
-    beats. A kick on 1 and 3 cannot tell beat 1 from beat 3: when both
-    outweigh beats 2 and 4, the phase whose first downbeat comes earlier
-    wins (tracks mostly start on a bar)."""
-    if len(beat_frames) < 6:
-        return 4, 0
-    idx = np.clip(np.round(beat_frames).astype(int), 0, len(low_onset) - 1)
-    strength = scipy.ndimage.maximum_filter1d(low_onset, size=5)[idx]
-    strength = strength / (strength.mean() + 1e-9)
-    if harmony_change is not None and len(harmony_change) == len(low_onset):
-        h = scipy.ndimage.maximum_filter1d(harmony_change, size=5)[idx]
-        strength = strength + 0.5 * h / (h.mean() + 1e-9)
-    scores: dict[tuple[int, int], float] = {}
-    for meter in (4, 3):
-        for phase in range(meter):
-            ones = strength[phase::meter]
-            rest = np.delete(strength, np.arange(phase, len(strength), meter))
-            scores[(meter, phase)] = float(ones.mean() - rest.mean())
-    meter, phase = max(scores, key=scores.get)
-    if meter == 4:
-        other = (phase + 2) % 4
-        on = [strength[p::4].mean() for p in (phase, other)]
-        off = [strength[(p + 1) % 4::4].mean() for p in (phase, other)]
-        if min(on) > max(off):  # 1 and 3 both outweigh 2 and 4: a half-bar pattern
-            phase = min(phase, other)
-    return meter, phase
+ATTACK_LEVEL = 0.5     # a beat sits where the onset rises through half its peak
+ATTACK_FRAMES = 4      # ... at most this many frames (80 ms) before the peak
 
 
-# -- the whole fallback, and the grid channels --------------------------------------
-DOMINANT_TOLERANCE = 0.04   # inter-beat intervals within 4 % count as the same tempo
+def to_attack(frames: np.ndarray, onset: np.ndarray) -> np.ndarray:
+    """Move each beat from its onset peak back to where the onset rises through
+    ATTACK_LEVEL of that peak (sub-frame, linear). A kick's flux peaks on its
+    first frame and barely moves; a bowed or sung note's peaks 40-80 ms after it
+    starts, and a listener hears the beat at the start."""
+    out = np.asarray(frames, dtype=np.float64).copy()
+    n = len(onset)
+    for i, f in enumerate(np.round(out).astype(int)):
+        if not 0 < f < n:
+            continue
+        level = ATTACK_LEVEL * onset[f]
+        k = f
+        while k > max(0, f - ATTACK_FRAMES) and onset[k - 1] >= level:
+            k -= 1
+        if k > 0 and onset[k] > onset[k - 1]:    # interpolate the crossing below frame k
+            out[i] = min(out[i], k - (onset[k] - level) / (onset[k] - onset[k - 1]))
+    return out
+
+
+# -- tempo from beats ----------------------------------------------------------------
+PLATEAU_TOLERANCE = 0.03    # a steady stretch stays within +-3 % of its middle tempo
+PLATEAU_SHARE = 0.4         # ... and is "the tempo" when it holds this share of the beats
+PLATEAU_FLAT = 0.02         # ... and is flat: its 10th..90th percentile within 2 % (not a ramp)
+
+
+def local_tempi(beats_s: np.ndarray) -> np.ndarray:
+    """Tempo (BPM) per inter-beat interval, (n_beats - 1,) at most; each interval is
+    the median of three neighbouring ones (one missed or extra beat does not spike it)."""
+    beats_s = np.asarray(beats_s, dtype=np.float64)
+    if len(beats_s) < 2:
+        return np.zeros(0)
+    ibi = np.diff(beats_s)
+    if len(ibi) >= 3:
+        padded = np.concatenate([ibi[:1], ibi, ibi[-1:]])
+        ibi = np.median(np.lib.stride_tricks.sliding_window_view(padded, 3), axis=1)
+    return 60.0 / ibi[ibi > 0]
+
+
+def _longest_plateau(tempo: np.ndarray) -> tuple[int, int]:
+    """[i, j) of the longest run of intervals whose tempi span at most
+    +-PLATEAU_TOLERANCE (two pointers over the log tempo)."""
+    log_t = np.log(tempo)
+    width = 2 * np.log1p(PLATEAU_TOLERANCE)
+    best, i = (0, 0), 0
+    for j in range(1, len(tempo) + 1):
+        while log_t[i:j].max() - log_t[i:j].min() > width:
+            i += 1
+        if j - i > best[1] - best[0]:
+            best = (i, j)
+    return best
 
 
 def bpm_from_beats(beats_s: np.ndarray) -> float:
-    """The track's dominant tempo: the one it plays longest; 0 with fewer than two beats.
+    """The track's tempo: the median local tempo over its beats; 0 with fewer
+    than two beats.
 
-    Every inter-beat interval votes with its duration for the intervals
-    within DOMINANT_TOLERANCE of it; the winner's group gives the tempo by
-    its median. With one tempo this is the median interval; after a tempo
-    change it is the tempo of the longer part, not a blend of the two."""
-    if len(beats_s) < 2:
+    One exception: when a steady stretch (within +-3 %, and flat: 80 % of it
+    within 2 %) holds at least 40 % of the beats, the tempo is that stretch's
+    median, so a track that changes tempo in a step reports a tempo it plays,
+    not one from the transition.
+    On a ramp or rubato no stretch is that long and the median is the answer."""
+    tempo = local_tempi(beats_s)
+    if len(tempo) == 0:
         return 0.0
-    ibi = np.diff(np.asarray(beats_s, dtype=np.float64))
-    ibi = ibi[ibi > 0]
-    if len(ibi) == 0:
-        return 0.0
-    near = np.abs(np.log(ibi[:, None] / ibi[None, :])) <= np.log1p(DOMINANT_TOLERANCE)
-    votes = near.astype(np.float64) @ ibi          # seconds played near each interval
-    group = ibi[near[int(np.argmax(votes))]]
-    return 60.0 / float(np.median(group))
+    i, j = _longest_plateau(tempo)
+    if j - i >= PLATEAU_SHARE * len(tempo):
+        lo, hi = np.percentile(tempo[i:j], [10.0, 90.0])
+        if hi <= lo * (1.0 + PLATEAU_FLAT):
+            tempo = tempo[i:j]
+    return float(np.median(tempo))
+
+
+def bpm_range(beats_s: np.ndarray) -> tuple[float, float]:
+    """(5th, 95th) percentile of the local tempo over the beats; (0, 0) without beats."""
+    tempo = local_tempi(beats_s)
+    if len(tempo) == 0:
+        return 0.0, 0.0
+    lo, hi = np.percentile(tempo, [5.0, 95.0])
+    return float(lo), float(hi)
 
 
 def local_bpm_channel(times: np.ndarray, beats_s: np.ndarray) -> np.ndarray:
@@ -415,25 +314,12 @@ def local_bpm_channel(times: np.ndarray, beats_s: np.ndarray) -> np.ndarray:
     return (60.0 / np.maximum(ibi[i], 1e-3)).astype(np.float32)
 
 
-def track(magnitude: np.ndarray, *, sr: int, fps: float,
-          harmony_change: np.ndarray | None = None
+def track(magnitude: np.ndarray, *, sr: int, fps: float, chroma: np.ndarray | None = None
           ) -> tuple[np.ndarray, np.ndarray, float]:
-    """(beats s, downbeats s, bpm) of the mix from its magnitude (bins, n_frames)."""
-    onset = onset_envelope(magnitude, sr=sr)
-    if len(onset) < int(2 * fps) or float(onset.max(initial=0.0)) <= 0.0:
-        return np.zeros(0), np.zeros(0), 0.0
-    accent = onset_envelope(magnitude, sr=sr, fmax=ACCENT_FMAX)
-    bpm, _ = choose_tempo(onset, fps=fps, accent=accent)
-    if bpm <= 0:
-        return np.zeros(0), np.zeros(0), 0.0
-    periods = local_periods(onset, fps=fps, period=60.0 * fps / bpm)
-    frames = track_beats(onset, fps=fps, periods=periods)
-    if len(frames) < 2:
-        return np.zeros(0), np.zeros(0), 0.0
-    low = band_onset_envelope(magnitude, sr=sr)
-    meter, first = downbeats_from(frames, low, harmony_change)
-    beats_s = frames / fps
-    return beats_s, beats_s[first::meter], bpm_from_beats(beats_s)
+    """(beats s, downbeats s, bpm) of the mix: beat_grid.track_grid without the extras."""
+    from .beat_grid import track_grid
+    grid = track_grid(magnitude, sr=sr, fps=fps, chroma=chroma)
+    return grid.beats, grid.downbeats, grid.bpm
 
 
 def phase_channel(times: np.ndarray, marks: np.ndarray) -> np.ndarray:

@@ -12,7 +12,10 @@ Keys (all channels float32, shape (n_frames,), on the grid `times`):
     coupling/<a>+<b>/<channel> per stem pair (COUPLING_CHANNELS), a < b by STEMS order
     beats, downbeats           float64 seconds
     class/<stem>               float32 (5,) in CLASS_NAMES order
-    bpm                        scalar, the track's dominant tempo (global/bpm_local: per frame)
+    bpm                        scalar, the median local tempo (global/bpm_local: per frame)
+    meta (beat grid)           tempo_candidates [{bpm, ratio, score, chosen}], bpm_range [5th,
+                               95th percentile], beats_per_bar, downbeat_confidence; after a
+                               user correction (analysis/grid.py) grid_correction, grid_raw
 
 Channel meanings and ranges are documented in CHANNEL_DOCS.
 """
@@ -69,7 +72,11 @@ GLOBAL_DOCS = {
     "downbeat": ("{0,1}", "1 on the frame nearest each downbeat"),
     "bpm_local": ("BPM >= 0", "local tempo: 60 / the inter-beat interval around the frame (median "
                   "of 3 neighbouring intervals), held before the first and after the last beat; "
-                  "follows tempo changes, while `bpm` is the track's dominant tempo; 0 without beats"),
+                  "follows tempo changes and rubato, while `bpm` is the median local tempo; 0 "
+                  "without beats"),
+    "downbeat_confidence": ("[0,1]", "how sure the bar's phase is around the frame (analysis/meter.py: "
+                            "the chosen downbeat's margin over the other phases within +-4 bars); "
+                            "1 where the user set the downbeat (grid correction)"),
     **{f"chroma_{i}": ("[0,1]", f"chroma energy of pitch class {i} (0 = C)") for i in range(12)},
 }
 COUPLING_DOCS = {

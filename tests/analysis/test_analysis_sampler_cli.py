@@ -55,7 +55,10 @@ def test_analyze_json_prints_the_documented_keys(track, capsys):
     assert main(["analyze", track, "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert set(doc) == {"bpm", "beats", "downbeats", "duration", "stems", "channels", "cache",
-                        "separator", "beat_tracker", "pitch_tracker"}
+                        "separator", "beat_tracker", "pitch_tracker",
+                        # the beat grid (issue 16)
+                        "tempo_candidates", "bpm_range", "beats_per_bar", "downbeat_confidence",
+                        "grid_correction"}
     assert doc["bpm"] == pytest.approx(120.0, rel=0.02) and doc["separator"] == "approx"
     assert "drums_low" in doc["stems"] and "global/tension" in doc["channels"]
     assert doc["cache"]["hit"] is False

@@ -1,0 +1,57 @@
+"""`hambajuba bench beats DIR`: the per-case table and the JSON keys, on two short cases."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import beat_cases
+from hambajuba_nodes.cli import main
+
+
+@pytest.fixture(scope="module")
+def cases(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("bench-cases")
+    for name in ("waltz_3_4_150", "syncopated_124"):
+        beat_cases.write_case(str(folder), name, 12.0)
+    (folder / "not-a-case").mkdir()
+    return folder
+
+
+def test_table_names_every_case_and_the_means(cases, capsys):
+    assert main(["bench", "beats", str(cases)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split()[:3] == ["case", "beat", "F1"]
+    rows = {line.split()[0]: line.split() for line in out[1:]}
+    assert set(rows) == {"syncopated_124", "waltz_3_4_150", "mean"}
+    assert rows["waltz_3_4_150"][6] == "3/3"                     # found meter / true meter
+    assert float(rows["syncopated_124"][1]) >= 0.9               # beat F1 at the quarter level
+
+
+def test_json_keys(cases, capsys):
+    assert main(["bench", "beats", str(cases), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert set(doc) == {"beat_f1", "downbeat_f1", "cases"}
+    assert [c["case"] for c in doc["cases"]] == ["syncopated_124", "waltz_3_4_150"]
+    for c in doc["cases"]:
+        assert {"beat_f1", "downbeat_f1", "bpm", "true_bpm", "bpm_error", "beats_per_bar",
+                "true_beats_per_bar", "bpm_range"} <= set(c)
+        assert 0.0 <= c["beat_f1"] <= 1.0 and 0.0 <= c["downbeat_f1"] <= 1.0
+    assert doc["beat_f1"] == pytest.approx(sum(c["beat_f1"] for c in doc["cases"]) / 2, abs=1e-4)
+    assert doc["downbeat_f1"] >= 0.8
+
+
+def test_one_case_folder_and_bad_input(cases, tmp_path, capsys):
+    assert main(["bench", "beats", str(cases / "waltz_3_4_150"), "--json"]) == 0
+    assert [c["case"] for c in json.loads(capsys.readouterr().out)["cases"]] == ["waltz_3_4_150"]
+    assert main(["bench", "beats", str(tmp_path / "missing")]) == 2
+    assert "missing" in capsys.readouterr().err
+    assert main(["bench", "beats", str(tmp_path)]) == 2          # a folder without cases
+    err = capsys.readouterr().err.strip()
+    assert "no cases" in err and len(err.splitlines()) == 1
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "mix.flac").write_bytes((cases / "waltz_3_4_150" / "mix.flac").read_bytes())
+    (bad / "truth.json").write_text("{\"beats\": 3}")
+    assert main(["bench", "beats", str(bad)]) == 2
+    assert "truth.json" in capsys.readouterr().err
