@@ -82,6 +82,7 @@ class AudioSource(Node):
     )
     params = (Param("stem", "choice", "bass", choices=ALL_STEMS,
                     doc="stem to read: bass, drums, vocals, other, the five sub-bands, or mix"),)
+    reprepare = ("stem",)  # binds the bank's channels; readers of `stem` re-prepare with it
 
     def prepare(self, ctx) -> None:
         name = self.p["stem"]
@@ -93,7 +94,9 @@ class AudioSource(Node):
         pairs += [(self.hit, bank.trigger(f"{name}/transient")),
                   (self.layer_entry, bank.trigger(f"{name}/layer_entry"))]
         self._pairs = tuple(pairs)
-        handle = stem_handle(ctx.analysis, name)
+        a = ctx.analysis
+        handle = ctx.cached(("stem_handle", name), lambda: stem_handle(a, name)) \
+            if a is not None else stem_handle(None, name)
         if ctx.analysis is not None and not handle.present:
             ctx.warn(f"node {self.id}: the track has no stem {name!r}; it reads as silence")
         self.stem.v = handle
@@ -141,6 +144,20 @@ class Beat(Node):
         self._last_beat = self._last_bar = 1.0
         if a is None:  # no track: the triggers follow the 120 BPM grid's wraps
             self.process = self._process_free
+        elif callable(getattr(a, "make_bank", None)):
+            # a live source (C5) has no beat list: its bank streams the tracker's grid,
+            # predicted to the time the frame is seen
+            self._live = (ctx.bank.signal("global/beat_phase"), ctx.bank.signal("global/bar_phase"),
+                          ctx.bank.signal("global/bpm_local"))
+            self.process = self._process_live
+
+    def _process_live(self, t: float, dt: float) -> None:
+        beat_phase, bar_phase, bpm = self._live
+        self.beat.v = self._beat_w.v
+        self.downbeat.v = self._down_w.v
+        self.beat_phase.v = beat_phase.v
+        self.bar_phase.v = bar_phase.v
+        self.bpm.v = bpm.v if bpm.v > 0.0 else self._bpm
 
     @staticmethod
     def _phase(grid: list[float], t: float) -> float:

@@ -1,0 +1,355 @@
+"""An online beat tracker: tempo by autocorrelation, phase by a comb, a
+phase-locked beat clock that predicts the next beat, and the bar.
+
+Per analysis frame (50 fps) it takes the mix's onset strength (the offline
+SuperFlux-style log-mel flux, analysis/beats.onset_envelope, one frame at a
+time), an accent strength (the same below 3 kHz), the low-band flux (kick),
+the mix chroma and its bass log-spectrum, and keeps the last ~20 s of each
+in rings.
+
+- Tempo, every 2 s (in `idle`, between frames): live/tempo.estimate on the
+  last TEMPO_WINDOW_S of onsets normalised as offline (the offline
+  tempo_level.choose_level, and a slow level doubled when the tracked beats'
+  half-beats are played). An estimate at the same level (within 6 %) nudges
+  the clock's period; a new level must win twice in a row, and one that is
+  not an octave away (x3/2, x2/3) must also repeat in the onsets at least
+  LEVEL_SUPPORT times as well as the current one, so one odd window does not
+  flip 174 to 87 BPM nor a syncopated 124 to 83.
+- Phase, every frame: for each candidate offset phi (frames) the comb score
+  sum_k 0.8^k * onset(now - phi - k * period) over the last 8 beats, onsets
+  above their 1 s running mean; the best phi (refined by a parabola) says
+  where the last beat fell (5..COMB_BEATS beats while the stream is young; a
+  new clock takes that phase at once), moved back from the comb's peak to
+  where it rises through half of it (the attack, as beats.to_attack offline).
+- The beat clock holds `next_beat` (s) and `period` (s). The observed grid's
+  error against the clock, wrapped to +-half a period, corrects it: phase
+  gain PHASE_GAIN and period gain PERIOD_GAIN per frame, scaled by how
+  peaked the comb is (a flat comb, e.g. in silence, corrects nothing: the
+  clock free-runs at the last tempo and `holding` says so).
+- A beat is emitted on the frame nearest its predicted time; its time is the
+  clock's prediction, known before the onset is heard. The channel bank
+  extrapolates the clock further ahead (latency compensation).
+- The bar, every 2 s (the other second): the offline bar logic
+  (analysis/meter.py: kick, chord and bass change on beat one, a fill before
+  it, the rhythm repeating every bar) on the last BAR_BEATS emitted beats,
+  agreed over consecutive estimates (live/downbeat.BarTracker); its
+  confidence is the `global/downbeat_confidence` channel.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..analysis import beat_grid, meter as meter_logic
+from ..analysis.beats import ATTACK_FRAMES, ATTACK_LEVEL
+from . import tempo as live_tempo
+from .downbeat import BarTracker
+
+RING = 1024                # frames of onset history (20.48 s at 50 fps)
+LOW_BINS = 12              # log-magnitude bins 25..300 Hz kept for the bass-change feature
+TEMPO_WINDOW_S = 8.0
+TEMPO_START_S = 2.0        # s of input before the first tempo estimate
+COMB_BEATS = 8
+MIN_COMB_BEATS = 5         # beats of history before the comb may lock the phase
+PHASE_GAIN = 0.1          # share of the phase error corrected per frame
+PERIOD_GAIN = 0.01        # share of the phase error fed into the period per frame
+LEVEL_JUMP = 0.06          # relative tempo change that counts as a new metrical level
+LEVEL_SUPPORT = 1.3       # a new level not an octave away must repeat this much better
+START_WINDOW_S = 30.0      # s after the music starts during which its first beat counts as a one
+SILENT_S = 2.0             # onset-free time after which the tempo is said to hold
+BAR_BEATS = 32             # recent beats the bar is estimated on
+N_EMITTED = 64             # ring of emitted beats
+IDLE_TASKS = (1, 2, 1, 3)  # a second each: tempo, bar, tempo, on-beat phase
+
+
+class OnlineBeatTracker:
+    def __init__(self, *, fps: float) -> None:
+        self.fps = float(fps)
+        self.onset = np.zeros(RING)
+        self.accent = np.zeros(RING)
+        self.low = np.zeros(RING)
+        self.chroma = np.zeros((12, RING))
+        self.low_spec = np.zeros((LOW_BINS, RING))
+        self.norm = np.zeros(RING)       # onset minus its running mean, >= 0
+        self.i = -1                      # newest frame index
+        self.mean = 0.0
+        self.period = 0.0                # s; 0 until the first tempo estimate
+        self.next_beat = 0.0             # s, predicted
+        self.confidence = 0.0            # [0, 1]
+        self.tempo_conf = 0.0
+        self.pending_level = 0.0         # a new tempo level waiting for a second vote
+        self.quiet_frames = 0
+        self._was_quiet = True           # no onset yet, or SILENT_S of none
+        self.music_start = -1.0          # s: the first onset after silence
+        self.holding = False
+        self.beat_now = False
+        self.downbeat_now = False
+        self.beat_count = 0
+        self.bars = BarTracker()
+        self.bar_pos = 0                 # position of the NEXT beat inside the bar (0 = downbeat)
+        self.pinned_until = -1           # frame until which a tapped tempo level holds
+        self.emitted = np.zeros(N_EMITTED)   # ring of emitted beat times (s)
+        self.n_emitted = 0
+        self.beat_index = 0              # index of the next beat slot (catch-up skips count)
+        self.emitted_index = np.zeros(N_EMITTED, np.int64)  # beat index of each emitted beat
+        self.level_start = 0             # beat index where the current level began
+        self.log: list | None = None      # a file run sets a list: every (beat s, downbeat) emitted
+        self._tick = 0                   # idle work: 0 nothing due, else a task of IDLE_TASKS
+        self._snap = False               # the next lock sets the phase outright (a new clock)
+        self.offbeat = 0.0               # 0, or 0.5: the beat is half a period off the comb's pulse
+        self._pending_offbeat = False    # the half-beat grid won once, waiting for a second vote
+        self._phi = np.arange(0, 64, dtype=np.float64)
+        self._k = np.arange(COMB_BEATS, dtype=np.float64)
+        self._w = 0.8 ** self._k
+
+    @property
+    def meter(self) -> int:
+        return self.bars.meter
+
+    @property
+    def meter_confidence(self) -> float:
+        """[0, 1]: how sure the bar's phase is (global/downbeat_confidence)."""
+        return self.bars.confidence
+
+    # -- per frame ----------------------------------------------------------------
+    def step(self, onset: float, accent: float, low: float, chroma: np.ndarray,
+             low_spectrum: np.ndarray | None = None) -> None:
+        """One frame: onset/accent/low-band flux (floats), the mix chroma (12,) and
+        its log magnitude 25..300 Hz (LOW_BINS,)."""
+        self.i += 1
+        j = self.i % RING
+        self.onset[j], self.accent[j], self.low[j] = onset, accent, low
+        self.chroma[:, j] = chroma
+        if low_spectrum is not None:
+            self.low_spec[:, j] = low_spectrum[:LOW_BINS]
+        self.mean += (1.0 - np.exp(-1.0 / self.fps)) * (onset - self.mean)
+        self.norm[j] = max(onset - self.mean, 0.0)
+        self.quiet_frames = self.quiet_frames + 1 if onset <= 1e-6 else 0
+        if onset > 1e-6 and self._was_quiet:          # music starts (or starts again)
+            self.music_start, self._was_quiet = self.now(), False
+        elif self.quiet_frames > SILENT_S * self.fps:
+            self._was_quiet = True
+        self.holding = self.period > 0 and self.quiet_frames > SILENT_S * self.fps
+        second = int(self.fps)
+        if self.i % second == 0 and self.i >= TEMPO_START_S * self.fps:
+            # one task a second, in turn: a block carries at most one
+            self._tick = IDLE_TASKS[(self.i // second) % len(IDLE_TASKS)] if self.period > 0 else 1
+        if self.period > 0:
+            self._lock()
+            self._emit()
+        else:
+            self.beat_now = self.downbeat_now = False
+
+    def now(self) -> float:
+        return self.i / self.fps
+
+    def _lock(self) -> None:
+        tau = self.period * self.fps                 # frames per beat
+        n_phi = int(np.ceil(tau))
+        # the last COMB_BEATS beats, fewer while the stream is younger than that
+        n_k = min(COMB_BEATS, int(min(self.i, RING - 2) / tau) - 1)
+        if n_k < MIN_COMB_BEATS or self.holding:
+            return
+        phi = self._phi[:n_phi]
+        pos = self.i - phi[:, None] - tau * self._k[None, :n_k]  # (n_phi, n_k) frame positions
+        lo = np.floor(pos)
+        frac = pos - lo
+        lo_i = lo.astype(np.int64)
+        vals = self.norm[lo_i % RING] * (1.0 - frac) + self.norm[(lo_i + 1) % RING] * frac
+        score = vals @ self._w[:n_k]
+        best = int(np.argmax(score))
+        peak = float(score[best])
+        mean = float(score.mean())
+        if peak <= 1e-9:
+            return
+        sharp = (peak - mean) / peak                 # 0 flat .. 1 one clear phase
+        b = best
+        if 0 < b < n_phi - 1:
+            a, c = score[b - 1], score[b + 1]
+            den = a - 2 * peak + c
+            if abs(den) > 1e-12:
+                b = b + float(np.clip(0.5 * (a - c) / den, -0.5, 0.5))
+        b += self._attack_lead(score, best, peak)
+        observed = (self.i - b) / self.fps + self.offbeat * self.period   # s: the last beat
+        err = (observed - self.next_beat) / self.period
+        err = (err + 0.5) % 1.0 - 0.5                # wrapped to +-half a beat
+        g = float(np.clip(sharp, 0.0, 1.0))
+        if self._snap:                               # a new clock: take the onsets' phase at once
+            self.next_beat += err * self.period
+            self._snap = False
+            return
+        self.next_beat += PHASE_GAIN * g * err * self.period
+        self.period += PERIOD_GAIN * g * err * self.period
+        self.confidence = float(np.clip(0.5 * self.tempo_conf + 0.5 * sharp, 0.0, 1.0))
+
+    @staticmethod
+    def _attack_lead(score: np.ndarray, best: int, peak: float) -> float:
+        """Frames from the comb's peak back to where it rises through ATTACK_LEVEL of it
+        (the comb over phases is the beat-synchronous onset profile): a bowed or sung
+        note's flux peaks 40-80 ms after the note starts, and the beat is heard at the
+        start (offline: beats.to_attack)."""
+        n, level = len(score), ATTACK_LEVEL * peak
+        d = 0
+        while d < ATTACK_FRAMES and score[(best + d + 1) % n] >= level:
+            d += 1
+        below = score[(best + d + 1) % n]
+        at = score[(best + d) % n]
+        if d < ATTACK_FRAMES and at > below:     # interpolate the crossing beyond frame d
+            return d + (at - level) / (at - below)
+        return float(d)
+
+    def _emit(self) -> None:
+        t = self.now()
+        half = 0.5 / self.fps
+        self.beat_now = self.downbeat_now = False
+        while self.next_beat < t - self.period:      # after a long gap: catch up, no burst
+            self.next_beat += self.period
+            self.beat_index += 1
+        if self.next_beat <= t + half:
+            self.beat_now = True
+            self.downbeat_now = self.bars.bar_pos(self.beat_index) == 0
+            k = self.n_emitted % N_EMITTED
+            self.emitted[k] = self.next_beat
+            self.emitted_index[k] = self.beat_index
+            self.n_emitted += 1
+            if self.log is not None:
+                self.log.append((self.next_beat, self.downbeat_now))
+            self.beat_count += 1
+            self.beat_index += 1
+            self.next_beat += self.period
+        self.bar_pos = self.bars.bar_pos(self.beat_index)
+
+    # -- between frames -------------------------------------------------------------
+    def idle(self) -> bool:
+        """The slow task due (tempo, bar or on-beat check: one a second, in turn, so a
+        block carries at most one); True if it did work."""
+        task, self._tick = self._tick, 0
+        if task == 0:
+            return False
+        n = min(self.i + 1, int(TEMPO_WINDOW_S * self.fps))
+        if float(self.onset[self._rows(n)].max(initial=0.0)) <= 1e-6:
+            return True
+        if task == 1:
+            self._tempo(n)
+        elif task == 2:
+            self._downbeat()
+        else:
+            self._on_beat()
+        return True
+
+    def _rows(self, n: int) -> np.ndarray:
+        """Ring rows of the last n frames, oldest first."""
+        return np.arange(self.i - n + 1, self.i + 1) % RING
+
+    def _recent_beats(self, n_frames: int, most: int) -> tuple[np.ndarray, int]:
+        """(frames of the last `most` emitted beats of the current level inside the last
+        n_frames, oldest first, relative to that window's start; beat index of the first)."""
+        m = min(self.n_emitted, most, N_EMITTED)
+        k = np.arange(self.n_emitted - m, self.n_emitted) % N_EMITTED
+        frames = self.emitted[k] * self.fps - (self.i - n_frames + 1)
+        keep = (frames >= 2) & (self.emitted_index[k] >= self.level_start)
+        first = int(self.emitted_index[k][keep][0]) if keep.any() else self.beat_index
+        return frames[keep], first
+
+    def _tempo(self, n: int) -> None:
+        rows = self._rows(n)
+        onset = live_tempo.normalise(self.onset[rows], fps=self.fps)
+        accent = live_tempo.normalise(self.accent[rows], fps=self.fps)
+        beats, _ = self._recent_beats(n, N_EMITTED)
+        bpm, conf, acf = live_tempo.estimate(onset, accent, fps=self.fps,
+                                             beat_frames=beats if len(beats) >= 4 else None)
+        if bpm > 0:
+            self._new_tempo(60.0 / bpm, conf, acf)
+
+    def override(self, bpm: float, beat_time: float, *, hold_s: float = 30.0) -> None:
+        """A tapped tempo: period 60 / bpm, a beat at beat_time (s, stream clock). The
+        level then holds for hold_s (estimates may only fine-tune it); the phase
+        keeps locking to the onsets."""
+        if not bpm > 0:
+            return
+        if self.period <= 0 or abs(np.log(60.0 / bpm / self.period)) > np.log1p(LEVEL_JUMP):
+            self._level_changed()
+        self.period = 60.0 / bpm
+        now = self.now()
+        self.next_beat = beat_time + np.ceil((now - beat_time) / self.period) * self.period
+        self.pinned_until = self.i + int(hold_s * self.fps)
+        self.pending_level = 0.0
+        self.tempo_conf = 1.0
+
+    def _new_tempo(self, period: float, conf: float, acf: np.ndarray | None = None) -> None:
+        jump = abs(np.log(period / self.period)) > np.log1p(LEVEL_JUMP) if self.period > 0 else True
+        if self.i < self.pinned_until and jump:
+            return                                   # a tapped level holds
+        self.tempo_conf = conf
+        if self.period <= 0:
+            self.period = period
+            self.next_beat = self.now() + period
+            self._snap = True
+            return
+        if not jump:
+            self.period += 0.2 * (period - self.period)
+            self.pending_level = 0.0
+            return
+        if acf is not None and not live_tempo.octave_apart(period, self.period):
+            new = live_tempo.support(acf, period * self.fps)
+            cur = live_tempo.support(acf, self.period * self.fps)
+            if new < LEVEL_SUPPORT * cur:            # the current level repeats as well: keep it
+                self.pending_level = 0.0
+                return
+        if self.pending_level > 0 and abs(np.log(period / self.pending_level)) <= np.log1p(LEVEL_JUMP):
+            self.period = period                     # second vote in a row: jump
+            self.pending_level = 0.0
+            self._level_changed()
+            self._snap = True
+        else:
+            self.pending_level = period
+
+    def _on_beat(self) -> None:
+        """Accented off-beats (open hats on the "and"s) pull the comb half a beat off:
+        the offline check (beat_grid.on_beat_phase: bars clearer on the half-beat
+        grid and the kick no weaker there) on the recent beats, twice in a row, moves
+        the clock half a period for good (self.offbeat)."""
+        frames, _ = self._recent_beats(RING, BAR_BEATS)
+        if len(frames) < 12:
+            return
+        lin = self._rows(RING)
+        env = beat_grid.Envelopes(onset=live_tempo.normalise(self.onset[lin], fps=self.fps),
+                                  accent=self.accent[lin], low=self.low[lin],
+                                  chroma=self.chroma[:, lin], low_spectrum=self.low_spec[:, lin])
+        _, moved = beat_grid.on_beat_phase(frames, env)
+        if moved and self._pending_offbeat:
+            self.offbeat = 0.5 - self.offbeat
+            self.next_beat += 0.5 * self.period
+            self._pending_offbeat = False
+            self._level_changed()
+        else:
+            self._pending_offbeat = moved
+
+    def _level_changed(self) -> None:
+        """Beats at a new level: the bar starts again from what comes next."""
+        self.level_start = self.beat_index
+        self.bars.reset()
+
+    def _downbeat(self) -> None:
+        frames, first = self._recent_beats(RING, BAR_BEATS)
+        if len(frames) < 8:
+            return
+        lin = self._rows(RING)
+        onset = live_tempo.normalise(self.onset[lin], fps=self.fps)
+        feats = meter_logic.beat_features(frames, low_onset=self.low[lin], accent=self.accent[lin],
+                                          chroma=self.chroma[:, lin], low_spectrum=self.low_spec[:, lin],
+                                          onset=onset)
+        if self.bars.start_index is None and 0 <= self.now() - self.music_start < START_WINDOW_S:
+            back = round((self.next_beat - self.music_start) / self.period)
+            self.bars.start_index = self.beat_index - int(back)   # the beat the music began on
+        self.bars.update(feats, first)
+        self.bar_pos = self.bars.bar_pos(self.beat_index)
+
+    @property
+    def bpm(self) -> float:
+        return 60.0 / self.period if self.period > 0 else 0.0
+
+    def beat_phase(self, t: float) -> float:
+        """Position inside the beat at time t (s), from the predicted clock: [0, 1)."""
+        if self.period <= 0:
+            return 0.0
+        return ((t - self.next_beat) / self.period) % 1.0

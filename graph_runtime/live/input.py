@@ -1,0 +1,301 @@
+"""Live input: a sounddevice InputStream (or a file at real-time pace, or a
+test's fake stream) -> SampleRing -> analysis worker -> ChannelRing.
+
+Threads:
+- the audio callback (PortAudio's thread, or the file feeder's) only copies
+  `indata` into the SampleRing and notes the time; it never allocates, never
+  waits, takes no lock. A full ring drops the block and counts an overflow;
+  PortAudio's own input-overflow flag is counted too.
+- the worker (`pump`, looped by a daemon thread) reads fixed 10 ms blocks,
+  applies the gain and runs the CausalAnalyser, which publishes rows.
+
+Bad input, and what happens:
+- no input device / unknown device / unsupported rate: LiveInputError with a
+  one-line message naming the device and what to do (open() raises it);
+- a mono device asked for stereo: opened mono, with a message;
+- the device disappears mid-show: after LOSS_S without callbacks the worker
+  feeds silence at real-time pace (the show goes on, rows keep coming), says
+  so in `message`, and tries to reopen the device every RECONNECT_S;
+- clipping, DC offset, NaN: counted (clipping), filtered (DC, 10 Hz
+  high-pass), zeroed (NaN) in the analyser.
+
+`stream_factory(device=, samplerate=, channels=, blocksize=, callback=)`
+builds the stream; the default is sounddevice.InputStream. Tests pass a
+fake whose `feed()` calls the same callback PortAudio would.
+"""
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+
+from .analyser import CausalAnalyser, block_size
+from .bank import LiveSource
+from .ring import SampleRing
+
+LOSS_S = 0.5           # no callback for this long while running: the device is gone
+RECONNECT_S = 2.0      # between attempts to reopen a lost device
+RATES = (48000, 44100)
+
+
+class LiveInputError(ValueError):
+    """Bad input settings: the message is one line naming what and where."""
+
+
+def _sounddevice():
+    try:
+        import sounddevice
+    except (ImportError, OSError) as e:  # OSError: PortAudio library missing
+        raise LiveInputError(f"audio input unavailable: {e}; install PortAudio "
+                             "(apt install libportaudio2) or use --input FILE") from None
+    return sounddevice
+
+
+def list_devices() -> list[dict]:
+    """Every audio device: index, name, inputs, outputs, default rate, host API."""
+    sd = _sounddevice()
+    apis = sd.query_hostapis()
+    out = []
+    for i, d in enumerate(sd.query_devices()):
+        out.append({"index": i, "name": d["name"], "inputs": int(d["max_input_channels"]),
+                    "outputs": int(d["max_output_channels"]),
+                    "default_samplerate": float(d["default_samplerate"]),
+                    "hostapi": apis[d["hostapi"]]["name"] if d["hostapi"] < len(apis) else ""})
+    return out
+
+
+def resolve_device(device, *, channels: int) -> tuple[object, int, int, str]:
+    """(device for sounddevice, channels to open, samplerate, note) or LiveInputError."""
+    sd = _sounddevice()
+    try:
+        info = sd.query_devices(device, kind="input") if device is not None else \
+            sd.query_devices(kind="input")
+    except (ValueError, sd.PortAudioError) as e:
+        what = f"input device {device!r}" if device is not None else "a default input device"
+        raise LiveInputError(f"no {what}: {e}; see `hambajuba audio devices`") from None
+    note = ""
+    have = int(info["max_input_channels"])
+    if have < 1:
+        raise LiveInputError(f"device {info['name']!r} has no input channels; "
+                             "see `hambajuba audio devices`")
+    if channels > have:
+        note = f"device {info['name']!r} has {have} input channel; using mono"
+        channels = have
+    rate = int(info["default_samplerate"])
+    if rate not in RATES:
+        rate = RATES[0]
+    return (device if device is not None else info["name"]), min(channels, 2), rate, note
+
+
+class LiveInput:
+    def __init__(self, *, device=None, channels: int = 2, samplerate: int | None = None,
+                 gain: float = 1.0, stream_factory=None, file: str | None = None,
+                 realtime: bool = True) -> None:
+        self.device, self.channels, self.samplerate = device, int(channels), samplerate
+        self.gain = float(gain)
+        self.file = file
+        self.realtime = realtime
+        self.stream_factory = stream_factory
+        self.stream = None
+        self.message = ""
+        self.state = "stopped"
+        self.overflows = 0                 # PortAudio's input-overflow flags
+        self.input_latency_s = 0.0
+        self.name = "file" if file else str(device if device is not None else "default input")
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._feeder: threading.Thread | None = None
+        self._last_callback = 0.0
+        self._silence_due = 0.0
+        self._next_reconnect = 0.0
+        self.analyser: CausalAnalyser | None = None
+        self.source: LiveSource | None = None
+        # a tapped tempo from the window: (bpm, beat time s), written by the main
+        # thread, then `_tap_seq` bumped; the worker applies it between blocks
+        self._tap = [0.0, 0.0]
+        self._tap_seq = 0
+        self._tap_done = 0
+
+    # -- setup ------------------------------------------------------------------
+    def open(self) -> LiveSource:
+        """Open the input and build analyser and rings; raises LiveInputError."""
+        if self.file is not None:
+            self._open_file()
+        else:
+            self._open_device()
+        self.block = block_size(self.samplerate)
+        try:
+            self.analyser = CausalAnalyser(sr=self.samplerate, channels=self.channels)
+        except ValueError as e:
+            raise LiveInputError(f"{self.name}: {e}") from None
+        self.ring = SampleRing(self.samplerate, self.channels)      # 1 s of input
+        self._buf = np.zeros((self.block, self.channels), np.float32)
+        self._silence = np.zeros((self.block, self.channels), np.float32)
+        self.source = LiveSource(self.analyser.ring, input=self)
+        return self.source
+
+    def _open_file(self) -> None:
+        from ..analysis.load import load_track
+        track = load_track(self.file)
+        self._file_samples = np.ascontiguousarray(track.samples[:2].T, dtype=np.float32)
+        self.samplerate = track.sr
+        self.channels = self._file_samples.shape[1]
+        self.name = self.file
+
+    def _open_device(self) -> None:
+        if self.stream_factory is None:
+            dev, ch, rate, note = resolve_device(self.device, channels=self.channels)
+            self.device, self.channels, self.message = dev, ch, note
+            self.samplerate = int(self.samplerate or rate)
+            if self.samplerate not in RATES:
+                raise LiveInputError(f"input device {self.device!r}: {self.samplerate} Hz is not "
+                                     f"supported; use 44100 or 48000")
+            sd = _sounddevice()
+            try:
+                sd.check_input_settings(device=self.device, channels=self.channels,
+                                        samplerate=self.samplerate, dtype="float32")
+            except (ValueError, sd.PortAudioError) as e:
+                raise LiveInputError(f"input device {self.device!r} refuses {self.channels} ch at "
+                                     f"{self.samplerate} Hz: {e}") from None
+        self.samplerate = int(self.samplerate or 48000)
+        if self.samplerate not in RATES:
+            raise LiveInputError(f"input {self.name}: {self.samplerate} Hz is not supported; "
+                                 "use 44100 or 48000")
+
+    def _make_stream(self):
+        kw = dict(device=self.device, samplerate=self.samplerate, channels=self.channels,
+                  blocksize=block_size(self.samplerate), callback=self.callback)
+        if self.stream_factory is not None:
+            return self.stream_factory(**kw)
+        sd = _sounddevice()
+        return sd.InputStream(dtype="float32", latency="low", **kw)
+
+    # -- the audio callback: copy, count, nothing else --------------------------
+    def callback(self, indata, frames, time_info, status) -> None:
+        if status and getattr(status, "input_overflow", False):
+            self.overflows += 1
+        self.ring.write(indata)
+        self._last_callback = time.monotonic()
+
+    # -- run --------------------------------------------------------------------
+    def start(self) -> LiveSource:
+        if self.analyser is None:
+            self.open()
+        self._stop.clear()
+        if self.file is not None:
+            self._feeder = threading.Thread(target=self._feed_file, name="live-file", daemon=True)
+            self.state = "running"
+            self._feeder.start()
+        else:
+            self._start_stream()
+        self._thread = threading.Thread(target=self._work, name="live-analysis", daemon=True)
+        self._thread.start()
+        return self.source
+
+    def _start_stream(self) -> bool:
+        try:
+            self.stream = self._make_stream()
+            self.stream.start()
+        except Exception as e:  # PortAudio errors, a fake's refusal: one line, keep going
+            self.stream = None
+            self._lost(f"input device {self.name} failed to open: {e}")
+            return False
+        self.input_latency_s = float(getattr(self.stream, "latency", 0.0) or 0.0)
+        self._last_callback = time.monotonic()
+        self.state = "running"
+        return True
+
+    def _feed_file(self) -> None:
+        """The file at real-time pace through the same callback PortAudio would call."""
+        x, b = self._file_samples, self.block
+        start = time.monotonic()
+        for k in range(x.shape[0] // b):
+            if self._stop.is_set():
+                return
+            due = start + k * b / self.samplerate
+            wait = due - time.monotonic()
+            if wait > 0 and self.realtime:
+                time.sleep(wait)
+            while not self.realtime and self.ring.available() > self.ring.capacity // 2:
+                time.sleep(0.001)                   # as fast as the worker goes, never dropping
+            self.callback(x[k * b:(k + 1) * b], b, None, None)
+        self.state = "finished"
+
+    def _work(self) -> None:
+        while not self._stop.is_set():
+            if not self.pump():
+                time.sleep(0.002)
+
+    def pump(self) -> int:
+        """The worker's body: analyse every whole block waiting; watch the device.
+        Returns the blocks analysed."""
+        done = 0
+        if self._tap_seq != self._tap_done:
+            self._tap_done = self._tap_seq
+            self.analyser.tracker.override(self._tap[0], self._tap[1])
+        while self.ring.read_into(self._buf):
+            if self.gain != 1.0:
+                self._buf *= self.gain
+            self.analyser.push(self._buf)
+            done += 1
+        if self.file is None:
+            done += self._watch()
+        return done
+
+    def _watch(self) -> int:
+        """Device loss: silence at real-time pace, a message, reconnect attempts."""
+        now = time.monotonic()
+        if self.state == "running" and now - self._last_callback > LOSS_S:
+            self._lost(f"input device {self.name} stopped sending audio")
+        if self.state != "lost":
+            return 0
+        fed = 0
+        while self._silence_due <= now:                 # keep the rows coming, on silence
+            self.analyser.push(self._silence)
+            self._silence_due += self.block / self.samplerate
+            fed += 1
+        if now >= self._next_reconnect:
+            self._next_reconnect = now + RECONNECT_S
+            self._close_stream()
+            if self._start_stream():
+                self.message = f"input device {self.name} is back"
+        return fed
+
+    def _lost(self, why: str) -> None:
+        now = time.monotonic()
+        self.state = "lost"
+        self.message = f"{why}; playing on silence and reconnecting every {RECONNECT_S:.0f} s"
+        self._silence_due = now
+        self._next_reconnect = now + RECONNECT_S
+
+    def _close_stream(self) -> None:
+        s, self.stream = self.stream, None
+        if s is not None:
+            try:
+                s.stop()
+                s.close()
+            except Exception:  # a vanished device may refuse to stop: it is gone either way
+                pass
+
+    def set_tempo(self, bpm: float, beat_time: float) -> None:
+        """Override the tracker's tempo (tap tempo): applied by the worker."""
+        self._tap[0], self._tap[1] = float(bpm), float(beat_time)
+        self._tap_seq += 1
+
+    def stop(self) -> None:
+        self._stop.set()
+        for t in (self._feeder, self._thread):
+            if t is not None and t is not threading.current_thread():
+                t.join(timeout=2.0)
+        self._close_stream()
+        if self.state != "finished":
+            self.state = "stopped"
+
+    def stats(self) -> dict:
+        a = self.analyser
+        return {"state": self.state, "message": self.message, "device": self.name,
+                "samplerate": self.samplerate, "channels": self.channels, "gain": self.gain,
+                "overflows": self.overflows + (self.ring.overflows if a is not None else 0),
+                "clipped": a.clipped if a is not None else 0,
+                "input_latency_s": self.input_latency_s}

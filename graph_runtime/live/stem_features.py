@@ -1,0 +1,276 @@
+"""Per-stem channels of one frame, for all ten stems at once.
+
+The offline functions (analysis/features.py) see a whole track; here each
+call sees one frame, columns = stems (ALL_STEMS order), and keeps the state
+that makes the channels causal:
+
+- envelope: RMS by Parseval as offline, divided by the stem's loudest frame
+  SO FAR (never by less than the -40 dB gate re the mix's loudest frame so
+  far): the first loud hit sets the scale, so the opening seconds read
+  louder than offline, later frames match it.
+- energy_smooth, flash, sustain: the offline followers, one step per frame
+  (exact: they are causal already).
+- flux: the SuperFlux step of spectral.spectral_flux (exact per frame),
+  divided by the 99th percentile of the last 10 s of active frames (offline:
+  of the whole track), refreshed every half second.
+- transient: a rising crossing of (median of the last 0.5 s + 0.1) and the
+  0.15 floor, >= 50 ms apart; offline picks the peak frame with +-40 ms of
+  look-ahead, so live marks the rise, up to a frame earlier.
+- brightness, flatness: exact per frame. harmonic_ratio: the energy share
+  of the mix's causal HPSS harmonic mask in the stem, smoothed by a 0.1 s
+  one-pole (offline: its own HPSS of the stem, 0.2 s centred).
+- novelty_*: the distance between the mean features of the last half window
+  and the half window before it (offline: the next half window and the last,
+  so live novelty peaks half a window later: 0.25 beat, 4 beats, 16 beats).
+- activity: above -40 dB of the mix's loudest frame so far; offline closes
+  gaps < 0.1 s both ways, live holds 0.1 s after the level falls.
+- layer_entry: active after >= 1 s of silence, or novelty_medium crossing 0.5
+  while the last second is louder than the one before (debounced 0.5 s).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..analysis import envelope as env
+from ..analysis import spectral
+from ..analysis.features import ACTIVITY_DB, ACTIVITY_HOLD_S, N_NOVELTY_MELS, SILENCE_DBFS
+from ..analysis.novelty import ENTRY_DEBOUNCE_S, ENTRY_NOVELTY, ENTRY_SILENCE_S, NOVELTY_BEATS
+from ..analysis.store import ALL_STEMS
+
+HISTORY = 512            # frames of flux / novelty kept for the percentile scale (~10 s)
+NOVELTY_RING = 2048      # frames of novelty features (the 32-beat window at >= 60 BPM fits)
+GATE = 10.0 ** (ACTIVITY_DB / 20.0)
+SILENCE = 10.0 ** (SILENCE_DBFS / 20.0)
+
+
+class StemFeatures:
+    def __init__(self, *, sr: int, n_fft: int, fps: float) -> None:
+        k = len(ALL_STEMS)
+        self.k, self.fps, self.n_fft, self.sr = k, fps, n_fft, sr
+        n_bins = n_fft // 2 + 1
+        win = spectral.hann(n_fft).astype(np.float64)
+        self._parseval = 1.0 / (n_fft * np.sum(win ** 2))
+        self._log_scale = 100.0 * 2.0 / float(np.sum(spectral.hann(n_fft)))
+        self.freqs = spectral.bin_frequencies(sr=sr, n_fft=n_fft).astype(np.float32)
+        self.mel = spectral.mel_filterbank(sr=sr, n_fft=n_fft, n_mels=N_NOVELTY_MELS)
+        presets = [env.preset_for(s) for s in ALL_STEMS]
+        self.e_att = np.array([env.coefficient(a, fps=fps) for a, _ in presets])
+        self.e_rel = np.array([env.coefficient(r, fps=fps) for _, r in presets])
+        self.f_att, self.f_rel = (env.coefficient(x, fps=fps) for x in env.FLASH)
+        self.s_att, self.s_rel = (env.coefficient(x, fps=fps) for x in env.SUSTAIN)
+        self.hr_coef = env.coefficient(100.0, fps=fps)
+        self.hold = max(1, int(ACTIVITY_HOLD_S * fps))
+        self.gap = max(1, int(round(0.05 * fps)))
+        self.med_n = max(3, int(0.5 * fps) | 1)
+        self.silence_frames = int(ENTRY_SILENCE_S * fps)
+        self.debounce = int(ENTRY_DEBOUNCE_S * fps)
+        self.reset()
+        self.n_bins = n_bins
+
+    def reset(self) -> None:
+        k = self.k
+        self.i = 0
+        self.mix_peak = 0.0
+        self.stem_peak = np.zeros(k)
+        self.off_for = np.full(k, 10 ** 9)      # frames since the stem was last above the gate
+        self.env_hist = np.zeros((2, k))         # envelope 1 and 2 frames ago
+        self.energy = np.zeros(k)
+        self.flash = np.zeros(k)
+        self.sustain = np.zeros(k)
+        self.hr = np.zeros(k)
+        self.prev_log = None
+        self.flux_hist = np.zeros((HISTORY, k))
+        self.act_hist = np.zeros((HISTORY, k), bool)
+        self.flux_ref = np.zeros(k)
+        self.prev_flux = np.zeros(k)
+        self.prev_cond = np.zeros(k, bool)
+        self.last_hit = np.full(k, -10 ** 9)
+        d = N_NOVELTY_MELS + 1
+        self.feat_recent = np.zeros((3, d, k))
+        self.cum = np.zeros((NOVELTY_RING, d, k))       # cumulative sums of smoothed features
+        self.sus_cum = np.zeros((NOVELTY_RING, k))      # cumulative sums of sustain
+        self.nov_hist = np.zeros((HISTORY, 3, k))
+        self.nov_ref = np.zeros((3, k))
+        self.prev_nov_med = np.zeros(k)
+        self.last_entry = np.full(k, -10 ** 9)
+        self.was_active = np.zeros(k, bool)
+        self.silent_run = np.full(k, 10 ** 9)   # frames inactive (long before the start)
+        self.out = {name: np.zeros(k) for name in (
+            "envelope", "energy_smooth", "flash", "sustain", "flux", "transient", "brightness",
+            "flatness", "harmonic_ratio", "novelty_short", "novelty_medium", "novelty_long",
+            "layer_entry", "activity")}
+
+    # -- the frame ----------------------------------------------------------------
+    def step(self, mag: np.ndarray, h_mask: np.ndarray, bpm: float) -> dict[str, np.ndarray]:
+        """mag (n_bins, k) float32 stem magnitudes; h_mask (n_bins,) harmonic share."""
+        o = self.out
+        power = mag.astype(np.float64) ** 2
+        psum = power.sum(axis=0)
+        rms = np.sqrt(np.maximum(2.0 * psum - power[0] - power[-1], 0.0) * self._parseval)
+        self.mix_peak = max(self.mix_peak, float(rms[-1]))
+        np.maximum(self.stem_peak, rms, out=self.stem_peak)
+        above = (rms > self.mix_peak * GATE) & (rms > SILENCE)
+        self.off_for = np.where(above, 0, self.off_for + 1)
+        active = self.off_for <= self.hold
+        o["activity"][:] = active
+        ref = np.maximum(self.stem_peak, self.mix_peak * GATE)
+        envl = np.where(ref > 0, np.clip(rms / np.maximum(ref, 1e-30), 0.0, 1.0), 0.0)
+        o["envelope"][:] = envl
+        self._followers(envl)
+        self._flux(mag, active)
+        on = active
+        tot = np.maximum(psum, 1e-30)
+        centroid = (self.freqs @ power) / tot
+        o["brightness"][:] = np.where(on & (psum > 0), spectral.brightness(centroid), 0.0)
+        o["flatness"][:] = np.where(on, _flatness(power), 0.0)
+        hr_now = np.where(psum > 1e-20, (h_mask @ power) / tot, 0.0)
+        self.hr += self.hr_coef * (hr_now - self.hr)
+        o["harmonic_ratio"][:] = np.where(on, np.clip(self.hr, 0.0, 1.0), 0.0)
+        self._novelty(mag, active, bpm)
+        self._entries(active)
+        self.i += 1
+        return o
+
+    def _followers(self, envl: np.ndarray) -> None:
+        o = self.out
+        self.energy += np.where(envl > self.energy, self.e_att, self.e_rel) * (envl - self.energy)
+        o["energy_smooth"][:] = self.energy
+        rise = np.clip(envl - (self.env_hist[1] if self.i >= 2 else self.env_hist[0]), 0.0, 1.0)
+        if self.i == 0:
+            rise[:] = 0.0
+        self.env_hist[1] = self.env_hist[0]
+        self.env_hist[0] = envl
+        self.flash += np.where(rise > self.flash, self.f_att, self.f_rel) * (rise - self.flash)
+        self.sustain += np.where(envl > self.sustain, self.s_att, self.s_rel) * (envl - self.sustain)
+        o["flash"][:] = np.clip(self.flash, 0, 1)
+        o["sustain"][:] = np.clip(self.sustain, 0, 1)
+
+    def _flux(self, mag: np.ndarray, active: np.ndarray) -> None:
+        o = self.out
+        logmag = np.log1p(self._log_scale * mag)
+        if self.prev_log is None:
+            raw = np.zeros(self.k)
+            self.prev_log = logmag.copy()
+        else:
+            ref = spectral.max_along_bins(self.prev_log, 3)
+            raw = np.maximum(logmag - ref, 0.0).mean(axis=0)
+            self.prev_log[:] = logmag
+        slot = self.i % HISTORY
+        self.flux_hist[slot] = raw
+        self.act_hist[slot] = active
+        if self.i < HISTORY // 4:   # the opening: the scale follows every frame (cheap, short)
+            np.maximum(self.flux_ref, np.where(active, raw, 0.0), out=self.flux_ref)
+        flux = np.where(active & (self.flux_ref > 1e-9),
+                        np.clip(raw / np.maximum(self.flux_ref, 1e-9), 0.0, 1.0), 0.0)
+        o["flux"][:] = flux
+        n = min(self.i + 1, self.med_n)
+        rows = (np.arange(self.i - n + 1, self.i + 1)) % HISTORY
+        recent = self.flux_hist[rows] / np.maximum(self.flux_ref, 1e-9)
+        med = np.partition(recent, n // 2, axis=0)[n // 2] if n % 2 else np.median(recent, axis=0)
+        cond = (flux >= 0.15) & (flux >= np.minimum(med, 1.0) + 0.1) & (flux > self.prev_flux)
+        hit = cond & ~self.prev_cond & (self.i - self.last_hit >= self.gap) & active
+        self.last_hit = np.where(hit, self.i, self.last_hit)
+        self.prev_cond, self.prev_flux = cond, flux
+        o["transient"][:] = hit
+        self._log_mel = logmag  # reuse below
+
+    def refresh(self, task: int) -> None:
+        """One of the slow rescales (0: flux, 1-3: novelty), run between frames."""
+        if self.i < HISTORY // 4:
+            return
+        if task == 0:
+            self.refresh_flux_ref()
+        else:
+            self.refresh_novelty_ref(task - 1)
+
+    def refresh_flux_ref(self) -> None:
+        n = min(self.i + 1, HISTORY)
+        active_percentile(self.flux_hist[:n], self.act_hist[:n], out=self.flux_ref)
+
+    def _novelty(self, mag: np.ndarray, active: np.ndarray, bpm: float) -> None:
+        o = self.out
+        mel = np.log1p(self._log_scale * (self.mel @ mag))          # (16, k)
+        self.feat_recent[self.i % 3, :-1] = mel
+        self.feat_recent[self.i % 3, -1] = o["flux"]
+        feat = self.feat_recent.mean(axis=0) if self.i >= 2 else self.feat_recent[self.i % 3]
+        i, L = self.i, NOVELTY_RING
+        self.cum[i % L] = (self.cum[(i - 1) % L] if i else 0.0) + feat
+        self.sus_cum[i % L] = (self.sus_cum[(i - 1) % L] if i else 0.0) + self.sustain
+        beat_frames = 60.0 / (bpm if bpm > 0 else 120.0) * self.fps
+        slot = i % HISTORY
+        for j, (name, beats) in enumerate(NOVELTY_BEATS.items()):
+            h = max(1, min(int(round(beats * beat_frames)) // 2, (L - 1) // 2))
+            if i < 2 * h:
+                curve = np.zeros(self.k)
+            else:
+                now, mid, old = self.cum[i % L], self.cum[(i - h) % L], self.cum[(i - 2 * h) % L]
+                curve = np.sqrt((((now - mid) - (mid - old)) ** 2).sum(axis=0)) / h
+            self.nov_hist[slot, j] = curve
+            if i < HISTORY // 4:
+                np.maximum(self.nov_ref[j], np.where(active, curve, 0.0), out=self.nov_ref[j])
+            r = self.nov_ref[j]
+            o[name][:] = np.where(active & (r > 1e-9), np.clip(curve / np.maximum(r, 1e-9), 0, 1), 0.0)
+
+    def refresh_novelty_ref(self, j: int) -> None:
+        n = min(self.i + 1, HISTORY)
+        active_percentile(self.nov_hist[:n, j], self.act_hist[:n], out=self.nov_ref[j])
+
+    def _entries(self, active: np.ndarray) -> None:
+        o, i = self.out, self.i
+        fresh = active & ~self.was_active
+        silent_long = fresh & (self.silent_run >= self.silence_frames)
+        self.silent_run = np.where(active, 0, self.silent_run + 1)
+        nov = o["novelty_medium"]
+        h, L = int(self.fps), NOVELTY_RING
+        louder = np.zeros(self.k, bool)
+        if i >= 2 * h:
+            last = self.sus_cum[i % L] - self.sus_cum[(i - h) % L]
+            before = self.sus_cum[(i - h) % L] - self.sus_cum[(i - 2 * h) % L]
+            louder = last > 1.25 * before + 1e-3 * h
+        crossing = (nov >= ENTRY_NOVELTY) & (self.prev_nov_med < ENTRY_NOVELTY) & active & louder
+        entry = (silent_long | crossing) & (i - self.last_entry >= self.debounce)
+        self.last_entry = np.where(entry, i, self.last_entry)
+        self.prev_nov_med = nov.copy()
+        self.was_active = active
+        o["layer_entry"][:] = entry
+
+
+def active_percentile(values: np.ndarray, active: np.ndarray, *, out: np.ndarray,
+                      q: float = 99.0) -> None:
+    """Per column of values (n, k): the q-th percentile over the rows where active
+    (n, k) is True (np.percentile's linear rule), 0 for a column with none. One
+    sort for all columns instead of a percentile call per stem."""
+    n = values.shape[0]
+    ranked = np.sort(np.where(active, values, -np.inf), axis=0)   # inactive rows first
+    count = active.sum(axis=0)
+    pos = (n - count) + (q / 100.0) * np.maximum(count - 1, 0)
+    lo = np.minimum(np.floor(pos).astype(np.int64), n - 1)
+    hi = np.minimum(lo + 1, n - 1)
+    frac = pos - lo
+    cols = np.arange(values.shape[1])
+    a, b = ranked[lo, cols], ranked[hi, cols]
+    a = np.where(np.isfinite(a), a, 0.0)    # a column with no active rows: 0, not -inf
+    b = np.where(np.isfinite(b), b, a)
+    val = a + (b - a) * np.where(hi > lo, frac, 0.0)
+    np.copyto(out, np.where(count > 0, val, 0.0))
+
+
+def _flatness(power: np.ndarray, *, min_bins: int = 24, share: float = 0.02) -> np.ndarray:
+    """spectral.flatness for a few columns at once (np.cumsum along bins): (k,)."""
+    p = power + 1e-12
+    n_bins, k = p.shape
+    cum = np.cumsum(p, axis=0)
+    total = cum[-1]
+    lo = (cum < share * total).sum(axis=0)
+    hi = (cum < (1.0 - share) * total).sum(axis=0) + 1
+    width = np.maximum(hi - lo, min(min_bins, n_bins))
+    mid = (lo + hi) // 2
+    lo = np.clip(mid - width // 2, 0, n_bins - width)
+    hi = lo + width
+    cols = np.arange(k)
+
+    def band_sum(c):
+        return c[hi - 1, cols] - np.where(lo > 0, c[np.maximum(lo - 1, 0), cols], 0.0)
+    ari = band_sum(cum) / width
+    geo = np.exp(band_sum(np.cumsum(np.log(p), axis=0)) / width)
+    return np.clip(geo / ari / spectral.WHITE_NOISE_FLATNESS, 0.0, 1.0)

@@ -1,0 +1,78 @@
+"""The metrical level on a causal window: the offline choice, plus what a stream needs.
+
+The offline walk (analysis/tempo_level.choose_level: autocorrelation, then
+the level whose off-beats are weaker than its on-beats, then the prior that
+doubles a slow level whose half-beats are played) runs as it is on the last
+TEMPO_WINDOW_S of onsets (~0.5-1 ms on 8 s). Two things differ live:
+
+- normalise: the offline envelopes are normalised over the whole track (1 s
+  running mean removed, rectified, unit std); live, the same is done over the
+  window, so thresholds such as tempo_level.PRESENCE_MIN mean the same thing
+  (raw live flux made a syncopated or half-time groove read at half tempo).
+- estimate: a level below LEVEL_LO is also doubled when the half-beats of the
+  beats the tracker has emitted (or every other one, when it runs twice as
+  fast) carry onsets (tempo_level.half_beats_played): the tracked beats follow
+  the music's timing where a fixed grid smears.
+
+The level the clock follows changes only as beat_tracker decides (votes in a
+row, and `support`: a new level that is not an octave away must also repeat
+in the onsets at least as well as the current one).
+
+Units: frames at `fps` for periods and beat positions, BPM for tempo.
+"""
+from __future__ import annotations
+
+import numpy as np
+import scipy.ndimage
+
+from ..analysis import tempo_level as tl
+
+
+def normalise(flux: np.ndarray, *, fps: float) -> np.ndarray:
+    """(n,) flux -> 1 s centred running mean removed, rectified, unit std (the offline
+    onset normalisation, over the window given). Zeros when flat."""
+    local = scipy.ndimage.uniform_filter1d(flux, size=max(1, int(fps)), mode="nearest")
+    out = np.maximum(flux - local, 0.0)
+    sd = float(out.std())
+    return out / sd if sd > 1e-9 else np.zeros_like(out)
+
+
+def _grid_at(beat_frames: np.ndarray, period: float, onset: np.ndarray) -> np.ndarray | None:
+    """The tracked beats as a grid of `period` frames: as they are when they run at
+    that period, every other one (the parity with more onset) when they run twice
+    as fast; None when they follow another level."""
+    if len(beat_frames) < 4:
+        return None
+    step = float(np.median(np.diff(beat_frames)))
+    if abs(np.log(step / period)) <= np.log(1.08):
+        return beat_frames
+    if abs(np.log(2.0 * step / period)) <= np.log(1.08):
+        idx = np.clip(np.round(beat_frames).astype(int), 0, len(onset) - 1)
+        smooth = scipy.ndimage.maximum_filter1d(onset, size=5)[idx]
+        parity = int(smooth[1::2].mean() > smooth[0::2].mean())
+        return beat_frames[parity::2]
+    return None
+
+
+def estimate(onset: np.ndarray, accent: np.ndarray, *, fps: float,
+             beat_frames: np.ndarray | None = None) -> tuple[float, float, np.ndarray]:
+    """(bpm, confidence, periodicity) of normalised onset/accent windows (n,).
+
+    beat_frames: the tracker's recent beats, in frames of the window (float)."""
+    bpm, conf = tl.choose_level(onset, fps=fps, accent=accent)
+    acf = tl.periodicity(onset, fps=fps)
+    if beat_frames is not None and 0 < bpm < tl.LEVEL_LO and 2 * bpm <= tl.LEVEL_HI:
+        grid = _grid_at(beat_frames, 60.0 * fps / bpm, onset)
+        if grid is not None and tl.half_beats_played(onset, grid):
+            bpm, conf = tl.doubled(onset, bpm, fps=fps)
+    return bpm, conf, acf
+
+
+def support(acf: np.ndarray, period_frames: float) -> float:
+    """How strongly the onsets repeat at a period: the periodicity there (<= 1)."""
+    return tl.acf_at(acf, period_frames)
+
+
+def octave_apart(a: float, b: float, *, tol: float = 0.06) -> bool:
+    """True when two periods are a factor 2 apart (within tol)."""
+    return abs(abs(np.log2(a / b)) - 1.0) <= np.log2(1.0 + tol)

@@ -1,0 +1,207 @@
+"""The "Input" tab: play from the track or from live input.
+
+Source picker (track / live input / a file at real-time pace), device,
+channels, gain, a level meter, the live tempo with its confidence (and
+"holding" through silence), overflows and clipping, the input's state and
+messages (device lost, reconnecting), and which live channels are
+approximations. Tap tempo is the control panel's (the T key, `/tap`): while
+live input plays, a new tapped tempo overrides the tracker's (its level holds
+30 s, its phase keeps locking to the onsets); the Tap button here does the same.
+
+Threads: the audio callback and the analysis worker never touch Dear PyGui;
+tick() (main thread, once per frame) reads their counters and the newest
+channel row.
+"""
+from __future__ import annotations
+
+import dearpygui.dearpygui as dpg
+
+from graph_runtime.live.layout import APPROXIMATIONS
+
+from . import theme
+
+WRAP = 330
+TRACK, LIVE, FILE = "track", "live input", "file (real time)"
+UPDATE_EVERY = 5      # frames between UI refreshes of the readouts
+
+
+class LiveInputPanel:
+    def __init__(self, app, *, spec: str | None = None) -> None:
+        self.app = app
+        self.spec = spec              # from --input: None (track), "" (default device), a device, a file
+        self.input = None             # the running LiveInput
+        self.source = None            # its LiveSource
+        self.tags: dict[str, int] = {}
+        self.problem = ""
+        self._frames = 0
+        self._taps_seen = None        # (bpm, phase) of the control panel's tap tempo last applied
+
+    @property
+    def active(self) -> bool:
+        return self.source is not None
+
+    # -- start / stop -------------------------------------------------------------
+    def start(self, spec: str | None, *, channels: int = 2, gain_db: float = 0.0) -> str | None:
+        """Play from live input (spec: '' default device, a device name or index, or an
+        audio file fed at real-time pace). Returns None, or the one-line reason."""
+        import os
+
+        from graph_runtime.analysis.errors import AnalysisError
+        from graph_runtime.live.input import LiveInput, LiveInputError
+        self.stop()
+        device = None if not spec else (int(spec) if spec.isdigit() else spec)
+        is_file = bool(spec) and os.path.isfile(spec)
+        inp = LiveInput(file=spec if is_file else None, device=None if is_file else device,
+                        channels=channels, gain=10.0 ** (gain_db / 20.0))
+        try:
+            source = inp.start()
+        except (LiveInputError, AnalysisError, OSError, ValueError) as e:
+            self.problem = str(e)
+            self.app.status("error", f"live input: {e}")
+            return self.problem
+        self.input, self.source, self.problem = inp, source, ""
+        self._taps_seen = self._tap_state()      # only taps from now on override the tracker
+        if getattr(self.app.transport, "playing", False):
+            self.app.transport.pause()               # one source at a time
+        self.app.live.set_analysis(source)       # recompiles the plan against the live bank
+        self.app.live.reset()
+        note = f" ({inp.message})" if inp.message else ""
+        self.app.status("info", f"live input: {inp.name}, {inp.channels} ch, {inp.samplerate} Hz{note}")
+        return None
+
+    def stop(self) -> None:
+        if self.input is None:
+            return
+        self.input.stop()
+        self.input = self.source = None
+        self.app.live.set_analysis(self.app.transport.analysis)   # back to the track
+        self.app.live.reset()
+
+    def clock(self) -> float:
+        """The frame clock while live input plays: the stream time heard now."""
+        return self.source.clock() if self.source is not None else 0.0
+
+    def tap(self) -> None:
+        session = getattr(self.app.control, "session", None)
+        if session is not None:
+            session.tap(self.clock())
+
+    # -- per frame (main thread) ---------------------------------------------------
+    def tick(self, lookahead_s: float) -> None:
+        if self.source is not None:
+            self.source.lookahead_s = lookahead_s    # the engine's latency: beats land on time
+            self._follow_taps()
+        self._frames += 1
+        if self._frames % UPDATE_EVERY == 0 and self.tags:
+            self._refresh()
+
+    def _tap_state(self):
+        """(bpm, phase) of the control panel's tap tempo; a new tap or nudge changes it."""
+        tempo = getattr(getattr(self.app.control, "session", None), "tempo", None)
+        return (getattr(tempo, "bpm", None), getattr(tempo, "phase_s", 0.0))
+
+    def _follow_taps(self) -> None:
+        state = self._tap_state()
+        if state == self._taps_seen:
+            return
+        self._taps_seen = state
+        bpm, phase = state
+        if bpm:
+            self.input.set_tempo(bpm, phase)
+            self.app.status("info", f"live tempo set by tap: {bpm:.1f} BPM")
+
+    # -- the tab ------------------------------------------------------------------
+    def build(self, parent) -> None:
+        t = self.tags
+        with dpg.group(parent=parent):
+            t["source"] = dpg.add_radio_button((TRACK, LIVE, FILE), horizontal=True,
+                                               default_value=TRACK, callback=lambda s, a: self._pick(a))
+            with dpg.group(horizontal=True):
+                t["device"] = dpg.add_combo([], width=220, default_value="", label="")
+                dpg.add_button(label="Refresh", callback=lambda: self._list_devices())
+            t["file"] = dpg.add_input_text(width=260, hint="audio file for rehearsal", label="")
+            with dpg.group(horizontal=True):
+                t["channels"] = dpg.add_radio_button(("stereo", "mono"), horizontal=True,
+                                                     default_value="stereo")
+                t["gain"] = dpg.add_slider_float(label="gain dB", width=140, min_value=-24.0,
+                                                 max_value=24.0, default_value=0.0,
+                                                 callback=lambda s, a: self._gain(a))
+            t["level"] = dpg.add_progress_bar(default_value=0.0, width=-1, overlay="-inf dBFS")
+            with dpg.group(horizontal=True):
+                t["tempo"] = dpg.add_text("tempo: -", color=theme.DIM)
+                dpg.add_button(label="Tap (T)", callback=lambda: self.tap())
+            t["state"] = dpg.add_text("", wrap=WRAP, color=theme.DIM)
+            dpg.add_separator()
+            dpg.add_text("live channels that are approximations of the offline analysis:")
+            t["approx"] = dpg.add_text("\n".join(f"- {k}: {v}" for k, v in APPROXIMATIONS.items()),
+                                       wrap=WRAP, color=theme.PREVIEW)
+        self._list_devices()
+
+    def begin(self) -> None:
+        """Start the input given on the command line (--input), once the window is up."""
+        if self.spec is None:
+            return
+        import os
+        is_file = os.path.isfile(self.spec)
+        if self.tags:
+            dpg.set_value(self.tags["source"], FILE if is_file else LIVE)
+            dpg.set_value(self.tags["file" if is_file else "device"], self.spec)
+        if self.start(self.spec) is not None:
+            self.app.exit_problems.append(f"live input: {self.problem}")
+            if self.tags:
+                dpg.set_value(self.tags["source"], TRACK)
+
+    def _list_devices(self) -> None:
+        from graph_runtime.live.input import LiveInputError, list_devices
+        try:
+            names = [f"{d['index']}: {d['name']}" for d in list_devices() if d["inputs"] > 0]
+        except LiveInputError as e:
+            names = []
+            self.problem = str(e)
+        dpg.configure_item(self.tags["device"], items=names or ["(no input devices)"])
+
+    def _pick(self, which: str) -> None:
+        if which == TRACK:
+            self.stop()
+            self.app.status("info", "playing from the track's offline analysis")
+            return
+        channels = 1 if dpg.get_value(self.tags["channels"]) == "mono" else 2
+        gain = float(dpg.get_value(self.tags["gain"]))
+        if which == FILE:
+            spec = dpg.get_value(self.tags["file"]).strip()
+            if not spec:
+                self.app.status("error", "live input: type the path of an audio file first")
+                dpg.set_value(self.tags["source"], TRACK)
+                return
+        else:
+            chosen = dpg.get_value(self.tags["device"])
+            spec = chosen.split(":", 1)[0] if chosen and chosen[0].isdigit() else ""
+        if self.start(spec, channels=channels, gain_db=gain) is not None:
+            dpg.set_value(self.tags["source"], TRACK)
+
+    def _gain(self, db: float) -> None:
+        if self.input is not None:
+            self.input.gain = 10.0 ** (float(db) / 20.0)   # one float: read by the worker per block
+
+    def _refresh(self) -> None:
+        t = self.tags
+        if self.source is None:
+            dpg.set_value(t["level"], 0.0)
+            dpg.configure_item(t["level"], overlay="track")
+            dpg.set_value(t["tempo"], "tempo: from the track")
+            dpg.set_value(t["state"], self.problem)
+            return
+        s = self.source.status()
+        db = s["level_db"]
+        dpg.set_value(t["level"], max(0.0, min(1.0, (db + 60.0) / 60.0)))
+        dpg.configure_item(t["level"], overlay=f"{db:.0f} dBFS" + (" CLIP" if s["clipped"] else ""))
+        hold = ", holding (silence)" if s["tempo_holding"] else ""
+        tempo = f"{s['bpm']:.1f} BPM" if s["bpm"] > 0 else "listening..."
+        dpg.set_value(t["tempo"], f"tempo: {tempo}  confidence {s['tempo_confidence']:.2f}{hold}")
+        state = (f"{s['state']}: {s['device']}, {s['channels']} ch, {s['samplerate']} Hz; "
+                 f"overflows {s['overflows']}, clipped samples {s['clipped']}")
+        dpg.set_value(t["state"], state + (f"\n{s['message']}" if s["message"] else ""))
+        dpg.configure_item(t["state"], color=theme.WARNING if s["state"] == "lost" else theme.DIM)
+
+    def close(self) -> None:
+        self.stop()

@@ -1,0 +1,94 @@
+"""The live metrical level (live/tempo.py) and the live bar (live/downbeat.py) on
+onset patterns with a known answer."""
+import numpy as np
+import pytest
+
+from graph_runtime.analysis import meter, tempo_level
+from graph_runtime.live import tempo
+from graph_runtime.live.downbeat import BarTracker
+
+FPS = 50.0
+
+
+def _pulses(n, period, strength, phase=0.0):
+    x = np.zeros(n)
+    x[np.round(np.arange(phase, n - 1, period)).astype(int)] = strength
+    return x
+
+
+def test_normalise_matches_the_offline_onset_scale():
+    rng = np.random.default_rng(0)
+    flux = rng.random(400) ** 4 + _pulses(400, 25.0, 3.0)
+    out = tempo.normalise(flux, fps=FPS)
+    assert out.min() >= 0.0 and out.std() == pytest.approx(1.0)
+    assert not tempo.normalise(np.full(400, 2.0), fps=FPS).any()     # flat: zeros, no NaN
+
+
+def test_the_same_window_gives_the_offline_level():
+    rng = np.random.default_rng(1)
+    onset = tempo.normalise(rng.random(400) ** 4 + _pulses(400, 24.2, 2.0), fps=FPS)
+    bpm, conf, acf = tempo.estimate(onset, onset, fps=FPS)
+    assert (bpm, conf) == pytest.approx(tempo_level.choose_level(onset, fps=FPS, accent=onset))
+    assert bpm == pytest.approx(124.0, rel=0.03) and 0.0 < tempo.support(acf, 24.2) <= 1.0
+
+
+def test_half_time_pattern_keeps_the_quarter_level_and_a_slow_one_stays_slow():
+    # kick and snare every 2 beats of 140 BPM (a half-time reading is 70) with quieter
+    # hats on the beats in between: the quarter level, whether the tracker runs at 70
+    # (its half-beats are played) or at 140 already
+    n, beat = 400, 60.0 * FPS / 140.0
+    x = _pulses(n, 2 * beat, 3.0) + _pulses(n, 2 * beat, 0.8, phase=beat)
+    onset = tempo.normalise(x, fps=FPS)
+    for tracked in (np.arange(0.0, n - 1, 2 * beat), np.arange(0.0, n - 1, beat)):
+        bpm, _, _ = tempo.estimate(onset, onset, fps=FPS, beat_frames=tracked)
+        assert bpm == pytest.approx(140.0, rel=0.03)
+    # nothing between the beats of a 66 BPM pulse: no doubling
+    slow = 60.0 * FPS / 66.0
+    onset = tempo.normalise(_pulses(n, slow, 3.0), fps=FPS)
+    bpm, _, _ = tempo.estimate(onset, onset, fps=FPS, beat_frames=np.arange(0.0, n - 1, slow))
+    assert bpm == pytest.approx(66.0, rel=0.03)
+
+
+def test_octave_apart():
+    assert tempo.octave_apart(0.5, 1.0) and tempo.octave_apart(0.97, 0.5)
+    assert not tempo.octave_apart(2 / 3, 1.0) and not tempo.octave_apart(1.0, 1.0)
+
+
+def _bar_features(n_beats, ones_at, bpb=4):
+    """Features of n_beats beats whose downbeats are at beat index ones_at (mod bpb):
+    a low-band hit and a chord change on each one, small noise elsewhere."""
+    rng = np.random.default_rng(ones_at)
+    f = rng.random((n_beats, len(meter.FEATURES))) * 0.2
+    ones = (np.arange(n_beats) - ones_at) % bpb == 0
+    f[ones, 0] += 1.0
+    f[ones, 1] += 1.0
+    return f
+
+
+def test_bar_is_found_and_held_by_its_anchor_while_beats_go_by():
+    bars = BarTracker()
+    for k in range(6):                       # a 32-beat window every 8 beats; ones on index 2 mod 4
+        first = 8 * k
+        bars.update(_bar_features(32, (2 - first) % 4), first)
+    assert (bars.meter, bars.anchor) == (4, 2)
+    assert bars.bar_pos(2) == 0 and bars.bar_pos(41) == 3
+    assert bars.confidence > 0.5
+
+
+def test_one_contrary_window_does_not_move_the_bar():
+    bars = BarTracker()
+    for k in range(6):
+        bars.update(_bar_features(32, 0), 4 * k * 4)
+    bars.update(_bar_features(32, 2), 100)   # one window that hears the ones on 3
+    assert (bars.meter, bars.anchor) == (4, 0)
+    for k in range(8):                       # evidence that keeps coming moves it
+        bars.update(_bar_features(32, 2), 104 + 4 * k)
+    assert (bars.meter, bars.anchor % 4) == (4, 2)
+
+
+def test_reset_forgets_the_bar_and_its_confidence():
+    bars = BarTracker()
+    bars.start_index = 3
+    bars.update(_bar_features(32, 0), 0)
+    bars.reset()
+    assert bars.confidence == 0.0 and bars.seen == 0 and bars.start_index is None

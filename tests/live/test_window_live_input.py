@@ -1,0 +1,65 @@
+"""The Input tab in a real window: `--input FILE` plays through the live path,
+the plan reads the live bank, the tab shows level and tempo; back to the track."""
+from __future__ import annotations
+
+import pathlib
+
+import dearpygui.dearpygui as dpg
+import numpy as np
+import pytest
+from conftest_gui_harness import step_until
+from live_helpers import drum_loop
+
+from graph_runtime.live.bank import LiveBank
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def loop_wav(tmp_path):
+    import soundfile as sf
+    path = tmp_path / "loop.wav"
+    sf.write(path, drum_loop(12.0, bpm=120.0), 44100)
+    return str(path)
+
+
+def test_input_file_plays_live_and_the_tab_shows_it(make_app, loop_wav):
+    patch = str(pathlib.Path(__file__).resolve().parents[2] / "patches" / "default.patch")
+    app = make_app(patch_path=patch, live_input=loop_wav)
+    panel = app.live_input
+    assert panel.active and panel.input.name == loop_wav
+    assert step_until(app, lambda: app.live.plan is not None
+                      and isinstance(app.live.plan.bank, LiveBank), timeout=60)
+    assert step_until(app, lambda: panel.source.status()["bpm"] > 0, timeout=60)
+    app.step(10)                                       # the tab refreshes every 5 frames
+    tempo_text = dpg.get_value(panel.tags["tempo"])
+    assert "BPM" in tempo_text and "confidence" in tempo_text
+    assert "dBFS" in dpg.get_item_configuration(panel.tags["level"])["overlay"]
+    assert "approximations" not in dpg.get_value(panel.tags["approx"])   # the list itself
+    assert "stems" in dpg.get_value(panel.tags["approx"])
+    t0 = panel.clock()
+    app.step(30)
+    assert panel.clock() > t0                          # the stream clock drives the frames
+    assert np.isfinite(app.live.plan.frame.vec).all()
+    panel._pick("track")                               # back to the track's analysis
+    app.step(5)
+    assert not panel.active and not isinstance(getattr(app.live.plan, "bank", None), LiveBank)
+
+
+def test_input_from_a_missing_device_is_a_message_not_a_crash(make_app):
+    app = make_app(live_input="no-such-device-xyz")
+    assert not app.live_input.active
+    assert any("live input" in p for p in app.exit_problems)
+    app.step(5)
+
+
+def test_tap_tempo_overrides_the_live_tracker(make_app, loop_wav):
+    app = make_app(live_input=loop_wav)
+    panel = app.live_input
+    assert step_until(app, lambda: panel.source.status()["bpm"] > 0, timeout=60)
+    now = panel.clock()
+    for k in range(4):                                  # four taps at 100 BPM, on the stream clock
+        app.control.session.tap(now + k * 0.6)
+    app.step(3)                                         # the panel hands it to the worker
+    assert step_until(app, lambda: abs(panel.source.status()["bpm"] - 100.0) < 0.5, timeout=20)
+    assert panel.input.analyser.tracker.pinned_until > panel.input.analyser.tracker.i
