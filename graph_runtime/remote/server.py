@@ -1,0 +1,305 @@
+"""`serve`: one engine behind a TCP port, for one client at a time.
+
+    server = Server(engine, host="127.0.0.1", port=7860, token=None)
+    server.serve_forever()          # or start() for a background thread
+
+Per connection (docs/protocol.md has the fields):
+
+    server: hello (version, model, size, nonce)   client: hello, auth (HMAC of the nonce)
+    server: auth ok + the feature means table      (or bye "wrong token", then close)
+    client: scene (when its version moves), frame, frame, ...   server: image per frame
+
+The accept loop only accepts and refuses; the one client's session runs on
+its own thread and is the only caller of the engine. A second client gets a
+`bye` naming why and is closed; a client leaving (or its connection
+breaking) frees the engine for the next one. A bad message closes that
+connection only. Album art arrives as bytes and is written to a folder this
+server made; no path a client names is ever opened.
+"""
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import os
+import secrets
+import shutil
+import socket
+import tempfile
+import threading
+import time
+from typing import Any, Callable
+
+import numpy as np
+
+from graph_runtime.atomic import write_atomic
+from graph_runtime.frame_params import BLOCKS, FrameParams, Scene
+
+from . import codec, protocol
+from .protocol import Closed, ProtocolError
+
+HANDSHAKE_TIMEOUT_S = 10.0   # a client that says nothing is let go
+IDLE_TIMEOUT_S = 60.0        # clients send stats pings while paused
+_EMA = 0.1
+
+
+class ServeError(Exception):
+    """A server that must not start (bad bind address, no token, port in use)."""
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_bind(host: str, token: bytes | None) -> None:
+    if not is_loopback(host) and not token:
+        raise ServeError(f"refusing to listen on {host} without a token: anyone who can reach it "
+                         "could drive the engine; pass --token-file FILE (or bind 127.0.0.1)")
+
+
+def read_token(path: str) -> bytes:
+    """The shared secret: the file's first line, at least 16 characters."""
+    try:
+        with open(path, "rb") as f:
+            token = f.read(4096).split(b"\n", 1)[0].strip()
+    except OSError as e:
+        raise ServeError(f"--token-file {path}: cannot read it ({e.strerror})") from None
+    if len(token) < 16:
+        raise ServeError(f"--token-file {path}: the token must be at least 16 characters "
+                         "(e.g. python -c 'import secrets; print(secrets.token_hex(32))')")
+    return token
+
+
+class Server:
+    def __init__(self, engine: Any, *, host: str = "127.0.0.1", port: int = protocol.DEFAULT_PORT,
+                 token: bytes | None = None, say: Callable[[str], None] = print) -> None:
+        check_bind(host, token)
+        self.engine, self.token, self.say = engine, token or None, say
+        try:
+            self.sock = socket.create_server((host, port))
+        except OSError as e:
+            raise ServeError(f"cannot listen on {host}:{port} ({e.strerror})") from None
+        self.host, self.port = host, self.sock.getsockname()[1]
+        self.means = _means_table(engine)            # (4 * n_features,) float32, sent once
+        self.art_dir: str | None = None              # made when the first album art arrives
+        self.client: str | None = None               # who holds the engine now
+        self.refused = self.sessions = 0
+        self.stats = {"frames": 0, "render_ms": 0.0, "encode_ms": 0.0, "errors": 0,
+                      "scenes": 0, "rejected_scenes": 0}
+        self._lock = threading.Lock()
+        self._closing = False
+        self._thread: threading.Thread | None = None
+
+    # -- accept loop ---------------------------------------------------------------------
+    def start(self) -> "Server":
+        self._thread = threading.Thread(target=self.serve_forever, name="hambajuba-serve",
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        while not self._closing:
+            try:
+                conn, addr = self.sock.accept()
+            except OSError:
+                break
+            who = f"{addr[0]}:{addr[1]}"
+            with self._lock:
+                holder = self.client
+                if holder is None:
+                    self.client = who
+            if holder is not None:
+                self._refuse(conn, who, holder)
+                continue
+            threading.Thread(target=self._session, args=(conn, who), daemon=True,
+                             name="hambajuba-serve-client").start()
+
+    def _refuse(self, conn: socket.socket, who: str, holder: str) -> None:
+        self.refused += 1
+        reason = (f"server busy: another client ({holder}) is using this engine; "
+                  "one client at a time, try again when it disconnects")
+        try:
+            conn.settimeout(1.0)
+            protocol.send(conn, {"t": "bye", "reason": reason})
+        except OSError:
+            pass
+        conn.close()
+        self.say(f"refused {who}: {holder} holds the engine")
+
+    def close(self) -> None:
+        self._closing = True
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+        if self.art_dir is not None:
+            shutil.rmtree(self.art_dir, ignore_errors=True)
+
+    # -- one client ------------------------------------------------------------------------
+    def _session(self, conn: socket.socket, who: str) -> None:
+        self.sessions += 1
+        self.say(f"client {who} connected")
+        reason = "client left"
+        frames_before = self.stats["frames"]
+        try:
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            Session(self, conn).run()
+        except Closed:
+            pass
+        except ProtocolError as e:
+            reason = f"protocol error: {e}"
+            _send_quietly(conn, {"t": "bye", "reason": str(e)[:protocol.MAX_TEXT]})
+        except (OSError, TimeoutError) as e:
+            reason = f"connection lost ({e})"
+        finally:
+            with self._lock:   # free the engine first: the next client may connect at once
+                self.client = None
+            conn.close()
+            self.say(f"client {who} gone: {reason} ({self.stats['frames'] - frames_before} frames)")
+
+
+class Session:
+    """The protocol with one client: handshake, then scene/frame/stats/bye."""
+
+    def __init__(self, server: Server, conn: socket.socket) -> None:
+        self.server, self.conn, self.engine = server, conn, server.engine
+        self.reader = protocol.Reader(conn, protocol.MAX_PREAUTH)
+        self.frame = FrameParams()
+        self.frame.scene = Scene()
+        self.codec, self.quality = "jpeg", codec.DEFAULT_QUALITY
+        self.arts: dict[str, str] = {}   # sha256 hex of album art -> the file this server wrote
+
+    def run(self) -> None:
+        self._handshake()
+        self.conn.settimeout(IDLE_TIMEOUT_S)
+        self.reader.set_limit(protocol.MAX_CLIENT)
+        while True:
+            msg = self.reader.read()
+            kind = msg["t"]
+            if kind == "frame":
+                self._frame(msg)
+            elif kind == "scene":
+                self._scene(msg)
+            elif kind == "stats":
+                protocol.send(self.conn, {"t": "stats", **self.server.stats})
+            elif kind == "bye":
+                raise Closed("client said bye")
+            else:
+                raise ProtocolError(f"unexpected {kind} message after the handshake")
+
+    def _handshake(self) -> None:
+        srv, eng = self.server, self.engine
+        nonce = secrets.token_bytes(protocol.NONCE_BYTES)
+        self.conn.settimeout(HANDSHAKE_TIMEOUT_S)
+        protocol.send(self.conn, {
+            "t": "hello", "v": protocol.VERSION, "role": "server",
+            "model": _model_name(eng), "size": int(getattr(eng, "size", 512)),
+            "preview": bool(getattr(eng, "is_preview", False)),
+            "description": str(getattr(eng, "description", ""))[:protocol.MAX_TEXT],
+            "caps": list(protocol.CODECS), "auth": srv.token is not None, "nonce": nonce})
+        hello = self._expect("hello")
+        if hello.get("v") != protocol.VERSION:
+            raise ProtocolError(f"client speaks protocol {hello.get('v')}, this server "
+                                f"{protocol.VERSION}; use the same hambajuba version on both")
+        auth = self._expect("auth")
+        if not protocol.auth_ok(srv.token, nonce, auth.get("mac")):
+            protocol.send(self.conn, {"t": "bye", "reason": "wrong token: authentication failed"})
+            raise ProtocolError("wrong token")
+        self._set_codec(auth.get("codec", self.codec), auth.get("quality", self.quality))
+        n = len(srv.means) // len(BLOCKS)
+        protocol.send(self.conn, {"t": "auth", "ok": True, "n_features": n,
+                                  "means": srv.means.tobytes()})
+
+    def _expect(self, kind: str) -> dict:
+        msg = self.reader.read()
+        if msg["t"] != kind:
+            raise ProtocolError(f"expected {kind}, got {msg['t']}")
+        return msg
+
+    def _set_codec(self, name: str, quality: int) -> None:
+        codec.check_codec(name, quality)
+        self.codec, self.quality = name, quality
+
+    def _scene(self, msg: dict) -> None:
+        scene, art = protocol.scene_from_wire(msg)
+        if art is not None:
+            scene.latent_image = self._store_art(art)
+        elif "art_id" in msg:   # album art this client sent before on this connection
+            scene.latent_image = self.arts.get(msg["art_id"])
+            if scene.latent_image is None:
+                raise ProtocolError("scene.art_id names album art not sent on this connection")
+        self.frame.scene = scene   # a new object: the engine applies it on the next frame
+        self.server.stats["scenes"] += 1
+
+    def _store_art(self, art: bytes) -> str:
+        """Album art bytes -> a file in this server's own folder (named by content)."""
+        sha = hashlib.sha256(art).hexdigest()
+        if self.server.art_dir is None:
+            self.server.art_dir = tempfile.mkdtemp(prefix="hambajuba-serve-art-")
+        path = os.path.join(self.server.art_dir, f"art-{sha[:32]}")
+        if not os.path.exists(path):
+            write_atomic(path, art)
+        self.arts[sha] = path
+        return path
+
+    def _frame(self, msg: dict) -> None:
+        t_in = time.perf_counter()
+        np.copyto(self.frame.vec, protocol.check_vec(msg["vec"]))
+        if "codec" in msg or "quality" in msg:
+            self._set_codec(msg.get("codec", self.codec), msg.get("quality", self.quality))
+        stats = self.server.stats
+        try:
+            rgba = self.engine.render(self.frame)
+        except Exception as e:  # the show goes on: the client reports it, the next frame renders
+            stats["errors"] += 1
+            if type(e).__name__ == "EngineError" and "scene" in str(e):
+                stats["rejected_scenes"] += 1
+            protocol.send(self.conn, {"t": "image", "id": msg["id"], "at": msg["at"],
+                                      "error": _one_line(e)[:protocol.MAX_TEXT]})
+            return
+        t_rendered = time.perf_counter()
+        data = codec.encode(rgba, self.codec, self.quality)
+        t_encoded = time.perf_counter()
+        render_ms, encode_ms = 1e3 * (t_rendered - t_in), 1e3 * (t_encoded - t_rendered)
+        stats["render_ms"] += _EMA * (render_ms - stats["render_ms"])
+        stats["encode_ms"] += _EMA * (encode_ms - stats["encode_ms"])
+        stats["frames"] += 1
+        h, w = rgba.shape[:2]
+        protocol.send(self.conn, {"t": "image", "id": msg["id"], "at": msg["at"],
+                                  "codec": self.codec,
+                                  "w": w, "h": h, "data": data, "render_ms": render_ms,
+                                  "server_ms": 1e3 * (time.perf_counter() - t_in)})
+
+
+def _send_quietly(conn: socket.socket, msg: dict) -> None:
+    try:
+        conn.settimeout(1.0)
+        protocol.send(conn, msg)
+    except OSError:
+        pass
+
+
+def _one_line(e: Exception) -> str:
+    text = str(e).strip() or type(e).__name__
+    return text.splitlines()[0]
+
+
+def _model_name(engine: Any) -> str:
+    kind = getattr(getattr(engine, "parts", None), "kind", None)
+    if isinstance(kind, str):
+        return kind
+    return "null" if type(engine).__name__ == "NullEngine" else (
+        "preview" if getattr(engine, "is_preview", False) else "sdxl-turbo")
+
+
+def _means_table(engine: Any) -> np.ndarray:
+    """(len(BLOCKS) * n_features,) float32: every feature's mean activation, block-major."""
+    n = int(getattr(engine, "n_features", 0) or 0)
+    if not 0 < n <= 65536:
+        raise ServeError(f"the engine reports {n} features per block")
+    return np.array([engine.feature_mean(b, i) for b in BLOCKS for i in range(n)],
+                     dtype="<f4")

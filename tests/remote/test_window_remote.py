@@ -1,0 +1,89 @@
+"""The window on a remote engine: `perform --engine HOST:PORT --token-file F`
+under Xvfb, against a real `serve` process (null model)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from remote_helpers import ROOT, TOKEN, free_port, spawn_serve
+
+
+
+@pytest.fixture()
+def display_env():
+    """$DISPLAY, or a private Xvfb (the editor's own helper) for this test."""
+    from hambajuba_nodes.editor.display import has_display, private_display
+
+    if has_display():
+        yield os.environ["DISPLAY"]
+        return
+    try:
+        name, proc = private_display(first=140)
+    except RuntimeError as e:
+        pytest.skip(str(e))
+    yield name
+    proc.terminate()
+    proc.wait(5)
+
+
+def test_perform_draws_frames_from_a_token_protected_server(tmp_path, display_env):
+    token = tmp_path / "token"
+    token.write_bytes(TOKEN + b"\n")
+    wav = tmp_path / "t.wav"
+    sf.write(str(wav), np.zeros((44100 * 6, 2), np.float32), 44100)
+    port = free_port()
+    server = spawn_serve(port, "--token-file", str(token))
+    shot = tmp_path / "window.png"
+    try:
+        r = subprocess.run(
+            [sys.executable, "-m", "hambajuba_nodes.cli", "perform", str(wav),
+             "--engine", f"127.0.0.1:{port}",
+             "--token-file", str(token), "--null-audio", "--synthetic-analysis",
+             "--quit-after", "4", "--screenshot", str(shot)],
+            cwd=ROOT, capture_output=True, text=True, timeout=240,
+            env={**os.environ, "DISPLAY": display_env,
+                 "HAMBAJUBA_CONFIG": str(tmp_path / "config")})
+    finally:
+        server.terminate()
+        out, _ = server.communicate(timeout=30)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert shot.exists()
+    gone = [line for line in out.splitlines() if " gone: " in line]
+    assert len(gone) == 1 and "client left" in gone[0], out
+    frames = int(gone[0].rsplit("(", 1)[1].split()[0])
+    assert frames > 10, out                      # the window asked for and got images
+
+
+def test_perform_refuses_a_token_file_without_an_engine(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "hambajuba_nodes.cli", "perform", "x.wav",
+                        "--token-file", "nope"], cwd=ROOT, capture_output=True, text=True,
+                       timeout=60, env={**os.environ, "DISPLAY": ":0"})
+    assert r.returncode == 2 and "--token-file needs --engine HOST:PORT" in r.stderr
+
+
+def test_the_engine_tab_field_moves_the_window_to_another_server(tmp_path, display_env):
+    wav = tmp_path / "t.wav"
+    sf.write(str(wav), np.zeros((44100 * 20, 2), np.float32), 44100)
+    ports = free_port(), free_port()
+    servers = [spawn_serve(p) for p in ports]
+    try:
+        r = subprocess.run(
+            [sys.executable, os.path.join(ROOT, "tests", "remote", "window_child.py"),
+             f"127.0.0.1:{ports[0]}", f"127.0.0.1:{ports[1]}", str(wav), str(tmp_path / "cfg")],
+            cwd=ROOT, capture_output=True, text=True, timeout=240,
+            env={**os.environ, "DISPLAY": display_env})
+    finally:
+        for s in servers:
+            s.terminate()
+            s.wait(30)
+    out = dict(line.split(" ", 1) for line in r.stdout.splitlines() if " " in line)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert out["first_ready"] == "True" and out["first_engine"] == f"127.0.0.1:{ports[0]}"
+    assert out["second_ready"] == "True" and out["second_engine"] == f"127.0.0.1:{ports[1]}"
+    assert "null engine" in out["description"]
+    assert out["bad_state"] == "failed" and "HOST:PORT" in out["bad_message"], out
