@@ -39,7 +39,18 @@ BLOCK_PATHS = {
 SLOTS = 4  # features steered at once per block (several sinks on one block)
 N_FEATURES = 5120  # SAE width per block (sdxl-unbox k10 hidden5120)
 MASK_CELLS = 256
-STRENGTH_BOUND = 400.0  # |scaled strength| above this is clamped and counted
+# |scaled strength| above this is clamped and counted, per block. Units: the
+# sinks multiply a patch's strength (in "typical activations" of the feature)
+# by the feature's mean activation, so this bounds strength x mean. Real
+# sdxl-unbox means run 9.6..47.6 on down.2.1 (average 18.7), about 9..68 over
+# all four blocks. The shipped patches' stages reach +-40: at most 40 x 47.6
+# = 1904 on down.2.1 and 40 x 68 = 2720 anywhere, both well inside. 5000 lets
+# +-100 through on every down.2.1 feature (100 x 47.6 = 4760) and still stops
+# a runaway (a diverging spring, a huge gain) long before fp16's 65504, where
+# the steered block's output would turn to inf. (The system this re-imagines
+# clamps the user strength at +-1000 *before* the mean: up to 68000 scaled,
+# past fp16's range, so that clamp catches nothing a float16 UNet survives.)
+STRENGTH_BOUND = 5000.0
 
 STRENGTH = 0
 MASKS = STRENGTH + len(BLOCKS) * SLOTS
@@ -82,7 +93,7 @@ class Scene:
 class FrameParams:
     """The packed per-frame vector plus its Scene. Allocated once per Plan."""
 
-    __slots__ = ("vec", "strength", "masks", "scene", "clamped")
+    __slots__ = ("vec", "strength", "masks", "scene", "clamped", "clipped")
 
     def __init__(self) -> None:
         self.vec = np.zeros(VEC_LEN, dtype=np.float32)
@@ -93,13 +104,17 @@ class FrameParams:
         self.masks[:] = 1.0
         self.vec[LATENT_DEV] = 1.0
         self.scene = Scene()
-        self.clamped = 0  # strengths clamped to STRENGTH_BOUND so far
+        self.clamped = 0  # strengths clamped to STRENGTH_BOUND so far (NaN included)
+        self.clipped = [0] * nb  # the same, per block (BLOCKS order): render sidecars report it
 
-    def set_strength(self, block: int, slot: int, value: float) -> None:
+    def set_strength(self, block: int, slot: int, value: float) -> float:
+        """Write one scaled strength; returns the value really written."""
         if not (-STRENGTH_BOUND <= value <= STRENGTH_BOUND):  # also catches NaN
             self.clamped += 1
+            self.clipped[block] += 1
             value = 0.0 if value != value else max(-STRENGTH_BOUND, min(STRENGTH_BOUND, value))
         self.strength[block, slot] = value
+        return value
 
     @property
     def prompt_pos(self) -> float:

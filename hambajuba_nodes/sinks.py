@@ -12,7 +12,10 @@ mean "one typical activation" for every feature, so a -30..+30 stage reads
 alike across features; turn it off to steer in raw decoder units. The
 feature id goes to the Scene once, at compile time (the engine copies the
 decoder column only when it changes). NaN never reaches FrameParams: it is
-replaced by 0 here and counted.
+replaced by 0 here and counted. A scaled strength past FrameParams'
+STRENGTH_BOUND is clipped there; `applied` is the value really written and
+`clipped` counts the frames clipped since the patch was compiled (the
+strength meter shows CLIP while it happens).
 """
 from __future__ import annotations
 
@@ -33,13 +36,15 @@ class BlockSink(Node):
     inputs = (signal("strength", doc="steering strength, usually a Dance output"),
               signal("gain", 1.0, doc="multiplies the strength (prominence); 1 when unconnected"),
               mask("mask", doc="where it acts; everywhere when unconnected"))
-    outputs = (signal("applied", doc="the strength written, after gain and scaling"),)
+    outputs = (signal("applied", doc="the strength really written: after gain, scaling and the clamp"),
+               signal("clipped", doc="frames whose strength hit the clamp since compile"))
     params = (
         Param("block", "choice", "down.2.1", choices=BLOCKS),
         Param("feature_id", "int", 0, 0, N_FEATURES - 1, doc="SAE feature, 0-5119"),
         Param("scale_by_mean", "bool", True, doc="multiply by the feature's mean activation"),
         Param("strength", "float", 0.0, -400.0, 400.0, doc="strength when the input is unconnected"),
     )
+    reprepare = ("block", "feature_id", "scale_by_mean")  # strength: the constant wire
 
     def prepare(self, ctx) -> None:
         p = self.p
@@ -64,8 +69,10 @@ class BlockSink(Node):
         if x - x != 0.0:
             self.nan_count += 1
             x = 0.0
-        self._set(self._b, self._s, x)
-        self.applied.v = x
+        written = self._set(self._b, self._s, x)
+        if written != x:
+            self.clipped.v += 1.0
+        self.applied.v = written
 
     def process(self, t: float, dt: float) -> None:
         self._process_strength(t, dt)

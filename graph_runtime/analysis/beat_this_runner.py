@@ -6,6 +6,10 @@ beat_this-*.ckpt) in the torch hub cache, where the package's own download
 would have put it. Beat This! works at 22050 Hz and 50 frames per second,
 the grid the rest of the analysis uses. Loading goes through the package's
 loader, which reads checkpoints with weights_only=True.
+
+Its beats and downbeats are kept as they are; beat_grid.check_grid scores
+the downbeats with the bar logic the fallback uses (meter.py) and adds the
+tempo candidates, tempo range and downbeat confidence.
 """
 from __future__ import annotations
 
@@ -51,12 +55,15 @@ def track(y: np.ndarray, *, sr: int, checkpoint: str) -> tuple[np.ndarray, np.nd
     except ImportError as e:
         raise AnalysisError(checkpoint, f"needs the beat_this package ({e})",
                             "pip install beat-this, or leave --beat-checkpoint out") from None
-    if checkpoint not in _MODELS:
+    from .device import analysis_device
+    device = str(analysis_device())  # CUDA when available: Beat This! is a transformer
+    key = (checkpoint, device)
+    if key not in _MODELS:
         try:
-            _MODELS[checkpoint] = Audio2Beats(checkpoint_path=checkpoint, device="cpu", dbn=False)
+            _MODELS[key] = Audio2Beats(checkpoint_path=checkpoint, device=device, dbn=False)
         except Exception as e:
             raise AnalysisError(checkpoint, f"is not a loadable Beat This! checkpoint "
                                 f"({str(e).splitlines()[0] if str(e) else type(e).__name__})",
                                 "replace it, or leave --beat-checkpoint out") from None
-    beats, downbeats = _MODELS[checkpoint](np.asarray(y, np.float64), sr)
+    beats, downbeats = _MODELS[key](np.asarray(y, np.float64), sr)
     return np.asarray(beats, np.float64), np.asarray(downbeats, np.float64)

@@ -18,7 +18,8 @@ import re
 
 from .store import Analysis
 
-ANALYSIS_VERSION = 2  # 2: tempo-following beats, global/bpm_local
+ANALYSIS_VERSION = 4  # 2: tempo-following beats, global/bpm_local; 3: followers on a ~1 ms grid
+# 4: beat grid: metrical level, meter.py downbeats, global/downbeat_confidence, tempo_candidates
 _CHUNK = 1 << 20
 
 

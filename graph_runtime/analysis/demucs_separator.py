@@ -209,22 +209,115 @@ def load_bag(location: WeightsLocation):
 
 
 # -- separating ------------------------------------------------------------------------
-def separate(samples: np.ndarray, *, sr: int, bag, out_sr: int = ANALYSIS_SR,
-             show_progress: bool = False) -> dict[str, np.ndarray]:
-    """(channels, n) audio -> {drums, bass, other, vocals} mono float32 at out_sr."""
-    import torch
-    from demucs.apply import apply_model
+# One htdemucs_ft model on one CPU thread takes about 5 s per 7.8 s segment
+# (measured on the random-weight full-size model; the segments overlap by a
+# quarter), so the bag of four needs about 3.5 CPU-thread seconds per second of
+# audio. On a CUDA GPU the same work takes seconds per track.
+CPU_THREAD_SECONDS_PER_AUDIO_SECOND = 3.5
+LONG_CPU_SEPARATION_S = 60.0    # estimates above this are said before starting
+OVERLAP = 0.25
 
+
+def cpu_estimate_s(audio_seconds: float, threads: int | None = None) -> float:
+    """Expected wall seconds of htdemucs_ft on this CPU for a track of audio_seconds."""
+    import torch
+    threads = threads or torch.get_num_threads()
+    return audio_seconds * CPU_THREAD_SECONDS_PER_AUDIO_SECOND / max(1, threads)
+
+
+def chunk_total(bag, n_samples: int) -> int:
+    """Model calls apply_model makes for n_samples at the bag's rate: models x segments."""
+    total = 0
+    for model in getattr(bag, "models", [bag]):
+        segment = int(bag.samplerate * float(model.segment))
+        stride = max(1, int((1 - OVERLAP) * segment))
+        total += -(-n_samples // stride)
+    return total
+
+
+BLOCK_S = 120.0     # a long track is separated in blocks of this much audio ...
+MARGIN_S = 10.0     # ... each with this much context either side (a segment is 7.8 s)
+
+
+def separate(samples: np.ndarray, *, sr: int, bag, out_sr: int = ANALYSIS_SR,
+             show_progress: bool = False, device=None, on_chunk=None,
+             say=None) -> dict[str, np.ndarray]:
+    """(channels, n) audio -> {drums, bass, other, vocals} mono float32 at out_sr.
+
+    device: torch device for the models (default: CUDA when available, see
+    device.py); the track stays in host memory, segments go to the device.
+    A track longer than BLOCK_S is separated block by block (each block's
+    centre kept, MARGIN_S of context either side, one level normalisation
+    for the whole track), so memory follows the block, not the track (the
+    four stereo outputs of an hour at 44.1 kHz would be 5 GB).
+    on_chunk(done, total) is called after each model call on a segment.
+    say(text) hears the time estimate before a long CPU separation.
+    """
+    import torch
+
+    from .device import analysis_device
+    device = torch.device(device) if device is not None else analysis_device()
     stereo = samples if samples.shape[0] == 2 else np.repeat(samples[:1], 2, axis=0)
-    audio = torch.from_numpy(np.ascontiguousarray(resample(stereo, sr, bag.samplerate)))
+    rate = bag.samplerate
+    audio = torch.from_numpy(np.ascontiguousarray(resample(stereo, sr, rate)))
+    n_out = int(round(samples.shape[1] * out_sr / sr))
     ref = audio.mean(0)
     scale = float(ref.std())
     if scale < 1e-8:  # silence: nothing to separate
-        n = int(round(samples.shape[1] * out_sr / sr))
-        return {s: np.zeros(n, np.float32) for s in bag.sources}
+        return {s: np.zeros(n_out, np.float32) for s in bag.sources}
     centre = float(ref.mean())
+    del ref
+    seconds = audio.shape[1] / rate
+    if device.type == "cpu" and say is not None and cpu_estimate_s(seconds) > LONG_CPU_SEPARATION_S:
+        say(f"Demucs {MODEL_NAME} on the CPU ({torch.get_num_threads()} threads): about "
+            f"{cpu_estimate_s(seconds) / 60:.0f} min for this {seconds / 60:.1f} min track "
+            "(an estimate; a CUDA GPU takes seconds)")
+    spans = _blocks(audio.shape[1], int(BLOCK_S * rate), int(MARGIN_S * rate))
+    hooks = _chunk_hooks(bag, sum(chunk_total(bag, hi - lo) for _, _, lo, hi in spans), on_chunk)
+    out = {s: np.zeros(n_out, np.float32) for s in bag.sources}
+    try:
+        for a, b, lo, hi in spans:
+            part = _separate_block(bag, audio[:, lo:hi], centre, scale, device, show_progress)
+            a_out, b_out = _at(a, rate, out_sr), min(n_out, _at(b, rate, out_sr))
+            skip = a_out - _at(lo, rate, out_sr)
+            for i, name in enumerate(bag.sources):
+                mono = resample(part[i], rate, out_sr)[skip:skip + b_out - a_out]
+                out[name][a_out:a_out + len(mono)] = mono
+    finally:
+        for h in hooks:
+            h.remove()
+    return out
+
+
+def _separate_block(bag, block, centre: float, scale: float, device, show_progress: bool):
+    """(2, n) audio at the bag's rate -> (sources, n) mono float32, on `device`."""
+    import torch
+    from demucs.apply import apply_model
     with torch.inference_mode():
-        out = apply_model(bag, ((audio - centre) / scale)[None], shifts=0, split=True,
-                          overlap=0.25, progress=show_progress, device="cpu")[0]
-    out = (out * scale + centre).mean(dim=1).numpy()  # (sources, n) mono
-    return {name: resample(out[i], bag.samplerate, out_sr) for i, name in enumerate(bag.sources)}
+        out = apply_model(bag, ((block - centre) / scale)[None], shifts=0, split=True,
+                          overlap=OVERLAP, progress=show_progress, device=device)[0]
+    return (out * scale + centre).mean(dim=1).cpu().numpy()
+
+
+def _blocks(n: int, block: int, margin: int) -> list[tuple[int, int, int, int]]:
+    """(start, end, start with context, end with context) of each block; one if short."""
+    if n <= block + margin:
+        return [(0, n, 0, n)]
+    return [(a, min(n, a + block), max(0, a - margin), min(n, a + block + margin))
+            for a in range(0, n, block)]
+
+
+def _at(i: int, rate: int, out_sr: int) -> int:
+    return int(round(i * out_sr / rate))
+
+
+def _chunk_hooks(bag, total: int, on_chunk) -> list:
+    """Forward hooks counting each model call (one per segment) into on_chunk(done, total)."""
+    if on_chunk is None:
+        return []
+    done = [0]
+
+    def hook(module, args, out):
+        done[0] += 1
+        on_chunk(min(done[0], total), total)
+    return [m.register_forward_hook(hook) for m in getattr(bag, "models", [bag])]

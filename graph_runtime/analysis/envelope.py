@@ -6,6 +6,13 @@ the state, release when below. On the 50 fps grid the coefficient for a time
 constant tau (ms) is 1 - exp(-frame_ms / tau): a step reaches 1 - 1/e of the
 way after tau, whatever the frame rate.
 
+Time constants shorter than a frame (2 ms vs 8 ms) would all be "instant" on
+the 20 ms grid, so the analysis runs the followers on a fine grid (one step
+per FINE_HOP samples, about 1 ms) over the stem's short-time level and
+samples the result at the frame instants (`fine_followers`). `follow`,
+`energy_smooth` and `dual_layer` still work on any grid (the live analyser
+uses them on frames).
+
 Presets per stem (attack ms, release ms): the ratio sets the feel, drums
 50:1 (punchy), vocals 10:1 (phrasing). The dual layer runs a fast "flash"
 and a slow "sustain" follower on the same envelope (a comet and its tail).
@@ -48,12 +55,20 @@ def follow(x: np.ndarray, *, fps: float, attack_ms: float, release_ms: float,
     state += (attack if x > state else release) * (x - state)."""
     a = coefficient(attack_ms, fps=fps)
     r = coefficient(release_ms, fps=fps)
+    x = np.asarray(x, dtype=np.float64)
     out = np.empty(len(x), dtype=np.float32)
     state = float(initial)
-    for i, v in enumerate(np.asarray(x, dtype=np.float64).tolist()):
-        state += (a if v > state else r) * (v - state)
-        out[i] = state
+    for start in range(0, len(x), _FOLLOW_CHUNK):  # Python lists: ~4x faster to fill than an
+        values = x[start:start + _FOLLOW_CHUNK].tolist()  # ndarray; in chunks: an hour on the
+        chunk = [0.0] * len(values)                        # fine grid is 3.8 M floats
+        for i, v in enumerate(values):
+            state += (a if v > state else r) * (v - state)
+            chunk[i] = state
+        out[start:start + len(chunk)] = chunk
     return out
+
+
+_FOLLOW_CHUNK = 1 << 18
 
 
 def preset_for(stem: str) -> tuple[float, float]:
@@ -82,3 +97,61 @@ def dual_layer(envelope: np.ndarray, *, fps: float) -> tuple[np.ndarray, np.ndar
     flash = follow(rise, fps=fps, attack_ms=FLASH[0], release_ms=FLASH[1])
     sustain = follow(env, fps=fps, attack_ms=SUSTAIN[0], release_ms=SUSTAIN[1])
     return np.clip(flash, 0, 1), np.clip(sustain, 0, 1)
+
+
+# -- the fine grid -------------------------------------------------------------------------
+FINE_PER_FRAME = 21   # fine steps per frame: 441 / 21 = 21 samples = 0.95 ms at 22050 Hz
+FLASH_RISE_FRAMES = 1  # flash follows the level's rise over one frame length (20 ms)
+_BLOCK_SAMPLES = 1 << 20  # squares are summed in blocks: no full-length temporary
+
+
+def fine_level(y: np.ndarray, *, hop: int, ref: float) -> np.ndarray:
+    """Short-time RMS / ref on the fine grid, clipped to [0, 1]: (n_fine,) float32.
+
+    Step k is at sample k * (hop // FINE_PER_FRAME); its window is one frame
+    long (hop samples), a box centred on it: long enough that a 40 Hz bass
+    does not ripple, short enough that an onset rises within one frame.
+    A full-scale sine reads 0.707, as the frame RMS does."""
+    step = hop // FINE_PER_FRAME
+    y = np.asarray(y, dtype=np.float32)
+    n_bins = -(-len(y) // step)
+    energy = np.zeros(n_bins + FINE_PER_FRAME, np.float64)   # sum of y^2 per bin, zero-padded
+    for start in range(0, len(y), _BLOCK_SAMPLES):             # block starts are multiples of step
+        block = y[start:start + _BLOCK_SAMPLES].astype(np.float64)
+        pad = (-len(block)) % step
+        sq = np.square(np.pad(block, (0, pad))).reshape(-1, step).sum(axis=1)
+        energy[start // step:start // step + len(sq)] = sq
+    half = FINE_PER_FRAME // 2
+    csum = np.concatenate([np.zeros(half + 1), np.cumsum(energy)])
+    n_fine = n_bins
+    k = np.arange(n_fine)
+    window = csum[k + FINE_PER_FRAME] - csum[k]                 # bins k-half .. k+half
+    if ref <= 0:
+        return np.zeros(n_fine, np.float32)
+    level = np.sqrt(np.maximum(window, 0.0) / (FINE_PER_FRAME * step)) / ref
+    return np.clip(level, 0.0, 1.0).astype(np.float32)
+
+
+def on_frames(fine: np.ndarray, n_frames: int) -> np.ndarray:
+    """Sample a fine-grid signal at the frame instants: (n_frames,) float32."""
+    out = np.asarray(fine[::FINE_PER_FRAME][:n_frames], dtype=np.float32)
+    return out if len(out) == n_frames else np.pad(out, (0, n_frames - len(out)), mode="edge")
+
+
+def fine_followers(level: np.ndarray, *, fps: float, stem: str, n_frames: int
+                   ) -> dict[str, np.ndarray]:
+    """energy_smooth, flash and sustain, run on the fine grid, sampled on frames.
+
+    level: fine_level(...) of the stem. Each (n_frames,) float32 in [0, 1]."""
+    fine_fps = fps * FINE_PER_FRAME
+    attack, release = preset_for(stem)
+    lag = FLASH_RISE_FRAMES * FINE_PER_FRAME
+    rise = np.zeros_like(level)
+    rise[lag:] = level[lag:] - level[:-lag]
+    rise[:lag] = level[:lag] - level[:1]
+    rise = np.clip(rise, 0.0, 1.0)
+    runs = {"energy_smooth": (level, attack, release), "flash": (rise, *FLASH),
+            "sustain": (level, *SUSTAIN)}
+    return {name: np.clip(on_frames(follow(x, fps=fine_fps, attack_ms=a, release_ms=r), n_frames),
+                          0.0, 1.0)
+            for name, (x, a, r) in runs.items()}

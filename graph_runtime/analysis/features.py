@@ -14,6 +14,7 @@ import scipy.ndimage
 
 from . import envelope as env
 from . import novelty, onsets, spectral
+from .framewise import framewise
 
 ACTIVITY_DB = -40.0         # dB re the mix's loudest frame
 SILENCE_DBFS = -80.0        # below this RMS nothing is active, however quiet the mix
@@ -35,10 +36,15 @@ def activity(rms: np.ndarray, *, mix_peak: float, fps: float) -> np.ndarray:
 
 def envelope_from_rms(rms: np.ndarray, *, mix_peak: float) -> np.ndarray:
     """RMS / max(stem peak, gate level), clipped to [0, 1]."""
-    ref = max(float(rms.max(initial=0.0)), mix_peak * 10.0 ** (ACTIVITY_DB / 20.0))
+    ref = envelope_ref(rms, mix_peak=mix_peak)
     if ref <= 0:
         return np.zeros(len(rms), np.float32)
     return np.clip(rms / ref, 0.0, 1.0).astype(np.float32)
+
+
+def envelope_ref(rms: np.ndarray, *, mix_peak: float) -> float:
+    """The level an envelope reads as 1: the stem's loudest frame, never below the gate."""
+    return max(float(rms.max(initial=0.0)), mix_peak * 10.0 ** (ACTIVITY_DB / 20.0))
 
 
 def stem_channels(y: np.ndarray, *, sr: int, stem: str, mix_peak: float, bpm: float,
@@ -46,19 +52,22 @@ def stem_channels(y: np.ndarray, *, sr: int, stem: str, mix_peak: float, bpm: fl
                   ) -> dict[str, np.ndarray]:
     """The stem's channels (all of CHANNELS but the pitch ones)."""
     mag = spectral.stft_magnitude(y) if magnitude is None else magnitude
-    rms = spectral.rms(mag)
+    rms = framewise(spectral.rms, mag)  # blocks of frames: no hour-long float64 temporaries
     active = activity(rms, mix_peak=mix_peak, fps=fps)
     on = active.astype(bool)
     ch: dict[str, np.ndarray] = {"activity": active}
     ch["envelope"] = envelope_from_rms(rms, mix_peak=mix_peak)
-    ch["energy_smooth"] = env.energy_smooth(ch["envelope"], fps=fps, stem=stem)
-    ch["flash"], ch["sustain"] = env.dual_layer(ch["envelope"], fps=fps)
-    raw_flux = spectral.spectral_flux(mag)
+    # followers on the ~1 ms grid, sampled on frames: sub-frame attacks stay distinct
+    level = env.fine_level(y, hop=spectral.HOP, ref=envelope_ref(rms, mix_peak=mix_peak))
+    ch.update(env.fine_followers(level, fps=fps, stem=stem, n_frames=len(rms)))
+    raw_flux = framewise(spectral.spectral_flux, mag, context=2)
     ch["flux"] = onsets.normalise_flux(raw_flux, active)
     ch["transient"] = onsets.pick_peaks(ch["flux"], fps=fps) * active
-    ch["brightness"] = np.where(on, spectral.brightness(spectral.centroid(mag, sr=sr)), 0.0)
-    ch["flatness"] = np.where(on, spectral.flatness(mag), 0.0)
-    ch["harmonic_ratio"] = np.where(on, spectral.harmonic_ratio(mag), 0.0)
+    centroid = framewise(lambda m: spectral.centroid(m, sr=sr), mag)
+    ch["brightness"] = np.where(on, spectral.brightness(centroid), 0.0)
+    ch["flatness"] = np.where(on, framewise(spectral.flatness, mag), 0.0)
+    ch["harmonic_ratio"] = np.where(on, framewise(spectral.harmonic_ratio, mag, context=64,
+                                                  align=2), 0.0)
     mel = spectral.mel_filterbank(sr=sr, n_mels=N_NOVELTY_MELS) @ mag
     feats = novelty.novelty_features(spectral.log_compress(mel), ch["flux"])
     ch.update(novelty.novelty_channels(feats, active, fps=fps, bpm=bpm))

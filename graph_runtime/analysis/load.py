@@ -107,23 +107,65 @@ def load_track(path, *, sr: int = TRACK_SR, max_seconds: float = MAX_SECONDS) ->
         if frames / source_sr > max_seconds:
             raise AnalysisError(path, f"is {frames / source_sr / 60:.0f} min long, over the "
                                 f"{max_seconds / 60:.0f} min limit", "cut it into parts")
-        blocks = [_fold_channels(b) for b in f.blocks(blocksize=_BLOCK, dtype="float32",
-                                                       always_2d=True)]
-    audio = np.concatenate(blocks, axis=0).T if blocks else np.zeros((1, 0), np.float32)
+        audio = _read_into(f, frames, min(channels, 2))
     warnings = _sanitize(audio, path)
     if audio.shape[1] / source_sr < MIN_SECONDS:
         raise AnalysisError(path, f"is {audio.shape[1] / source_sr * 1000:.0f} ms long, too short "
                             f"to analyse", f"give at least {MIN_SECONDS:.1f} s")
-    audio = resample(audio, source_sr, sr)
+    if source_sr != sr:  # resample() copies even at the same rate: an hour is 1.3 GB
+        audio = _resample_rows(audio, source_sr, sr)
     return Track(samples=np.ascontiguousarray(audio), sr=sr, path=path, source_sr=source_sr,
                  source_channels=channels, warnings=warnings)
 
 
+def _resample_rows(audio: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
+    """resample() of a (channels, n) track one channel at a time, into one array:
+    the 2-D call transposes its input and output, three copies of an hour."""
+    first = resample(audio[0], sr_in, sr_out)
+    out = np.empty((audio.shape[0], len(first)), np.float32)
+    out[0] = first
+    del first
+    for c in range(1, audio.shape[0]):
+        out[c] = resample(audio[c], sr_in, sr_out)
+    return out
+
+
+def _read_into(f, frames: int, channels: int) -> np.ndarray:
+    """The decoded blocks written into one (channels, frames) float32 array as they
+    come (a list of blocks and their concatenation would hold the track twice).
+    `frames` is the header's count; a file that decodes longer or shorter is
+    extended or cut to what it really holds."""
+    audio = np.empty((channels, frames), np.float32)
+    filled, extra = 0, []
+    for block in f.blocks(blocksize=_BLOCK, dtype="float32", always_2d=True):
+        block = _fold_channels(block)
+        take = min(len(block), frames - filled)
+        audio[:, filled:filled + take] = block[:take].T
+        filled += take
+        if take < len(block):
+            extra.append(block[take:].T)
+    if extra:
+        return np.concatenate([audio] + extra, axis=1)
+    return audio if filled == frames else np.ascontiguousarray(audio[:, :filled])
+
+
 def _sanitize(audio: np.ndarray, path: str) -> list[str]:
     """Zero NaN/inf samples in place; a warning line if there were any."""
+    if audio.shape[1] > _BLOCK:  # in blocks: a full-size mask of an hour is 300 MB
+        counts = [_sanitize_count(audio[:, i:i + _BLOCK]) for i in range(0, audio.shape[1], _BLOCK)]
+        return [f"{path}: {sum(counts)} NaN/inf samples were set to 0"] if sum(counts) else []
     bad = ~np.isfinite(audio)
     if not bad.any():
         return []
     count = int(bad.sum())
     audio[bad] = 0.0
     return [f"{path}: {count} NaN/inf samples were set to 0"]
+
+
+def _sanitize_count(part: np.ndarray) -> int:
+    """Zero NaN/inf in `part` (a view) in place; how many there were."""
+    bad = ~np.isfinite(part)
+    count = int(bad.sum())
+    if count:
+        part[bad] = 0.0
+    return count

@@ -354,9 +354,11 @@ def track_stem(y: np.ndarray, *, sr: int, stem: str, active: np.ndarray,
     natural = _resample(y, sr, work_sr)
     audio = suppress_decays(natural, sr=work_sr) if setting.suppress_decays else natural
     frames = frames_to_run(active, step=setting.frame_step)
-    hz, conf = pesto_pitch(audio, sr=work_sr, n_frames=n, fps=fps, transpose=setting.transpose,
-                           frames=frames, y_confidence=natural if audio is not natural else None,
-                           coarse=setting.coarse)
+    from .stream import pitch_in_blocks  # an hour in 5-minute blocks: bounded memory
+    hz, conf = pitch_in_blocks(pesto_pitch, audio, sr=work_sr, n_frames=n, fps=fps,
+                               transpose=setting.transpose, frames=frames,
+                               y_confidence=natural if audio is not natural else None,
+                               coarse=setting.coarse)
     hz = fill_gaps(hz)
     hz = shift_earlier(hz, setting.lookahead_frames)
     conf = shift_earlier(conf, setting.lookahead_frames)

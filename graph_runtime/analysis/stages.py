@@ -2,7 +2,8 @@
 
 progress(stage, done, total) is called when a stage starts (done 0), as it
 advances (per stem, per pair) and when it ends (done == total). The CLI turns
-it into tqdm bars; the bench reads `timings` (wall seconds per stage) and
+it into tqdm bars (a stage whose size is known only once it runs, as
+Demucs' segments, reports a new total with set()); the bench reads `timings` (wall seconds per stage) and
 `cpu_timings` (CPU seconds over all threads: on a shared machine the wall
 time depends on the neighbours, the CPU time much less).
 """
@@ -45,4 +46,9 @@ class _Counter:
 
     def step(self, n: int = 1) -> None:
         self.done = min(self.total, self.done + n)
+        self.stages._say(self.name, self.done, self.total)
+
+    def set(self, done: int, total: int) -> None:
+        """Progress as (done, total) when the total is learnt inside the stage."""
+        self.total, self.done = max(1, total), min(max(1, total), done)
         self.stages._say(self.name, self.done, self.total)

@@ -105,7 +105,7 @@ class Engine:
         dtype = torch.float16 if device.type == "cuda" else torch.float32
         if cpu_threads and device.type == "cpu":
             torch.set_num_threads(cpu_threads)
-        parts, note = _build_parts(model, device, dtype, models_dir)
+        parts, note = _build_parts(model, device, dtype, models_dir, size)
         parts.place(device, dtype)
         if device.type == "cuda":
             _tune_for_cuda(parts)
@@ -220,8 +220,8 @@ def compile_generator(gen: Generator, mode: str):
     return torch.compile(gen, fullgraph=True, mode=mode, dynamic=False)
 
 
-def _build_parts(model: str, device: torch.device, dtype: torch.dtype, models_dir):
-    from .models import load_sdxl_turbo
+def _build_parts(model: str, device: torch.device, dtype: torch.dtype, models_dir, size: int = 512):
+    from .models import load_sdxl_turbo, require
     from .preview import build_preview
     from .random_sdxl import build_random_sdxl
     if model == "preview":
@@ -231,11 +231,38 @@ def _build_parts(model: str, device: torch.device, dtype: torch.dtype, models_di
     if model == "sdxl-turbo":
         return load_sdxl_turbo(models_dir, dtype=dtype), ""
     try:
-        return load_sdxl_turbo(models_dir, dtype=dtype), ""
+        require(models_dir)                 # files only: warn before a long load
+        note = cpu_model_warning(size) if device.type == "cpu" else ""
+        if note:
+            log.warning(note)
+        return load_sdxl_turbo(models_dir, dtype=dtype), note
     except EngineError as e:
         note = f"using the untrained preview because {e}"
         log.warning(note)
         return build_preview(), note
+
+
+# One SDXL-Turbo frame at 512 px: the UNet's single step is about 1.5 TFLOP
+# (TAESD and the rest are small beside it). A CPU thread sustains roughly
+# 50 GFLOP/s of fp32 convolution and matmul with torch. Rough on purpose: it
+# says "seconds, not milliseconds", which is what the user must hear.
+SDXL_FRAME_FLOP_512 = 1.5e12
+CPU_FLOPS_PER_THREAD = 50e9
+
+
+def cpu_seconds_per_frame(size: int = 512, threads: int | None = None) -> float:
+    """Expected seconds for one SDXL-Turbo frame on this CPU (an estimate)."""
+    threads = threads or torch.get_num_threads()
+    return SDXL_FRAME_FLOP_512 * (size / 512) ** 2 / (CPU_FLOPS_PER_THREAD * max(1, threads))
+
+
+def cpu_model_warning(size: int = 512) -> str:
+    """What `--model auto` says when it finds SDXL-Turbo but no GPU."""
+    threads = torch.get_num_threads()
+    return (f"no CUDA GPU: SDXL-Turbo (2.6 B parameters, float32, about 10 GB of memory) on "
+            f"the CPU takes about {cpu_seconds_per_frame(size, threads):.0f} s per frame at "
+            f"{size} px with {threads} threads (an estimate); use --model preview to play a "
+            f"patch live, or run on a machine with a CUDA GPU")
 
 
 def _tune_for_cuda(parts: ModelParts) -> None:

@@ -89,6 +89,7 @@ def locate(part: HubPart, local_dir: str | Path | None = None) -> PartStatus:
     if root is not None:
         candidates.append((root / part.name, "local folder"))
     cached = _hub_snapshot(part)
+    unreadable = None if cached is not None else _hub_cache_problem(part)
     if cached is not None:
         candidates.append((cached, "hub cache"))
     first_missing: list[str] = []
@@ -100,6 +101,8 @@ def locate(part: HubPart, local_dir: str | Path | None = None) -> PartStatus:
     if not candidates:
         where = f"{root / part.name} nor " if root else ""
         first_missing = [f"{part.repo} (not in {where}the hub cache)"]
+    if unreadable:          # not "not downloaded": say what is wrong with the cache first
+        first_missing = [unreadable] + [m for m in first_missing if "the hub cache)" not in m]
     return PartStatus(part, missing=first_missing)
 
 
@@ -205,6 +208,30 @@ def _load(name: str, fn):
     except Exception as e:  # corrupt safetensors, bad config.json, ...
         raise EngineError(name, f"cannot load ({type(e).__name__}: {e}); run "
                           f"`{DOWNLOAD_COMMAND}` again") from None
+
+
+def _hub_cache_problem(part: HubPart) -> str | None:
+    """Why part.repo's hub cache entry exists but cannot be read; None when it is
+    simply absent (not downloaded) or readable."""
+    try:
+        from huggingface_hub import constants
+    except ImportError:
+        return None
+    root = Path(constants.HF_HUB_CACHE)
+    entry = root / f"{part.repo_type}s--{part.repo.replace('/', '--')}"
+    for path in (root, entry, entry / "snapshots"):
+        try:
+            if not path.exists():
+                return None                      # not downloaded (or only partly): say that
+            if not path.is_dir():
+                return f"the hub cache's {path} exists but is not a folder"
+            if not os.access(path, os.R_OK | os.X_OK):
+                return f"the hub cache's {path} exists but cannot be read (permissions)"
+            if path.name == "snapshots":
+                next(os.scandir(path), None)
+        except OSError as e:
+            return f"the hub cache's {path} exists but cannot be read ({e.strerror or e})"
+    return None
 
 
 def _hub_snapshot(part: HubPart) -> Path | None:

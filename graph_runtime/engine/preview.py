@@ -97,17 +97,20 @@ def build_preview(seed: int = 0) -> ModelParts:
     return ModelParts("preview", DESCRIPTION, unet, vae, (tok, tok), (te1, te2), saes, labels)
 
 
-# Mean activations of the preview's random features. The sinks scale a
-# strength by the feature's mean, so this sets what "+30" does: about one to
-# two standard deviations of the x0 latent inside the mask (the real SAEs'
-# 9..68 are in units of SDXL's activations, which are far larger).
-PREVIEW_MEAN_RANGE = (0.1, 0.2)
+# The preview's features have mean activations drawn like the real SAEs'
+# (about 10-50, sae.real_like_means), so a strength scaled by the mean gives
+# the same numbers on both: the same `applied` values, the same clipping at
+# STRENGTH_BOUND, a patch tuned here carries over. Its 64-wide blocks carry
+# activations far smaller than SDXL's, so its steering directions are
+# shortened instead: norm DIRECTION_NORM makes "+30" at a typical mean (17.5)
+# move x0 about one to two of its standard deviations inside the mask.
+DIRECTION_NORM = 0.2 / 17.5
 
 
 def preview_features(seed: int = 0) -> tuple[dict, Labels]:
     """The preview's random SAEs (5120 features of width 64) and labels, no UNet."""
     gen = torch.Generator().manual_seed(seed + 1)
-    saes = {b: random_sae(b, WIDTH, N_FEATURES, generator=gen, mean_range=PREVIEW_MEAN_RANGE)
+    saes = {b: random_sae(b, WIDTH, N_FEATURES, generator=gen, direction_norm=DIRECTION_NORM)
             for b in BLOCKS}
     return saes, preview_labels(saes, seed)
 

@@ -219,21 +219,37 @@ def _repair_columns(decoder: torch.Tensor) -> tuple[torch.Tensor, int]:
     return decoder, count
 
 
+# The real sdxl-unbox means are skewed: down.2.1 runs 9.6..47.6 with an
+# average of 18.7, most features near 15-20 and a few near 50. A log-normal
+# with median 17.5 and sigma 0.35 (mean 18.6), cut to 9.6..47.6, draws that
+# shape; the preview and the test fixtures use it so that a strength means
+# the same number of scaled units on them as on the real SAEs.
+REAL_MEAN_MEDIAN = 17.5
+REAL_MEAN_SIGMA = 0.35
+REAL_MEAN_RANGE = (9.6, 47.6)
+
+
+def real_like_means(n: int, *, generator: torch.Generator) -> torch.Tensor:
+    """(n,) float32 mean activations drawn like the real SAEs' (see above)."""
+    z = torch.randn(n, generator=generator)
+    return (REAL_MEAN_MEDIAN * torch.exp(REAL_MEAN_SIGMA * z)).clamp(*REAL_MEAN_RANGE)
+
+
 def random_sae(block: str, d_model: int, n_features: int, *, k: int = 10,
-               generator: torch.Generator, mean_range: tuple[float, float] = (9.0, 68.0)) -> SAE:
+               generator: torch.Generator, direction_norm: float = 1.0) -> SAE:
     """A random SAE of the given size (preview model, random-weight benchmark).
 
     Built as a config + state dict in the upstream layout and passed through
-    the same checks as a file on disk. Mean activations are uniform in
-    mean_range: the real SAEs' ~9..68 by default; the preview passes a range
-    matched to its own (much smaller) activations.
+    the same checks as a file on disk. Mean activations follow the real
+    distribution (real_like_means). Decoder columns have norm
+    `direction_norm` (1, as upstream, unless a tiny model's activations are
+    far smaller than SDXL's: the preview shortens them instead of its means).
     """
-    decoder = torch.randn(d_model, n_features, generator=generator)
-    decoder /= decoder.norm(dim=0, keepdim=True)
-    state = {"encoder.weight": decoder.T.contiguous(), "decoder.weight": decoder,
+    unit = torch.randn(d_model, n_features, generator=generator)
+    unit /= unit.norm(dim=0, keepdim=True)
+    state = {"encoder.weight": unit.T.contiguous(), "decoder.weight": unit * direction_norm,
              "pre_bias": torch.zeros(d_model), "latent_bias": torch.zeros(n_features)}
-    lo, hi = mean_range
-    mean = lo + (hi - lo) * torch.rand(n_features, generator=generator)
+    mean = real_like_means(n_features, generator=generator)
     config = {"n_dirs_local": n_features, "d_model": d_model, "k": k, "auxk": 256,
               "dead_steps_threshold": 2441}
     return sae_from_state(block, config, state, mean, keep_encoder=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from graph_runtime.engine.sae import real_like_means
 from graph_runtime.frame_params import BLOCK_PATHS, NOISE_THETA, PROMPT_POS, FrameParams
 
 
@@ -70,6 +71,6 @@ def write_upstream_sae(folder: Path, d: int = 8, n: int = 32, seed: int = 0) -> 
     (folder / "config.json").write_text(json.dumps(
         {"n_dirs_local": n, "d_model": d, "k": 4, "auxk": 256, "dead_steps_threshold": 2441}))
     torch.save({"state_dict": state}, folder / "state_dict.pth")
-    mean = 9 + 59 * torch.rand(n, generator=g)
+    mean = real_like_means(n, generator=g)                  # about 10-50, as the real mean.pt
     save_as_if_on_cuda(mean, folder / "mean.pt")
     return {"decoder": decoder, "encoder": encoder, "mean": mean, "state": state}

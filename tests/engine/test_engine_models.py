@@ -134,3 +134,67 @@ def test_cuda_out_of_memory_at_load_names_the_part():
             raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 9.00 GiB")
     with pytest.raises(EngineError, match=r"^UNet: CUDA out of memory .*--model preview"):
         move_module(Huge(), torch.device("cpu"), torch.float32, "UNet")
+
+
+def test_auto_on_a_cpu_with_sdxl_weights_warns_with_seconds_per_frame(download, caplog):
+    root, _, _ = download
+    with caplog.at_level("WARNING", logger="graph_runtime.engine.engine"):
+        engine = Engine.create("auto", device="cpu", models_dir=root, compile="none", warmup=False)
+    assert engine.parts.kind == "sdxl-turbo" and not engine.is_preview   # it still loads
+    warned = [r.getMessage() for r in caplog.records if "per frame" in r.getMessage()]
+    assert len(warned) == 1 and warned[0] == engine.note
+    assert "--model preview" in engine.note
+    seconds = float(engine.note.split("about ")[2].split(" s per frame")[0])
+    assert seconds >= 1.0                                   # seconds, not milliseconds
+    engine.close()
+
+
+def test_explicit_sdxl_turbo_on_a_cpu_does_not_nag(download, caplog):
+    root, _, _ = download
+    with caplog.at_level("WARNING", logger="graph_runtime.engine.engine"):
+        engine = Engine.create("sdxl-turbo", device="cpu", models_dir=root, compile="none",
+                               warmup=False)
+    assert engine.note == "" and not any("per frame" in r.getMessage() for r in caplog.records)
+    engine.close()
+
+
+def test_cpu_estimate_scales_with_size_and_threads():
+    from graph_runtime.engine.engine import cpu_seconds_per_frame
+    assert cpu_seconds_per_frame(1024, 4) == pytest.approx(4 * cpu_seconds_per_frame(512, 4))
+    assert cpu_seconds_per_frame(512, 2) == pytest.approx(2 * cpu_seconds_per_frame(512, 4))
+
+
+def _hub_cache_with_turbo(tmp_path, monkeypatch):
+    """A hub cache holding an (empty) stabilityai/sdxl-turbo entry."""
+    from huggingface_hub import constants
+    hub = tmp_path / "hub"
+    (hub / "models--stabilityai--sdxl-turbo" / "snapshots").mkdir(parents=True)
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(hub))
+    return hub / "models--stabilityai--sdxl-turbo"
+
+
+def test_unreadable_hub_cache_says_so(tmp_path, monkeypatch):
+    """Root reads everything, so the permission is denied through os.access."""
+    entry = _hub_cache_with_turbo(tmp_path, monkeypatch)
+    real_access = models.os.access
+    monkeypatch.setattr(models.os, "access",
+                        lambda p, mode: False if str(p) == str(entry) else real_access(p, mode))
+    found = models.locate(models.PARTS["sdxl-turbo"])
+    assert not found.present
+    assert found.missing == [f"the hub cache's {entry} exists but cannot be read (permissions)"]
+    with pytest.raises(EngineError, match="exists but cannot be read"):
+        models.require(tmp_path / "no-local-folder-here")
+
+
+def test_hub_cache_entry_that_is_a_file_says_so(tmp_path, monkeypatch):
+    entry = _hub_cache_with_turbo(tmp_path, monkeypatch)
+    (entry / "snapshots").rmdir()
+    (entry / "snapshots").write_text("not a folder")
+    assert "exists but is not a folder" in models.locate(models.PARTS["sdxl-turbo"]).missing[0]
+
+
+def test_absent_hub_cache_reads_as_not_downloaded(tmp_path, monkeypatch):
+    from huggingface_hub import constants
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "nothing"))
+    missing = models.locate(models.PARTS["sdxl-turbo"]).missing
+    assert missing == ["stabilityai/sdxl-turbo (not in the hub cache)"]

@@ -9,7 +9,7 @@ from graph_runtime.frame_params import BLOCKS, SLOTS, STRENGTH_BOUND
 from graph_runtime.patch import Patch
 from nodes_helpers import DT, compile_, single
 
-MEANS = {("mid.0", 77): 2.5, ("up.0.1", 5119): 0.5}
+MEANS = {("mid.0", 77): 18.7, ("up.0.1", 5119): 47.6}  # real sdxl-unbox means run ~10-50
 
 
 def feature_mean(block, fid):
@@ -30,7 +30,7 @@ def test_sink_writes_scaled_strength_mask_and_feature_id():
     frame = plan.run(0.0, DT)
     b = BLOCKS.index("mid.0")
     assert frame.scene.feature_ids[b, 0] == 77
-    assert frame.strength[b, 0] == pytest.approx(12.0 * 0.5 * 2.5)
+    assert frame.strength[b, 0] == pytest.approx(12.0 * 0.5 * 18.7)
     assert np.all(frame.masks[b, 0, :8] == 1.0) and np.all(frame.masks[b, 0, 8:] == 0.0)
     # the rest of the frame is untouched: unused slots carry no feature, zero strength,
     # all-ones masks
@@ -39,7 +39,8 @@ def test_sink_writes_scaled_strength_mask_and_feature_id():
     assert np.all(frame.scene.feature_ids[others] == -1)
     assert np.all(frame.strength[others] == 0.0)
     assert np.all(frame.masks[others] == 1.0)
-    assert plan.nodes["sink"].applied.v == pytest.approx(15.0)
+    assert plan.nodes["sink"].applied.v == pytest.approx(112.2)
+    assert plan.nodes["sink"].clipped.v == 0.0
     # per frame the scene does not change (the engine re-reads it only on a version bump)
     plan.run(DT, DT)
     assert plan.frame.scene.version == version
@@ -89,11 +90,28 @@ def test_nan_strength_never_reaches_frame_params():
     assert np.all(np.isfinite(plan.frame.vec)) and plan.nan_count() == 2
 
 
-def test_strength_clamped_to_the_bound():
-    plan, node = single("sae.block", {"block": "mid.0", "strength": 300.0},
-                        feature_mean=lambda b, f: 10.0)
+def test_strength_clamped_to_the_bound_visibly():
+    """400 typical activations of a feature whose mean is 47.6 (the largest on
+    down.2.1) is past the bound: the clamp is written, `applied` says so, and
+    the sink and the frame count it per block."""
+    plan, node = single("sae.block", {"block": "mid.0", "strength": 400.0},
+                        feature_mean=lambda b, f: 47.6)
     frame = plan.run(0.0, DT)
     assert frame.strength[1, 0] == STRENGTH_BOUND and frame.clamped == 1
+    assert node.applied.v == STRENGTH_BOUND            # the value really written, not 19040
+    assert node.clipped.v == 1.0 and frame.clipped == [0, 1, 0, 0]
+    node.strength.v = -400.0
+    plan.run(DT, DT)
+    assert node.applied.v == -STRENGTH_BOUND and node.clipped.v == 2.0
+    node.strength.v = 40.0                             # a shipped stage's peak: 1904, not clipped
+    plan.run(2 * DT, DT)
+    assert node.applied.v == pytest.approx(40.0 * 47.6) and node.clipped.v == 2.0
+    assert frame.clipped == [0, 2, 0, 0]
+
+
+def test_the_bound_passes_the_shipped_stages_on_every_real_mean():
+    """Stages reach +-40 in the shipped patches; real means reach ~68 on any block."""
+    assert 40.0 * 68.0 < STRENGTH_BOUND < 65504.0 / 4   # and far below float16's range
 
 
 @pytest.mark.parametrize("params, field", [({"feature_id": 5120}, "feature_id"),
