@@ -247,6 +247,36 @@ def fps_fraction(fps: float) -> Fraction:
     return Fraction(fps).limit_denominator(1001)
 
 
+def add_h264_stream(container, width: int, height: int, rate: Fraction, *, crf: int = 18,
+                    preset: str = "veryfast", threads: int = 0):
+    """The one H.264 setting every hambajuba video uses (renders and Ray chunks
+    alike, so chunks join without re-encoding into what one process makes)."""
+    v = container.add_stream("libx264", rate=rate)
+    v.width, v.height, v.pix_fmt = width, height, "yuv420p"
+    v.time_base = 1 / rate
+    # mb-tree reads memory it did not write on small frames (seen at 64 and
+    # 96 px): two renders of the same frames came out different. Without
+    # it x264 is bit-exact run to run, at a few % more bits for crf 18.
+    v.options = {"crf": str(crf), "preset": preset, "threads": str(threads),
+                 "x264-params": "no-mbtree=1"}
+    # BT.709, limited range, tagged: players then need not guess from the size
+    cc = v.codec_context
+    cc.colorspace = cc.color_primaries = cc.color_trc = 1  # AVCOL_*_BT709
+    cc.color_range = 1  # AVCOL_RANGE_MPEG
+    return v
+
+
+def yuv_frame(rgba: np.ndarray, width: int, height: int):
+    """(H, W, 4) uint8 RGBA -> a BT.709 limited-range yuv420p av.VideoFrame (even size)."""
+    import av
+    from av.video.reformatter import ColorRange, Colorspace
+
+    img = rgba[:height, :width]
+    frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="rgba")
+    return frame.reformat(format="yuv420p", dst_colorspace=Colorspace.ITU709,
+                          dst_color_range=ColorRange.MPEG)
+
+
 class Mp4Sink:
     """H.264 (yuv420p, libx264) + AAC in MP4, atomically placed at `path`."""
 
@@ -254,7 +284,9 @@ class Mp4Sink:
 
     def __init__(self, path: str, *, width: int, height: int, fps: float,
                  audio: AudioSegment | None, crf: int = 18, preset: str = "veryfast",
-                 threads: int = 0) -> None:
+                 threads: int = 0, video_from=None) -> None:
+        """video_from: an encoded H.264 stream to copy packets from (a Ray
+        chunk's segment) instead of encoding frames here."""
         import av
 
         self.path = os.path.abspath(path)
@@ -271,19 +303,10 @@ class Mp4Sink:
             self.container = av.open(self.tmp, "w", format="mp4",
                                      options={"movflags": "+faststart"})
             self.container.metadata["encoder"] = "hambajuba render"
-            v = self.container.add_stream("libx264", rate=self.rate)
-            v.width, v.height, v.pix_fmt = self.width, self.height, "yuv420p"
-            v.time_base = 1 / self.rate
-            # mb-tree reads memory it did not write on small frames (seen at 64 and
-            # 96 px): two renders of the same frames came out different. Without
-            # it x264 is bit-exact run to run, at a few % more bits for crf 18.
-            v.options = {"crf": str(crf), "preset": preset, "threads": str(threads),
-                         "x264-params": "no-mbtree=1"}
-            # BT.709, limited range, tagged: players then need not guess from the size
-            cc = v.codec_context
-            cc.colorspace = cc.color_primaries = cc.color_trc = 1  # AVCOL_*_BT709
-            cc.color_range = 1  # AVCOL_RANGE_MPEG
-            self.video = v
+            self.encoding = video_from is None
+            self.video = (add_h264_stream(self.container, self.width, self.height, self.rate,
+                                          crf=crf, preset=preset, threads=threads)
+                          if self.encoding else self.container.add_stream_from_template(video_from))
             self.audio = audio
             self.audio_stream = None
             if audio is not None:
@@ -302,15 +325,8 @@ class Mp4Sink:
 
     # -- per frame (worker thread) ----------------------------------------------
     def add(self, rgba: np.ndarray) -> None:
-        import av
-
         t0 = time.perf_counter()
-        from av.video.reformatter import ColorRange, Colorspace
-
-        img = rgba[: self.height, : self.width]
-        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="rgba")
-        frame = frame.reformat(format="yuv420p", dst_colorspace=Colorspace.ITU709,
-                               dst_color_range=ColorRange.MPEG)
+        frame = yuv_frame(rgba, self.width, self.height)
         frame.pts = self.frames
         packets = self.video.encode(frame)
         t1 = time.perf_counter()
@@ -321,6 +337,15 @@ class Mp4Sink:
         t2 = time.perf_counter()
         self.times.encode += t1 - t0
         self.times.mux += t2 - t1
+
+    def add_packet(self, packet, frame: int) -> None:
+        """Copy one encoded packet (video_from mode) whose frame sits at track
+        frame `frame - 1` or earlier; audio follows up to the frames written."""
+        packet.stream = self.video
+        self.container.mux(packet)
+        self.frames = max(self.frames, frame)
+        if self.audio_stream is not None:
+            self._encode_audio_until(self._samples_at(self.frames), final=False)
 
     def _samples_at(self, frames: int) -> int:
         """Audio sample index at the end of `frames` video frames."""
@@ -347,7 +372,8 @@ class Mp4Sink:
         render cut short keeps matching sound)."""
         t0 = time.perf_counter()
         try:
-            self.container.mux(self.video.encode(None))
+            if self.encoding:
+                self.container.mux(self.video.encode(None))
             if self.audio_stream is not None:
                 self._encode_audio_until(self._samples_at(n_frames), final=True)
                 self.container.mux(self.audio_stream.encode(None))
@@ -428,6 +454,12 @@ class JpegDirSink:
         self.frames += 1
         self.times.encode += t1 - t0
         self.times.mux += time.perf_counter() - t1
+
+    def add_encoded(self, index: int, data: bytes) -> None:
+        """Frame `index` as JPEG bytes made elsewhere (a Ray chunk), any order."""
+        with open(os.path.join(self.tmp, FRAME_NAME.format(index)), "wb") as f:
+            f.write(data)
+        self.frames += 1
 
     def finish(self, n_frames: int, sidecar: tuple[str, str] | None = None) -> str:
         """Write audio.wav and the sidecar (text of render.json) into the
