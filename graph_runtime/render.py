@@ -22,6 +22,7 @@ Torch is imported only through the engine.
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import math
@@ -37,7 +38,9 @@ from typing import Any, Callable
 import numpy as np
 
 from .compiler import CompileError, check, compile_patch
+from .frame_params import BLOCKS, STRENGTH_BOUND
 from .patch import PatchError, load
+from .scene_guard import SceneGuard
 from .video import (AudioSegment, JpegDirSink, Mp4Sink, SinkError, check_writable_folder,
                     frames_dir_is_ours, open_segment, track_duration)
 
@@ -77,6 +80,9 @@ class RenderRequest:
     overwrite: bool = False
     stems_dir: str | None = None  # true stems: analysis skips separation
     device: str | None = None
+    cpu_threads: int | None = None  # torch threads for an engine on the CPU (None: torch's choice)
+    engine_address: str | None = None  # HOST:PORT of `hambajuba serve`: render there
+    engine_token: bytes | None = None  # its shared secret (--token-file), if it asks for one
 
 
 @dataclass
@@ -93,6 +99,8 @@ class RenderResult:
     image_size: tuple[int, int] = (0, 0)  # (width, height) of the engine's frames
     noise_seeds: tuple[int, int] = (0, 1)  # the scene's seed_a, seed_b (set by the noise walk)
     stats: dict = field(default_factory=dict)
+    clipped: dict = field(default_factory=dict)  # block -> strengths clipped at the bound
+    analysis_tools: dict = field(default_factory=dict)  # separator, beat and pitch trackers used
 
     @property
     def seconds(self) -> float:
@@ -172,6 +180,20 @@ def _load_patch(path: str, registry) -> Any:
     return patch
 
 
+def load_span(req: RenderRequest, registry, say: Callable[[str], None] = print):
+    """(patch, first frame on the track's grid, frame count): the checked
+    patch and the span of frames a render of `req` makes."""
+    patch = _load_patch(req.patch, registry)
+    try:
+        duration = track_duration(req.track)
+    except SinkError as e:
+        raise RenderError(str(e)) from None
+    first, count, notes = _frame_span(req, duration)
+    for n in notes:
+        say(n)
+    return patch, first, count
+
+
 def _frame_span(req: RenderRequest, duration: float) -> tuple[int, int, list[str]]:
     """(first frame index on the track's grid, frame count, notes)."""
     notes = []
@@ -236,6 +258,15 @@ def describe_model(engine) -> str:
                                if isinstance(getattr(engine, "description", None), str) else "")
 
 
+def _analysis_tools(analysis) -> dict:
+    """Which separator, beat tracker and pitch trackers made the analysis (its meta)."""
+    meta = getattr(analysis, "meta", None) or {}
+    tools = {k: meta.get(k) for k in ("separator", "beat_tracker", "pitch_tracker")}
+    if meta.get("source") == "synthetic":
+        tools["synthetic"] = True  # a hand-made grid, not an analysis of the track
+    return tools
+
+
 def _sidecar(req: RenderRequest, patch, result: RenderResult, sink) -> dict:
     return {
         "format": "hambajuba.render", "version": 1,
@@ -251,6 +282,8 @@ def _sidecar(req: RenderRequest, patch, result: RenderResult, sink) -> dict:
         "fps": req.fps, "start": result.start, "seconds": result.frames / req.fps,
         "frames": result.frames, "requested_frames": result.requested_frames,
         "interrupted": result.interrupted,
+        "analysis": result.analysis_tools,  # "approx" stems are rough: say so where it is kept
+        "clipped_strengths": result.clipped,  # per block, over the frames written
         "encoder": ({"video": "libx264 crf 18 veryfast no-mbtree yuv420p", "audio": "aac 192k"}
                     if sink.kind == "mp4" else {"video": "jpeg q92 4:2:0", "audio": "wav pcm16"}),
         "versions": _versions(),
@@ -335,7 +368,8 @@ def _analyse(req: RenderRequest, say) -> Any:
         raise RenderError(str(e)) from None
 
 
-def create_engine(model: str, size: int, device: str | None = None):
+def create_engine(model: str, size: int, device: str | None = None,
+                  cpu_threads: int | None = None):
     """Engine.create with its errors turned into RenderError."""
     try:
         from .engine.engine import Engine, EngineError
@@ -343,8 +377,20 @@ def create_engine(model: str, size: int, device: str | None = None):
         raise RenderError(f"the engine is not in this checkout ({e.name}); "
                           "install the full project", code=1) from None
     try:
-        return Engine.create(model=model, device=device, size=size)
+        return Engine.create(model=model, device=device, size=size, cpu_threads=cpu_threads)
     except EngineError as e:
+        raise RenderError(str(e), code=1) from None
+
+
+def create_remote_engine(address: str, token: bytes | None = None):
+    """A RemoteEngine on `hambajuba serve` at HOST:PORT, raw RGBA (frame-exact), errors as
+    RenderError. The server's model and size are used (its hello says which)."""
+    from .remote.client import RemoteEngine
+    from .remote.connect import RemoteError
+
+    try:
+        return RemoteEngine(address, token=token, codec="raw", in_flight=1, hold=False)
+    except RemoteError as e:
         raise RenderError(str(e), code=1) from None
 
 
@@ -379,14 +425,7 @@ def render(req: RenderRequest, registry, *, engine=None, analysis=None, progress
     (the engine's reused buffer: copy what you keep); `on_frame(i, n)` runs
     after frame i is handed to the encoder."""
     _check_request(req)
-    patch = _load_patch(req.patch, registry)
-    try:
-        duration = track_duration(req.track)
-    except SinkError as e:
-        raise RenderError(str(e)) from None
-    first, count, notes = _frame_span(req, duration)
-    for n in notes:
-        say(n)
+    patch, first, count = load_span(req, registry, say)
     setup: dict[str, float] = {}
     if analysis is None:
         analysis = _timed(setup, "analysis", lambda: _analyse(req, say))
@@ -394,7 +433,9 @@ def render(req: RenderRequest, registry, *, engine=None, analysis=None, progress
     if own_engine:
         size = int(patch.engine.get("size", 512))
         model = req.model or str(patch.engine.get("model", "auto"))
-        engine = _timed(setup, "engine_load", lambda: create_engine(model, size, req.device))
+        engine = _timed(setup, "engine_load", lambda: (
+            create_remote_engine(req.engine_address, req.engine_token) if req.engine_address
+            else create_engine(model, size, req.device, req.cpu_threads)))
     try:
         say(describe_model(engine))  # (why "auto" fell back to the preview: the engine logs it)
         plan = _timed(setup, "compile", lambda: _compile(req, patch, registry, analysis, engine))
@@ -410,6 +451,7 @@ def render(req: RenderRequest, registry, *, engine=None, analysis=None, progress
                               model=engine_model_name(engine),
                               preview=bool(getattr(engine, "is_preview", False)),
                               interrupted=False)
+        result.analysis_tools = _analysis_tools(analysis)
         audio = open_segment(req.track, first * dt, count * dt)
         try:
             _run_loop(req, patch, plan, engine, audio, first, count, result, setup, progress,
@@ -425,7 +467,9 @@ def render(req: RenderRequest, registry, *, engine=None, analysis=None, progress
 def _compile(req: RenderRequest, patch, registry, analysis, engine):
     try:
         return compile_patch(patch, registry, analysis=analysis,
-                             feature_mean=getattr(engine, "feature_mean", None), fps=req.fps)
+                             feature_mean=getattr(engine, "feature_mean", None), fps=req.fps,
+                             base_dir=os.path.dirname(os.path.abspath(req.patch))
+                             if isinstance(req.patch, str) else None)  # album art beside the patch
     except CompileError as e:
         raise RenderError([f"{req.patch}: {p}" for p in e.problems]) from None
 
@@ -451,13 +495,15 @@ def _run_loop(req, patch, plan, engine, audio, first, count, result, setup, prog
     bar = tqdm(total=count, unit="frame", disable=not progress, dynamic_ncols=True,
                smoothing=0.1, desc="render", leave=True)
     st.loop_start = clock()
+    clipped_before = list(plan.frame.clipped)  # the pre-roll's clips are not this render's
+    guard, view = SceneGuard(str), copy.copy(plan.frame)  # a refused Scene: the last good one
     try:
         try:
             for i in range(count):
                 a = clock()
                 frame = plan.run((first + i) * dt, dt)
                 b = clock()
-                rgba = engine.render(frame)
+                rgba = _guarded_render(engine, frame, view, guard, say)
                 c = clock()
                 st.plan += b - a
                 st.engine += c - b
@@ -490,6 +536,7 @@ def _run_loop(req, patch, plan, engine, audio, first, count, result, setup, prog
             raise RenderInterrupted()
         scene = plan.frame.scene
         result.noise_seeds = (int(scene.seed_a), int(scene.seed_b))
+        result.clipped = _clip_counts(plan.frame.clipped, clipped_before, say)
         text = json.dumps(_sidecar(req, patch, result, sink), indent=2, sort_keys=True) + "\n"
         if sink.kind == "mp4":
             result.sidecar = os.path.splitext(result.path)[0] + ".json"
@@ -516,6 +563,40 @@ def _run_loop(req, patch, plan, engine, audio, first, count, result, setup, prog
     if result.interrupted:
         say(f"interrupted: kept the first {result.seconds:.2f} s ({result.frames} of "
             f"{count} frames) as a complete, shorter file")
+
+
+def _clip_counts(now: list[int], before: list[int], say) -> dict:
+    """block -> scaled strengths clipped at STRENGTH_BOUND during the render; said if any."""
+    counts = {block: int(n - b) for block, n, b in zip(BLOCKS, now, before)}
+    if any(counts.values()):
+        say("strength clipped at the bound (+-%g): %s" % (STRENGTH_BOUND, ", ".join(
+            f"{block} {n}x" for block, n in counts.items() if n)))
+    return counts
+
+
+def _guarded_render(engine, frame, view, guard: SceneGuard, say):
+    """engine.render(frame), except that a Scene the engine refuses (an
+    unreadable album image, a feature id it lacks) is said once and the last
+    good one (or the plain noise destination) is rendered instead of
+    aborting; `view` shares the plan's vector, so the plan's FrameParams
+    itself is never changed."""
+    view.scene = guard.scene_for(frame.scene)
+    try:
+        rgba = engine.render(view)
+    except Exception as e:
+        rgba = guard.failed(view.scene, lambda s: _render_scene(engine, view, s), e) \
+            if _is_engine_error(e) else None
+        if rgba is None:
+            raise
+        say(f"engine refused the scene ({guard.refusal}); rendering the last good one instead")
+        return rgba
+    guard.accepted(view.scene)
+    return rgba
+
+
+def _render_scene(engine, view, scene):
+    view.scene = scene
+    return engine.render(view)
 
 
 def _is_engine_error(e: BaseException) -> bool:

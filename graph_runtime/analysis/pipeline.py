@@ -1,7 +1,9 @@
 """analyze(track) -> Analysis: every stage, once per track, cached.
 
-Order: load -> stems (user / demucs / approx) -> sub-bands -> beats ->
-per-stem channels -> pitch -> tonal -> coupling -> classification -> cache.
+Order: load -> stems (user / demucs / approx) -> the mix's spectrum -> beats ->
+per-stem channels (sub-bands split there, one stem at a time: stream.py keeps
+a 60-minute track within ~3 GB) -> pitch -> tonal -> coupling ->
+classification -> cache.
 Heavy libraries (torch, demucs, pesto, beat_this, onnxruntime) are imported
 inside the stages that use them.
 """
@@ -16,7 +18,8 @@ import numpy as np
 
 from . import basic_pitch_onnx, beat_this_runner, cache, demucs_separator, stems
 from .errors import AnalysisError
-from .load import check_path, load_track, resample
+from .grid import apply_saved
+from .load import TRACK_SR, check_path, load_track, resample
 from .stages import Progress, Stages
 from .store import ALL_STEMS, CHANNELS, STEMS, Analysis, pair_key
 
@@ -101,7 +104,7 @@ def analyze(path, *, stems_dir=None, separator: str = "auto", demucs_weights=Non
         found = cache.lookup(where, key)
         if found is not None:
             found.meta.update(cache_path=where, cache_hit=True)
-            return found
+            return apply_saved(path, found, folder=cache_dir)  # the user's grid correction wins
     for w in plan.warnings:
         log.warning(w)
     run = Stages(progress)
@@ -112,7 +115,7 @@ def analyze(path, *, stems_dir=None, separator: str = "auto", demucs_weights=Non
             cache.store(analysis, where)
         analysis.meta.update(timings=dict(run.timings), cpu_timings=dict(run.cpu_timings))
     analysis.meta.update(cache_path=where if use_cache else None, cache_hit=False)
-    return analysis
+    return apply_saved(path, analysis, folder=cache_dir)
 
 
 # -- the stages --------------------------------------------------------------------------
@@ -142,38 +145,36 @@ def single_threaded_blas():
 
 
 def _run_plan(path: str, plan: Plan, run: Stages) -> Analysis:
-    from . import beats, classify, coupling, crossover, features, spectral, tonal
+    from . import beats, classify, coupling, features, spectral, stream, tonal
+    from .framewise import framewise
     sr, fps = spectral.ANALYSIS_SR, spectral.FPS
     with run.stage("load"):
-        track = load_track(path)
+        # Demucs wants the full rate; every other path reads the track at the analysis
+        # rate (half the memory: an hour of stereo at 44.1 kHz is 1.3 GB)
+        track = load_track(path, sr=TRACK_SR if plan.separator == "demucs" else sr)
         mix = resample(track.mono(), track.sr, sr)
     n_samples = len(mix)
     n = spectral.n_frames_for(n_samples)
     warnings = plan.warnings + track.warnings
-    with run.stage("separate"):
-        sources, more = _sources(track, plan, n_samples)
+    with run.stage("separate") as step:
+        sources, more = _sources(track, plan, n_samples, step)
         warnings += more
-    with run.stage("sub-bands"):
-        audio = dict(sources)
-        audio.update(crossover.virtual_stems(sources, sr=sr))
-        audio["mix"] = mix
-    with run.stage("spectra", total=len(ALL_STEMS)) as step:
-        mags = {}
-        for name in ALL_STEMS:
-            mags[name] = spectral.stft_magnitude(audio[name])
-            step.step()
-    mix_rms = spectral.rms(mags["mix"])
+    track.samples = np.zeros((track.samples.shape[0], 0), np.float32)  # later stages read
+    # the stems and the mix only; a view would keep the decoded hour (1.3 GB) alive
+    with run.stage("spectra"):  # the mix's, for the beats; each stem's is made in turn (stream.py)
+        mags = {"mix": spectral.stft_magnitude(mix)}
+    mix_rms = framewise(spectral.rms, mags["mix"])
     mix_peak = float(mix_rms.max(initial=0.0))
     mix_active = features.activity(mix_rms, mix_peak=mix_peak, fps=fps).astype(bool)
     with run.stage("beats"):
         chroma = tonal.chroma(mags["mix"], mix_active, sr=sr, n_fft=spectral.N_FFT)
-        beat_s, down_s, bpm = _beats(plan, mags["mix"], mix, chroma, mix_active, fps)
-    channels: dict[str, dict[str, np.ndarray]] = {}
-    with run.stage("features", total=len(ALL_STEMS)) as step:
-        for name in ALL_STEMS:
-            channels[name] = features.stem_channels(audio[name], sr=sr, stem=name, mix_peak=mix_peak,
-                                                    bpm=bpm, fps=fps, magnitude=mags.pop(name))
-            step.step()
+        found_grid = _beats(plan, mags["mix"], mix, chroma, mix_active, fps)
+        beat_s, down_s, bpm = found_grid.beats, found_grid.downbeats, found_grid.bpm
+    audio = dict(sources, mix=mix)
+    del sources, mix  # stream.py releases each stem (and spectrum) once nothing later reads it
+    with run.stage("features", total=len(ALL_STEMS)) as step:  # sub-bands are split in here
+        channels = stream.stem_channels_in_turn(audio, mags, sr=sr, fps=fps, mix_peak=mix_peak,
+                                                bpm=bpm, step=step, keep=PITCHED)
     with run.stage("pitch", total=len(PITCHED)) as step:
         _pitch_all(audio, channels, plan, n, sr, fps, step)
     pitched = audio["bass"] + audio["vocals"] + audio["other"]  # the mix without drums
@@ -183,7 +184,9 @@ def _run_plan(path: str, plan: Plan, run: Stages) -> Analysis:
     with run.stage("tonal"):
         for name, arr in beats.grid_channels(times, beat_s, down_s, fps=fps).items():
             data[f"global/{name}"] = arr
-        data["global/tension"] = tonal.tension(pitched, mix_active, sr=sr, hop=spectral.HOP, fps=fps)
+        data["global/downbeat_confidence"] = found_grid.confidence_channel(times)
+        data["global/tension"] = stream.tension_in_blocks(pitched, mix_active, sr=sr,
+                                                          hop=spectral.HOP, fps=fps)
         data["global/tonal_distance"] = tonal.tonal_distance(chroma, mix_active, fps=fps)
         for i in range(12):
             data[f"global/chroma_{i}"] = chroma[i]
@@ -200,6 +203,7 @@ def _run_plan(path: str, plan: Plan, run: Stages) -> Analysis:
             "warnings": warnings, "duration": n_samples / sr,
             "source_sample_rate": track.source_sr, "source_channels": track.source_channels,
             "analysis_version": cache.ANALYSIS_VERSION}
+    meta.update(found_grid.meta())  # tempo_candidates, bpm_range, beats_per_bar, ...
     return Analysis(fps=fps, times=times, data=data, bpm=float(bpm), beats=beat_s,
                     downbeats=down_s, meta=meta)
 
@@ -210,31 +214,33 @@ def _finite(x: np.ndarray, n: int) -> np.ndarray:
     return x if len(x) == n else np.pad(x, (0, n - len(x)))
 
 
-def _sources(track, plan: Plan, n_samples: int) -> tuple[dict[str, np.ndarray], list[str]]:
+def _sources(track, plan: Plan, n_samples: int, step=None) -> tuple[dict[str, np.ndarray], list[str]]:
     from .spectral import ANALYSIS_SR as sr
     if plan.separator == "user":
         return stems.load_user_stems(plan.stems_dir, n_samples=n_samples, sr=sr)
     if plan.separator == "demucs":
         bag = demucs_separator.load_bag(plan.weights)
         out = demucs_separator.separate(track.samples, sr=track.sr, bag=bag,
-                                        show_progress=log.isEnabledFor(logging.INFO))
+                                        show_progress=log.isEnabledFor(logging.INFO),
+                                        on_chunk=step.set if step is not None else None,
+                                        say=log.warning)
     else:
-        out = stems.separate_approx(track.samples, sr=track.sr)
+        from .stream import separate_approx_blocks
+        out = separate_approx_blocks(track.samples, sr=track.sr)  # bounded memory
     fitted = {s: stems._fit(out[s], n_samples) for s in stems.SOURCE_STEMS}
     return fitted, []
 
 
 def _beats(plan: Plan, mix_mag, mix, chroma, mix_active, fps):
-    from . import beats, spectral
+    from . import beat_grid, spectral
     if not mix_active.any():
-        return np.zeros(0), np.zeros(0), 0.0
+        return beat_grid.BeatGrid.empty()
     if plan.beat_tracker == "beat_this":
         beat_s, down_s = beat_this_runner.track(mix, sr=spectral.ANALYSIS_SR,
                                                 checkpoint=plan.beat_checkpoint)
-        return beat_s, down_s, beats.bpm_from_beats(beat_s)
-    change = np.zeros(chroma.shape[1], np.float32)
-    change[1:] = np.abs(np.diff(chroma, axis=1)).sum(axis=0)
-    return beats.track(mix_mag, sr=spectral.ANALYSIS_SR, fps=fps, harmony_change=change)
+        return beat_grid.check_grid(beat_s, down_s, mix_mag, sr=spectral.ANALYSIS_SR, fps=fps,
+                                    chroma=chroma)
+    return beat_grid.track_grid(mix_mag, sr=spectral.ANALYSIS_SR, fps=fps, chroma=chroma)
 
 
 def _pitch_all(audio, channels, plan: Plan, n: int, sr: int, fps: float, step) -> None:

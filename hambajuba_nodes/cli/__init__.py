@@ -31,6 +31,18 @@ _COMMANDS = [
     ("top", "perform", "add_perform_parser"),
     ("top", "render", "add_render_parser"),
     ("top", "render", "add_demo_parser"),
+    ("top", "live", "add_audio_parser"),
+    ("bench", "live", "add_bench_live_parser"),
+    ("top", "scale", "add_batch_parser"),
+    ("top", "remote", "add_serve_parser"),
+    ("bench", "remote", "add_bench_remote_parser"),
+    ("top", "stage", "add_monitors_parser"),
+    ("bench", "stage", "add_bench_stage_parser"),
+    ("top", "control", "add_midi_parser"),
+    ("bench", "control", "add_bench_control_parser"),
+    ("bench", "beats", "add_bench_beats_parser"),
+    ("bench", "bench_edit", "add_bench_edit_parser"),
+    ("bench", "bench_window", "add_bench_analysis_ui_parser"),
 ]
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
 
@@ -29,6 +30,8 @@ class _Bars:
             self.stage = stage
             self.bar = tqdm(total=total, desc=f"analysis: {stage}", delay=1.0, leave=False,
                             file=sys.stderr, unit="step")
+        if self.bar is not None and total != self.bar.total:  # learnt inside the stage (Demucs)
+            self.bar.total = total
         if self.bar is not None and done > self.bar.n:
             self.bar.update(done - self.bar.n)
 
@@ -55,6 +58,14 @@ def add_analyze_parser(subparsers) -> None:
     p = subparsers.add_parser("analyze", help="analyse a track once (cached): stems, beats, channels")
     _add_track_options(p)
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    p.add_argument("--live", action="store_true",
+                   help="run the causal live analyser over TRACK as fast as it goes (no cache): "
+                        "beats = what the online tracker emitted, bpm = its final estimate")
+    from .scale import add_ray_options
+
+    add_ray_options(p, what="analyse TRACK, or every track in the folder TRACK, in parallel")
+    from .beats import add_grid_options
+    add_grid_options(p)
     p.set_defaults(func=cmd_analyze)
 
 
@@ -101,10 +112,25 @@ def summary(a) -> dict:
         "separator": a.meta.get("separator"),
         "beat_tracker": a.meta.get("beat_tracker"),
         "pitch_tracker": a.meta.get("pitch_tracker"),
+        **_grid_summary(a),   # tempo_candidates, bpm_range, beats_per_bar, ...
     }
 
 
+def _grid_summary(a) -> dict:
+    from .beats import grid_summary
+    return grid_summary(a)
+
+
 def cmd_analyze(args) -> int:
+    if getattr(args, "live", False):
+        return _cmd_analyze_live(args)
+    if getattr(args, "ray", None) is not None or os.path.isdir(args.track):
+        from .scale import cmd_analyze_library
+
+        return cmd_analyze_library(args)
+    from .beats import save_grid_flags
+    if save_grid_flags(args):   # --downbeat-shift / --tempo-x2 / ...: the correction store
+        return 2
     start = time.perf_counter()
     try:
         a = _run(args, use_cache=True)
@@ -123,6 +149,22 @@ def cmd_analyze(args) -> int:
     state = "loaded from" if a.meta.get("cache_hit") else "saved to"
     print(f"  {len(a.stems)} stems, {len(a.data)} arrays, {state} {a.meta.get('cache_path')} "
           f"in {took:.1f} s")
+    return 0
+
+
+def _cmd_analyze_live(args) -> int:
+    """`analyze TRACK --live`: the live path over a file; the offline JSON keys."""
+    from graph_runtime.live.replay import analyse_file
+    try:
+        a = analyse_file(args.track)
+    except Exception as e:  # one line, never a traceback, for bad input
+        return _fail(e)
+    if args.json:
+        print(json.dumps(summary(a)))
+        return 0
+    print(f"{args.track} (live analyser): {a.meta['duration']:.1f} s, {a.bpm:.1f} BPM "
+          f"(confidence {a.meta['tempo_confidence']:.2f}), {len(a.beats)} beats, "
+          f"{len(a.downbeats)} downbeats, analysed in {a.meta['analysis_seconds']:.1f} s")
     return 0
 
 

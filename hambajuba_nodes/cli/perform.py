@@ -26,6 +26,10 @@ def add_perform_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--size", type=int, default=None,
                    help="image size in pixels (multiple of 64, 128..1024; default: the patch's)")
     p.add_argument("--no-engine", action="store_true", help="patch and meters only, no images")
+    p.add_argument("--engine", metavar="HOST:PORT", default=None,
+                   help="render on `hambajuba serve` at HOST:PORT instead of this machine")
+    p.add_argument("--token-file", metavar="F", default=None,
+                   help="with --engine: file holding the server's shared secret")
     p.add_argument("--null-audio", action="store_true",
                    help="do not open an audio device; keep time with the system clock")
     p.add_argument("--synthetic-analysis", action="store_true",
@@ -37,6 +41,20 @@ def add_perform_parser(subparsers) -> argparse.ArgumentParser:
                    help="with --quit-after: save the window to this PNG before exiting")
     p.add_argument("--width", type=int, default=1600)
     p.add_argument("--height", type=int, default=960)
+    from .stage import add_stage_flags
+
+    add_stage_flags(p)  # --output-window [--monitor N] [--fullscreen], --serve-output, --record
+    p.add_argument("--midi", action="append", default=[], metavar="PORT",
+                   help="open this MIDI input port (repeatable; `hambajuba midi ports` lists them)")
+    p.add_argument("--osc", default=None, metavar="[HOST:]PORT",
+                   help="listen for OSC on this UDP port (host defaults to 127.0.0.1)")
+    p.add_argument("--osc-out-host", action="append", default=[], metavar="HOST",
+                   help="let the patch's osc.out nodes send to HOST (repeatable); without it "
+                        "a patch sends OSC only to this machine")
+    p.add_argument("--input", nargs="?", const="", default=None, metavar="DEVICE|FILE",
+                   help="play from live input instead of a track: the default input device, a "
+                        "device (name or index, see `hambajuba audio devices`), or an audio file "
+                        "fed through the live path at real-time pace")
     p.set_defaults(func=run_perform)
     return p
 
@@ -68,6 +86,22 @@ def run_perform(args) -> int:
         problems.append(f"--screenshot {args.screenshot}: give a .png file name")
     if args.size is not None and (args.size % 64 or not 128 <= args.size <= 1024):
         problems.append(f"--size {args.size}: a multiple of 64 in 128..1024")
+    from .remote import engine_token
+
+    token = engine_token(args, problems)  # --engine HOST:PORT, --token-file F
+    from .stage import check_stage_flags, stage_kwargs
+
+    check_stage_flags(args, problems)
+    if args.osc_out_host:  # the user's permission, read by osc.out when the patch compiles
+        from graph_runtime.control.osc import OUT_HOSTS_ENV
+
+        os.environ[OUT_HOSTS_ENV] = ",".join(args.osc_out_host)
+    if args.osc is not None:  # a malformed --osc is refused before any window opens
+        from graph_runtime.control.osc import OscError, parse_endpoint
+        try:
+            parse_endpoint(args.osc)
+        except OscError as e:
+            problems.append(str(e))
     if problems:
         for line in problems:
             print(f"hambajuba perform: {line}", file=sys.stderr)
@@ -82,7 +116,9 @@ def run_perform(args) -> int:
               model=args.model, engine=not args.no_engine,
               audio="null" if args.null_audio else "auto", size=args.size,
               width=args.width, height=args.height, autoplay=True,
-              analyze=_synthetic_analyze if args.synthetic_analysis else None)
+              analyze=_synthetic_analyze if args.synthetic_analysis else None,
+              engine_address=args.engine, engine_token=token, **stage_kwargs(args),
+              midi=tuple(args.midi), osc=args.osc, live_input=args.input)
     code = app.run(quit_after=args.quit_after, screenshot=args.screenshot)
     for line in app.exit_problems:
         print(f"hambajuba perform: {line}", file=sys.stderr)

@@ -101,7 +101,20 @@ def cmd_render(args) -> int:
     req = RenderRequest(track=args.track, patch=args.patch, out=args.out,
                         frames_dir=args.frames_dir, model=args.model, fps=args.fps,
                         start=args.start, seconds=args.seconds, overwrite=args.overwrite,
-                        stems_dir=args.stems, device=args.device)
+                        stems_dir=args.stems, device=args.device,
+                        cpu_threads=args.cpu_threads)
+    from .remote import engine_token
+
+    problems: list[str] = []
+    req.engine_token, req.engine_address = engine_token(args, problems), args.engine
+    for line in problems:
+        _err(f"hambajuba render: {line}")
+    if problems:
+        return 2
+    if args.ray is not None or args.controls_only:
+        from .scale import cmd_render_scaled
+
+        return cmd_render_scaled(args, req)
     code, result = _run_render(req, quiet=args.quiet)
     if result is not None:
         _say(_describe(result))
@@ -135,6 +148,12 @@ def add_render_parser(sub) -> None:
                    help="folder of true stems (drums/bass/vocals/other): skips separation")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output")
     p.add_argument("--device", default=None, help="torch device for the engine (default: best)")
+    from .remote import add_engine_options
+
+    add_engine_options(p)  # --engine HOST:PORT, --token-file F
+    from .scale import add_render_scale_options
+
+    add_render_scale_options(p)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_render)
 

@@ -38,18 +38,24 @@ from graph_runtime.playback import Output, open_output
 
 from . import theme
 from .add_menu import AddNodeMenu
+from .audio_files import ask_open_track
 from .commands import Change, EditorModel
+from .control_panel import ControlPanel
 from .dialogs import Dialogs
 from .engine_thread import Delivery, EngineWorker
 from .features import FeatureBrowser, engine_index
 from .files import Files
 from .input import SHORTCUTS, InputBindings
+from .layout import arrange, on_screen
 from .live import LiveSession
 from .mask_painter import MaskPainter, mask_param
 from .meters import Meters
 from .node_editor import NodeEditorView
 from .output import OutputView
-from .transport import AUDIO_EXTENSIONS, Transport, TransportBar
+from .plan_notice import PlanNotice
+from .stage_menu import StageControls
+from .status_bar import StatusBar
+from .transport import Transport, TransportBar
 
 RIGHT_W = 540
 UI_FPS = 60.0
@@ -77,23 +83,32 @@ class App:
                  output: Output | None = None, audio: str = "auto", size: int | None = None,
                  width: int = 1600, height: int = 960, config: str | None = None,
                  autosave_every: float = 30.0, vsync: bool = True, title: str = "hambajuba",
-                 autoplay: bool = False, analyze: Callable | None = None) -> None:
+                 autoplay: bool = False, analyze: Callable | None = None,
+                 engine_address: str | None = None, engine_token: bytes | None = None,
+                 output_window: bool = False, monitor: int | None = None, fullscreen: bool = False,
+                 serve_output: str | None = None, record: str | None = None,
+                 midi: tuple[str, ...] = (), osc: str | None = None,
+                 live_input: str | None = None) -> None:
         if registry is None:
             from hambajuba_nodes.registry import default_registry
 
             registry = default_registry()
         self.registry = registry
         self.messages: deque[tuple[str, str, str]] = deque(maxlen=300)
+        self.status_bar = StatusBar(self.messages)
+        self.plan_notice = PlanNotice()
         self.frame_us: deque[float] = deque(maxlen=600)  # UI work per frame, wall clock
         self.frame_cpu_us: deque[float] = deque(maxlen=600)  # the same, this thread's CPU time
         self.frames = 0
         self._quit = False
         self._arg_cache: dict[Any, int] = {}
         self._problems_key: Any = None
+        self._refusal_seen: str | None = None
         self._title = ""
         self._model_choice = model
         self._engine_arg = engine
         self._size = size
+        self._engine_address, self._engine_token = engine_address, engine_token  # remote engine
         self.exit_problems: list[str] = []
         self.autoplay = autoplay  # play as soon as the track given is in
         self.upload_us = 0.0  # texture copy of the last shown frame (not UI work)
@@ -109,7 +124,7 @@ class App:
         dpg.configure_app(manual_callback_management=True)
         self.themes = theme.Themes()
         self.model = EditorModel(registry)
-        self.live = LiveSession(registry, fps=UI_FPS)
+        self.live = LiveSession(registry, fps=UI_FPS, background=True)  # new per-track work off-thread
         self.live.follow(self.model)
         self.meters = Meters()
         self.dialogs = Dialogs()
@@ -125,6 +140,15 @@ class App:
                                        status=self.status)
         self.painter = MaskPainter(self.model, status=self.status)
         self.add_menu = AddNodeMenu(registry, self._add_from_menu)
+        # the stage (issue 12): output window, MJPEG, recorder, fed once per shown frame
+        self.stage = StageControls(self, output_window=output_window, monitor=monitor,
+                                   fullscreen=fullscreen, serve_output=serve_output, record=record)
+        # MIDI / OSC / scenes / tap (issue 11): its inbox is drained first thing in tick
+        self.control = ControlPanel(self, midi=midi, osc=osc)
+        self.control.session.recall_listeners.append(self.stage.note_scene)  # recording sidecar
+        # live input (issue 13): the source picker; --input starts it once the window is up
+        from .live_input_panel import LiveInputPanel
+        self.live_input = LiveInputPanel(self, spec=live_input)
         self.worker: EngineWorker | None = None
         self.delivery: Delivery | None = None
         self._engine_seen = "idle"
@@ -133,7 +157,7 @@ class App:
         self.selected: list[str] = []
 
         self._build(width, height, title)
-        dpg.create_viewport(title=title, width=width, height=height, disable_close=True,
+        dpg.create_viewport(title=title, **on_screen(width, height), disable_close=True,
                             vsync=vsync, clear_color=(18, 18, 22, 255))
         dpg.set_exit_callback(self.request_quit)
         dpg.set_viewport_resize_callback(lambda: self.layout())
@@ -148,7 +172,11 @@ class App:
             self._offer_recovery(None)
         if track_path:
             self.open_track(track_path)
+        self.live_input.begin()
         self.start_engine()
+        self.stage.start()
+        self.control.start()
+        self.exit_problems += self.control.problems
         self._settle_garbage()
 
     # ------------------------------------------------------------------ building
@@ -168,6 +196,7 @@ class App:
                         dpg.add_button(label="Perform (F11)", callback=lambda: self.toggle_perform())
                         self.engine_button = dpg.add_button(label="Restart engine",
                                                             callback=lambda: self.start_engine(restart=True))
+                        self.stage.build_buttons()
                     with dpg.tab_bar() as self.tabs:
                         with dpg.tab(label="Feature") as self.tab_features:
                             self.features.build(self.tab_features)
@@ -175,10 +204,15 @@ class App:
                             self.painter.build(self.tab_mask)
                         with dpg.tab(label="Engine") as self.tab_engine:
                             self._build_engine_tab()
+                        with dpg.tab(label="Control") as self.tab_control:
+                            self.control.build(self.tab_control)
+                        with dpg.tab(label="Input") as self.tab_input:
+                            self.live_input.build(self.tab_input)
                         with dpg.tab(label="Messages") as self.tab_messages:
                             self.messages_text = dpg.add_text("", wrap=RIGHT_W - 20)
+                            self.status_bar.bind_messages(self.messages_text)
             with dpg.group(horizontal=True):
-                self.status_text = dpg.add_text("", color=theme.DIM)
+                self.status_bar.build()
             dpg.bind_item_theme(self.main, self.themes.global_theme)
         self.add_menu.build()
         self.input = InputBindings(self)
@@ -217,11 +251,13 @@ class App:
             with dpg.menu(label="Play"):
                 dpg.add_menu_item(label="Play / pause", shortcut="Space", callback=lambda: self.bar.toggle())
                 dpg.add_menu_item(label="Back to start", callback=lambda: self.seek(0.0))
+            self.control.build_menu()
             with dpg.menu(label="View"):
                 dpg.add_menu_item(label="Perform mode", shortcut="F11", callback=lambda: self.toggle_perform())
                 self.meters_item = dpg.add_menu_item(label="Live meters", check=True, default_value=True,
                                                      callback=lambda s, a: setattr(self.meters, "enabled", a))
                 dpg.add_menu_item(label="Fullscreen window", callback=lambda: dpg.toggle_viewport_fullscreen())
+            self.stage.build_menu()
             with dpg.menu(label="Help"):
                 dpg.add_menu_item(label="Shortcuts and mouse", callback=lambda: self.dialogs.message(
                     "Shortcuts", SHORTCUTS, width=700))
@@ -236,33 +272,25 @@ class App:
         self.seed_input = dpg.add_input_int(label="seed", width=160, min_value=0, min_clamped=True,
                                             callback=lambda s, a: self._engine_setting("seed", a))
         self.engine_info = dpg.add_text("", wrap=RIGHT_W - 30, color=theme.DIM)
+        self.engine_address_input = dpg.add_input_text(
+            label="engine (HOST:PORT, empty = this machine)", width=160, on_enter=True,
+            default_value=self._engine_address or "",
+            callback=lambda s, a: self.set_engine_address(a))
         dpg.add_separator()
         dpg.add_text("patch problems")
         self.problems_text = dpg.add_text("none", wrap=RIGHT_W - 30)
 
     # ------------------------------------------------------------------ layout
     def layout(self) -> None:
-        vw = max(dpg.get_viewport_client_width(), 640)
-        vh = max(dpg.get_viewport_client_height(), 400)
-        body_h = vh - 110
-        dpg.configure_item(self.left, width=vw - RIGHT_W - 28, height=body_h)
-        dpg.configure_item(self.view.editor, width=vw - RIGHT_W - 28, height=body_h)
-        dpg.configure_item(self.right, width=RIGHT_W, height=body_h)
-        side = int(min(RIGHT_W - 16, max(160, body_h * 0.52)))
-        self.output.layout(RIGHT_W - 16, side)
+        arrange(self)  # layout.py: canvas, right column, image and feature table
 
     # ------------------------------------------------------------------ status
     def status(self, level: str, text: str) -> None:
-        colour = {"error": theme.ERROR, "warn": theme.WARNING}.get(level, theme.DIM)
-        dpg.set_value(self.status_text, text)
-        dpg.configure_item(self.status_text, color=colour)
-        self.messages.append((time.strftime("%H:%M:%S"), level, text))
-        if dpg.does_item_exist(getattr(self, "messages_text", 0) or 0):
-            dpg.set_value(self.messages_text, "\n".join(f"{t} {lv}: {m}" for t, lv, m in
-                                                        list(self.messages)[-40:][::-1]))
+        self.status_bar.post(level, text)  # an error stands until replaced or dismissed
 
     def last_status(self) -> str:
-        return dpg.get_value(self.status_text)
+        """The newest message (the bar may still show a standing error)."""
+        return self.status_bar.last
 
     # ------------------------------------------------------------------ the loop
     def run(self, *, quit_after: float | None = None, screenshot: str | None = None) -> int:
@@ -301,10 +329,13 @@ class App:
         self._run_callbacks()
         self._poll_track()
         self._poll_engine()
+        self.control.drain()  # MIDI/OSC values, scenes: before the plan updates and runs (C2)
         if self.autoplay and self.transport.track is not None and \
                 self._settled(time.monotonic() - self._opened):
             self.autoplay = False  # the track given at start plays once the model is up
             self.transport.play()
+        path = self.files.path  # album art and other relative paths start at the patch's folder
+        self.live.set_base_dir(os.path.dirname(os.path.abspath(path)) if path else None)
         if self.live.update(self.model.patch) or self.live.problems is not self._problems_key:
             self._show_problems()
         tr = self.transport
@@ -313,6 +344,10 @@ class App:
         worker, delivery = self.worker, self.delivery
         engine_on = worker is not None and worker.ready
         t_seen = tr.predict(heard, delivery.lookahead()) if engine_on and playing else heard
+        if self.live_input.active:  # live input: its stream clock drives the frames (issue 13)
+            playing, heard = True, self.live_input.clock()
+            t_seen = heard + (delivery.lookahead() if engine_on else 0.0)
+        self.live_input.tick(delivery.lookahead() if engine_on else 0.0)
         frame = self.live.advance(t_seen, heard, playing=playing)
         if engine_on:
             if frame is not None:
@@ -320,6 +355,7 @@ class App:
             self._deliver(heard, playing)
         self.meters.update(self.live.meter_plan, self.live.generation)
         self.bar.update(heard)
+        self.view.tick()  # fit / reveal once nodes are measured
         self._housekeeping()
         self.frames += 1
         self.frame_us.append((time.perf_counter() - t0) * 1e6 - self.upload_us)
@@ -331,13 +367,16 @@ class App:
         if shown is not None:
             t0 = time.perf_counter()
             self.output.show_frame(shown.image, time.monotonic())  # the texture upload
+            self.stage.fanout.publish(shown.image, time.monotonic(), heard)  # once per shown frame
             self.worker.release(shown)
             self.upload_us = (time.perf_counter() - t0) * 1e6
+        self.stage.fanout.heard(time.monotonic(), heard, playing)  # the recorder's audio
         preview = self.worker.poll_preview()
         if preview is not None:
             self.features.show_preview(preview.image)
 
     def _housekeeping(self) -> None:
+        self.stage.tick(self.frames)
         if self.files.tick():
             self.status("info", f"autosaved to {self.files.last_autosave_path}")
         if self.frames % 15 == 0:
@@ -389,6 +428,10 @@ class App:
         model, size = self._engine_spec()
         self._running_spec = (model, size)
         factory = arg if callable(arg) else engine_factory(model, size)
+        if self._engine_address and not callable(arg):  # `hambajuba serve` elsewhere
+            from graph_runtime.remote.client import remote_factory
+
+            factory = remote_factory(self._engine_address, self._engine_token)
         self.worker = EngineWorker(factory)
         self.delivery = Delivery(self.worker.release, ui_period=1.0 / UI_FPS)
         self._engine_seen = "starting"
@@ -409,6 +452,11 @@ class App:
         self._model_choice = model
         self.start_engine(restart=True)
 
+    def set_engine_address(self, address: str) -> None:
+        """Render on `hambajuba serve` at HOST:PORT (empty: the local engine); restarts it."""
+        self._engine_address = address.strip() or None
+        self.start_engine(restart=True)
+
     def _engine_setting(self, key: str, value) -> None:
         reason = self.model.set_engine(key, value)
         if reason:
@@ -416,6 +464,11 @@ class App:
 
     def _poll_engine(self) -> None:
         w = self.worker
+        if w is not None and w.scene_refusal != self._refusal_seen:  # shown on the node, in Messages
+            self._refusal_seen = w.scene_refusal
+            self.live.engine_refused(w.scene_refusal)
+            if w.scene_refusal:
+                self.status("warn", f"engine keeps the last good scene: {w.scene_refusal}")
         if w is None or w.state == self._engine_seen:
             if w is not None and w.ready and w.errors and w.message:
                 self.status("error", f"engine: {w.message}")
@@ -466,8 +519,10 @@ class App:
             self.status("warn", "the feature preview needs the engine running")
             return "engine not running"
         self._preview_version -= 1
-        w.request_preview(self.live.plan.frame, BLOCKS.index(block), int(fid), float(strength),
-                          self._preview_version)
+        # scaled by the feature's mean as a sink scales it (a sink at s writes s x mean)
+        mean = self.live.feature_mean(block, int(fid)) if self.live.feature_mean else 1.0
+        w.request_preview(self.live.plan.frame, BLOCKS.index(block), int(fid),
+                          float(strength) * float(mean), self._preview_version)
         self.status("info", f"previewing {block} #{fid} at strength {strength:.0f}")
         return None
 
@@ -537,7 +592,7 @@ class App:
                                  default=self.files.path or os.path.join(os.getcwd(), "untitled.patch"))
 
     def ask_open_track(self) -> None:
-        self.dialogs.choose_file("Open track", AUDIO_EXTENSIONS, lambda p: self.open_track(p))
+        ask_open_track(self.dialogs, self.transport.path, lambda p: self.open_track(p))
 
     def _refresh_recent(self) -> None:
         dpg.delete_item(self.recent_menu, children_only=True)
@@ -650,9 +705,10 @@ class App:
         self.view.show_problems(live.node_problems())
         lines = [str(p) for p in live.problems]
         dpg.set_value(self.problems_text, "\n".join(lines) if lines else "none")
-        if not live.ok:
-            first = live.problems[0] if live.problems else "does not compile"
-            self.status("error", f"patch does not compile ({first}); the last good plan keeps playing")
+        said = self.plan_notice.update(live, (id(self.model.patch), os.path.basename(
+            self.files.path or "untitled.patch")))  # plan_notice.py: which patch drives the image
+        self.output.set_notice(said[0] if said else "")
+        self.status("error", said[1]) if said else self.status_bar.resolve("does not compile")
 
     def ask_auto_chain(self) -> None:
         """A small form: which stem drives which block."""
@@ -679,12 +735,14 @@ class App:
             self.status("error", f"auto chain is not in this checkout ({e})")
             return []
         analysis = self.transport.analysis
+        at = self.view.free_spot((1100.0, 320.0))  # free, visible space (else below the patch)
         ids, reason = self.model.apply(f"auto chain {stem} -> {block}",
-                                       lambda patch: auto_chain(patch, stem, block, analysis))
+                                       lambda patch: auto_chain(patch, stem, block, analysis, pos=at))
         if reason:
             self.status("error", f"auto chain: {reason}")
             return []
         self.status("info", f"auto chain {stem} -> {block}: added {', '.join(ids)}")
+        self.view.reveal(ids)  # scrolled into view once drawn
         return ids
 
     def toggle_perform(self) -> None:
@@ -716,6 +774,9 @@ class App:
         if getattr(self, "_closed", False):
             return
         self._closed = True
+        self.stage.close()  # finalise a recording, close the output window and the server
+        self.control.close()  # MIDI ports, the OSC socket
+        self.live_input.close()  # the input stream and the analysis worker
         if self.worker is not None:
             self.worker.stop(timeout=2.0)
         self.transport.output.close()
