@@ -175,7 +175,7 @@ def meter_scores(features: np.ndarray, meters=METERS, *, start_prior: float = 0.
             ones = np.zeros(n, bool)
             ones[phase::m] = True
             scores[(m, phase)] = (float(sal[ones].mean() - sal[~ones].mean()) + rep
-                                  + METER_PRIOR[m] + (start_prior if phase == 0 else 0.0))
+                                  + METER_PRIOR.get(m, 0.0) + (start_prior if phase == 0 else 0.0))
     return scores
 
 

@@ -112,3 +112,14 @@ def test_half_beats_played_on_tracked_beats():
     assert not tempo_level.half_beats_played(onset, beats_f)
     onset[(beats_f[:-1] + 25).astype(int)] = 1.5                  # the "and"s are played
     assert tempo_level.half_beats_played(onset, beats_f)
+
+
+def test_given_downbeats_in_a_meter_the_bar_logic_does_not_estimate_are_checked_not_refused():
+    """Beat This! (or a user) may say every beat is a downbeat (1 beat per bar) or
+    give 7/8: the check scores that meter too instead of failing the analysis."""
+    from graph_runtime.analysis import meter
+
+    feats = np.random.default_rng(0).random((32, len(meter.FEATURES)))
+    for bpb in (1, 7):
+        conf = meter.check_downbeats(feats, bpb, 0)
+        assert 0.0 <= conf <= 1.0
