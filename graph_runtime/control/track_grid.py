@@ -68,15 +68,28 @@ class TrackGrid:
         if self._available():
             self._change(1.0, NUDGE_S * (1 if direction > 0 else -1))
 
+    def scaled(self, factor: float) -> None:
+        """x2 or /2 in one click: the tracker counted the wrong metrical level."""
+        if self._available():
+            self._change(factor, 0.0)
+
+    def bar_shifted(self, beats: int) -> None:
+        """The one is `beats` beats later (negative: earlier)."""
+        if self._available():
+            old = self.correction or self.grid.GridCorrection()
+            self._save_and_apply(replace(old, downbeat_shift=old.downbeat_shift + int(beats)))
+
     def _change(self, scale: float, phase: float) -> None:
         """Fold (scale, phase) into the saved correction and apply it to what plays now."""
-        g = self.grid
-        old = self.correction or g.GridCorrection()
+        old = self.correction or self.grid.GridCorrection()
         total = old.tempo_scale * scale
         if total not in (0.5, 1.0, 2.0):
             total = old.tempo_scale  # beyond x0.5..x2 of the analysis: keep the tempo
+        self._save_and_apply(replace(old, tempo_scale=total, phase_s=old.phase_s + phase))
+
+    def _save_and_apply(self, new) -> None:
+        g = self.grid
         try:
-            new = replace(old, tempo_scale=total, phase_s=old.phase_s + phase)
             g.save_correction(self.path, new)
         except Exception as e:  # out of bounds (ValueError), disk (OSError), track gone
             self.status("error", f"beat grid correction not saved: {e}")
@@ -86,5 +99,6 @@ class TrackGrid:
         self.session.set_analysis(self.analysis)
         if self.on_analysis is not None:
             self.on_analysis(self.analysis)
-        self.status("info", f"beat grid: tempo x{total:g}, phase {new.phase_s * 1000:+.0f} ms "
+        self.status("info", f"beat grid: tempo x{new.tempo_scale:g}, phase "
+                    f"{new.phase_s * 1000:+.0f} ms, downbeat {new.downbeat_shift:+d} beats "
                     "(saved for this track)")

@@ -147,6 +147,12 @@ class ControlPanel:
                 dpg.add_button(label="< [", callback=lambda: self.session.nudge(-1))
                 dpg.add_button(label="] >", callback=lambda: self.session.nudge(1))
                 t["tempo"] = dpg.add_text("", color=theme.DIM)
+            with dpg.group(horizontal=True):  # the track's grid, saved beside its analysis
+                dpg.add_text("grid:")
+                dpg.add_button(label="tempo x2", callback=lambda: self.grid.scaled(2.0))
+                dpg.add_button(label="tempo /2", callback=lambda: self.grid.scaled(0.5))
+                dpg.add_button(label="one earlier", callback=lambda: self.grid.bar_shifted(-1))
+                dpg.add_button(label="one later", callback=lambda: self.grid.bar_shifted(1))
             dpg.add_button(label="Pin last touched param (perform panel)",
                            callback=lambda: self.perform.pin_last())
         with dpg.handler_registry():

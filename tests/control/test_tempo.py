@@ -59,3 +59,26 @@ def test_without_grid_module_taps_still_steer_the_free_grid(show):
         show.control.tap(t=1.0 + 0.4 * i)
     assert show.control.grid.bpm == pytest.approx(150.0)
     assert show.control.grid.next_beat(2.3) == pytest.approx(2.6)
+
+
+def test_one_click_x2_and_downbeat_shift_are_saved_and_followed(show, tmp_path, monkeypatch):
+    """The Control tab's 'tempo x2' and 'one later' buttons: the grid doubles and
+    the bar moves by a beat at once, and both are there when the track reopens."""
+    grid = pytest.importorskip("graph_runtime.analysis.grid")
+    monkeypatch.setenv("HAMBAJUBA_CACHE", str(tmp_path / "cache"))
+    track = tmp_path / "song.wav"
+    track.write_bytes(b"RIFF bytes to hash")
+    analysis, applied = synthetic(30.0, bpm=60.0), []
+    tg = TrackGrid(show.control, grid_module=grid, on_analysis=applied.append)
+    show.control.set_analysis(analysis)
+    tg.track(str(track), analysis)
+    tg.scaled(2.0)
+    assert applied[-1].bpm == pytest.approx(120.0, rel=0.02)
+    assert len(applied[-1].beats) == pytest.approx(2 * len(analysis.beats), abs=2)
+    first_down = applied[-1].downbeats[0]
+    tg.bar_shifted(1)
+    assert applied[-1].downbeats[0] == pytest.approx(first_down + 0.5, abs=0.02)
+    saved = grid.load_correction(str(track))
+    assert (saved.tempo_scale, saved.downbeat_shift) == (2.0, 1)
+    tg.scaled(2.0)  # x4 of the analysis is not a correction: the tempo stays
+    assert grid.load_correction(str(track)).tempo_scale == 2.0
