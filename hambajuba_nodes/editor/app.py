@@ -42,7 +42,8 @@ from .audio_files import ask_open_track
 from .commands import Change, EditorModel
 from .control_panel import ControlPanel
 from .dialogs import Dialogs
-from .engine_thread import Delivery, EngineWorker
+from .delivery import Delivery
+from .engine_thread import EngineWorker
 from .features import FeatureBrowser, engine_index
 from .files import Files
 from .input import SHORTCUTS, InputBindings
