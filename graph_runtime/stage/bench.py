@@ -4,8 +4,8 @@
                                shm_copy_cpu_p99_ms: the same in this thread's CPU time)
     mjpeg_encode_p99_ms        TurboJPEG on the MJPEG encoder thread (a loopback viewer watching)
     mjpeg_main_thread_p99_ms   the window's share while serving (publish)
-    record_main_thread_p99_ms  the window's share while recording (publish + heard), float
-                               frames as the editor hands them over
+    record_main_thread_p99_ms  the window's share while recording (publish + heard), uint8
+                               frames as the window hands them over
     record_dropped             shown frames the recorder had no room for
     window_latency_p99_ms      with a display: publish to buffer swap in the output window
 
@@ -99,7 +99,7 @@ def bench_record(seconds: float = 5.0) -> tuple[float, int]:
     folder = tempfile.mkdtemp(prefix="hambajuba-bench-stage-")
     sr = 48000
     track = Track((np.random.default_rng(0).standard_normal((sr * 10, 2)) * 0.1).astype(np.float32), sr)
-    imgs = [test_frame(i).astype(np.float32) / 255.0 for i in range(8)]  # as the editor has them
+    imgs = [test_frame(i) for i in range(8)]  # uint8, as the window's engine worker hands them over
     fan = FrameFanout()
     rec = LiveRecorder(fps=30.0)
     fan.add(rec)

@@ -368,7 +368,7 @@ class App:
         if shown is not None:
             t0 = time.perf_counter()
             self.output.show_frame(shown.image, time.monotonic())  # the texture upload
-            self.stage.fanout.publish(shown.image, time.monotonic(), heard)  # once per shown frame
+            self.stage.fanout.publish(shown.rgba, time.monotonic(), heard)  # once per shown frame
             self.worker.release(shown)
             self.upload_us = (time.perf_counter() - t0) * 1e6
         self.stage.fanout.heard(time.monotonic(), heard, playing)  # the recorder's audio

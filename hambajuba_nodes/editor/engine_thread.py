@@ -67,10 +67,11 @@ class Result:
     """A finished frame: image float32 (H, W, 4) in [0, 1], owned by the worker
     until the next poll()."""
 
-    __slots__ = ("image", "t", "submitted", "done", "render_s", "preview")
+    __slots__ = ("image", "rgba", "t", "submitted", "done", "render_s", "preview")
 
     def __init__(self) -> None:
         self.image: np.ndarray | None = None
+        self.rgba: np.ndarray | None = None  # the same frame, (H, W, 4) uint8 (the stage's)
         self.t = 0.0
         self.submitted = 0.0
         self.done = 0.0
@@ -302,7 +303,9 @@ class EngineWorker:
         res = self._preview_result if preview else self._res_back
         if res.image is None or res.image.shape != rgba.shape:
             res.image = np.empty(rgba.shape, dtype=np.float32)  # once per size
+            res.rgba = np.empty(rgba.shape, dtype=np.uint8)
         np.multiply(rgba, np.float32(1.0 / 255.0), out=res.image)
+        np.copyto(res.rgba, rgba)  # 1 MB here, so the window hands the stage 1 MB, not 4
         res.t, res.submitted, res.done = t, submitted, self.now()
         res.render_s, res.preview = render_s, preview
         self.size = rgba.shape[:2]
