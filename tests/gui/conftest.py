@@ -38,12 +38,24 @@ def pytest_pyfunc_call(pyfuncitem):
     tmp = pyfuncitem.funcargs.get("tmp_path") or tempfile.mkdtemp(prefix="hambajuba-gui-")
     cmd = [sys.executable, "-m", "pytest", pyfuncitem.nodeid, "-q", "-p", "no:cacheprovider",
            f"--basetemp={tmp}/window", "-W", "ignore::pytest.PytestUnraisableExceptionWarning"]
-    r = subprocess.run(cmd, cwd=str(pyfuncitem.config.rootpath), env={**os.environ, CHILD: "1"},
-                       capture_output=True, text=True, timeout=900)
+    for attempt in range(2):
+        r = subprocess.run(cmd, cwd=str(pyfuncitem.config.rootpath), env={**os.environ, CHILD: "1"},
+                           capture_output=True, text=True, timeout=900)
+        if not _viewport_never_opened(r):
+            break
+        # Dear PyGui 2.3 under Xvfb now and then aborts inside show_viewport (its
+        # glfw window is not created; seen about once in 200 windows): the test
+        # has not started yet, so it runs once more in a fresh process
     if r.returncode != 0:
         pytest.fail(f"in its own process (exit {r.returncode}):\n{(r.stdout + r.stderr)[-8000:]}",
                     pytrace=False)
     return True
+
+
+def _viewport_never_opened(r: subprocess.CompletedProcess) -> bool:
+    """The child died of SIGABRT inside Dear PyGui's show_viewport, before the test ran."""
+    out = r.stdout + r.stderr
+    return r.returncode in (-6, 134) and "in show_viewport" in out
 
 
 @pytest.fixture(scope="session")
