@@ -200,8 +200,16 @@ def flatness(magnitude: np.ndarray, *, min_bins: int = 24, share: float = 0.02) 
     reads as noise, not as the silence around it. Scaled so white noise
     reads ~1; (n_frames,) float32."""
     power = magnitude.astype(np.float32) ** 2 + np.float32(1e-12)
+    return band_flatness(power, _cumsum_rows, min_bins=min_bins, share=share).astype(np.float32)
+
+
+def band_flatness(power: np.ndarray, cumsum, *, min_bins: int = 24,
+                  share: float = 0.02) -> np.ndarray:
+    """flatness() from power (n_bins, n) > 0, with `cumsum(x)` summing along the
+    bins: _cumsum_rows for a whole spectrogram, np.cumsum(axis=0) for the few
+    columns of a live block (where a loop over 1025 rows would cost more)."""
     n_bins, n = power.shape
-    cum = _cumsum_rows(power)
+    cum = cumsum(power)
     total = cum[-1]
     # cum rises along the bins: the first bin reaching a level = how many stay below it
     lo = (cum < share * total).sum(axis=0)
@@ -216,9 +224,8 @@ def flatness(magnitude: np.ndarray, *, min_bins: int = 24, share: float = 0.02) 
         return c[hi - 1, cols] - np.where(lo > 0, c[np.maximum(lo - 1, 0), cols], 0.0)
     ari = band_sum(cum) / width
     del cum
-    cum_log = _cumsum_rows(np.log(power))
-    geo = np.exp(band_sum(cum_log) / width)
-    return np.clip(geo / ari / WHITE_NOISE_FLATNESS, 0.0, 1.0).astype(np.float32)
+    geo = np.exp(band_sum(cumsum(np.log(power))) / width)
+    return np.clip(geo / ari / WHITE_NOISE_FLATNESS, 0.0, 1.0)
 
 
 def median_along(x: np.ndarray, size: int, axis: int) -> np.ndarray:

@@ -255,22 +255,6 @@ def active_percentile(values: np.ndarray, active: np.ndarray, *, out: np.ndarray
     np.copyto(out, np.where(count > 0, val, 0.0))
 
 
-def _flatness(power: np.ndarray, *, min_bins: int = 24, share: float = 0.02) -> np.ndarray:
-    """spectral.flatness for a few columns at once (np.cumsum along bins): (k,)."""
-    p = power + 1e-12
-    n_bins, k = p.shape
-    cum = np.cumsum(p, axis=0)
-    total = cum[-1]
-    lo = (cum < share * total).sum(axis=0)
-    hi = (cum < (1.0 - share) * total).sum(axis=0) + 1
-    width = np.maximum(hi - lo, min(min_bins, n_bins))
-    mid = (lo + hi) // 2
-    lo = np.clip(mid - width // 2, 0, n_bins - width)
-    hi = lo + width
-    cols = np.arange(k)
-
-    def band_sum(c):
-        return c[hi - 1, cols] - np.where(lo > 0, c[np.maximum(lo - 1, 0), cols], 0.0)
-    ari = band_sum(cum) / width
-    geo = np.exp(band_sum(np.cumsum(np.log(p), axis=0)) / width)
-    return np.clip(geo / ari / spectral.WHITE_NOISE_FLATNESS, 0.0, 1.0)
+def _flatness(power: np.ndarray) -> np.ndarray:
+    """spectral.flatness for a few columns at once: (k,)."""
+    return spectral.band_flatness(power + 1e-12, lambda x: np.cumsum(x, axis=0))

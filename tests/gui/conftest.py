@@ -162,3 +162,21 @@ def step_until(app, cond, timeout=20.0):
         if cond():
             return True
     return False
+
+
+def xdo(app, *args, settle=5):
+    """Run one xdotool command while the window keeps drawing (it must see the events)."""
+    proc = subprocess.Popen(["xdotool", *map(str, args)])
+    while proc.poll() is None:
+        app.step()
+    app.step(settle)
+    assert proc.returncode == 0
+
+
+def centre(item):
+    """Screen coordinates of a Dear PyGui item's centre (for xdotool)."""
+    import dearpygui.dearpygui as dpg
+
+    lo, hi = dpg.get_item_rect_min(item), dpg.get_item_rect_max(item)
+    vx, vy = dpg.get_viewport_pos()
+    return int(vx + (lo[0] + hi[0]) / 2), int(vy + (lo[1] + hi[1]) / 2)

@@ -5,13 +5,12 @@ machine has no ALSA sequencer to open a port on)."""
 from __future__ import annotations
 
 import shutil
-import subprocess
 import time
 
 import dearpygui.dearpygui as dpg
 import mido
 import pytest
-from conftest import step_until
+from conftest import centre, step_until, xdo
 from pythonosc.udp_client import SimpleUDPClient
 
 from graph_runtime import patch as P
@@ -19,20 +18,6 @@ from graph_runtime.control.midi import MidiHandler
 
 pytestmark = [pytest.mark.gui,
               pytest.mark.skipif(shutil.which("xdotool") is None, reason="needs xdotool")]
-
-
-def xdo(app, *args, settle=5):
-    proc = subprocess.Popen(["xdotool", *map(str, args)])
-    while proc.poll() is None:
-        app.step()
-    app.step(settle)
-    assert proc.returncode == 0
-
-
-def centre(item):
-    lo, hi = dpg.get_item_rect_min(item), dpg.get_item_rect_max(item)
-    vx, vy = dpg.get_viewport_pos()
-    return int(vx + (lo[0] + hi[0]) / 2), int(vy + (lo[1] + hi[1]) / 2)
 
 
 def small(tmp_path):

@@ -6,30 +6,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 
 import dearpygui.dearpygui as dpg
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import step_until
+from conftest import centre, step_until, xdo
 
 pytestmark = [pytest.mark.gui,
               pytest.mark.skipif(shutil.which("xdotool") is None, reason="needs xdotool")]
-
-
-def xdo(app, *args, settle=5):
-    proc = subprocess.Popen(["xdotool", *map(str, args)])
-    while proc.poll() is None:
-        app.step()
-    app.step(settle)
-    assert proc.returncode == 0
-
-
-def centre(item):
-    lo, hi = dpg.get_item_rect_min(item), dpg.get_item_rect_max(item)
-    vx, vy = dpg.get_viewport_pos()
-    return int(vx + (lo[0] + hi[0]) / 2), int(vy + (lo[1] + hi[1]) / 2)
 
 
 def drag_x(app, item, dx, *, shift=False):
