@@ -3,7 +3,8 @@
 #   bash scripts/setup.sh demo   install everything, then run `hambajuba demo`
 #   bash scripts/setup.sh test   install everything the tests need, then run them all
 #   bash scripts/setup.sh        install only
-# Idempotent: a second run skips what is already there. Needs Python >= 3.11.
+# Idempotent: a second run skips what is already there. Installs from the lock
+# files (scripts/lock.sh makes them); needs Linux x86-64 and CPython 3.11 or 3.12.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -36,28 +37,37 @@ if [ ${#need_deb[@]} -gt 0 ]; then
   fi
 fi
 
-"$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
-  echo "hambajuba needs Python 3.11 or newer; set PYTHON=/path/to/python3.11" >&2; exit 1; }
+# Linux x86-64 with CPython 3.11 (or 3.12): the platform the lock was resolved for.
+[ "$(uname -s)-$(uname -m)" = Linux-x86_64 ] || {
+  echo "hambajuba installs on Linux x86-64 only (the lock is resolved for it); this is $(uname -s)-$(uname -m)" >&2; exit 1; }
+"$PY" -c 'import sys; sys.exit(sys.version_info[:2] not in ((3, 11), (3, 12)))' || {
+  echo "hambajuba needs CPython 3.11 or 3.12; set PYTHON=/path/to/python3.11" >&2; exit 1; }
+
+# Install exactly what the lock says: every package pinned and hash-checked,
+# nothing resolved here. `setup.sh test` adds the test and Ray extras.
+lock=requirements.lock; [ "$action" = test ] && lock=requirements-test.lock
+nodeps_lock=requirements-nodeps.lock
+for f in "$lock" "$nodeps_lock"; do "$PY" scripts/lock_hash.py --check "$f"; done
 [ -x "$VENV/bin/python" ] || { say "creating $VENV"; "$PY" -m venv "$VENV"; }
 
-# Reinstall only when the dependency list changed (stamp = hash of pyproject).
+# Reinstall only when a lock or this script changed.
 stamp="$VENV/.hambajuba-installed"
-# the tests cover the optional extras too (Ray), so CI runs them
-extras="test"; [ "$action" = test ] && extras="test,ray"
-want=$( (sha256sum pyproject.toml scripts/setup.sh; echo "$extras") | sha256sum | cut -c1-16)
+want=$(cat "$lock" "$nodeps_lock" scripts/setup.sh | sha256sum | cut -c1-16)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  say "installing Python packages into .venv (torch is large: a few minutes the first time)"
-  "$VENV/bin/python" -m pip install -q --upgrade pip
-  "$VENV/bin/python" -m pip install -q -e ".[$extras]"
-  # basic-pitch pins TensorFlow and numpy<2 on Linux: install it without its
-  # dependencies and run its bundled ONNX model through onnxruntime (optional).
-  # (its metadata asks for TensorFlow, hence --no-warn-conflicts)
-  "$VENV/bin/python" -m pip install -q onnxruntime "resampy==0.4.3" \
-    && "$VENV/bin/python" -m pip install -q --no-deps --no-warn-conflicts "basic-pitch==0.4.0" \
+  say "installing Python packages from $lock into .venv (torch is large: a few minutes the first time)"
+  pip_install() { "$VENV/bin/python" -m pip install -q --disable-pip-version-check "$@"; }
+  pip_install --require-hashes --no-deps -r "$lock"
+  # basic-pitch's metadata pins TensorFlow and numpy<2 on Linux: only its ONNX
+  # model is used (through onnxruntime, in the lock), so it goes in without its
+  # dependencies. Optional: without it the 'other' stem's pitch uses PESTO.
+  pip_install --require-hashes --no-deps -r "$nodeps_lock" \
     || say "warning: basic-pitch not installed; 'other' stem pitch uses the fallback"
+  # the project itself, with the setuptools the lock pinned (no build isolation:
+  # that would resolve a build environment from the index)
+  pip_install --no-deps --no-build-isolation -e .
   echo "$want" > "$stamp"
 else
-  say "Python packages up to date"
+  say "Python packages up to date ($lock)"
 fi
 
 case "$action" in
