@@ -37,9 +37,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .compiler import CompileError, check, compile_patch
-from .frame_params import BLOCKS, STRENGTH_BOUND
-from .patch import PatchError, load
+from .graph.compiler import CompileError, check, compile_patch
+from .graph.frame import BLOCKS, STRENGTH_BOUND
+from .graph.patch import PatchError, load
 from .scene_guard import SceneGuard
 from .video import (AudioSegment, JpegDirSink, Mp4Sink, SinkError, check_writable_folder,
                     frames_dir_is_ours, open_segment, track_duration)

@@ -32,7 +32,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .frame_params import Scene
+from .graph.frame import Scene
 
 REMEMBERED = 32  # refused Scenes kept (each a few hundred bytes)
 

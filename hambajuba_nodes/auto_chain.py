@@ -19,8 +19,8 @@ the classification at compile time, so they follow the track.
 from __future__ import annotations
 
 from graph_runtime.analysis.store import ALL_STEMS, CLASS_NAMES
-from graph_runtime.frame_params import BLOCKS, SLOTS
-from graph_runtime.patch import Patch
+from graph_runtime.graph.frame import BLOCKS, SLOTS
+from graph_runtime.graph.patch import Patch
 
 COLUMN = 220.0  # px between columns in the editor
 ROW = 150.0

@@ -5,7 +5,7 @@ of a busy live patch without needing an analysed track.
 """
 from __future__ import annotations
 
-from graph_runtime.patch import Patch
+from graph_runtime.graph.patch import Patch
 
 
 def bench_patch(chains: int = 10) -> Patch:

@@ -1,7 +1,7 @@
 """A comment box: text on the canvas, no ports, nothing per frame."""
 from __future__ import annotations
 
-from graph_runtime.node import Node, Param
+from graph_runtime.graph.node import Node, Param
 
 
 class Comment(Node):

@@ -13,7 +13,7 @@ import socket
 
 from graph_runtime.control.hub import hub_of
 from graph_runtime.control.osc import OscSender, out_host_allowed
-from graph_runtime.node import Node, Param, signal, trigger
+from graph_runtime.graph.node import Node, Param, signal, trigger
 
 _ADDRESS_LEN = 200
 

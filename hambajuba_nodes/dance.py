@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from graph_runtime.node import Node, Param, Wire, signal, stem
+from graph_runtime.graph.node import Node, Param, Wire, signal, stem
 
 from .shaping import CURVES
 

@@ -22,8 +22,8 @@ import os
 
 import numpy as np
 
-from graph_runtime.frame_params import LATENT_DEV, PROMPT_POS, PromptBlend
-from graph_runtime.node import Node, Param, signal, trigger
+from graph_runtime.graph.frame import LATENT_DEV, PROMPT_POS, PromptBlend
+from graph_runtime.graph.node import Node, Param, signal, trigger
 
 MAX_BLEND_DEPTH = 16  # nested freezes kept; deeper ones snap to their nearer end
 SNAP = 1e-4  # a position this close to 0 or 1 freezes as A or B itself, not a blend

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from graph_runtime.analysis.store import STEMS, pair_key
-from graph_runtime.node import Node, Param, signal
+from graph_runtime.graph.node import Node, Param, signal
 
 RANKS = {"R1": 1.0, "R2": 0.65, "R3": 0.40, "R4": 0.25, "auto": 0.05}
 RANK_CHOICES = ("off",) + tuple(RANKS)

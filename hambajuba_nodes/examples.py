@@ -14,7 +14,7 @@ import argparse
 import os
 from pathlib import Path
 
-from graph_runtime.patch import Patch, save
+from graph_runtime.graph.patch import Patch, save
 
 from .album_cover import COVER_NAME, write_cover
 

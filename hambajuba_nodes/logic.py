@@ -1,7 +1,7 @@
 """Signal to trigger, and the one-frame delay that makes feedback legal."""
 from __future__ import annotations
 
-from graph_runtime.node import Node, Param, signal, trigger
+from graph_runtime.graph.node import Node, Param, signal, trigger
 
 
 class Threshold(Node):

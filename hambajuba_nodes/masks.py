@@ -12,7 +12,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from graph_runtime.node import MASK_SHAPE, Node, Param, mask, new_mask, signal
+from graph_runtime.graph.node import MASK_SHAPE, Node, Param, mask, new_mask, signal
 
 ROWS, COLS = MASK_SHAPE
 CELLS = ROWS * COLS

@@ -26,8 +26,8 @@ import math
 import numpy as np
 
 from graph_runtime.analysis.store import ALL_STEMS
-from graph_runtime.frame_params import NOISE_THETA
-from graph_runtime.node import Node, Param, signal
+from graph_runtime.graph.frame import NOISE_THETA
+from graph_runtime.graph.node import Node, Param, signal
 
 TAU = 2.0 * math.pi
 MODES = ("auto", "pulse", "continuous")

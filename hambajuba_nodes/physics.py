@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 
-from graph_runtime.node import Node, Param, signal, stem, trigger
+from graph_runtime.graph.node import Node, Param, signal, stem, trigger
 
 from .physics_models import (BPM_REF, PRESETS, CoupledPair, Decay, Spring, noise_table,
                              pitch_position, read_noise, tempo_scale)

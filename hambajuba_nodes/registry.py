@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from functools import lru_cache
 
-from graph_runtime.node import Registry
+from graph_runtime.graph.node import Registry
 
 NODE_MODULES = (
     "hambajuba_nodes.values",

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from graph_runtime.node import Node, Param, signal
+from graph_runtime.graph.node import Node, Param, signal
 
 
 def curve_linear(x: float, gamma: float) -> float:

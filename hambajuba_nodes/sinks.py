@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from graph_runtime.frame_params import BLOCKS, N_FEATURES
-from graph_runtime.node import Node, Param, mask, signal
+from graph_runtime.graph.frame import BLOCKS, N_FEATURES
+from graph_runtime.graph.node import Node, Param, mask, signal
 
 
 class BlockSink(Node):

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass, field
 
 from graph_runtime.analysis.store import ALL_STEMS, CLASS_NAMES
-from graph_runtime.node import Node, Param, signal, stem, trigger
+from graph_runtime.graph.node import Node, Param, signal, stem, trigger
 
 # output port -> analysis channel (per stem unless marked global)
 STEM_CHANNELS = {

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import operator
 
-from graph_runtime.node import Node, Param, signal
+from graph_runtime.graph.node import Node, Param, signal
 
 BIG = 1.0e6  # param bound for free-form numbers
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 
-from graph_runtime.node import Wire
+from graph_runtime.graph.node import Wire
 
 
 class SourceHub:

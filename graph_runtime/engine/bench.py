@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from graph_runtime.frame_params import BLOCKS, NOISE_THETA, PROMPT_POS, SLOTS, FrameParams
+from graph_runtime.graph.frame import BLOCKS, NOISE_THETA, PROMPT_POS, SLOTS, FrameParams
 
 
 @dataclass

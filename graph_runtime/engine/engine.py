@@ -22,7 +22,7 @@ import torch
 import torch._inductor.config
 from torch import nn
 
-from graph_runtime.frame_params import BLOCKS, VEC_LEN, FrameParams, Scene
+from graph_runtime.graph.frame import BLOCKS, VEC_LEN, FrameParams, Scene
 
 from .errors import EngineError
 from .frame_guard import check_frame_vec, sanitize_frame

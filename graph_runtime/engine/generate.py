@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from graph_runtime.frame_params import LATENT_DEV, NOISE_THETA, PROMPT_POS
+from graph_runtime.graph.frame import LATENT_DEV, NOISE_THETA, PROMPT_POS
 
 from .noise import LATENT_CHANNELS, noise_walk
 from .prompts import TOKENS, slerp

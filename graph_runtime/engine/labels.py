@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from graph_runtime.frame_params import BLOCKS
+from graph_runtime.graph.frame import BLOCKS
 
 from .errors import EngineError
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import torch
 
-from graph_runtime.frame_params import BLOCK_PATHS, BLOCKS
+from graph_runtime.graph.frame import BLOCK_PATHS, BLOCKS
 
 from .errors import DOWNLOAD_COMMAND, EngineError
 from .labels import Labels, find_label_files, load_labels

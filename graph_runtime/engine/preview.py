@@ -24,7 +24,7 @@ import torch
 from diffusers import AutoencoderTiny, UNet2DConditionModel
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
 
-from graph_runtime.frame_params import BLOCKS, N_FEATURES
+from graph_runtime.graph.frame import BLOCKS, N_FEATURES
 
 from .labels import Labels
 from .noise import seeded_noise

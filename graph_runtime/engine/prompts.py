@@ -22,7 +22,7 @@ from typing import Callable, Sequence
 
 import torch
 
-from graph_runtime.frame_params import PromptBlend
+from graph_runtime.graph.frame import PromptBlend
 
 from .errors import EngineError
 

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from graph_runtime.frame_params import BLOCK_PATHS, BLOCKS
+from graph_runtime.graph.frame import BLOCK_PATHS, BLOCKS
 
 from .errors import DOWNLOAD_COMMAND, EngineError
 

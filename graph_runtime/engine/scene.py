@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from graph_runtime.frame_params import BLOCKS, SLOTS, Scene
+from graph_runtime.graph.frame import BLOCKS, SLOTS, Scene
 
 from .errors import EngineError
 from .generate import Generator

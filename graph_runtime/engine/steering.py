@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from graph_runtime.frame_params import BLOCK_PATHS, BLOCKS, MASKS, PROMPT_POS, SLOTS, STRENGTH
+from graph_runtime.graph.frame import BLOCK_PATHS, BLOCKS, MASKS, PROMPT_POS, SLOTS, STRENGTH
 
 from .errors import EngineError
 

@@ -34,7 +34,7 @@ import time
 import numpy as np
 
 from ..analysis.store import ALL_STEMS, CLASS_NAMES, FPS
-from ..node import Wire
+from graph_runtime.graph.node import Wire
 from . import layout
 from .analyser import N_FFT, SR
 from .ring import ChannelRing

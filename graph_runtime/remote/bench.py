@@ -22,7 +22,7 @@ import time
 
 import numpy as np
 
-from graph_runtime.frame_params import FrameParams
+from graph_runtime.graph.frame import FrameParams
 
 from .client import RemoteEngine
 

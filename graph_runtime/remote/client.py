@@ -33,7 +33,7 @@ import time
 import numpy as np
 
 from graph_runtime.engine.errors import EngineError
-from graph_runtime.frame_params import BLOCKS, FrameParams
+from graph_runtime.graph.frame import BLOCKS, FrameParams
 
 from . import codec as codecs
 from . import protocol

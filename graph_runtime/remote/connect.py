@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from graph_runtime.engine.errors import EngineError
-from graph_runtime.frame_params import BLOCKS
+from graph_runtime.graph.frame import BLOCKS
 
 from . import protocol
 from .protocol import Closed, ProtocolError

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from graph_runtime.frame_params import N_FEATURES, FrameParams
+from graph_runtime.graph.frame import N_FEATURES, FrameParams
 
 
 class NullEngine:

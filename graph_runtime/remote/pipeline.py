@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from graph_runtime.frame_params import FrameParams
+from graph_runtime.graph.frame import FrameParams
 
 from .client import Finished
 

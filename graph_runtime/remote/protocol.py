@@ -30,7 +30,7 @@ import struct
 import msgpack
 import numpy as np
 
-from graph_runtime.frame_params import BLOCKS, SLOTS, VEC_LEN, PromptBlend, Scene
+from graph_runtime.graph.frame import BLOCKS, SLOTS, VEC_LEN, PromptBlend, Scene
 
 VERSION = 1
 DEFAULT_PORT = 7860

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 
-from graph_runtime.frame_params import Scene
+from graph_runtime.graph.frame import Scene
 
 from . import protocol
 from .protocol import ProtocolError

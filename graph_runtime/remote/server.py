@@ -32,7 +32,7 @@ from typing import Any, Callable
 import numpy as np
 
 from graph_runtime.atomic import write_atomic
-from graph_runtime.frame_params import BLOCKS, FrameParams, Scene
+from graph_runtime.graph.frame import BLOCKS, FrameParams, Scene
 
 from . import codec, protocol
 from .protocol import Closed, ProtocolError

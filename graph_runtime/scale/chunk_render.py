@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..frame_params import FrameParams
+from graph_runtime.graph.frame import FrameParams
 from ..video import add_h264_stream, fps_fraction, yuv_frame
 from .control_track import ControlTrack
 from .scene_codec import scene_from_data
@@ -62,7 +62,7 @@ def engine_for(spec: EngineSpec):
 
 def engine_info(spec: EngineSpec) -> dict:
     """What the driver needs to compile the patch: the SAE means and names."""
-    from ..frame_params import BLOCKS
+    from graph_runtime.graph.frame import BLOCKS
 
     engine = engine_for(spec)
     n = int(engine.n_features)

@@ -23,7 +23,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..atomic import write_atomic
-from ..frame_params import VEC_LEN
+from graph_runtime.graph.frame import VEC_LEN
 from .scene_codec import scene_to_data
 
 FORMAT = "hambajuba.controls"

@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..compiler import CompileError, compile_patch
+from graph_runtime.graph.compiler import CompileError, compile_patch
 from ..render import (RenderError, RenderRequest, RenderResult, _check_request, _load_patch,
                       _sidecar, load_span)
 from ..video import JpegDirSink, Mp4Sink, SinkError, open_segment

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ..frame_params import BLOCKS, SLOTS, PromptBlend, Scene
+from graph_runtime.graph.frame import BLOCKS, SLOTS, PromptBlend, Scene
 
 MAX_BLEND_DEPTH = 64  # nested prompt blends; a file saying more is refused
 

@@ -130,7 +130,7 @@ def _slider_targets(model) -> list[tuple[str, str, float, float]]:
 
 def cmd_bench_edit(args) -> int:
     from graph_runtime.analysis.store import synthetic
-    from graph_runtime.patch import PatchError, load
+    from graph_runtime.graph.patch import PatchError, load
 
     from ..registry import default_registry
     from .paths import DEFAULT_PATCH

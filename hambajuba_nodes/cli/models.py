@@ -17,7 +17,7 @@ import argparse
 import json
 import sys
 
-from graph_runtime.frame_params import BLOCKS as BLOCK_NAMES  # numpy only, no torch
+from graph_runtime.graph.frame import BLOCKS as BLOCK_NAMES  # numpy only, no torch
 BENCH_MODELS = ("auto", "preview", "sdxl-turbo", "sdxl-turbo-random")
 FEATURE_MODELS = ("auto", "preview", "sdxl-turbo")
 PREVIEW_BANNER = "(untrained preview: random SAEs and random labels; run `hambajuba models download`)"
@@ -177,7 +177,7 @@ def _feature_source(args):
 
 def _block_name(text: str) -> str:
     from graph_runtime.engine.errors import EngineError
-    from graph_runtime.frame_params import BLOCK_PATHS
+    from graph_runtime.graph.frame import BLOCK_PATHS
     by_path = {v: k for k, v in BLOCK_PATHS.items()}
     if text in BLOCK_PATHS:
         return text

@@ -5,8 +5,8 @@ import json
 import sys
 from collections import Counter
 
-from graph_runtime.compiler import CompileError, check, compile_patch
-from graph_runtime.patch import PatchError, load
+from graph_runtime.graph.compiler import CompileError, check, compile_patch
+from graph_runtime.graph.patch import PatchError, load
 
 from ..registry import default_registry
 
@@ -101,7 +101,7 @@ def cmd_info(args) -> int:
 
 def cmd_bench_bridge(args) -> int:
     from graph_runtime.analysis.store import synthetic
-    from graph_runtime.bench import bench_plan
+    from graph_runtime.graph.bench import bench_plan
     import numpy as np
 
     from ..bench_patch import bench_patch

@@ -12,7 +12,7 @@ import os
 import sys
 
 from graph_runtime.analysis.store import ALL_STEMS
-from graph_runtime.frame_params import BLOCKS, N_FEATURES
+from graph_runtime.graph.frame import BLOCKS, N_FEATURES
 
 
 def _feature_id(text: str) -> int:
@@ -45,8 +45,8 @@ def add_patch_auto_parser(patch_subparsers) -> argparse.ArgumentParser:
 
 def run_auto_chain(args) -> int:
     from graph_runtime.analysis.store import Analysis
-    from graph_runtime.compiler import check
-    from graph_runtime.patch import Patch, PatchError, load, save
+    from graph_runtime.graph.compiler import check
+    from graph_runtime.graph.patch import Patch, PatchError, load, save
 
     from ..auto_chain import auto_chain
     from ..registry import default_registry

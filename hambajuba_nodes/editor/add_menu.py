@@ -11,7 +11,7 @@ from typing import Callable
 
 import dearpygui.dearpygui as dpg
 
-from graph_runtime.node import Registry
+from graph_runtime.graph.node import Registry
 
 def entries(registry: Registry) -> list[tuple[str, str, str, str]]:
     """(family, title, type_id, doc) for every type, grouped by family."""

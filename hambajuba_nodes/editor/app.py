@@ -32,8 +32,8 @@ from typing import Any, Callable
 
 import dearpygui.dearpygui as dpg
 
-from graph_runtime.frame_params import BLOCKS
-from graph_runtime.patch import ENGINE_MODELS
+from graph_runtime.graph.frame import BLOCKS
+from graph_runtime.graph.patch import ENGINE_MODELS
 from graph_runtime.playback import Output, open_output
 
 from . import theme

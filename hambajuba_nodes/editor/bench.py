@@ -47,8 +47,8 @@ class InstantEngine:
 
 def bench_patch_40(registry):
     """The default patch grown to 40 nodes with general-node chains."""
-    from graph_runtime import patch as patch_io
-    from graph_runtime.patch import Patch
+    from graph_runtime.graph import patch as patch_io
+    from graph_runtime.graph.patch import Patch
 
     here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     path = os.path.join(here, "patches", "default.patch")
@@ -83,7 +83,7 @@ def bench_ui(frames: int = 600) -> dict:
 
 
 def _bench(frames: int) -> dict:
-    from graph_runtime import patch as patch_io
+    from graph_runtime.graph import patch as patch_io
     from graph_runtime.analysis.store import synthetic
     from graph_runtime.playback import NullOutput, Track
     from hambajuba_nodes.registry import default_registry

@@ -27,8 +27,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
-from graph_runtime.node import Registry
-from graph_runtime.patch import ENGINE_MODELS, Link, NodeSpec, Patch
+from graph_runtime.graph.node import Registry
+from graph_runtime.graph.patch import ENGINE_MODELS, Link, NodeSpec, Patch
 
 from .changes import Change  # re-exported: views import it from here
 from .clipboard import ClipboardCommands

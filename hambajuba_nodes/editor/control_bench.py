@@ -26,10 +26,10 @@ import numpy as np
 def bench_control(messages: int = 2000, rate: float = 1000.0, fps: float = 60.0) -> dict:
     from pythonosc.udp_client import SimpleUDPClient
 
-    from graph_runtime import patch as P
+    from graph_runtime.graph import patch as P
     from graph_runtime.analysis.store import synthetic
     from graph_runtime.control.osc import OscListener
-    from graph_runtime.frame_params import BLOCKS, N_FEATURES
+    from graph_runtime.graph.frame import BLOCKS, N_FEATURES
     from hambajuba_nodes.cli.paths import DEFAULT_PATCH
 
     from .headless_show import HeadlessShow

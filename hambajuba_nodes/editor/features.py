@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from graph_runtime.frame_params import BLOCKS, N_FEATURES
+from graph_runtime.graph.frame import BLOCKS, N_FEATURES
 
 from . import theme
 

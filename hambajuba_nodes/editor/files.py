@@ -2,7 +2,7 @@
 
 `Files` is the controller (no window calls; the app asks the questions).
 
-* Saving is atomic (graph_runtime.patch.save). Before every save the app
+* Saving is atomic (graph_runtime.graph.patch.save). Before every save the app
   records node positions from the canvas, so the file has the layout.
 * A file that does not open (corrupt JSON, a newer version, not a patch)
   leaves the current document as it was and returns one line per problem.
@@ -24,9 +24,9 @@ import os
 import time
 from typing import Callable
 
-from graph_runtime import patch as patch_io
+from graph_runtime.graph import patch as patch_io
 from graph_runtime.atomic import write_atomic
-from graph_runtime.patch import Patch, PatchError
+from graph_runtime.graph.patch import Patch, PatchError
 
 from .commands import EditorModel
 

@@ -8,8 +8,8 @@ drive exactly that, minus Dear PyGui. Pure Python: no dearpygui.
 from __future__ import annotations
 
 from graph_runtime.control import ControlSession
-from graph_runtime.frame_params import FrameParams
-from graph_runtime.patch import Patch
+from graph_runtime.graph.frame import FrameParams
+from graph_runtime.graph.patch import Patch
 
 from .commands import EditorModel
 from .live import LiveSession

@@ -14,7 +14,7 @@ Two kinds of edit (the EditorModel's Change says which):
                 prepare only). Nothing is recompiled.
     structure   nodes or links added or removed, a new document, a new
                 track: the patch is recompiled. Per-track work is cached
-                (graph_runtime/plan_cache.py), so this costs about a
+                (graph_runtime/graph/prepare_cache.py), so this costs about a
                 millisecond whatever the track's length. With
                 `background=True` (the window) a build that would compute
                 new per-track work (a new track, an ensemble with new
@@ -46,10 +46,10 @@ from __future__ import annotations
 import time
 from typing import Any, Callable
 
-from graph_runtime.compiler import CompileError, Problem, carry_plan_state, compile_patch
-from graph_runtime.plan_cache import CacheMiss
-from graph_runtime.frame_params import FrameParams
-from graph_runtime.patch import NodeSpec, Patch
+from graph_runtime.graph.compiler import CompileError, Problem, carry_plan_state, compile_patch
+from graph_runtime.graph.prepare_cache import CacheMiss
+from graph_runtime.graph.frame import FrameParams
+from graph_runtime.graph.patch import NodeSpec, Patch
 
 from .plan_builder import PlanBuilder
 

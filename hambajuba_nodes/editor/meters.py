@@ -22,7 +22,7 @@ from collections import deque
 import dearpygui.dearpygui as dpg
 import numpy as np
 
-from graph_runtime.frame_params import STRENGTH_BOUND
+from graph_runtime.graph.frame import STRENGTH_BOUND
 
 from . import theme
 

@@ -29,7 +29,7 @@ from typing import Any, Callable
 
 import dearpygui.dearpygui as dpg
 
-from graph_runtime.patch import Link, NodeSpec
+from graph_runtime.graph.patch import Link, NodeSpec
 
 from . import param_widgets, theme
 from .broken_links import BrokenLinks

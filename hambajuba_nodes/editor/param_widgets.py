@@ -25,7 +25,7 @@ from typing import Any, Callable
 
 import dearpygui.dearpygui as dpg
 
-from graph_runtime.node import Param
+from graph_runtime.graph.node import Param
 
 SLIDER_SPAN = 2000.0  # ranges wider than this (or unbounded) move by a share of the value
 DRAG_PX = 400.0  # pixels of drag across a whole bounded range

@@ -1,7 +1,7 @@
 """One worker thread that builds plans off the window's main thread.
 
 A structural edit (a node or link added or removed) needs a new Plan. With
-the per-track work cached (graph_runtime/plan_cache.py) building one costs
+the per-track work cached (graph_runtime/graph/prepare_cache.py) building one costs
 about a millisecond, but a new cache entry (an ensemble with new ranks on a
 long track) can take far longer, and the window must keep drawing. So the
 build runs here; the main thread waits for it only a short budget and

@@ -245,7 +245,7 @@ class StageControls:
                 "patch": getattr(app.files, "path", None) or "(unsaved)",
                 "model": getattr(getattr(app.worker, "engine", None), "description", "") or "none"}
         try:
-            from graph_runtime.patch import dumps
+            from graph_runtime.graph.patch import dumps
 
             meta[key] = hashlib.sha256(dumps(app.model.patch).encode()).hexdigest()
         except Exception as e:  # a patch that cannot be written out: say so, record anyway

@@ -2,7 +2,7 @@
 when several test folders run together)."""
 import numpy as np
 
-from graph_runtime.patch import Patch
+from graph_runtime.graph.patch import Patch
 
 
 def small_patch() -> Patch:

@@ -4,7 +4,7 @@ import math
 import pytest
 
 from graph_runtime.control import mapping as M
-from graph_runtime.node import Param
+from graph_runtime.graph.node import Param
 
 FLOAT = Param("x", "float", 0.0, -10.0, 10.0)
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from graph_runtime import patch as P
+from graph_runtime.graph import patch as P
 from graph_runtime.control.bindings import parse_binding, parse_bindings
 
 # every patch shipped in version 1, as it was committed before version 2

@@ -2,7 +2,7 @@
 import pytest
 
 from control_helpers import small_patch, strength
-from graph_runtime import patch as P
+from graph_runtime.graph import patch as P
 from graph_runtime.analysis.store import synthetic
 from graph_runtime.control.beatgrid import BeatGrid
 from hambajuba_nodes.editor.headless_show import HeadlessShow

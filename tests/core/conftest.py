@@ -1,7 +1,7 @@
 import pytest
 
 
-from graph_runtime.node import Node, Param, Registry, mask, signal, trigger
+from graph_runtime.graph.node import Node, Param, Registry, mask, signal, trigger
 
 
 class Sink(Node):

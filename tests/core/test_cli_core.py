@@ -1,7 +1,7 @@
 """`hambajuba patch validate|info` and `bench bridge` as a user runs them."""
 import json
 
-from graph_runtime import patch as P
+from graph_runtime.graph import patch as P
 from hambajuba_nodes.cli import main
 
 

@@ -5,11 +5,11 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from graph_runtime import patch as P
+from graph_runtime.graph import patch as P
 from graph_runtime.analysis.store import synthetic
-from graph_runtime.compiler import CompileError, check, compile_patch
-from graph_runtime.frame_params import SLOTS, STRENGTH_BOUND
-from graph_runtime.patch import Patch
+from graph_runtime.graph.compiler import CompileError, check, compile_patch
+from graph_runtime.graph.frame import SLOTS, STRENGTH_BOUND
+from graph_runtime.graph.patch import Patch
 
 
 def chain(*types):
@@ -203,7 +203,7 @@ def test_check_never_raises_on_garbage_params(registry):
 
 
 def test_channel_triggers_fire_once_per_pulse_at_any_fps(registry):
-    from graph_runtime.channels import ChannelBank
+    from graph_runtime.graph.channels import ChannelBank
 
     ana = synthetic(4.0, bpm=120.0)  # 8 beats
     for fps in (24.0, 30.0, 50.0, 60.0, 144.0):
@@ -218,7 +218,7 @@ def test_channel_triggers_fire_once_per_pulse_at_any_fps(registry):
 
 
 def test_channel_signal_interpolates(registry):
-    from graph_runtime.channels import ChannelBank
+    from graph_runtime.graph.channels import ChannelBank
 
     ramp = np.arange(200, dtype=np.float32)  # 4 s at 50 fps
     ana = synthetic(4.0, channels={"bass/envelope": ramp})

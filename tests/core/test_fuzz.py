@@ -5,8 +5,8 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from graph_runtime import patch as P
-from graph_runtime.compiler import CompileError, compile_patch
+from graph_runtime.graph import patch as P
+from graph_runtime.graph.compiler import CompileError, compile_patch
 
 TYPES = ["time.lfo", "shape.smooth", "shape.curve", "math.binary", "math.clamp",
          "logic.threshold", "logic.delay", "value.constant", "test.sink", "nope.unknown"]

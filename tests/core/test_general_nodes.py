@@ -3,8 +3,8 @@ import math
 
 import pytest
 
-from graph_runtime.compiler import compile_patch
-from graph_runtime.patch import Patch
+from graph_runtime.graph.compiler import compile_patch
+from graph_runtime.graph.patch import Patch
 
 
 def run_node(registry, type_id, params, inputs, frames, fps=50.0):

@@ -9,8 +9,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def test_graph_core_imports_no_torch_or_dearpygui():
-    code = ("import sys, graph_runtime.patch, graph_runtime.node, graph_runtime.compiler, "
-            "graph_runtime.channels, graph_runtime.frame_params, graph_runtime.analysis.store\n"
+    code = ("import sys, graph_runtime.graph.patch, graph_runtime.graph.node, graph_runtime.graph.compiler, "
+            "graph_runtime.graph.channels, graph_runtime.graph.frame, graph_runtime.analysis.store\n"
             "bad = [m for m in ('torch', 'dearpygui', 'hambajuba_nodes') if m in sys.modules]\n"
             "print(','.join(bad))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

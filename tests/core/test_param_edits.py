@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 
 from graph_runtime.analysis.store import ALL_STEMS, CLASS_NAMES, STEMS, pair_key, synthetic
-from graph_runtime.compiler import CompileError, compile_patch
-from graph_runtime.frame_params import BLOCKS, SLOTS
-from graph_runtime.patch import Patch
+from graph_runtime.graph.compiler import CompileError, compile_patch
+from graph_runtime.graph.frame import BLOCKS, SLOTS
+from graph_runtime.graph.patch import Patch
 from hambajuba_nodes.registry import default_registry
 
 FPS = 50.0

@@ -5,8 +5,8 @@ import stat
 
 import pytest
 
-from graph_runtime import patch as P
-from graph_runtime.patch import Link, Patch, PatchError
+from graph_runtime.graph import patch as P
+from graph_runtime.graph.patch import Link, Patch, PatchError
 
 
 def sample() -> Patch:

@@ -8,12 +8,12 @@ import math
 import numpy as np
 import pytest
 
-from graph_runtime import plan_cache
+from graph_runtime.graph import prepare_cache as plan_cache
 from graph_runtime.analysis.store import synthetic
-from graph_runtime.channels import ChannelBank
-from graph_runtime.compiler import compile_patch
-from graph_runtime.patch import Patch
-from graph_runtime.plan_cache import CacheMiss, cache_for
+from graph_runtime.graph.channels import ChannelBank
+from graph_runtime.graph.compiler import compile_patch
+from graph_runtime.graph.patch import Patch
+from graph_runtime.graph.prepare_cache import CacheMiss, cache_for
 from hambajuba_nodes import ensemble, noise_walk
 from hambajuba_nodes.registry import default_registry
 
@@ -108,7 +108,7 @@ def test_a_bank_takes_new_channels_after_freeze_and_interpolates_them():
 
 
 def test_params_checked_once_are_not_taken_for_lookalikes():
-    from graph_runtime.compiler import CompileError
+    from graph_runtime.graph.compiler import CompileError
 
     good = Patch()
     good.add_node("time.lfo", {"bipolar": True, "rate": 2.0}, node_id="lfo")

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from graph_runtime.engine.sae import real_like_means
-from graph_runtime.frame_params import BLOCK_PATHS, NOISE_THETA, PROMPT_POS, FrameParams
+from graph_runtime.graph.frame import BLOCK_PATHS, NOISE_THETA, PROMPT_POS, FrameParams
 
 
 def frame_with(feature_ids=None, strength=None, masks=None, prompt_a="", prompt_b="",

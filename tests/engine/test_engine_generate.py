@@ -13,7 +13,7 @@ from graph_runtime.engine.errors import EngineError
 from graph_runtime.engine.frame_guard import check_mask
 from graph_runtime.engine.noise import noise_walk, seeded_noise
 from graph_runtime.engine.schedule import SIGMA_MAX
-from graph_runtime.frame_params import BLOCKS, LATENT_DEV, NOISE_THETA, SLOTS, FrameParams
+from graph_runtime.graph.frame import BLOCKS, LATENT_DEV, NOISE_THETA, SLOTS, FrameParams
 
 
 def test_generate_traces_as_one_graph_without_breaks():

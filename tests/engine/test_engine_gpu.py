@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from engine_testkit import frame_with
-from graph_runtime.frame_params import BLOCKS, NOISE_THETA, PROMPT_POS, SLOTS
+from graph_runtime.graph.frame import BLOCKS, NOISE_THETA, PROMPT_POS, SLOTS
 
 pytestmark = [pytest.mark.gpu,
               pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")]

@@ -8,7 +8,7 @@ import torch
 
 from graph_runtime.engine.errors import EngineError
 from graph_runtime.engine.labels import Labels, load_labels, nearest_by_decoder
-from graph_runtime.frame_params import BLOCKS
+from graph_runtime.graph.frame import BLOCKS
 
 RECORDS = {
     "down.2.1": [{"id": 2301, "label": "intense, dramatic mood", "category": "mood",

@@ -9,7 +9,7 @@ from PIL import Image
 from engine_testkit import frame_with, image_of, x0_of
 from graph_runtime.engine.errors import EngineError
 from graph_runtime.engine.latent_image import load_image
-from graph_runtime.frame_params import LATENT_DEV
+from graph_runtime.graph.frame import LATENT_DEV
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from graph_runtime.engine.errors import EngineError
 from graph_runtime.engine.parts import move_module
 from graph_runtime.engine.preview import (WIDTH, preview_text_config, preview_unet_config,
                                           preview_vae_config)
-from graph_runtime.frame_params import BLOCKS
+from graph_runtime.graph.frame import BLOCKS
 
 N_FEATURES = 40
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from engine_testkit import frame_with, image_of
-from graph_runtime.frame_params import BLOCKS, SLOTS
+from graph_runtime.graph.frame import BLOCKS, SLOTS
 
 FLOOR = np.zeros((16, 16), dtype=np.float32)
 FLOOR[8:] = 1.0                      # the lower half of the image

@@ -8,7 +8,7 @@ import torch
 from engine_testkit import frame_with, image_of, x0_of
 from graph_runtime.engine.errors import EngineError
 from graph_runtime.engine.prompts import slerp
-from graph_runtime.frame_params import PromptBlend
+from graph_runtime.graph.frame import PromptBlend
 
 
 @pytest.mark.parametrize("case", ["random", "equal", "opposite", "zero"])

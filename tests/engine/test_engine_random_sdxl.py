@@ -11,7 +11,7 @@ import torch
 from graph_runtime.engine.generate import Generator
 from graph_runtime.engine.random_sdxl import build_random_sdxl
 from graph_runtime.engine.steering import install_steering
-from graph_runtime.frame_params import BLOCKS, SLOTS, VEC_LEN
+from graph_runtime.graph.frame import BLOCKS, SLOTS, VEC_LEN
 
 
 def test_real_architecture_runs_the_generate_function_at_512():

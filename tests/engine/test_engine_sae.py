@@ -21,7 +21,7 @@ from engine_testkit import sae_folder as _folder, write_upstream_sae
 from graph_runtime.engine.errors import EngineError
 from graph_runtime.engine.models import PARTS, locate
 from graph_runtime.engine.sae import load_sae, load_saes
-from graph_runtime.frame_params import BLOCKS
+from graph_runtime.graph.frame import BLOCKS
 
 D, N = 8, 32   # tiny d_model and feature count (the writer's defaults)
 

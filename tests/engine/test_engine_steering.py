@@ -9,7 +9,7 @@ import torch
 from engine_testkit import frame_with, image_of, x0_of
 from graph_runtime.engine.errors import EngineError
 from graph_runtime.engine.steering import unsteered
-from graph_runtime.frame_params import BLOCKS, SLOTS, STRENGTH_BOUND
+from graph_runtime.graph.frame import BLOCKS, SLOTS, STRENGTH_BOUND
 
 
 def _ids(**slots):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from graph_runtime.patch import Link, dumps, loads
+from graph_runtime.graph.patch import Link, dumps, loads
 from hambajuba_nodes.editor.add_menu import matches
 from hambajuba_nodes.editor.commands import EditorModel
 from hambajuba_nodes.registry import default_registry

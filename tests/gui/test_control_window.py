@@ -13,7 +13,7 @@ import pytest
 from conftest import centre, step_until, xdo
 from pythonosc.udp_client import SimpleUDPClient
 
-from graph_runtime import patch as P
+from graph_runtime.graph import patch as P
 from graph_runtime.control.midi import MidiHandler
 
 pytestmark = [pytest.mark.gui,

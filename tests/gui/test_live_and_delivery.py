@@ -94,7 +94,7 @@ class SlowEngine:
 
 
 def test_worker_takes_newest_snapshot_and_never_queues():
-    from graph_runtime.frame_params import FrameParams
+    from graph_runtime.graph.frame import FrameParams
 
     eng = SlowEngine()
     w = EngineWorker(lambda: eng)

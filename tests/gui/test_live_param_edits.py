@@ -13,7 +13,7 @@ import threading
 import pytest
 
 from graph_runtime.analysis.store import synthetic
-from graph_runtime.frame_params import BLOCKS, PROMPT_POS
+from graph_runtime.graph.frame import BLOCKS, PROMPT_POS
 from hambajuba_nodes.editor.commands import EditorModel
 from hambajuba_nodes.editor.live import LiveSession
 from hambajuba_nodes.registry import default_registry

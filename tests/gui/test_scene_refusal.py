@@ -14,7 +14,7 @@ import time
 import numpy as np
 
 from graph_runtime.engine.errors import EngineError
-from graph_runtime.frame_params import FrameParams
+from graph_runtime.graph.frame import FrameParams
 from hambajuba_nodes.editor.engine_thread import EngineWorker
 from hambajuba_nodes.editor.live import scene_node
 
@@ -120,8 +120,8 @@ def test_a_patch_refused_from_its_first_frame_shows_plain_noise():
 
 
 def test_the_refusal_is_filed_under_the_node_that_asked_for_it():
-    from graph_runtime.compiler import compile_patch
-    from graph_runtime.patch import Patch
+    from graph_runtime.graph.compiler import compile_patch
+    from graph_runtime.graph.patch import Patch
     from hambajuba_nodes.registry import default_registry
 
     p = Patch()

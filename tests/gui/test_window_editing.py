@@ -4,7 +4,7 @@ from __future__ import annotations
 import dearpygui.dearpygui as dpg
 import pytest
 
-from graph_runtime.patch import Link, dumps
+from graph_runtime.graph.patch import Link, dumps
 
 pytestmark = pytest.mark.gui
 

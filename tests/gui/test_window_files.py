@@ -9,7 +9,7 @@ import dearpygui.dearpygui as dpg
 import pytest
 from conftest import StandInEngine, step_until
 
-from graph_runtime.patch import dumps
+from graph_runtime.graph.patch import dumps
 
 pytestmark = pytest.mark.gui
 
@@ -118,8 +118,8 @@ def test_autosave_and_the_unsaved_changes_prompt(make_app, tmp_path):
 
 
 def test_recovery_is_offered_after_a_crash(make_app, tmp_path):
-    from graph_runtime import patch as patch_io
-    from graph_runtime.patch import Patch
+    from graph_runtime.graph import patch as patch_io
+    from graph_runtime.graph.patch import Patch
 
     config = tmp_path / "config"
     path = tmp_path / "song.patch"

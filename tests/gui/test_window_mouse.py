@@ -9,7 +9,7 @@ import time
 import dearpygui.dearpygui as dpg
 import pytest
 
-from graph_runtime.patch import Link
+from graph_runtime.graph.patch import Link
 
 pytestmark = [pytest.mark.gui,
               pytest.mark.skipif(shutil.which("xdotool") is None, reason="needs xdotool")]

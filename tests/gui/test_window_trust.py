@@ -13,7 +13,7 @@ import dearpygui.dearpygui as dpg
 import pytest
 from conftest import step_until
 
-from graph_runtime.patch import Link
+from graph_runtime.graph.patch import Link
 
 pytestmark = [pytest.mark.gui,
               pytest.mark.skipif(shutil.which("xdotool") is None, reason="needs xdotool")]

@@ -5,11 +5,11 @@ import pathlib
 import numpy as np
 import pytest
 
-from graph_runtime.compiler import compile_patch
+from graph_runtime.graph.compiler import compile_patch
 from graph_runtime.live import layout
 from graph_runtime.live.analyser import CausalAnalyser
 from graph_runtime.live.bank import LiveSource
-from graph_runtime.patch import load
+from graph_runtime.graph.patch import load
 from hambajuba_nodes.registry import default_registry
 from live_helpers import blocks, drum_loop
 

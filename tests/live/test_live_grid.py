@@ -67,10 +67,10 @@ def test_downbeat_confidence_channel_is_filled(live_runs):
 
 
 def test_beat_node_plays_the_live_grid():
-    from graph_runtime.compiler import compile_patch
+    from graph_runtime.graph.compiler import compile_patch
     from graph_runtime.live.analyser import CausalAnalyser
     from graph_runtime.live.bank import LiveSource
-    from graph_runtime.patch import Patch
+    from graph_runtime.graph.patch import Patch
     from hambajuba_nodes.registry import default_registry
     from live_helpers import blocks, drum_loop
     a = CausalAnalyser(sr=44100, channels=2)

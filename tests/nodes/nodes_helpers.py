@@ -6,8 +6,8 @@ import math
 import numpy as np
 
 from graph_runtime.analysis.store import synthetic
-from graph_runtime.compiler import compile_patch
-from graph_runtime.patch import Patch
+from graph_runtime.graph.compiler import compile_patch
+from graph_runtime.graph.patch import Patch
 from hambajuba_nodes.registry import default_registry
 
 FPS = 50.0

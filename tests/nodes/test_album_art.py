@@ -7,9 +7,9 @@ import os
 
 from PIL import Image
 
-from graph_runtime.compiler import compile_patch
-from graph_runtime.frame_params import LATENT_DEV
-from graph_runtime.patch import Patch, load, save
+from graph_runtime.graph.compiler import compile_patch
+from graph_runtime.graph.frame import LATENT_DEV
+from graph_runtime.graph.patch import Patch, load, save
 from hambajuba_nodes.editor.commands import EditorModel
 from hambajuba_nodes.editor.live import LiveSession
 from hambajuba_nodes.registry import default_registry

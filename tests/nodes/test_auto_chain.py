@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from graph_runtime.analysis.store import synthetic
-from graph_runtime.frame_params import BLOCKS, SLOTS
-from graph_runtime.patch import Patch, load, save
+from graph_runtime.graph.frame import BLOCKS, SLOTS
+from graph_runtime.graph.patch import Patch, load, save
 from hambajuba_nodes.auto_chain import COLUMN, auto_chain, choose, classification
 from hambajuba_nodes.cli.patch_edit import add_patch_auto_parser
 from nodes_helpers import DT, compile_, track

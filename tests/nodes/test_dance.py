@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graph_runtime.patch import Patch
+from graph_runtime.graph.patch import Patch
 from nodes_helpers import DT, compile_, run, single, track
 
 

@@ -5,9 +5,9 @@ import zlib
 import numpy as np
 import pytest
 
-from graph_runtime.compiler import CompileError, compile_patch
-from graph_runtime.frame_params import LATENT_DEV, PROMPT_POS, PromptBlend
-from graph_runtime.patch import Patch
+from graph_runtime.graph.compiler import CompileError, compile_patch
+from graph_runtime.graph.frame import LATENT_DEV, PROMPT_POS, PromptBlend
+from graph_runtime.graph.patch import Patch
 from hambajuba_nodes.destinations import (MAX_BLEND_DEPTH, blend_depth, freeze, resolve_prompt,
                                           slerp)
 from hambajuba_nodes.registry import default_registry

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from graph_runtime.analysis.store import STEMS, pair_key, synthetic
-from graph_runtime.compiler import CompileError, check
-from graph_runtime.frame_params import BLOCKS
-from graph_runtime.patch import PatchError, dumps, load, loads
+from graph_runtime.graph.compiler import CompileError, check
+from graph_runtime.graph.frame import BLOCKS
+from graph_runtime.graph.patch import PatchError, dumps, load, loads
 from hambajuba_nodes.examples import COLUMN, EXAMPLES, PATCH_DIR, build_all
 from hambajuba_nodes.registry import default_registry
 from nodes_helpers import DT, FPS, compile_

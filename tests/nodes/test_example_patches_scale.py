@@ -14,8 +14,8 @@ import pathlib
 import numpy as np
 import pytest
 
-from graph_runtime.frame_params import STRENGTH_BOUND
-from graph_runtime.patch import load
+from graph_runtime.graph.frame import STRENGTH_BOUND
+from graph_runtime.graph.patch import load
 from hambajuba_nodes.examples import EXAMPLES, PATCH_DIR
 from nodes_helpers import compile_
 

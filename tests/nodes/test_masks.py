@@ -4,8 +4,8 @@ import math
 import numpy as np
 import pytest
 
-from graph_runtime.compiler import CompileError
-from graph_runtime.patch import Patch
+from graph_runtime.graph.compiler import CompileError
+from graph_runtime.graph.patch import Patch
 from hambajuba_nodes.masks import pitch_gaussians, preset_cells
 from nodes_helpers import DT, compile_, single
 

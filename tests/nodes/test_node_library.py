@@ -2,7 +2,7 @@
 import subprocess
 import sys
 
-from graph_runtime.node import PARAM_KINDS
+from graph_runtime.graph.node import PARAM_KINDS
 from hambajuba_nodes.registry import OPTIONAL_MODULES, default_registry
 
 EXPECTED = {

@@ -6,8 +6,8 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from graph_runtime.compiler import CompileError, compile_patch
-from graph_runtime.patch import Patch
+from graph_runtime.graph.compiler import CompileError, compile_patch
+from graph_runtime.graph.patch import Patch
 from hambajuba_nodes.registry import default_registry
 from nodes_helpers import track
 

@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from graph_runtime.frame_params import NOISE_THETA
+from graph_runtime.graph.frame import NOISE_THETA
 from hambajuba_nodes.noise_walk import ease_in_out_cubic
 from nodes_helpers import DT, FPS, run, single, track
 

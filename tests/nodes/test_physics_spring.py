@@ -125,8 +125,8 @@ def test_warped_constants_reduce_to_plain_for_small_steps():
 
 
 def test_spring_state_survives_recompile():
-    from graph_runtime.compiler import compile_patch
-    from graph_runtime.patch import Patch
+    from graph_runtime.graph.compiler import compile_patch
+    from graph_runtime.graph.patch import Patch
     from hambajuba_nodes.registry import default_registry
 
     p = Patch()

@@ -9,7 +9,7 @@ from hambajuba_nodes.physics import classification_weights
 from hambajuba_nodes.physics_models import pitch_position
 from hambajuba_nodes.sources import StemHandle
 from nodes_helpers import DT, compile_, run, single, track
-from graph_runtime.patch import Patch
+from graph_runtime.graph.patch import Patch
 
 
 # -- pitch follow ------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from graph_runtime.frame_params import FrameParams
+from graph_runtime.graph.frame import FrameParams
 from graph_runtime.remote.client import RemoteEngine
 from graph_runtime.remote.server import Server
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from graph_runtime.frame_params import FrameParams
+from graph_runtime.graph.frame import FrameParams
 from graph_runtime.remote.client import RemoteEngine
 from graph_runtime.remote.null_engine import NullEngine
 from graph_runtime.remote.pipeline import LocalPipe, frame_pipe

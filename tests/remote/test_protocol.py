@@ -8,7 +8,7 @@ import msgpack
 import numpy as np
 import pytest
 
-from graph_runtime.frame_params import BLOCKS, SLOTS, VEC_LEN, PromptBlend, Scene
+from graph_runtime.graph.frame import BLOCKS, SLOTS, VEC_LEN, PromptBlend, Scene
 from graph_runtime.remote import protocol
 from graph_runtime.remote.protocol import ProtocolError, Reader
 

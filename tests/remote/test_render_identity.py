@@ -24,7 +24,7 @@ def preview_server():
 @pytest.fixture(scope="module")
 def patch_128(tmp_path_factory):
     """An LFO steering mid.0 and the noise walk: every frame differs."""
-    from graph_runtime.patch import Patch, save
+    from graph_runtime.graph.patch import Patch, save
 
     p = Patch(meta={"title": "remote test"})
     lfo = p.add_node("time.lfo", {"rate": 2.0, "shape": "sine"})

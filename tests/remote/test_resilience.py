@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from graph_runtime.frame_params import FrameParams
+from graph_runtime.graph.frame import FrameParams
 from graph_runtime.remote.client import RemoteEngine, remote_factory
 from hambajuba_nodes.editor.engine_thread import Delivery, EngineWorker
 

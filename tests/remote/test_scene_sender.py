@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import gc
 
-from graph_runtime.frame_params import Scene
+from graph_runtime.graph.frame import Scene
 from graph_runtime.remote.scene_sender import SceneSender
 
 

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from graph_runtime.engine.errors import EngineError
-from graph_runtime.frame_params import FrameParams
+from graph_runtime.graph.frame import FrameParams
 from graph_runtime.remote import protocol
 from graph_runtime.remote.client import RemoteEngine
 from graph_runtime.remote.connect import RemoteError, RemoteRefused

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from graph_runtime.node import Registry
+from graph_runtime.graph.node import Registry
 
 from render_helpers import RenderSink, write_tone
 
@@ -21,7 +21,7 @@ def registry():
 @pytest.fixture()
 def patch_file(tmp_path):
     """An LFO at 1 Hz into a block sink: every frame differs."""
-    from graph_runtime.patch import Patch, save
+    from graph_runtime.graph.patch import Patch, save
 
     p = Patch(meta={"title": "render test"})
     lfo = p.add_node("time.lfo", {"rate": 1.0, "shape": "sine"})

@@ -9,7 +9,7 @@ import pathlib
 
 import numpy as np
 
-from graph_runtime.node import Node, Param, mask, signal
+from graph_runtime.graph.node import Node, Param, mask, signal
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 HAVE_ENGINE = importlib.util.find_spec("graph_runtime.engine.engine") is not None

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 from graph_runtime.engine.errors import EngineError
-from graph_runtime.patch import Patch, save
+from graph_runtime.graph.patch import Patch, save
 from graph_runtime.render import RenderRequest, render
 
 from render_helpers import StandInEngine

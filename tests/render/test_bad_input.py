@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from graph_runtime.patch import Patch, save
+from graph_runtime.graph.patch import Patch, save
 from graph_runtime.render import RenderError, RenderRequest, render
 
 from render_helpers import ROOT, StandInEngine, as_in_a_terminal, decoded_frames
@@ -189,7 +189,7 @@ import sys
 sys.path.insert(0, {here!r})
 from render_helpers import StandInEngine, RenderSink
 from graph_runtime.analysis.store import synthetic
-from graph_runtime.node import Registry
+from graph_runtime.graph.node import Registry
 from graph_runtime.render import RenderInterrupted, RenderRequest, render
 from hambajuba_nodes.registry import default_registry
 

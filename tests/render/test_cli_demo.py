@@ -159,7 +159,7 @@ def test_cli_render_ctrl_c_halfway_keeps_a_valid_shorter_video(tmp_path):
     import signal
 
     from graph_runtime.demo_track import ensure_demo
-    from graph_runtime.patch import load, save
+    from graph_runtime.graph.patch import load, save
 
     demo = ensure_demo(tmp_path / "cache")
     patch = load(DEFAULT_PATCH)

@@ -27,7 +27,7 @@ def preview_engine():
 
 @pytest.fixture(scope="module")
 def small_default_patch(tmp_path_factory):
-    from graph_runtime.patch import load, save
+    from graph_runtime.graph.patch import load, save
 
     patch = load(DEFAULT_PATCH)
     patch.engine["size"] = SIZE

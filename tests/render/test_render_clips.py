@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import json
 
-from graph_runtime.frame_params import BLOCKS, STRENGTH_BOUND
-from graph_runtime.patch import Patch, save
+from graph_runtime.graph.frame import BLOCKS, STRENGTH_BOUND
+from graph_runtime.graph.patch import Patch, save
 from graph_runtime.render import RenderRequest, render
 
 from render_helpers import StandInEngine

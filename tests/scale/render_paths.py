@@ -9,7 +9,7 @@ DEFAULT_PATCH = str(ROOT / "patches" / "default.patch")
 
 def small_patch(tmp_path, size: int = 128) -> str:
     """The default patch rendering at `size` px (fast on a CPU)."""
-    from graph_runtime.patch import load, save
+    from graph_runtime.graph.patch import load, save
 
     patch = load(DEFAULT_PATCH)
     patch.engine["size"] = size

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from graph_runtime.analysis.store import synthetic
-from graph_runtime.compiler import compile_patch
-from graph_runtime.frame_params import VEC_LEN, PromptBlend, Scene
-from graph_runtime.patch import load
+from graph_runtime.graph.compiler import compile_patch
+from graph_runtime.graph.frame import VEC_LEN, PromptBlend, Scene
+from graph_runtime.graph.patch import load
 from graph_runtime.scale.control_track import ControlTrack, record
 from graph_runtime.scale.scene_codec import scene_from_data, scene_to_data
 from hambajuba_nodes.registry import default_registry

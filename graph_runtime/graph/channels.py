@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from .node import Wire
-from .plan_cache import cache_for
+from .prepare_cache import cache_for
 
 
 class ChannelBank:

@@ -38,7 +38,7 @@ import numpy as np
 
 from .compiler import Plan, bind_inputs, carry_state, ctx_problems, make_wire
 from .node import Node
-from .plan_cache import CacheMiss
+from .prepare_cache import CacheMiss
 
 PREPARE_TIME_KINDS = ("mask", "stem")  # links whose consumer reads the wire in prepare
 

@@ -25,11 +25,11 @@ from typing import Any, Callable
 import numpy as np
 
 from .channels import ChannelBank
-from .frame_params import FrameParams
+from .frame import FrameParams
 from .node import MASK_SHAPE, Node, PrepareContext, Registry, Wire
 from .patch import Link, NodeSpec, Patch
 from .plan import Plan, SlotTable  # the compiled result; re-exported here
-from .plan_cache import CacheMiss, cache_for
+from .prepare_cache import CacheMiss, cache_for
 
 _ONES_MASK = np.ones(MASK_SHAPE, dtype=np.float32)
 _ONES_MASK.flags.writeable = False  # the shared default for unconnected mask inputs

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
 from .channels import ChannelBank
-from .frame_params import BLOCKS, SLOTS, FrameParams
+from .frame import BLOCKS, SLOTS, FrameParams
 from .node import Node, PrepareContext, Wire
 
 if TYPE_CHECKING:  # compiler.py imports this module
@@ -105,7 +105,7 @@ class Plan:
         """Change one param of the running node, visible in the next run();
         None, or a one-line reason it was refused (then nothing changed).
         Never recompiles: see plan_edit.py."""
-        from .plan_edit import set_param
+        from .edit import set_param
         return set_param(self, node_id, name, value, cached_only=cached_only)
 
     def wire(self, node_id: str, port: str) -> Wire:
