@@ -29,7 +29,7 @@ import re
 
 import numpy as np
 
-from ..atomic import write_atomic
+from graph_runtime.media.atomic import write_atomic
 from .errors import AnalysisError
 from .store import Analysis
 

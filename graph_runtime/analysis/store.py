@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..atomic import open_atomic
+from graph_runtime.media.atomic import open_atomic
 
 FPS = 50.0
 SOURCE_STEMS = ("bass", "drums", "vocals", "other")

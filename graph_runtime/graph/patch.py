@@ -31,7 +31,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from graph_runtime.atomic import write_atomic
+from graph_runtime.media.atomic import write_atomic
 
 FORMAT = "hambajuba.patch"
 VERSION = 2

@@ -31,7 +31,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from graph_runtime.atomic import write_atomic
+from graph_runtime.media.atomic import write_atomic
 from graph_runtime.graph.frame import BLOCKS, FrameParams, Scene
 
 from . import codec, protocol

@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..atomic import write_atomic
+from graph_runtime.media.atomic import write_atomic
 from graph_runtime.graph.frame import VEC_LEN
 from .scene_codec import scene_to_data
 

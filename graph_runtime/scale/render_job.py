@@ -21,7 +21,7 @@ from typing import Any
 from graph_runtime.graph.compiler import CompileError, compile_patch
 from ..render import (RenderError, RenderRequest, RenderResult, _check_request, _load_patch,
                       _sidecar, load_span)
-from ..video import JpegDirSink, Mp4Sink, SinkError, open_segment
+from graph_runtime.media.video import JpegDirSink, Mp4Sink, SinkError, open_segment
 from .chunk_render import ChunkResult, EngineSpec
 from .control_track import ControlTrack, record
 

@@ -94,7 +94,7 @@ def bench_mjpeg(frames: int = 180) -> tuple[float, float]:
 
 
 def bench_record(seconds: float = 5.0) -> tuple[float, int]:
-    from ..playback import Track
+    from graph_runtime.media.playback import Track
 
     folder = tempfile.mkdtemp(prefix="hambajuba-bench-stage-")
     sr = 48000

@@ -5,7 +5,7 @@ contained fragment (moof + mdat) after every keyframe; with a keyframe each
 second and `tune=zerolatency` (no look-ahead holding frames back) a process
 killed with -9 leaves a file that plays up to the last second or so. `close`
 finishes the last fragment. The H.264 settings are the render's
-(graph_runtime/video.add_h264_stream), so a recording and a render of the
+(graph_runtime/media/video.add_h264_stream), so a recording and a render of the
 same patch look the same.
 
 Used from the recorder's thread only.
@@ -17,7 +17,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..video import AAC_RATES, add_h264_stream, fps_fraction, yuv_frame
+from graph_runtime.media.video import AAC_RATES, add_h264_stream, fps_fraction, yuv_frame
 
 AAC_FRAME = 1024  # samples per AAC frame
 FRAG_OPTIONS = {"movflags": "frag_keyframe+empty_moov+default_base_moof",

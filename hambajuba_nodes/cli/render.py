@@ -13,7 +13,7 @@ import json
 import os
 import signal
 import sys
-from graph_runtime.atomic import write_atomic
+from graph_runtime.media.atomic import write_atomic
 
 from .paths import DEFAULT_PATCH  # the repository's patches/default.patch
 
@@ -317,7 +317,7 @@ def cmd_bench_render(args) -> int:
     analysis = None
     if importlib.util.find_spec("graph_runtime.analysis.pipeline") is None:
         from graph_runtime.analysis.store import synthetic
-        from graph_runtime.video import track_duration
+        from graph_runtime.media.video import track_duration
 
         analysis = synthetic(track_duration(track))  # the render's cost does not depend on it
         if not args.json:

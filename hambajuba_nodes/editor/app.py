@@ -34,7 +34,7 @@ import dearpygui.dearpygui as dpg
 
 from graph_runtime.graph.frame import BLOCKS
 from graph_runtime.graph.patch import ENGINE_MODELS
-from graph_runtime.playback import Output, open_output
+from graph_runtime.media.playback import Output, open_output
 
 from . import theme
 from .add_menu import AddNodeMenu

@@ -40,7 +40,7 @@ def write_track(path: str, minutes: float, sr: int = 44100) -> str:
 
 
 def bench_ui_analysis(minutes: float = 5.0, *, in_process: bool = False, limit_s: float = 600.0) -> dict:
-    from graph_runtime.playback import NullOutput
+    from graph_runtime.media.playback import NullOutput
 
     from .display import ensure_display
 

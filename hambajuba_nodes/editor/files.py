@@ -25,7 +25,7 @@ import time
 from typing import Callable
 
 from graph_runtime.graph import patch as patch_io
-from graph_runtime.atomic import write_atomic
+from graph_runtime.media.atomic import write_atomic
 from graph_runtime.graph.patch import Patch, PatchError
 
 from .commands import EditorModel

@@ -27,7 +27,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from graph_runtime.playback import Output, PlaybackError, Track, load_track
+from graph_runtime.media.playback import Output, PlaybackError, Track, load_track
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
 

@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from graph_runtime.clock import MediaClock, NullClock
+from graph_runtime.media.clock import MediaClock, NullClock
 
 FRAME = 1.0 / 50.0  # one video frame at 50 fps: the A/V error budget
 

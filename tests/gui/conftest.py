@@ -130,7 +130,7 @@ def wav(tmp_path):
 
 @pytest.fixture
 def make_app(display, tmp_path):
-    from graph_runtime.playback import NullOutput
+    from graph_runtime.media.playback import NullOutput
     from hambajuba_nodes.editor.app import App
 
     apps = []

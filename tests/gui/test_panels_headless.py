@@ -9,7 +9,7 @@ import pytest
 from graph_runtime.analysis.store import synthetic
 from graph_runtime.engine.labels import Labels
 from graph_runtime.graph.patch import Patch, dumps
-from graph_runtime.playback import NullOutput, Track
+from graph_runtime.media.playback import NullOutput, Track
 from hambajuba_nodes.editor.commands import EditorModel
 from hambajuba_nodes.editor.features import FeatureIndex
 from hambajuba_nodes.editor.files import Files

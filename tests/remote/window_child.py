@@ -9,7 +9,7 @@ import time
 import dearpygui.dearpygui as dpg
 
 from graph_runtime.analysis.store import synthetic
-from graph_runtime.playback import NullOutput
+from graph_runtime.media.playback import NullOutput
 from hambajuba_nodes.editor.app import App
 
 

@@ -160,7 +160,7 @@ def test_ctrl_c_before_the_first_frame_leaves_nothing(registry, track, patch_fil
 
 def test_an_encoder_failure_leaves_no_partial_file(registry, track, patch_file, analysis,
                                                    tmp_path, monkeypatch):
-    from graph_runtime import video
+    from graph_runtime.media import video
 
     real_add = video.Mp4Sink.add
 
@@ -181,7 +181,7 @@ def test_overlap_keeps_frames_in_order_when_the_encoder_is_slow(registry, track,
     """A slow encoder makes the engine wait (bounded ring), never reorders or drops."""
     import time
 
-    from graph_runtime import video
+    from graph_runtime.media import video
 
     real_add = video.JpegDirSink.add
 
@@ -225,7 +225,7 @@ def test_render_module_imports_no_gui_no_nodes_no_torch():
     import subprocess
     import sys
 
-    code = ("import sys, graph_runtime.render, graph_runtime.video, graph_runtime.demo_track\n"
+    code = ("import sys, graph_runtime.render, graph_runtime.media.video, graph_runtime.demo_track\n"
             "print(','.join(m for m in ('torch', 'dearpygui', 'hambajuba_nodes') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -246,7 +246,7 @@ def test_render_error_is_not_raised_for_good_input(registry, track, patch_file, 
 def test_audio_segment_streams_in_chunks_and_folds_channels(tmp_path):
     import soundfile as sf
 
-    from graph_runtime.video import open_segment, read_segment
+    from graph_runtime.media.video import open_segment, read_segment
 
     rate = 48000
     x = np.random.default_rng(0).uniform(-0.5, 0.5, (rate * 2, 4)).astype(np.float32)
@@ -292,7 +292,7 @@ def test_a_second_ctrl_c_while_finishing_removes_the_partial_file(registry, trac
     import time
 
     from graph_runtime import render as render_mod
-    from graph_runtime import video
+    from graph_runtime.media import video
 
     real_add = video.Mp4Sink.add
 

@@ -10,7 +10,7 @@ import av
 import numpy as np
 import pytest
 
-from graph_runtime.playback import NullOutput
+from graph_runtime.media.playback import NullOutput
 from graph_runtime.stage.fanout import FrameFanout
 from graph_runtime.stage.recorder import LiveRecorder
 
