@@ -41,7 +41,8 @@ from .graph.compiler import CompileError, check, compile_patch
 from .graph.frame import BLOCKS, STRENGTH_BOUND
 from .graph.patch import PatchError, load
 from .scene_guard import SceneGuard
-from .media.video import (AudioSegment, JpegDirSink, Mp4Sink, SinkError, check_writable_folder, frames_dir_is_ours, open_segment, track_duration)
+from .media.video import (AudioSegment, JpegDirSink, Mp4Sink, SinkError, check_writable_folder,
+                          frames_dir_is_ours, open_segment, track_duration)
 
 FPS_MIN, FPS_MAX = 1.0, 240.0
 RING_DEPTH = 3  # frames in flight between engine and encoder (copies of the engine's buffer)
