@@ -6,7 +6,7 @@ image, a feature id the SAE lacks). The engine worker hands it rotating
 snapshot copies of one Scene, so the engine cannot tell "the one I refused"
 from "a new one": it would re-apply and re-refuse it every frame and render
 nothing; a headless render would abort on its first frame. The guard sits
-in front of the engine (the window's engine thread, graph_runtime/render.py):
+in front of the engine (the window's engine thread, graph_runtime/render/loop.py):
 
     - a render that fails while a new Scene is applied, and succeeds with
       the last good Scene, is a refusal: that Scene (by version and content)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..render import RenderError, RenderInterrupted
+from graph_runtime.render.request import RenderError, RenderInterrupted
 from .render_job import RenderJob
 
 

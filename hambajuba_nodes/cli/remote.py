@@ -107,7 +107,8 @@ def _make_engine(args):
         from graph_runtime.remote.null_engine import NullEngine
 
         return NullEngine(args.size)
-    from graph_runtime.render import RenderError, create_engine
+    from graph_runtime.render.request import RenderError
+    from graph_runtime.render.engines import create_engine
 
     try:
         return create_engine(args.model, args.size, args.device)

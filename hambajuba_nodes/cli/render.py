@@ -73,7 +73,8 @@ def _describe(result) -> str:
 
 def _run_render(req, *, registry=None, quiet=False, on_image=None, analysis=None):
     """render() with the CLI's reporting; returns (exit code, result or None)."""
-    from graph_runtime.render import RenderError, RenderInterrupted, render
+    from graph_runtime.render.request import RenderError, RenderInterrupted
+    from graph_runtime.render.loop import render
 
     if registry is None:
         from ..registry import default_registry
@@ -96,7 +97,7 @@ def _run_render(req, *, registry=None, quiet=False, on_image=None, analysis=None
 # -- render -----------------------------------------------------------------------------
 
 def cmd_render(args) -> int:
-    from graph_runtime.render import RenderRequest
+    from graph_runtime.render.request import RenderRequest
 
     req = RenderRequest(track=args.track, patch=args.patch, out=args.out,
                         frames_dir=args.frames_dir, model=args.model, fps=args.fps,
@@ -225,7 +226,7 @@ def _save_still(rgba, path: str) -> None:
 
 def cmd_demo(args) -> int:
     from graph_runtime.demo_track import ensure_demo
-    from graph_runtime.render import RenderRequest
+    from graph_runtime.render.request import RenderRequest
 
     patch = args.patch or str(DEFAULT_PATCH)
     if not os.path.isfile(patch):
@@ -304,7 +305,7 @@ def add_demo_parser(sub) -> None:
 def cmd_bench_render(args) -> int:
     import tempfile
 
-    from graph_runtime.render import RenderRequest
+    from graph_runtime.render.request import RenderRequest
 
     if args.track is None:
         from graph_runtime.demo_track import ensure_demo

@@ -37,7 +37,7 @@ def add_render_scale_options(p) -> None:
 
 def cmd_render_scaled(args, req) -> int:
     """render with --ray or --controls-only; None-returning callers fall back to render()."""
-    from graph_runtime.render import RenderError, RenderInterrupted
+    from graph_runtime.render.request import RenderError, RenderInterrupted
 
     from ..registry import default_registry
 
@@ -112,7 +112,7 @@ def _tracks(items: list[str]) -> list[str]:
 
 
 def _requests(args, tracks: list[str]):
-    from graph_runtime.render import RenderRequest
+    from graph_runtime.render.request import RenderRequest
 
     reqs = []
     for t in tracks:
@@ -147,7 +147,7 @@ def cmd_batch(args) -> int:
 
 
 def _batch_ray(args, reqs, registry, say):
-    from graph_runtime.render import RenderError, RenderInterrupted
+    from graph_runtime.render.request import RenderError, RenderInterrupted
     from graph_runtime.scale.distributed import batch
 
     try:
@@ -164,7 +164,8 @@ def _batch_ray(args, reqs, registry, say):
 
 def _batch_here(args, reqs, registry):
     """No Ray: one track after another in this process (same table at the end)."""
-    from graph_runtime.render import RenderError, render
+    from graph_runtime.render.request import RenderError
+    from graph_runtime.render.loop import render
     from graph_runtime.scale.distributed import BatchRow
 
     rows = []
@@ -193,7 +194,7 @@ def _print_table(rows) -> None:
 
 def cmd_analyze_library(args) -> int:
     """`analyze DIR|TRACK... --ray`: every readable track into the analysis cache."""
-    from graph_runtime.render import RenderError
+    from graph_runtime.render.request import RenderError
     from graph_runtime.scale.distributed import analyse_library
 
     tracks = _tracks([args.track])

@@ -59,7 +59,7 @@ def test_jpeg_q90_of_preview_frames():
     pytest.importorskip("torch")
     """The untrained preview paints per-pixel noise, JPEG's worst case: at 512 px
     q90 gives about 37.7..38.2 dB on it (reported, not hidden); it must stay close."""
-    from graph_runtime.render import create_engine
+    from graph_runtime.render.engines import create_engine
 
     srv = Server(create_engine("preview", 512), port=0, say=lambda _l: None).start()
     frames = []

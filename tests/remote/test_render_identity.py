@@ -14,7 +14,7 @@ SIZE = 128
 
 @pytest.fixture(scope="module")
 def preview_server():
-    from graph_runtime.render import create_engine
+    from graph_runtime.render.engines import create_engine
 
     srv = Server(create_engine("preview", SIZE), port=0, say=lambda _l: None).start()
     yield srv
@@ -50,7 +50,8 @@ def _tone(path, seconds: float = 3.0) -> str:
 
 def _render(tmp_path, name, patch, **req_kw) -> list[np.ndarray]:
     from graph_runtime.analysis.store import synthetic
-    from graph_runtime.render import RenderRequest, render
+    from graph_runtime.render.request import RenderRequest
+    from graph_runtime.render.loop import render
     from hambajuba_nodes.registry import default_registry
 
     frames: list[np.ndarray] = []

@@ -7,7 +7,8 @@ import os
 
 from graph_runtime.engine.errors import EngineError
 from graph_runtime.graph.patch import Patch, save
-from graph_runtime.render import RenderRequest, render
+from graph_runtime.render.request import RenderRequest
+from graph_runtime.render.loop import render
 
 from render_helpers import StandInEngine
 

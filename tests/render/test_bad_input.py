@@ -11,7 +11,8 @@ import sys
 import pytest
 
 from graph_runtime.graph.patch import Patch, save
-from graph_runtime.render import RenderError, RenderRequest, render
+from graph_runtime.render.request import RenderError, RenderRequest
+from graph_runtime.render.loop import render
 
 from render_helpers import ROOT, StandInEngine, as_in_a_terminal, decoded_frames
 
@@ -190,7 +191,8 @@ sys.path.insert(0, {here!r})
 from render_helpers import StandInEngine, RenderSink
 from graph_runtime.analysis.store import synthetic
 from graph_runtime.graph.node import Registry
-from graph_runtime.render import RenderInterrupted, RenderRequest, render
+from graph_runtime.render.request import RenderInterrupted, RenderRequest
+from graph_runtime.render.loop import render
 from hambajuba_nodes.registry import default_registry
 
 reg = Registry(list(default_registry())); reg.add(RenderSink)

@@ -20,7 +20,7 @@ SIZE = 128
 
 @pytest.fixture(scope="module")
 def preview_engine():
-    from graph_runtime.render import create_engine
+    from graph_runtime.render.engines import create_engine
 
     return create_engine("preview", SIZE)
 
@@ -53,7 +53,8 @@ def demo_analysis():
 
 
 def _render(engine, analysis, demo, patch, out, **kw):
-    from graph_runtime.render import RenderRequest, render
+    from graph_runtime.render.request import RenderRequest
+    from graph_runtime.render.loop import render
     from hambajuba_nodes.registry import default_registry
 
     req = RenderRequest(track=str(demo.path), patch=patch, out=str(out), fps=FPS, **kw)
@@ -63,7 +64,7 @@ def _render(engine, analysis, demo, patch, out, **kw):
 
 def test_preview_render_twice_with_two_engines_gives_identical_frames(
         preview_engine, demo_analysis, demo, small_default_patch, tmp_path):
-    from graph_runtime.render import create_engine
+    from graph_runtime.render.engines import create_engine
 
     a = _render(preview_engine, demo_analysis, demo, small_default_patch, tmp_path / "a.mp4",
                 start=20.0, seconds=0.5)
@@ -87,7 +88,8 @@ def test_preview_ctrl_c_keeps_what_was_made(preview_engine, demo_analysis, demo,
         if i == 1:
             raise KeyboardInterrupt
 
-    from graph_runtime.render import RenderRequest, render
+    from graph_runtime.render.request import RenderRequest
+    from graph_runtime.render.loop import render
     from hambajuba_nodes.registry import default_registry
 
     req = RenderRequest(track=str(demo.path), patch=small_default_patch,

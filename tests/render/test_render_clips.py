@@ -5,7 +5,8 @@ import json
 
 from graph_runtime.graph.frame import BLOCKS, STRENGTH_BOUND
 from graph_runtime.graph.patch import Patch, save
-from graph_runtime.render import RenderRequest, render
+from graph_runtime.render.request import RenderRequest
+from graph_runtime.render.loop import render
 
 from render_helpers import StandInEngine
 

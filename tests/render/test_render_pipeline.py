@@ -10,7 +10,9 @@ import av
 import numpy as np
 import pytest
 
-from graph_runtime.render import RenderError, RenderInterrupted, RenderRequest, render, sha256_file
+from graph_runtime.render.request import RenderError, RenderInterrupted, RenderRequest
+from graph_runtime.render.loop import render
+from graph_runtime.render.sidecar import sha256_file
 
 from render_helpers import StandInEngine, decoded_frames, frames_hash, write_tone
 
@@ -225,7 +227,7 @@ def test_render_module_imports_no_gui_no_nodes_no_torch():
     import subprocess
     import sys
 
-    code = ("import sys, graph_runtime.render, graph_runtime.media.video, graph_runtime.demo_track\n"
+    code = ("import sys, graph_runtime.render.loop, graph_runtime.media.video, graph_runtime.demo_track\n"
             "print(','.join(m for m in ('torch', 'dearpygui', 'hambajuba_nodes') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -291,7 +293,7 @@ def test_a_second_ctrl_c_while_finishing_removes_the_partial_file(registry, trac
     worker is cancelled before the file is closed, and nothing is left."""
     import time
 
-    from graph_runtime import render as render_mod
+    from graph_runtime.render import loop as render_mod
     from graph_runtime.media import video
 
     real_add = video.Mp4Sink.add

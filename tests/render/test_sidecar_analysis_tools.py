@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from graph_runtime.render import RenderRequest, render
+from graph_runtime.render.request import RenderRequest
+from graph_runtime.render.loop import render
 
 from render_helpers import StandInEngine
 

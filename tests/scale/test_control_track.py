@@ -94,7 +94,7 @@ def test_render_controls_only_writes_a_control_track_from_the_cli(tmp_path, monk
 def test_ray_options_without_the_extra_say_how_to_install_it(monkeypatch):
     import sys
 
-    from graph_runtime.render import RenderError
+    from graph_runtime.render.request import RenderError
     from graph_runtime.scale import distributed
 
     monkeypatch.setitem(sys.modules, "ray", None)  # as if not installed

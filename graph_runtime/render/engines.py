@@ -1,0 +1,40 @@
+"""The engines a render can use: the local Engine (SDXL-Turbo or the
+preview) or a RemoteEngine on `hambajuba serve`; their errors as RenderError.
+Torch is imported only through the engine, and only when one is made."""
+from __future__ import annotations
+
+from .request import RenderError
+
+
+def create_engine(model: str, size: int, device: str | None = None,
+                  cpu_threads: int | None = None):
+    """Engine.create with its errors turned into RenderError."""
+    try:
+        from ..engine.engine import Engine, EngineError
+    except ModuleNotFoundError as e:
+        raise RenderError(f"the engine is not in this checkout ({e.name}); "
+                          "install the full project", code=1) from None
+    try:
+        return Engine.create(model=model, device=device, size=size, cpu_threads=cpu_threads)
+    except EngineError as e:
+        raise RenderError(str(e), code=1) from None
+
+
+def create_remote_engine(address: str, token: bytes | None = None):
+    """A RemoteEngine on `hambajuba serve` at HOST:PORT, raw RGBA (frame-exact), errors as
+    RenderError. The server's model and size are used (its hello says which)."""
+    from ..remote.client import RemoteEngine
+    from ..remote.connect import RemoteError
+
+    try:
+        return RemoteEngine(address, token=token, codec="raw", in_flight=1, hold=False)
+    except RemoteError as e:
+        raise RenderError(str(e), code=1) from None
+
+
+def _is_engine_error(e: BaseException) -> bool:
+    try:
+        from ..engine.errors import EngineError  # no torch
+    except ImportError:
+        return False
+    return isinstance(e, EngineError)
