@@ -14,7 +14,7 @@ in place. The session never touches the window.
 
 `model` is anything with `.patch`, `.param_value(node, name)`,
 `.set_param(...)`, `.set_params(...)`, `.apply(label, fn)` and `.listeners`
-(hambajuba_nodes/editor/commands.EditorModel).
+(graph_runtime/show/commands.EditorModel).
 """
 from __future__ import annotations
 

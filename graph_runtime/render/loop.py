@@ -34,7 +34,7 @@ import numpy as np
 from ..graph.compiler import CompileError, compile_patch
 from ..graph.frame import BLOCKS, STRENGTH_BOUND
 from ..media.video import SinkError, open_segment
-from ..scene_guard import SceneGuard
+from graph_runtime.show.scene_guard import SceneGuard
 from .encode import EncodeWorker, _make_sink
 from .engines import _is_engine_error, create_engine, create_remote_engine
 from .request import (RenderError, RenderInterrupted, RenderRequest, RenderResult, _analyse,

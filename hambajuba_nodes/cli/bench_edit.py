@@ -36,8 +36,8 @@ REST_S = 0.002  # the rest of a window frame (drawing) between two updates
 def measure_edits(patch, registry, analysis, *, edits: int = 200, fps: float = 60.0) -> dict:
     import numpy as np
 
-    from ..editor.commands import EditorModel
-    from ..editor.live import LiveSession
+    from graph_runtime.show.commands import EditorModel
+    from graph_runtime.show.live_plan import LiveSession
 
     model = EditorModel(registry, patch)
     live = LiveSession(registry, fps=fps, background=True)

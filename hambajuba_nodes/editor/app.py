@@ -39,16 +39,16 @@ from graph_runtime.media.playback import Output, open_output
 from . import theme
 from .add_menu import AddNodeMenu
 from .audio_files import ask_open_track
-from .commands import Change, EditorModel
+from graph_runtime.show.commands import Change, EditorModel
 from .control_panel import ControlPanel
 from .dialogs import Dialogs
-from .delivery import Delivery
-from .engine_thread import EngineWorker
+from graph_runtime.show.delivery import Delivery
+from graph_runtime.show.engine_thread import EngineWorker
 from .features import FeatureBrowser, engine_index
-from .files import Files
+from graph_runtime.show.files import Files
 from .input import SHORTCUTS, InputBindings
 from .layout import arrange, on_screen
-from .live import LiveSession
+from graph_runtime.show.live_plan import LiveSession
 from .mask_painter import MaskPainter, mask_param
 from .meters import Meters
 from .node_editor import NodeEditorView

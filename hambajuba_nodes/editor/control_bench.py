@@ -31,11 +31,13 @@ def bench_control(messages: int = 2000, rate: float = 1000.0, fps: float = 60.0)
     from graph_runtime.control.osc import OscListener
     from graph_runtime.graph.frame import BLOCKS, N_FEATURES
     from hambajuba_nodes.cli.paths import DEFAULT_PATCH
+    from hambajuba_nodes.registry import default_registry
 
-    from .headless_show import HeadlessShow
+    from graph_runtime.show.headless_show import HeadlessShow
 
     messages = min(int(messages), N_FEATURES - 1)
-    show = HeadlessShow(P.load(DEFAULT_PATCH), analysis=synthetic(120.0), fps=fps)
+    show = HeadlessShow(P.load(DEFAULT_PATCH), registry=default_registry(),
+                        analysis=synthetic(120.0), fps=fps)
     sinks = [n.id for n in show.model.patch.nodes if n.type == "sae.block"]
     show.tick(0.0)
     plan = show.live.plan

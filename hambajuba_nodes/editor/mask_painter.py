@@ -15,7 +15,7 @@ from typing import Callable
 import dearpygui.dearpygui as dpg
 
 from . import theme
-from .commands import EditorModel
+from graph_runtime.show.commands import EditorModel
 
 N = 16
 CELL = 15  # pixels per cell on screen

@@ -34,7 +34,7 @@ from graph_runtime.graph.patch import Link, NodeSpec
 from . import param_widgets, theme
 from .broken_links import BrokenLinks
 from .canvas_geometry import CanvasGeometry
-from .commands import COMMENT_TYPE, Change, EditorModel
+from graph_runtime.show.commands import COMMENT_TYPE, Change, EditorModel
 from .meters import Meters
 
 Status = Callable[[str, str], None]  # (level: "info" | "warn" | "error", text)

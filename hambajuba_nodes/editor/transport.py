@@ -50,23 +50,9 @@ class _Load:
 def default_analyze(path: str, progress: Callable[..., None], duration: float):
     """(analysis, notice): the pipeline in a niced child process, so the
     window keeps its frame rate (analysis_worker.py)."""
-    from .analysis_worker import default_analyze as niced
+    from graph_runtime.show.analysis_worker import default_analyze as niced
 
     return niced(path, progress, duration)
-
-
-def in_process_analyze(path: str, progress: Callable[..., None], duration: float):
-    """(analysis, notice). Uses the real pipeline when this checkout has it."""
-    try:
-        from graph_runtime.analysis.pipeline import analyze
-    except ModuleNotFoundError as e:
-        if not (e.name or "").startswith("graph_runtime.analysis.pipeline"):
-            raise
-        from graph_runtime.analysis.store import synthetic
-
-        return synthetic(max(duration, 0.1)), ("analysis pipeline not in this build: "
-                                               "a synthetic 120 BPM grid drives the patch")
-    return analyze(path, progress=progress), ""
 
 
 class Transport:

@@ -1,7 +1,7 @@
 import pytest
 
 from control_helpers import small_patch
-from hambajuba_nodes.editor.headless_show import HeadlessShow
+from graph_runtime.show.headless_show import HeadlessShow
 from hambajuba_nodes.registry import default_registry
 
 

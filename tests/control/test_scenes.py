@@ -5,7 +5,7 @@ from control_helpers import small_patch, strength
 from graph_runtime.graph import patch as P
 from graph_runtime.analysis.store import synthetic
 from graph_runtime.control.beatgrid import BeatGrid
-from hambajuba_nodes.editor.headless_show import HeadlessShow
+from graph_runtime.show.headless_show import HeadlessShow
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from hambajuba_nodes.editor import analysis_worker
+from graph_runtime.show import analysis_worker
 
 
 def test_analysis_in_a_niced_process_matches_the_pipeline(tmp_path, monkeypatch):

@@ -6,7 +6,7 @@ import pytest
 
 from graph_runtime.graph.patch import Link, dumps, loads
 from hambajuba_nodes.editor.add_menu import matches
-from hambajuba_nodes.editor.commands import EditorModel
+from graph_runtime.show.commands import EditorModel
 from hambajuba_nodes.registry import default_registry
 
 

@@ -6,9 +6,9 @@ import time
 import numpy as np
 
 from graph_runtime.analysis.store import synthetic
-from hambajuba_nodes.editor.commands import EditorModel
-from hambajuba_nodes.editor.engine_thread import Delivery, EngineWorker, Result
-from hambajuba_nodes.editor.live import LiveSession
+from graph_runtime.show.commands import EditorModel
+from graph_runtime.show.engine_thread import Delivery, EngineWorker, Result
+from graph_runtime.show.live_plan import LiveSession
 from hambajuba_nodes.registry import default_registry
 
 

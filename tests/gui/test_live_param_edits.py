@@ -14,8 +14,8 @@ import pytest
 
 from graph_runtime.analysis.store import synthetic
 from graph_runtime.graph.frame import BLOCKS, PROMPT_POS
-from hambajuba_nodes.editor.commands import EditorModel
-from hambajuba_nodes.editor.live import LiveSession
+from graph_runtime.show.commands import EditorModel
+from graph_runtime.show.live_plan import LiveSession
 from hambajuba_nodes.registry import default_registry
 
 REG = default_registry()

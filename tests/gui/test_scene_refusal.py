@@ -15,8 +15,8 @@ import numpy as np
 
 from graph_runtime.engine.errors import EngineError
 from graph_runtime.graph.frame import FrameParams
-from hambajuba_nodes.editor.engine_thread import EngineWorker
-from hambajuba_nodes.editor.live import scene_node
+from graph_runtime.show.engine_thread import EngineWorker
+from graph_runtime.show.live_plan import scene_node
 
 
 class RefusingEngine:

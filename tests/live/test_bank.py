@@ -101,7 +101,7 @@ def test_beat_triggers_follow_the_predicted_clock():
 
 
 def test_live_session_recompiles_against_the_live_source():
-    from hambajuba_nodes.editor.live import LiveSession
+    from graph_runtime.show.live_plan import LiveSession
     a, it = warmed(3.0)
     source = LiveSource(a.ring)
     session = LiveSession(default_registry())

@@ -10,8 +10,8 @@ from PIL import Image
 from graph_runtime.graph.compiler import compile_patch
 from graph_runtime.graph.frame import LATENT_DEV
 from graph_runtime.graph.patch import Patch, load, save
-from hambajuba_nodes.editor.commands import EditorModel
-from hambajuba_nodes.editor.live import LiveSession
+from graph_runtime.show.commands import EditorModel
+from graph_runtime.show.live_plan import LiveSession
 from hambajuba_nodes.registry import default_registry
 
 REG = default_registry()

@@ -39,7 +39,7 @@ class RecordingEngine:
 
 @pytest.fixture()
 def worker():
-    from hambajuba_nodes.editor.engine_thread import EngineWorker
+    from graph_runtime.show.engine_thread import EngineWorker
     w = EngineWorker(RecordingEngine)
     w.start()
     deadline = time.monotonic() + 30.0

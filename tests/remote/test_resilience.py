@@ -10,7 +10,7 @@ import pytest
 
 from graph_runtime.graph.frame import FrameParams
 from graph_runtime.remote.client import RemoteEngine, remote_factory
-from hambajuba_nodes.editor.engine_thread import Delivery, EngineWorker
+from graph_runtime.show.engine_thread import Delivery, EngineWorker
 
 from remote_helpers import free_port, spawn_serve, wait_until
 

@@ -36,7 +36,7 @@ from typing import Any, Callable
 import numpy as np
 
 from graph_runtime.graph.frame import FrameParams
-from graph_runtime.scene_guard import SceneGuard
+from graph_runtime.show.scene_guard import SceneGuard
 
 from .delivery import _EMA, Delivery  # noqa: F401  (Delivery re-exported: the other half of the hand-off)
 

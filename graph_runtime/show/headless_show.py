@@ -12,15 +12,11 @@ from graph_runtime.graph.frame import FrameParams
 from graph_runtime.graph.patch import Patch
 
 from .commands import EditorModel
-from .live import LiveSession
+from .live_plan import LiveSession
 
 
 class HeadlessShow:
-    def __init__(self, patch: Patch, *, registry=None, analysis=None, fps: float = 60.0) -> None:
-        if registry is None:
-            from hambajuba_nodes.registry import default_registry
-
-            registry = default_registry()
+    def __init__(self, patch: Patch, *, registry, analysis=None, fps: float = 60.0) -> None:
         self.registry = registry
         self.model = EditorModel(registry, patch)
         self.live = LiveSession(registry, fps=fps)

@@ -32,7 +32,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .graph.frame import Scene
+from graph_runtime.graph.frame import Scene
 
 REMEMBERED = 32  # refused Scenes kept (each a few hundred bytes)
 
