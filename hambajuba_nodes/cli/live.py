@@ -54,7 +54,7 @@ def cmd_bench_live(args) -> int:
     from graph_runtime.live import bench
     path = args.file
     if path is None:
-        from graph_runtime.demo_track import ensure_demo
+        from hambajuba_nodes.content.demo_track import ensure_demo
         path = str(ensure_demo().path)
     try:
         track = load_track(path)

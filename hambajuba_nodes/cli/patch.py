@@ -104,7 +104,7 @@ def cmd_bench_bridge(args) -> int:
     from graph_runtime.graph.bench import bench_plan
     import numpy as np
 
-    from ..bench_patch import bench_patch
+    from hambajuba_nodes.content.bench_patch import bench_patch
 
     registry = default_registry()
     if args.patch:

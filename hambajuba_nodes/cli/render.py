@@ -225,7 +225,7 @@ def _save_still(rgba, path: str) -> None:
 
 
 def cmd_demo(args) -> int:
-    from graph_runtime.demo_track import ensure_demo
+    from hambajuba_nodes.content.demo_track import ensure_demo
     from graph_runtime.render.request import RenderRequest
 
     patch = args.patch or str(DEFAULT_PATCH)
@@ -252,7 +252,7 @@ def cmd_demo(args) -> int:
     req = RenderRequest(track=str(track.path), patch=patch, out=out, model=args.model,
                         fps=args.fps, seconds=args.seconds, stems_dir=str(track.stems_dir),
                         overwrite=_demo_out_ok(out, args.overwrite), device=args.device)
-    from graph_runtime.demo_track import duration_s
+    from hambajuba_nodes.content.demo_track import duration_s
 
     still: dict = {}
     middle = int(round((args.seconds or duration_s()) * args.fps)) // 2
@@ -308,7 +308,7 @@ def cmd_bench_render(args) -> int:
     from graph_runtime.render.request import RenderRequest
 
     if args.track is None:
-        from graph_runtime.demo_track import ensure_demo
+        from hambajuba_nodes.content.demo_track import ensure_demo
 
         demo = ensure_demo(say=_say)
         track, stems = str(demo.path), str(demo.stems_dir)

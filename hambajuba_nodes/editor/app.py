@@ -731,7 +731,7 @@ class App:
 
     def auto_chain(self, stem: str, block: str) -> list[str]:
         try:
-            from hambajuba_nodes.auto_chain import auto_chain
+            from hambajuba_nodes.content.auto_chain import auto_chain
         except ImportError as e:
             self.status("error", f"auto chain is not in this checkout ({e})")
             return []

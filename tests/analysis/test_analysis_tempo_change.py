@@ -1,6 +1,6 @@
 """Tempo changes: the fallback beat tracker follows the demo track from 110 to 128 BPM.
 
-The demo track (graph_runtime/demo_track.py) plays 8 bars at 110 BPM, speeds
+The demo track (hambajuba_nodes/content/demo_track.py) plays 8 bars at 110 BPM, speeds
 up over 2 bars and plays 9 bars at 128 BPM; its truth.json has every beat.
 It is analysed once, with its true stems (no separation: faster).
 """
@@ -21,7 +21,7 @@ def f_measure(ref, est) -> float:
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):
     from graph_runtime.analysis import analyze
-    from graph_runtime.demo_track import ensure_demo
+    from hambajuba_nodes.content.demo_track import ensure_demo
     demo = ensure_demo(tmp_path_factory.mktemp("demo-cache"))
     return demo.truth(), analyze(demo.path, stems_dir=demo.stems_dir, use_cache=False)
 

@@ -180,7 +180,7 @@ def test_recompile_carries_state_of_unchanged_nodes(registry):
 
 
 def test_run_allocates_no_growing_memory(registry):
-    from hambajuba_nodes.bench_patch import bench_patch
+    from hambajuba_nodes.content.bench_patch import bench_patch
 
     plan = compile_patch(bench_patch(), registry, analysis=synthetic(20.0))
     for i in range(200):

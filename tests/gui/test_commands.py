@@ -141,7 +141,7 @@ def test_add_menu_search():
 
 
 def test_compound_edit_is_one_undo_step_and_failure_changes_nothing(model):
-    from hambajuba_nodes.auto_chain import auto_chain
+    from hambajuba_nodes.content.auto_chain import auto_chain
 
     ids, reason = model.apply("auto chain", lambda p: auto_chain(p, "bass", "mid.0"))
     assert reason is None and len(ids) >= 4

@@ -7,7 +7,7 @@ import pytest
 from graph_runtime.analysis.store import synthetic
 from graph_runtime.graph.frame import BLOCKS, SLOTS
 from graph_runtime.graph.patch import Patch, load, save
-from hambajuba_nodes.auto_chain import COLUMN, auto_chain, choose, classification
+from hambajuba_nodes.content.auto_chain import COLUMN, auto_chain, choose, classification
 from hambajuba_nodes.cli.patch_edit import add_patch_auto_parser
 from nodes_helpers import DT, compile_, track
 

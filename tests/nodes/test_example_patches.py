@@ -9,7 +9,7 @@ from graph_runtime.analysis.store import STEMS, pair_key, synthetic
 from graph_runtime.graph.compiler import CompileError, check
 from graph_runtime.graph.frame import BLOCKS
 from graph_runtime.graph.patch import PatchError, dumps, load, loads
-from hambajuba_nodes.examples import COLUMN, EXAMPLES, PATCH_DIR, build_all
+from hambajuba_nodes.content.examples import COLUMN, EXAMPLES, PATCH_DIR, build_all
 from hambajuba_nodes.registry import default_registry
 from nodes_helpers import DT, FPS, compile_
 
@@ -51,7 +51,7 @@ def busy_track(seconds=20.0, bpm=124.0, seed=0, stems=STEMS + ("mix",)):
 def test_committed_file_is_what_the_generator_builds(name):
     path = PATCH_DIR / f"{name}.patch"
     assert path.read_text(encoding="utf-8") == dumps(build_all()[name]), \
-        "run `python -m hambajuba_nodes.examples` and commit patches/"
+        "run `python -m hambajuba_nodes.content.examples` and commit patches/"
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -16,7 +16,7 @@ import pytest
 
 from graph_runtime.graph.frame import STRENGTH_BOUND
 from graph_runtime.graph.patch import load
-from hambajuba_nodes.examples import EXAMPLES, PATCH_DIR
+from hambajuba_nodes.content.examples import EXAMPLES, PATCH_DIR
 from nodes_helpers import compile_
 
 EVAL = pathlib.Path(__file__).resolve().parents[2].parent / "shared" / "eval" / "cases"

@@ -38,7 +38,8 @@ def test_schemas_are_documented_and_defaults_valid():
 def test_node_modules_import_no_torch_or_dearpygui():
     code = ("import sys\n"
             "from hambajuba_nodes.registry import default_registry\n"
-            "import hambajuba_nodes.auto_chain, hambajuba_nodes.examples, hambajuba_nodes.cli.patch_edit\n"
+            "import hambajuba_nodes.content.auto_chain, hambajuba_nodes.content.examples, "
+            "hambajuba_nodes.content.demo_track, hambajuba_nodes.cli.patch_edit\n"
             "default_registry()\n"
             "bad = [m for m in ('torch', 'dearpygui') if m in sys.modules]\n"
             "assert not bad, bad\n")

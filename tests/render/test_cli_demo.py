@@ -24,7 +24,7 @@ def _args(**kw):
 @pytest.fixture()
 def fake_demo(monkeypatch, tmp_path):
     """cmd_demo with the track, the window and the render replaced by recorders."""
-    from graph_runtime import demo_track
+    from hambajuba_nodes.content import demo_track
     from hambajuba_nodes.cli import render as cli_render
 
     calls = []
@@ -158,7 +158,7 @@ def test_cli_render_ctrl_c_halfway_keeps_a_valid_shorter_video(tmp_path):
     progress bar shows two frames; exit 130, a complete shorter MP4."""
     import signal
 
-    from graph_runtime.demo_track import ensure_demo
+    from hambajuba_nodes.content.demo_track import ensure_demo
     from graph_runtime.graph.patch import load, save
 
     demo = ensure_demo(tmp_path / "cache")

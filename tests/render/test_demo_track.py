@@ -7,7 +7,7 @@ import os
 import numpy as np
 import pytest
 
-from graph_runtime import demo_track as demo
+from hambajuba_nodes.content import demo_track as demo
 
 SR = demo.SR
 

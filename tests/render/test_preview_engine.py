@@ -38,7 +38,7 @@ def small_default_patch(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    from graph_runtime.demo_track import ensure_demo
+    from hambajuba_nodes.content.demo_track import ensure_demo
 
     return ensure_demo(tmp_path_factory.mktemp("cache"))
 

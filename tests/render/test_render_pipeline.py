@@ -227,7 +227,7 @@ def test_render_module_imports_no_gui_no_nodes_no_torch():
     import subprocess
     import sys
 
-    code = ("import sys, graph_runtime.render.loop, graph_runtime.media.video, graph_runtime.demo_track\n"
+    code = ("import sys, graph_runtime.render.loop, graph_runtime.media.video\n"
             "print(','.join(m for m in ('torch', 'dearpygui', 'hambajuba_nodes') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

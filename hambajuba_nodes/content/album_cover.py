@@ -1,7 +1,7 @@
 """The example album cover the album_art patch ships with (patches/album_art.jpg).
 
 Drawn, not photographed: a dusk gradient, a low sun and rings around it,
-256 x 256 px, about 10 kB as JPEG. `python -m hambajuba_nodes.examples`
+256 x 256 px, about 10 kB as JPEG. `python -m hambajuba_nodes.content.examples`
 writes it beside the patches; the patch names it by a relative path, which
 is resolved against the patch file's folder, so the pair can be copied
 anywhere together.

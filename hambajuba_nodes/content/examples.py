@@ -1,6 +1,6 @@
 """The shipped example patches, built in code so they always match the node schemas.
 
-    python -m hambajuba_nodes.examples [--out patches/]
+    python -m hambajuba_nodes.content.examples [--out patches/]
 
 writes default.patch and the others into patches/. The files are committed;
 a test checks that they equal what this script builds, validate and compile.
@@ -20,7 +20,7 @@ from .album_cover import COVER_NAME, write_cover
 
 COLUMN = 240.0
 ROW = 240.0
-PATCH_DIR = Path(__file__).resolve().parent.parent / "patches"
+PATCH_DIR = Path(__file__).resolve().parents[2] / "patches"
 
 # block -> feature id (plausible picks; 0-5119)
 FEATURES = {"down.2.1": 412, "mid.0": 2960, "up.0.0": 4977, "up.0.1": 801}
@@ -265,7 +265,7 @@ def write_all(folder: str | os.PathLike = PATCH_DIR) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m hambajuba_nodes.examples",
+    ap = argparse.ArgumentParser(prog="python -m hambajuba_nodes.content.examples",
                                  description="write the example patches")
     ap.add_argument("--out", default=str(PATCH_DIR), help="folder (default: the repo's patches/)")
     args = ap.parse_args(argv)
