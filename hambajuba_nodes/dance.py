@@ -21,7 +21,7 @@ import numpy as np
 
 from graph_runtime.graph.node import Node, Param, Wire, signal, stem
 
-from .shaping import CURVES
+from .shape import CURVES
 
 POSITION_SOURCES = ("right", "left", "pitch", "chroma", "brightness", "tension", "input")
 INTENSITY_SOURCES = ("input", "energy_smooth", "transient", "flux", "envelope")

@@ -12,25 +12,27 @@ from functools import lru_cache
 from graph_runtime.graph.node import Registry
 
 NODE_MODULES = (
-    "hambajuba_nodes.values",
-    "hambajuba_nodes.shaping",
-    "hambajuba_nodes.lfo",
+    "hambajuba_nodes.value",
+    "hambajuba_nodes.math",
+    "hambajuba_nodes.shape",
+    "hambajuba_nodes.time",
     "hambajuba_nodes.logic",
-    "hambajuba_nodes.comment",
+    "hambajuba_nodes.ui",
 )
 # modules added by later families; missing ones are skipped so that a partial
 # checkout still loads (listed here, not discovered, so that nothing is
 # imported by a name that came from a file)
 OPTIONAL_MODULES = (
-    "hambajuba_nodes.sources",
+    "hambajuba_nodes.audio",
     "hambajuba_nodes.physics",
     "hambajuba_nodes.dance",
     "hambajuba_nodes.ensemble",
-    "hambajuba_nodes.masks",
-    "hambajuba_nodes.destinations",
-    "hambajuba_nodes.noise_walk",
-    "hambajuba_nodes.sinks",
-    "hambajuba_nodes.control_nodes",
+    "hambajuba_nodes.mask",
+    "hambajuba_nodes.dest",
+    "hambajuba_nodes.noise",
+    "hambajuba_nodes.sae",
+    "hambajuba_nodes.midi",
+    "hambajuba_nodes.osc",
 )
 
 

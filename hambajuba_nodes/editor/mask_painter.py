@@ -25,7 +25,7 @@ PRESETS = ("floor", "ceiling", "center", "fill", "clear")
 def preset_cells(name: str) -> list[float]:
     """The node library's preset when it has it, else the same shapes here."""
     try:
-        from hambajuba_nodes.masks import preset_cells as library
+        from hambajuba_nodes.mask import preset_cells as library
 
         return library(name)
     except (ImportError, ValueError):

@@ -14,7 +14,8 @@ from graph_runtime.graph.channels import ChannelBank
 from graph_runtime.graph.compiler import compile_patch
 from graph_runtime.graph.patch import Patch
 from graph_runtime.graph.prepare_cache import CacheMiss, cache_for
-from hambajuba_nodes import ensemble, noise_walk
+from hambajuba_nodes import ensemble
+from hambajuba_nodes import noise as noise_walk
 from hambajuba_nodes.registry import default_registry
 
 REG = default_registry()

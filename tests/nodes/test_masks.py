@@ -6,7 +6,7 @@ import pytest
 
 from graph_runtime.graph.compiler import CompileError
 from graph_runtime.graph.patch import Patch
-from hambajuba_nodes.masks import pitch_gaussians, preset_cells
+from hambajuba_nodes.mask import pitch_gaussians, preset_cells
 from nodes_helpers import DT, compile_, single
 
 

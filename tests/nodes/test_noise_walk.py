@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from graph_runtime.graph.frame import NOISE_THETA
-from hambajuba_nodes.noise_walk import ease_in_out_cubic
+from hambajuba_nodes.noise import ease_in_out_cubic
 from nodes_helpers import DT, FPS, run, single, track
 
 TAU = 2 * math.pi
@@ -117,7 +117,7 @@ def test_a_track_shorter_than_the_weight_window_compiles():
     """A 1-second clip (fewer frames than the 2 s beat-weight window) once failed
     to compile: the moving average came back longer than the track."""
     from graph_runtime.analysis.store import synthetic
-    from hambajuba_nodes.noise_walk import walk_angle
+    from hambajuba_nodes.noise import walk_angle
 
     a = synthetic(1.0)
     angle = walk_angle(a, "mix", "auto")

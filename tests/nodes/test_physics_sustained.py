@@ -7,7 +7,7 @@ import pytest
 
 from hambajuba_nodes.physics import classification_weights
 from hambajuba_nodes.physics_models import pitch_position
-from hambajuba_nodes.sources import StemHandle
+from hambajuba_nodes.audio import StemHandle
 from nodes_helpers import DT, compile_, run, single, track
 from graph_runtime.graph.patch import Patch
 

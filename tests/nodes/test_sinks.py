@@ -127,7 +127,7 @@ def test_bad_params_refused_at_load(params, field):
 
 
 def test_moving_masks_are_copied_every_frame_constant_ones_once():
-    from hambajuba_nodes.masks import pitch_gaussians, preset_grid
+    from hambajuba_nodes.mask import pitch_gaussians, preset_grid
     p = Patch()
     p.add_node("mask.pitch", {}, node_id="pm")
     p.add_node("mask.paint", {"preset": "floor"}, node_id="floor")

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from graph_runtime.analysis.store import STEMS, synthetic
-from hambajuba_nodes.sources import STEM_CHANNELS, AudioSource, StemHandle
+from hambajuba_nodes.audio import STEM_CHANNELS, AudioSource, StemHandle
 from nodes_helpers import DT, FPS, run, single, track
 
 N = 250

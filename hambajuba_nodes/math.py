@@ -1,26 +1,11 @@
-"""Values and arithmetic: constant/slider, binary math, clamp, map range."""
+"""math.*: binary arithmetic, clamp, map range."""
 from __future__ import annotations
 
 import operator
 
 from graph_runtime.graph.node import Node, Param, signal
 
-BIG = 1.0e6  # param bound for free-form numbers
-
-
-class Constant(Node):
-    type_id = "value.constant"
-    family = "values"
-    title = "Constant / Slider"
-    doc = "A number you set by hand (a slider in the editor)."
-    outputs = (signal("out"),)
-    params = (Param("value", "float", 0.0, -BIG, BIG, doc="the output value"),
-              Param("min", "float", 0.0, -BIG, BIG, doc="slider minimum (editor only)"),
-              Param("max", "float", 1.0, -BIG, BIG, doc="slider maximum (editor only)"))
-    reprepare = ("value",)  # min, max: the editor's slider only
-
-    def prepare(self, ctx) -> None:
-        self.out.v = float(self.p["value"])
+from .value import BIG
 
 
 def _safe_div(a: float, b: float) -> float:
@@ -96,4 +81,4 @@ class MapRange(Node):
         self.out.v = self.finite(y)
 
 
-NODES = (Constant, Math, Clamp, MapRange)
+NODES = (Math, Clamp, MapRange)
