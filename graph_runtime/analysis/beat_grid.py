@@ -190,3 +190,10 @@ def given_meter(beats_s: np.ndarray, downbeats_s: np.ndarray) -> tuple[int, int]
     idx = np.unique(np.where(nearer_left, left, right)) if len(beats_s) > 1 else np.zeros(1, int)
     bpb = int(np.clip(np.round(np.median(np.diff(idx))), 1, 16)) if len(idx) > 1 else 4
     return bpb, int(idx[0] % bpb)
+
+
+def track(magnitude: np.ndarray, *, sr: int, fps: float, chroma: np.ndarray | None = None
+          ) -> tuple[np.ndarray, np.ndarray, float]:
+    """(beats s, downbeats s, bpm) of the mix: track_grid without the extras."""
+    grid = track_grid(magnitude, sr=sr, fps=fps, chroma=chroma)
+    return grid.beats, grid.downbeats, grid.bpm

@@ -314,14 +314,6 @@ def local_bpm_channel(times: np.ndarray, beats_s: np.ndarray) -> np.ndarray:
     return (60.0 / np.maximum(ibi[i], 1e-3)).astype(np.float32)
 
 
-def track(magnitude: np.ndarray, *, sr: int, fps: float, chroma: np.ndarray | None = None
-          ) -> tuple[np.ndarray, np.ndarray, float]:
-    """(beats s, downbeats s, bpm) of the mix: beat_grid.track_grid without the extras."""
-    from .beat_grid import track_grid
-    grid = track_grid(magnitude, sr=sr, fps=fps, chroma=chroma)
-    return grid.beats, grid.downbeats, grid.bpm
-
-
 def phase_channel(times: np.ndarray, marks: np.ndarray) -> np.ndarray:
     """Position in [0, 1) between consecutive marks (seconds), extrapolated at the ends."""
     if len(marks) < 2:

@@ -10,51 +10,26 @@ list of bound methods that allocates nothing of its own.
 A recompiled Plan can take over the state of the previous one: nodes with the
 same id and type keep the attributes they declare in `state`, so a spring
 keeps its position while you edit something else. A param edit does not
-recompile at all: Plan.set_param (plan_edit.py) changes the running node in
+recompile at all: edit.set_param changes the running node in
 place, re-running its prepare only for params it lists in `reprepare`.
 
 Imports neither torch nor dearpygui.
 """
 from __future__ import annotations
 
-import copy
 import os
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-import numpy as np
 
 from .channels import ChannelBank
 from .frame import FrameParams
-from .node import MASK_SHAPE, Node, PrepareContext, Registry, Wire
+from .node import Node, PrepareContext, Registry, Wire
 from .patch import Link, NodeSpec, Patch
 from .plan import Plan, SlotTable  # the compiled result; re-exported here
+from .problems import CompileError, Problem, ctx_problems
+from .wiring import _bind, bind_inputs, carry_state
 from .prepare_cache import CacheMiss, cache_for
-
-_ONES_MASK = np.ones(MASK_SHAPE, dtype=np.float32)
-_ONES_MASK.flags.writeable = False  # the shared default for unconnected mask inputs
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a patch, pointing at the node and port or param."""
-
-    node: str | None
-    what: str | None  # "port 'x'", "param 'y'", "link a.out -> b.in"
-    message: str
-    warning: bool = False
-
-    def __str__(self) -> str:
-        where = " ".join(x for x in (f"node {self.node}" if self.node else None, self.what) if x)
-        kind = "warning: " if self.warning else ""
-        return f"{kind}{where}: {self.message}" if where else f"{kind}{self.message}"
-
-
-class CompileError(Exception):
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(str(p) for p in problems))
-
 
 # -- checking -----------------------------------------------------------------
 
@@ -230,47 +205,6 @@ def check(patch: Patch, registry: Registry) -> Checked:
 
 # -- building -------------------------------------------------------------------
 
-def make_wire(kind: str) -> Wire:
-    if kind == "mask":
-        return Wire(np.zeros(MASK_SHAPE, dtype=np.float32))
-    return Wire({"signal": 0.0, "trigger": False}.get(kind))
-
-
-def _bind(node: Node, cls: type[Node], producers: dict[tuple[str, str], Wire]) -> None:
-    for port in cls.outputs:
-        wire = make_wire(port.kind)
-        producers[(node.id, port.name)] = wire
-        setattr(node, port.name, wire)
-
-
-def bind_inputs(node: Node, cls: type[Node], links_to: dict[tuple[str, str], tuple[str, str]],
-                producer) -> None:
-    """Linked inputs share the producer's Wire (producer(node id, port) -> Wire).
-    An unconnected input reads a constant: the param of the same name when
-    the node has one (a knob that a cable overrides, as in Max), else the
-    port's declared default."""
-    for port in cls.inputs:
-        src = links_to.get((node.id, port.name))
-        if src is not None:
-            wire = producer(*src)
-        elif port.kind == "mask":
-            wire = Wire(_ONES_MASK)
-        elif port.kind == "signal" and cls.param(port.name) is not None:
-            wire = Wire(float(node.p[port.name]))
-        else:
-            wire = Wire(port.default)
-        setattr(node, port.name, wire)
-
-
-def carry_state(node: Node, old: Node | None) -> None:
-    """Give `node` the declared state of the node it replaces (same id and type)."""
-    if old is None or type(old) is not type(node):
-        return
-    for name in type(node).state:
-        if hasattr(old, name):
-            setattr(node, name, copy.deepcopy(getattr(old, name)))
-
-
 def carry_plan_state(plan: Plan, previous: Plan | None) -> None:
     """Take over a previous plan's state: every node's declared state, and a
     Scene version past the previous one (an engine that saw the old Scene
@@ -289,17 +223,6 @@ def _make_bank(source) -> ChannelBank:
     with the same interface (`make_bank()`), e.g. the causal live analyser."""
     make = getattr(source, "make_bank", None)
     return make() if make is not None else ChannelBank(source)
-
-
-def ctx_problems(ctx: PrepareContext) -> dict[str, list[Problem]]:
-    """The warnings nodes filed during prepare, by node id ("" for none)."""
-    out: dict[str, list[Problem]] = {}
-    for nid, message in ctx.warnings:
-        prefix = f"node {nid}: "
-        if nid and message.startswith(prefix):
-            message = message[len(prefix):]
-        out.setdefault(nid or "", []).append(Problem(nid, None, message, True))
-    return out
 
 
 def compile_patch(patch: Patch, registry: Registry, *, analysis=None,

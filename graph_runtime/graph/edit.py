@@ -1,4 +1,4 @@
-"""Param edits on a running Plan, without recompiling (Plan.set_param).
+"""Param edits on a running Plan, without recompiling (set_param(plan, ...)).
 
 A slider drag, a typed value, a MIDI fader or an OSC stream changes one
 param of one node. Recompiling the whole patch for that (twice: the plan and
@@ -36,17 +36,21 @@ from typing import Any
 
 import numpy as np
 
-from .compiler import Plan, bind_inputs, carry_state, ctx_problems, make_wire
 from .node import Node
+from .plan import Plan
 from .prepare_cache import CacheMiss
+from .problems import ctx_problems
+from .wiring import bind_inputs, carry_state, make_wire
 
 PREPARE_TIME_KINDS = ("mask", "stem")  # links whose consumer reads the wire in prepare
 
 
 def set_param(plan: Plan, node_id: str, name: str, value: Any, *,
               cached_only: bool = False) -> str | None:
-    """See Plan.set_param. cached_only: a re-prepare that needs per-track work
-    nobody has cached yet raises plan_cache.CacheMiss (nothing changed), so
+    """Change one param of the running node, visible in the next plan.run();
+    None, or a one-line reason it was refused (then nothing changed).
+    cached_only: a re-prepare that needs per-track work nobody has cached
+    yet raises prepare_cache.CacheMiss (nothing changed), so
     the window can build it off its main thread instead."""
     node = plan.nodes.get(node_id)
     if node is None:

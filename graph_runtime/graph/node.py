@@ -212,7 +212,7 @@ class Node:
         params    tuple of Param.
         state     names of attributes carried over when the patch is recompiled
                   (a spring keeps its position when an unrelated node is edited).
-        reprepare params whose in-place change (Plan.set_param) re-runs this
+        reprepare params whose in-place change (edit.set_param) re-runs this
                   node's prepare (state carried, as on a recompile); every
                   other param is read live: through `self.p`, the constant
                   wire of a same-named input, or `on_param`. None (the

@@ -10,14 +10,13 @@ Imports neither torch nor dearpygui.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 from .channels import ChannelBank
 from .frame import BLOCKS, SLOTS, FrameParams
 from .node import Node, PrepareContext, Wire
 
-if TYPE_CHECKING:  # compiler.py imports this module
-    from .compiler import Problem
+from .problems import Problem
 
 
 class SlotTable:
@@ -80,7 +79,7 @@ class Plan:
     warnings: list[Problem]
     steps: list[Callable[[float, float], None]]
     latches: list[Callable[[], None]]
-    # what an in-place edit needs (plan_edit.py): the context nodes were
+    # what an in-place edit needs (edit.py): the context nodes were
     # prepared with (slots, bank, analysis), and who reads whose outputs
     ctx: PrepareContext | None = None
     links_to: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
@@ -99,14 +98,6 @@ class Plan:
         for latch in self.latches:
             latch()
         return self.frame
-
-    def set_param(self, node_id: str, name: str, value: Any, *,
-                  cached_only: bool = False) -> str | None:
-        """Change one param of the running node, visible in the next run();
-        None, or a one-line reason it was refused (then nothing changed).
-        Never recompiles: see plan_edit.py."""
-        from .edit import set_param
-        return set_param(self, node_id, name, value, cached_only=cached_only)
 
     def wire(self, node_id: str, port: str) -> Wire:
         return getattr(self.nodes[node_id], port)

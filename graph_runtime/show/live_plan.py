@@ -9,7 +9,7 @@ plan at all.
 Two kinds of edit (the EditorModel's Change says which):
 
     params      a slider drag, a typed value, a MIDI fader: applied at once
-                to the running plan and its twin with Plan.set_param (in
+                to the running plan and its twin with edit.set_param (in
                 place, microseconds; a node's `reprepare` params re-run its
                 prepare only). Nothing is recompiled.
     structure   nodes or links added or removed, a new document, a new
@@ -47,6 +47,7 @@ import time
 from typing import Any, Callable
 
 from graph_runtime.graph.compiler import CompileError, Problem, carry_plan_state, compile_patch
+from graph_runtime.graph.edit import set_param
 from graph_runtime.graph.prepare_cache import CacheMiss
 from graph_runtime.graph.frame import FrameParams
 from graph_runtime.graph.patch import NodeSpec, Patch
@@ -150,8 +151,8 @@ class LiveSession:
                 if name not in spec.params:
                     continue
                 try:  # per-track work not cached yet: a structural build does it
-                    if plan.set_param(spec.id, name, spec.params[name],
-                                      cached_only=self._builder is not None):
+                    if set_param(plan, spec.id, name, spec.params[name],
+                                 cached_only=self._builder is not None):
                         return False
                 except CacheMiss:
                     return False

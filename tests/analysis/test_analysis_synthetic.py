@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from analysis_helpers import click_track, tone, write
-from graph_runtime.analysis import beats, crossover, envelope, features, onsets, spectral, tonal
+from graph_runtime.analysis import beat_grid, crossover, envelope, features, onsets, spectral, tonal
 from graph_runtime.analysis.pitch import normalized, track_stem
 
 SR, FPS = spectral.ANALYSIS_SR, spectral.FPS
@@ -77,7 +77,7 @@ def test_click_track_beats_and_tempo(bpm):
     import mir_eval
     y, clicks = click_track(bpm, 12.0)
     mag = spectral.stft_magnitude(y)
-    found, _, tempo = beats.track(mag, sr=SR, fps=FPS)
+    found, _, tempo = beat_grid.track(mag, sr=SR, fps=FPS)
     assert tempo == pytest.approx(bpm, rel=0.02)
     assert mir_eval.beat.f_measure(clicks, found) >= 0.95
 

@@ -1,4 +1,4 @@
-"""Plan.set_param (in place) must give what a recompile gives.
+"""edit.set_param (in place) must give what a recompile gives.
 
 For every registered node type and every one of its params, two identical
 plans run a lively synthetic track for a while; one takes the new value
@@ -20,6 +20,7 @@ import pytest
 
 from graph_runtime.analysis.store import ALL_STEMS, CLASS_NAMES, STEMS, pair_key, synthetic
 from graph_runtime.graph.compiler import CompileError, compile_patch
+from graph_runtime.graph.edit import set_param
 from graph_runtime.graph.frame import BLOCKS, SLOTS
 from graph_runtime.graph.patch import Patch
 from hambajuba_nodes.registry import default_registry
@@ -170,7 +171,7 @@ def test_set_param_equals_recompile(type_id, name, base, linked, tmp_path):
         run(in_place, range(WARMUP))
         run(reference, range(WARMUP))
         assert snapshot(in_place) == snapshot(reference)  # the two start out the same
-        reason = in_place.set_param("n", name, value)
+        reason = set_param(in_place, "n", name, value)
         edited = copy.deepcopy(patch)
         edited.node("n").params[name] = value
         try:

@@ -12,6 +12,7 @@ from graph_runtime.graph import prepare_cache as plan_cache
 from graph_runtime.analysis.store import synthetic
 from graph_runtime.graph.channels import ChannelBank
 from graph_runtime.graph.compiler import compile_patch
+from graph_runtime.graph.edit import set_param
 from graph_runtime.graph.patch import Patch
 from graph_runtime.graph.prepare_cache import CacheMiss, cache_for
 from hambajuba_nodes import ensemble
@@ -66,7 +67,7 @@ def test_a_cached_only_compile_refuses_new_work_and_takes_cached_work():
     p.node("ens").params["rank_vocals"] = "R3"  # new params: a new table
     with pytest.raises(CacheMiss):
         compile_patch(p, REG, analysis=a, cached_only=True)
-    assert plan.set_param("ens", "rank_other", "R4", cached_only=False) is None  # builds it
+    assert set_param(plan, "ens", "rank_other", "R4", cached_only=False) is None  # builds it
 
 
 def test_set_param_cached_only_leaves_the_plan_as_it_was_on_a_miss():
@@ -74,9 +75,9 @@ def test_set_param_cached_only_leaves_the_plan_as_it_was_on_a_miss():
     plan = compile_patch(heavy_patch(), REG, analysis=a)
     count = plan.bank.channel_count
     with pytest.raises(CacheMiss):  # a stem nobody has read: its channel rows are missing
-        plan.set_param("src", "stem", "vocals", cached_only=True)
+        set_param(plan, "src", "stem", "vocals", cached_only=True)
     assert plan.nodes["src"].p["stem"] == "drums" and plan.bank.channel_count == count
-    assert plan.set_param("src", "stem", "vocals") is None
+    assert set_param(plan, "src", "stem", "vocals") is None
     assert plan.nodes["src"].stem.v.name == "vocals"
 
 
