@@ -9,13 +9,28 @@ No dearpygui here: the main thread owns every window call.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
-if TYPE_CHECKING:
-    from .engine_thread import Result
+import numpy as np
 
 LATE_S = 0.050  # a frame shown more than this after its time is dropped
 _EMA = 0.2
+
+
+class Result:
+    """A finished frame: image float32 (H, W, 4) in [0, 1], owned by the worker
+    until the next poll()."""
+
+    __slots__ = ("image", "rgba", "t", "submitted", "done", "render_s", "preview")
+
+    def __init__(self) -> None:
+        self.image: np.ndarray | None = None
+        self.rgba: np.ndarray | None = None  # the same frame, (H, W, 4) uint8 (the stage's)
+        self.t = 0.0
+        self.submitted = 0.0
+        self.done = 0.0
+        self.render_s = 0.0
+        self.preview = False
 
 
 class Delivery:

@@ -38,7 +38,7 @@ import numpy as np
 from graph_runtime.graph.frame import FrameParams
 from graph_runtime.show.scene_guard import SceneGuard
 
-from .delivery import _EMA, Delivery  # noqa: F401  (Delivery re-exported: the other half of the hand-off)
+from .delivery import _EMA, Result
 
 
 class _Snapshot:
@@ -61,22 +61,6 @@ class _Snapshot:
         if self._scene_of is not scene or self._scene_version != scene.version:
             self.frame.scene = dataclasses.replace(scene, feature_ids=scene.feature_ids.copy())
             self._scene_of, self._scene_version = scene, scene.version
-
-
-class Result:
-    """A finished frame: image float32 (H, W, 4) in [0, 1], owned by the worker
-    until the next poll()."""
-
-    __slots__ = ("image", "rgba", "t", "submitted", "done", "render_s", "preview")
-
-    def __init__(self) -> None:
-        self.image: np.ndarray | None = None
-        self.rgba: np.ndarray | None = None  # the same frame, (H, W, 4) uint8 (the stage's)
-        self.t = 0.0
-        self.submitted = 0.0
-        self.done = 0.0
-        self.render_s = 0.0
-        self.preview = False
 
 
 class EngineWorker:

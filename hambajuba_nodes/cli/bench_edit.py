@@ -133,7 +133,7 @@ def cmd_bench_edit(args) -> int:
     from graph_runtime.graph.patch import PatchError, load
 
     from ..registry import default_registry
-    from .paths import DEFAULT_PATCH
+    from .common import DEFAULT_PATCH
 
     path = args.patch or str(DEFAULT_PATCH)
     try:

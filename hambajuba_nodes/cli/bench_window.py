@@ -19,7 +19,7 @@ def run_bench_ui_analysis(args) -> int:
     if not 0.05 <= args.minutes <= 60:
         print("hambajuba bench ui-analysis: --minutes must be in 0.05..60")
         return 2
-    from hambajuba_nodes.editor.bench_analysis_ui import bench_ui_analysis
+    from hambajuba_nodes.cli.bench_ui_analysis import bench_ui_analysis
 
     r = bench_ui_analysis(args.minutes, in_process=args.in_process, limit_s=args.limit)
     if args.json:

@@ -49,7 +49,7 @@ def run_bench_control(args) -> int:
         print("hambajuba bench control: --messages 1..5119, --rate 1..1e6, --fps 1..1000",
               file=sys.stderr)
         return 2
-    from hambajuba_nodes.editor.control_bench import bench_control
+    from hambajuba_nodes.cli.bench_control import bench_control
 
     r = bench_control(args.messages, args.rate, args.fps)
     if args.json:

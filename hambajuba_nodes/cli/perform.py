@@ -71,7 +71,7 @@ def add_bench_ui_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def _default_patch() -> str | None:
-    from .paths import default_patch
+    from .common import default_patch
 
     return default_patch()
 

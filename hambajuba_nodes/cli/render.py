@@ -7,60 +7,15 @@ torch, av and the engine are imported only when a command runs.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib.util
 import json
 import os
-import signal
-import sys
 from graph_runtime.media.atomic import write_atomic
 
-from .paths import DEFAULT_PATCH  # the repository's patches/default.patch
+from .common import (DEFAULT_PATCH, FPS_CHOICES_HELP, MODELS, _err, _fps, _say, _seconds,
+                     _term_as_interrupt)
 
-FPS_CHOICES_HELP = ("frames per second: 30, 50 or 60 (any of 1..240 is accepted; "
-                    "default %(default)s)")
-MODELS = ("auto", "preview", "sdxl-turbo")
 DEMO_OUT = os.path.join("out", "demo.mp4")
-
-
-def _say(line: str) -> None:
-    print(line, flush=True)
-
-
-def _err(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
-
-
-def _seconds(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-
-
-def _fps(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a frame rate (30, 50 or 60)") from None
-
-
-@contextlib.contextmanager
-def _term_as_interrupt():
-    """SIGTERM during a render ends it like Ctrl-C: the frames made so far are
-    kept as a valid shorter file (a killed job leaves no corrupt output)."""
-    def on_term(signum, frame):
-        raise KeyboardInterrupt
-
-    try:
-        old = signal.signal(signal.SIGTERM, on_term)
-    except ValueError:  # not the main thread
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, old)
 
 
 def _describe(result) -> str:

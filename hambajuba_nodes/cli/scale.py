@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 import sys
 
-from .render import FPS_CHOICES_HELP, MODELS, _err, _fps, _say, _seconds, _term_as_interrupt
-from .paths import DEFAULT_PATCH
+from .common import (DEFAULT_PATCH, FPS_CHOICES_HELP, MODELS, _err, _fps, _say, _seconds,
+                     _term_as_interrupt)
 
 LOCAL = "local"  # `--ray` given without an address: start Ray on this machine
 

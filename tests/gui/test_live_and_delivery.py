@@ -7,7 +7,8 @@ import numpy as np
 
 from graph_runtime.analysis.store import synthetic
 from graph_runtime.show.commands import EditorModel
-from graph_runtime.show.engine_thread import Delivery, EngineWorker, Result
+from graph_runtime.show.delivery import Delivery, Result
+from graph_runtime.show.engine_thread import EngineWorker
 from graph_runtime.show.live_plan import LiveSession
 from hambajuba_nodes.registry import default_registry
 

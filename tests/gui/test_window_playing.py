@@ -13,7 +13,7 @@ pytestmark = pytest.mark.gui
 
 
 def test_play_default_patch_with_engine_thread(make_app, tmp_path, wav):
-    from hambajuba_nodes.cli.paths import default_patch
+    from hambajuba_nodes.cli.common import default_patch
 
     app = make_app(patch_path=default_patch(), engine=lambda: StandInEngine(128))
     app.open_track(wav(6.0))
@@ -117,7 +117,7 @@ def test_play_the_demo_track_with_the_real_analysis(make_app, tmp_path, monkeypa
     """The project's demo track, analysed by the real pipeline in the
     background (the window keeps drawing), then played with the null output."""
     from hambajuba_nodes.content.demo_track import ensure_demo
-    from hambajuba_nodes.cli.paths import default_patch
+    from hambajuba_nodes.cli.common import default_patch
     from hambajuba_nodes.editor.transport import default_analyze
 
     monkeypatch.setenv("HAMBAJUBA_CACHE", str(tmp_path / "cache"))

@@ -10,7 +10,8 @@ import pytest
 
 from graph_runtime.graph.frame import FrameParams
 from graph_runtime.remote.client import RemoteEngine, remote_factory
-from graph_runtime.show.engine_thread import Delivery, EngineWorker
+from graph_runtime.show.delivery import Delivery
+from graph_runtime.show.engine_thread import EngineWorker
 
 from remote_helpers import free_port, spawn_serve, wait_until
 

@@ -42,7 +42,7 @@ def write_track(path: str, minutes: float, sr: int = 44100) -> str:
 def bench_ui_analysis(minutes: float = 5.0, *, in_process: bool = False, limit_s: float = 600.0) -> dict:
     from graph_runtime.media.playback import NullOutput
 
-    from .display import ensure_display
+    from hambajuba_nodes.editor.display import ensure_display
 
     xvfb = ensure_display()
     folder = tempfile.mkdtemp(prefix="hambajuba-bench-")
@@ -52,9 +52,9 @@ def bench_ui_analysis(minutes: float = 5.0, *, in_process: bool = False, limit_s
     else:
         os.environ.pop("HAMBAJUBA_ANALYSIS_IN_PROCESS", None)
     track = write_track(os.path.join(folder, "bench.wav"), minutes)
-    from hambajuba_nodes.cli.paths import default_patch
+    from hambajuba_nodes.cli.common import default_patch
 
-    from .app import App
+    from hambajuba_nodes.editor.app import App
 
     app = App(patch_path=default_patch(), engine=False, output=NullOutput("bench: null audio"),
               config=os.path.join(folder, "config"), vsync=False, width=1400, height=900)

@@ -30,7 +30,7 @@ def bench_control(messages: int = 2000, rate: float = 1000.0, fps: float = 60.0)
     from graph_runtime.analysis.store import synthetic
     from graph_runtime.control.osc import OscListener
     from graph_runtime.graph.frame import BLOCKS, N_FEATURES
-    from hambajuba_nodes.cli.paths import DEFAULT_PATCH
+    from hambajuba_nodes.cli.common import DEFAULT_PATCH
     from hambajuba_nodes.registry import default_registry
 
     from graph_runtime.show.headless_show import HeadlessShow
