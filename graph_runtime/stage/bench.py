@@ -168,6 +168,7 @@ def bench_stage() -> dict:
     window = bench_window()
     if window is not None:
         rec["window_latency_p99_ms"] = round(window, 3)
-    return {"shm_copy_p99_ms": round(shm, 4), "shm_copy_cpu_p99_ms": round(shm_cpu, 4), "mjpeg_encode_p99_ms": round(enc, 3),
+    return {"shm_copy_p99_ms": round(shm, 4), "shm_copy_cpu_p99_ms": round(shm_cpu, 4),
+            "mjpeg_encode_p99_ms": round(enc, 3),
             "mjpeg_main_thread_p99_ms": round(mjpeg_main, 4), **rec,
             "size": SIZE, "load_avg": round(os.getloadavg()[0], 2), "cpus": os.cpu_count()}

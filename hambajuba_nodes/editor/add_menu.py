@@ -54,7 +54,7 @@ class AddNodeMenu:
     def build_menu(self, parent) -> None:
         """The menu-bar version: one submenu per family."""
         families: dict[str, list] = {}
-        for family, title, type_id, doc in entries(self.registry):
+        for family, title, type_id, _doc in entries(self.registry):
             families.setdefault(family, []).append((title, type_id))
         for family, items in families.items():
             with dpg.menu(label=family, parent=parent):

@@ -19,6 +19,10 @@ One frame (`tick`, then Dear PyGui draws):
     5. run the plan for t_seen (-> engine) and its monitor for heard (meters)
     6. take the newest finished frame: show it, hold it, or drop it if late
     7. meters, transport, autosave, status
+
+App is put together from parts, one concern each: menus.py (the menu bar),
+engine_panel.py (the engine tab and the engine's lifecycle), patch_actions.py
+(files, track, edits, quitting); this module builds the window and runs the loop.
 """
 from __future__ import annotations
 
@@ -32,24 +36,24 @@ from typing import Any, Callable
 
 import dearpygui.dearpygui as dpg
 
-from graph_runtime.graph.frame import BLOCKS
-from graph_runtime.graph.patch import ENGINE_MODELS
 from graph_runtime.media.playback import Output, open_output
 
 from . import theme
 from .add_menu import AddNodeMenu
-from .audio_files import ask_open_track
-from graph_runtime.show.commands import Change, EditorModel
+from graph_runtime.show.commands import EditorModel
 from .control_panel import ControlPanel
 from .dialogs import Dialogs
 from graph_runtime.show.delivery import Delivery
 from graph_runtime.show.engine_thread import EngineWorker
-from .features import FeatureBrowser, engine_index
+from .features import FeatureBrowser
 from graph_runtime.show.files import Files
-from .input import SHORTCUTS, InputBindings
-from .layout import arrange, on_screen
+from .input import InputBindings
+from .engine_panel import EnginePanel
+from .layout import RIGHT_W, UI_FPS, arrange, on_screen
+from .menus import Menus
+from .patch_actions import PatchActions
 from graph_runtime.show.live_plan import LiveSession
-from .mask_painter import MaskPainter, mask_param
+from .mask_painter import MaskPainter
 from .meters import Meters
 from .node_editor import NodeEditorView
 from .output import OutputView
@@ -58,27 +62,11 @@ from .stage_menu import StageControls
 from .status_bar import StatusBar
 from .transport import Transport, TransportBar
 
-RIGHT_W = 540
-UI_FPS = 60.0
-SINK_TYPE = "sae.block"
 
 
-def engine_factory(model: str, size: int) -> Callable[[], Any]:
-    """Builds the real engine on the engine thread (imports torch there)."""
-    def make():
-        try:
-            import torch
-
-            from graph_runtime.engine.engine import Engine
-        except ModuleNotFoundError as e:
-            raise RuntimeError(f"the engine is not in this checkout ({e.name})") from None
-        if not torch.cuda.is_available():  # leave a core to the window
-            torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
-        return Engine.create(model=model, size=size)
-    return make
 
 
-class App:
+class App(EnginePanel, PatchActions, Menus):
     def __init__(self, *, registry=None, patch_path: str | None = None, track_path: str | None = None,
                  model: str | None = None, engine: bool | Callable[[], Any] = True,
                  output: Output | None = None, audio: str = "auto", size: int | None = None,
@@ -219,67 +207,7 @@ class App:
         self.input = InputBindings(self)
         self.input.install()
 
-    def _build_menus(self) -> None:
-        with dpg.menu_bar():
-            with dpg.menu(label="File"):
-                dpg.add_menu_item(label="New", shortcut="Ctrl+N", callback=lambda: self.new_patch())
-                dpg.add_menu_item(label="Open patch...", shortcut="Ctrl+O", callback=lambda: self.ask_open_patch())
-                self.recent_menu = dpg.add_menu(label="Open recent")
-                dpg.add_menu_item(label="Save", shortcut="Ctrl+S", callback=lambda: self.save())
-                dpg.add_menu_item(label="Save as...", shortcut="Ctrl+Shift+S", callback=lambda: self.ask_save_as())
-                dpg.add_separator()
-                dpg.add_menu_item(label="Open track...", callback=lambda: self.ask_open_track())
-                dpg.add_separator()
-                dpg.add_menu_item(label="Quit", shortcut="Ctrl+Q", callback=lambda: self.request_quit())
-            with dpg.menu(label="Edit"):
-                dpg.add_menu_item(label="Undo", shortcut="Ctrl+Z", callback=lambda: self.undo())
-                dpg.add_menu_item(label="Redo", shortcut="Ctrl+Shift+Z", callback=lambda: self.redo())
-                dpg.add_separator()
-                dpg.add_menu_item(label="Cut", shortcut="Ctrl+X", callback=lambda: self.view.cut_selected())
-                dpg.add_menu_item(label="Copy", shortcut="Ctrl+C", callback=lambda: self.view.copy_selected())
-                dpg.add_menu_item(label="Paste", shortcut="Ctrl+V", callback=lambda: self.view.paste_at())
-                dpg.add_menu_item(label="Duplicate", shortcut="Ctrl+D", callback=lambda: self.view.duplicate_selected())
-                dpg.add_menu_item(label="Delete selected", shortcut="Del", callback=lambda: self.view.delete_selected())
-                dpg.add_separator()
-                dpg.add_menu_item(label="Add comment", callback=lambda: self.add_comment())
-            with dpg.menu(label="Add") as add:
-                dpg.add_menu_item(label="Search nodes...", shortcut="Tab / right-click",
-                                  callback=lambda: self.input.open_add_menu(centre=True))
-                dpg.add_menu_item(label="Auto chain (stem -> block)...",
-                                  callback=lambda: self.ask_auto_chain())
-                dpg.add_separator()
-                self.add_menu.build_menu(add)
-            with dpg.menu(label="Play"):
-                dpg.add_menu_item(label="Play / pause", shortcut="Space", callback=lambda: self.bar.toggle())
-                dpg.add_menu_item(label="Back to start", callback=lambda: self.seek(0.0))
-            self.control.build_menu()
-            with dpg.menu(label="View"):
-                dpg.add_menu_item(label="Perform mode", shortcut="F11", callback=lambda: self.toggle_perform())
-                self.meters_item = dpg.add_menu_item(label="Live meters", check=True, default_value=True,
-                                                     callback=lambda s, a: setattr(self.meters, "enabled", a))
-                dpg.add_menu_item(label="Fullscreen window", callback=lambda: dpg.toggle_viewport_fullscreen())
-            self.stage.build_menu()
-            with dpg.menu(label="Help"):
-                dpg.add_menu_item(label="Shortcuts and mouse", callback=lambda: self.dialogs.message(
-                    "Shortcuts", SHORTCUTS, width=700))
-        self._refresh_recent()
 
-    def _build_engine_tab(self) -> None:
-        dpg.add_text("model (saved in the patch)")
-        self.model_combo = dpg.add_combo(list(ENGINE_MODELS), default_value="auto", width=160,
-                                         callback=lambda s, a: self.set_engine_model(a))
-        dpg.add_text("the preview model is tiny and untrained (random weights): it shows the "
-                     "whole dataflow on a CPU, not pictures", wrap=RIGHT_W - 30, color=theme.PREVIEW)
-        self.seed_input = dpg.add_input_int(label="seed", width=160, min_value=0, min_clamped=True,
-                                            callback=lambda s, a: self._engine_setting("seed", a))
-        self.engine_info = dpg.add_text("", wrap=RIGHT_W - 30, color=theme.DIM)
-        self.engine_address_input = dpg.add_input_text(
-            label="engine (HOST:PORT, empty = this machine)", width=160, on_enter=True,
-            default_value=self._engine_address or "",
-            callback=lambda s, a: self.set_engine_address(a))
-        dpg.add_separator()
-        dpg.add_text("patch problems")
-        self.problems_text = dpg.add_text("none", wrap=RIGHT_W - 30)
 
     # ------------------------------------------------------------------ layout
     def layout(self) -> None:
@@ -414,92 +342,6 @@ class App:
             except Exception as e:  # a bug in one handler: say it, keep playing
                 self.status("error", f"{type(e).__name__}: {e}")
 
-    # ------------------------------------------------------------------ engine
-    def start_engine(self, restart: bool = False) -> None:
-        if self.worker is not None:
-            if not restart:
-                return
-            # let a frame in flight finish: two SDXL engines at once may not fit in GPU memory
-            self.worker.stop(timeout=10.0)
-            self.worker = None
-        arg = self._engine_arg
-        if arg is False or arg is None:
-            self.output.set_model_text("engine off: patch and meters only", preview=False)
-            return
-        model, size = self._engine_spec()
-        self._running_spec = (model, size)
-        factory = arg if callable(arg) else engine_factory(model, size)
-        if self._engine_address and not callable(arg):  # `hambajuba serve` elsewhere
-            from graph_runtime.remote.client import remote_factory
-
-            factory = remote_factory(self._engine_address, self._engine_token)
-        self.worker = EngineWorker(factory)
-        self.delivery = Delivery(self.worker.release, ui_period=1.0 / UI_FPS)
-        self._engine_seen = "starting"
-        self.output.set_model_text(f"engine: loading {model} model...", preview=False)
-        self.worker.start()
-
-    def _engine_spec(self) -> tuple[str, int]:
-        """(model, image size): the command line's choice, else the patch's."""
-        model = self._model_choice or self.model.patch.engine.get("model", "auto")
-        size = self._size or self.model.patch.engine.get("size", 512)
-        return str(model), int(size) if isinstance(size, int) and not isinstance(size, bool) else 512
-
-    def set_engine_model(self, model: str) -> None:
-        reason = self.model.set_engine("model", model)
-        if reason:
-            self.status("error", reason)
-            return
-        self._model_choice = model
-        self.start_engine(restart=True)
-
-    def set_engine_address(self, address: str) -> None:
-        """Render on `hambajuba serve` at HOST:PORT (empty: the local engine); restarts it."""
-        self._engine_address = address.strip() or None
-        self.start_engine(restart=True)
-
-    def _engine_setting(self, key: str, value) -> None:
-        reason = self.model.set_engine(key, value)
-        if reason:
-            self.status("error", reason)
-
-    def _poll_engine(self) -> None:
-        w = self.worker
-        if w is not None and w.scene_refusal != self._refusal_seen:  # shown on the node, in Messages
-            self._refusal_seen = w.scene_refusal
-            self.live.engine_refused(w.scene_refusal)
-            if w.scene_refusal:
-                self.status("warn", f"engine keeps the last good scene: {w.scene_refusal}")
-        if w is None or w.state == self._engine_seen:
-            if w is not None and w.ready and w.errors and w.message:
-                self.status("error", f"engine: {w.message}")
-                w.message = ""
-            return
-        self._engine_seen = w.state
-        if w.state == "ready":
-            eng = w.engine
-            desc = getattr(eng, "description", "") or ("preview model" if w.is_preview else "SDXL-Turbo")
-            note = getattr(eng, "note", "")
-            label = f"PREVIEW MODEL (untrained, random weights): {desc}" if w.is_preview else desc
-            self.output.set_model_text(label, preview=w.is_preview)
-            dpg.set_value(self.engine_info, f"{desc}\n{note}".strip())
-            if note:
-                self.status("warn", note)
-            self.live.set_feature_mean(getattr(eng, "feature_mean", None))
-            self._settle_garbage()
-            try:
-                self.features.set_index(engine_index(eng))
-            except Exception as e:
-                self.status("warn", f"feature labels unavailable: {e}")
-        elif w.state == "failed":
-            self.output.set_model_text(f"engine failed: {w.message}", preview=False, error=True)
-            self.status("error", f"engine: {w.message}")
-            if (self._model_choice or self.model.patch.engine.get("model")) == "sdxl-turbo":
-                self.dialogs.ask("SDXL-Turbo is not available",
-                                 f"{w.message}\n\nThe preview model (tiny, untrained, random weights) "
-                                 "runs the whole patch on this machine so you can keep working.",
-                                 [("Use the preview model", lambda: self._use_preview()),
-                                  ("Keep without an engine", lambda: None)])
 
     @staticmethod
     def _settle_garbage() -> None:
@@ -510,195 +352,25 @@ class App:
         gc.collect()
         gc.freeze()
 
-    def _use_preview(self) -> None:
-        self._model_choice = "preview"
-        self.start_engine(restart=True)
 
-    def preview_feature(self, block: str, fid: int, strength: float) -> str | None:
-        w = self.worker
-        if w is None or not w.ready or self.live.plan is None:
-            self.status("warn", "the feature preview needs the engine running")
-            return "engine not running"
-        self._preview_version -= 1
-        # scaled by the feature's mean as a sink scales it (a sink at s writes s x mean)
-        mean = self.live.feature_mean(block, int(fid)) if self.live.feature_mean else 1.0
-        w.request_preview(self.live.plan.frame, BLOCKS.index(block), int(fid),
-                          float(strength) * float(mean), self._preview_version)
-        self.status("info", f"previewing {block} #{fid} at strength {strength:.0f}")
-        return None
 
-    # ------------------------------------------------------------------ patch files
-    def new_patch(self) -> None:
-        self._unsaved_then(lambda: (self.files.new(), self.status("info", "new patch")))
 
-    def open_patch(self, path: str, *, offer_recovery: bool = True) -> list[str]:
-        problems = self.files.open(path)
-        if problems:
-            self.exit_problems += problems
-            self.status("error", f"cannot open {os.path.basename(path)}: {problems[0]}")
-            self.dialogs.message("Patch not opened", "\n".join(problems[:12]) +
-                                 "\n\nThe current patch is unchanged.")
-            return problems
-        self._refresh_recent()
-        self.status("info", f"opened {path}")
-        if offer_recovery:
-            self._offer_recovery(self.files.path)
-        if self.worker is not None and self._engine_spec() != self._running_spec:
-            self.start_engine(restart=True)  # the patch asks for another model or size
-        return []
 
-    def _offer_recovery(self, path: str | None) -> None:
-        side = self.files.recovery_for(path)
-        if side is None:
-            return
-        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(os.path.getmtime(side)))
-        self.dialogs.ask("Recover unsaved changes?",
-                         f"hambajuba did not close cleanly. An autosave from {when} has changes "
-                         f"that were never saved:\n{side}",
-                         [("Recover", lambda: self._recover(side)),
-                          ("Discard", lambda: self.files.discard_recovery(path))])
 
-    def _recover(self, side: str) -> None:
-        problems = self.files.recover(side)
-        self.status("error" if problems else "info",
-                    problems[0] if problems else "recovered the autosave; save to keep it")
 
-    def save(self) -> str | None:
-        reason = self.files.save()
-        if reason == "no path":
-            self.ask_save_as()
-            return reason
-        self._saved(reason)
-        return reason
 
-    def save_as(self, path: str) -> str | None:
-        reason = self.files.save_as(path)
-        self._saved(reason)
-        return reason
 
-    def _saved(self, reason: str | None) -> None:
-        if reason:
-            self.status("error", reason)
-            self.dialogs.message("Not saved", reason + "\n\nYour patch is still open; try another place.")
-        else:
-            self._refresh_recent()
-            self.status("info", f"saved {self.files.path}")
 
-    def ask_open_patch(self) -> None:
-        self._unsaved_then(lambda: self.dialogs.choose_file(
-            "Open patch", (".patch",), lambda p: self.open_patch(p), default=self.files.path or ""))
 
-    def ask_save_as(self) -> None:
-        self.dialogs.choose_file("Save patch as", (".patch",), lambda p: self.save_as(p), save=True,
-                                 default=self.files.path or os.path.join(os.getcwd(), "untitled.patch"))
 
-    def ask_open_track(self) -> None:
-        ask_open_track(self.dialogs, self.transport.path, lambda p: self.open_track(p))
 
-    def _refresh_recent(self) -> None:
-        dpg.delete_item(self.recent_menu, children_only=True)
-        for p in self.files.recent:
-            dpg.add_menu_item(label=p, parent=self.recent_menu, user_data=p,
-                              callback=lambda s, a, u: self._unsaved_then(lambda: self.open_patch(u)))
-        if not self.files.recent:
-            dpg.add_menu_item(label="(none yet)", parent=self.recent_menu, enabled=False)
 
-    def _unsaved_then(self, action: Callable[[], Any]) -> None:
-        """Run action, asking first when there are unsaved changes."""
-        if not self.model.dirty:
-            action()
-            return
 
-        def save_then():
-            if self.save() is None:
-                action()
 
-        self.dialogs.ask("Unsaved changes", f"{self.files.title} has unsaved changes.",
-                         [("Save", save_then), ("Discard", action), ("Cancel", lambda: None)])
 
-    def request_quit(self) -> None:
-        self._unsaved_then(self.quit)
 
-    def quit(self) -> None:
-        self._quit = True
-        self.files.close()
-        dpg.stop_dearpygui()
 
-    # ------------------------------------------------------------------ tracks
-    def open_track(self, path: str) -> None:
-        self.transport.open(path)
-        self.status("info", f"opening {os.path.basename(path)}: decoding and analysing...")
 
-    def _poll_track(self) -> None:
-        event = self.transport.poll()
-        if event is None:
-            return
-        level, text = event
-        self.status(level, text)
-        if level == "error":
-            self.exit_problems.append(text)
-            return
-        self.live.set_analysis(self.transport.analysis)
-        self.live.reset()
-        self._settle_garbage()
-
-    def seek(self, t: float) -> None:
-        self.transport.seek(t)
-        self.live.reset()
-
-    # ------------------------------------------------------------------ editing
-    def undo(self) -> None:
-        if self.model.undo():
-            self.status("info", f"undid {self.model.redo_label}")
-
-    def redo(self) -> None:
-        if self.model.redo():
-            self.status("info", f"redid {self.model.undo_label}")
-
-    def add_comment(self, text: str = "a note about this patch") -> str:
-        return self.model.add_comment(text, self.view.view_centre())
-
-    def _add_from_menu(self, type_id: str, at) -> None:
-        self.view.add_node_at(type_id, at)
-
-    def pick_feature(self, node_id: str, block: str, fid: int) -> str | None:
-        reason = self.model.set_params(node_id, {"block": block, "feature_id": int(fid)})
-        if reason:
-            self.status("error", reason)
-        else:
-            self.status("info", f"{node_id} now steers {block} #{fid}")
-            self.features.set_target(node_id, block, fid)
-        return reason
-
-    def _special(self, what: str, node_id: str, name: str) -> None:
-        """Buttons inside nodes: browse features, paint a mask, choose a file."""
-        if what == "browse_features":
-            self.select_target(node_id)
-            dpg.set_value(self.tabs, self.tab_features)
-        elif what == "paint_mask":
-            self.painter.set_node(node_id)
-            dpg.set_value(self.tabs, self.tab_mask)
-        elif what == "choose_path":
-            self.dialogs.choose_file(f"Choose {name}", (".png", ".jpg", ".jpeg", ".webp"),
-                                     lambda p: self.view.on_param(node_id, name, p))
-
-    def select_target(self, node_id: str) -> None:
-        spec = self.model.patch.node(node_id)
-        if spec is not None and spec.type == SINK_TYPE:
-            self.features.set_target(node_id, self.model.param_value(node_id, "block"),
-                                     self.model.param_value(node_id, "feature_id"))
-        if mask_param(self.model, node_id):
-            self.painter.set_node(node_id)
-
-    def _on_change(self, change: Change) -> None:
-        if change.kind in ("document", "params", "structure"):
-            self.painter.sync()
-            t = self.features.target
-            if t is not None and self.model.patch.node(t) is None:
-                self.features.set_target(None)
-        if change.kind in ("document", "engine"):
-            dpg.set_value(self.model_combo, self.model.patch.engine.get("model", "auto"))
-            dpg.set_value(self.seed_input, int(self.model.patch.engine.get("seed", 0)))
 
     def _show_problems(self) -> None:
         live = self.live
@@ -710,41 +382,6 @@ class App:
             self.files.path or "untitled.patch")))  # plan_notice.py: which patch drives the image
         self.output.set_notice(said[0] if said else "")
         self.status("error", said[1]) if said else self.status_bar.resolve("does not compile")
-
-    def ask_auto_chain(self) -> None:
-        """A small form: which stem drives which block."""
-        from graph_runtime.analysis.store import ALL_STEMS
-
-        if dpg.does_item_exist("hambajuba_auto_chain"):
-            dpg.delete_item("hambajuba_auto_chain")
-        with dpg.window(label="Auto chain", tag="hambajuba_auto_chain", modal=True, autosize=True,
-                        no_saved_settings=True, pos=[300, 160]):
-            dpg.add_text("source -> blended physics -> dance -> SAE block (+ mask),\n"
-                         "configured from the stem's classification", color=theme.DIM)
-            stem = dpg.add_combo(list(ALL_STEMS), default_value="bass", label="stem", width=160)
-            block = dpg.add_combo(list(BLOCKS), default_value="down.2.1", label="block", width=160)
-            with dpg.group(horizontal=True):
-                dpg.add_button(label="Add chain", callback=lambda: (
-                    self.auto_chain(dpg.get_value(stem), dpg.get_value(block)),
-                    dpg.delete_item("hambajuba_auto_chain")))
-                dpg.add_button(label="Cancel", callback=lambda: dpg.delete_item("hambajuba_auto_chain"))
-
-    def auto_chain(self, stem: str, block: str) -> list[str]:
-        try:
-            from hambajuba_nodes.content.auto_chain import auto_chain
-        except ImportError as e:
-            self.status("error", f"auto chain is not in this checkout ({e})")
-            return []
-        analysis = self.transport.analysis
-        at = self.view.free_spot((1100.0, 320.0))  # free, visible space (else below the patch)
-        ids, reason = self.model.apply(f"auto chain {stem} -> {block}",
-                                       lambda patch: auto_chain(patch, stem, block, analysis, pos=at))
-        if reason:
-            self.status("error", f"auto chain: {reason}")
-            return []
-        self.status("info", f"auto chain {stem} -> {block}: added {', '.join(ids)}")
-        self.view.reveal(ids)  # scrolled into view once drawn
-        return ids
 
     def toggle_perform(self) -> None:
         self.output.set_perform(not self.output.performing, self.main)

@@ -9,9 +9,9 @@ Three ways in, as the write-up's picker has them:
 
 A click on a row only selects it (a mis-click after a scroll must not change
 the show); Assign, a double-click on the row or Enter gives it to the target
-sink: its `block` and `feature_id` (one command, one undo step). "Preview" asks the engine for one frame of that feature alone
-on the current prompt, shown beside the list. A feature without a label is
-still listed by number.
+sink: its `block` and `feature_id` (one command, one undo step). "Preview"
+asks the engine for one frame of that feature alone on the current prompt,
+shown beside the list. A feature without a label is still listed by number.
 
 `FeatureIndex` is pure (tested without a window); `FeatureBrowser` is the panel.
 """

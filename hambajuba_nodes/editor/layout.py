@@ -15,6 +15,9 @@ import ctypes
 import ctypes.util
 import os
 
+RIGHT_W = 540  # px, the right column (image, tabs)
+UI_FPS = 60.0  # the window's frame rate target
+
 TITLE_BAR = 40  # px kept free above/below the window for the window manager's title bar
 RIGHT_MAX, RIGHT_MIN = 540, 360  # px of the right column
 CANVAS_WANT = 1212  # px of canvas the default patch needs to show all its columns

@@ -38,7 +38,7 @@ def pytest_pyfunc_call(pyfuncitem):
     tmp = pyfuncitem.funcargs.get("tmp_path") or tempfile.mkdtemp(prefix="hambajuba-gui-")
     cmd = [sys.executable, "-m", "pytest", pyfuncitem.nodeid, "-q", "-p", "no:cacheprovider",
            f"--basetemp={tmp}/window", "-W", "ignore::pytest.PytestUnraisableExceptionWarning"]
-    for attempt in range(2):
+    for _attempt in range(2):
         r = subprocess.run(cmd, cwd=str(pyfuncitem.config.rootpath), env={**os.environ, CHILD: "1"},
                            capture_output=True, text=True, timeout=900)
         if not _viewport_never_opened(r):

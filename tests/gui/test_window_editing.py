@@ -115,7 +115,7 @@ def test_copy_paste_duplicate_and_positions(make_app, tmp_path):
 
 def test_edit_that_does_not_compile_keeps_playing(make_app, tmp_path, wav):
     app = make_app()
-    view, model = app.view, app.model
+    view = app.view
     app.open_track(wav(3.0))
     from conftest import step_until
 

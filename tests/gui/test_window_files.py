@@ -16,7 +16,7 @@ pytestmark = pytest.mark.gui
 
 def test_bad_patches_and_tracks_leave_everything_as_it_was(make_app, tmp_path, wav):
     app = make_app()
-    lfo = app.view.add_node_at("time.lfo", (0, 0))
+    app.view.add_node_at("time.lfo", (0, 0))
     before = dumps(app.model.patch)
     corrupt = tmp_path / "broken.patch"
     corrupt.write_text('{"format": "hambajuba.patch", "version": 1, "nodes": [')

@@ -53,7 +53,7 @@ def test_bank_reads_the_newest_row_and_fires_each_pulse_once():
     hit = bank.trigger("drums/transient")
     missing = bank.signal("coupling/bass+drums/plv")
     bank.freeze()
-    fired, seen_counts = 0, []
+    fired = 0
     col = layout.COUNT_INDEX["drums/transient"]
     start = a.ring.latest()[col]
     for _ in range(90):                         # 3.6 s: frames run at half the row rate here

@@ -135,7 +135,7 @@ def test_gain_scales_the_level(monkeypatch):
                         stream_factory=FakeStream)
         src = inp.start()
         play(inp, FakeStream.instances[-1], drum_loop(1.0, sr=48000))
-        assert wait_for(lambda: inp.analyser.frame >= 45)
+        assert wait_for(lambda inp=inp: inp.analyser.frame >= 45)
         levels.append(src.status()["level_db"])
         inp.stop()
     assert levels[1] == pytest.approx(levels[0] - 20.0, abs=1.0)
