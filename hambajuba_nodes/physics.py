@@ -20,8 +20,17 @@ import math
 
 from graph_runtime.graph.node import Node, Param, signal, stem, trigger
 
-from .physics_models import (BPM_REF, PRESETS, CoupledPair, Decay, Spring, noise_table,
-                             pitch_position, read_noise, tempo_scale)
+from .physics_models import (
+    BPM_REF,
+    PRESETS,
+    CoupledPair,
+    Decay,
+    Spring,
+    noise_table,
+    pitch_position,
+    read_noise,
+    tempo_scale,
+)
 
 PRESET_NAMES = tuple(PRESETS) + ("custom",)
 # the body pitch follow moves: slightly underdamped, lively but no ringing (ζ 0.85, 1.2 Hz)

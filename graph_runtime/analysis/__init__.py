@@ -8,9 +8,21 @@ Importing this package loads numpy only; `analyze` pulls in the pipeline
 (scipy) on first use, and torch only in the stages that need it.
 """
 from .errors import AnalysisError
-from .store import (ALL_STEMS, CHANNEL_DOCS, CHANNELS, CLASS_NAMES, COUPLING_CHANNELS,
-                    COUPLING_DOCS, GLOBAL_CHANNELS, GLOBAL_DOCS, STEMS, Analysis, Sampler,
-                    pair_key, synthetic)
+from .store import (
+    ALL_STEMS,
+    CHANNEL_DOCS,
+    CHANNELS,
+    CLASS_NAMES,
+    COUPLING_CHANNELS,
+    COUPLING_DOCS,
+    GLOBAL_CHANNELS,
+    GLOBAL_DOCS,
+    STEMS,
+    Analysis,
+    Sampler,
+    pair_key,
+    synthetic,
+)
 
 __all__ = ["ALL_STEMS", "CHANNELS", "CHANNEL_DOCS", "CLASS_NAMES", "COUPLING_CHANNELS",
            "COUPLING_DOCS", "GLOBAL_CHANNELS", "GLOBAL_DOCS", "STEMS", "Analysis",

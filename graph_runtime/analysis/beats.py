@@ -24,9 +24,19 @@ import numpy as np
 import scipy.ndimage
 
 from .spectral import N_FFT, log_compress, max_along_bins, mel_filterbank
-from .tempo_level import (FAST_BPM, MAX_BPM, MIN_BPM, SUBDIVISION_STRONG,  # noqa: F401
-                          SUBDIVISION_STRONG_FAST, acf_at, choose_tempo, periodicity,
-                          pulse_strengths, refine_period, strongest_period)
+from .tempo_level import (  # noqa: F401
+    FAST_BPM,
+    MAX_BPM,
+    MIN_BPM,
+    SUBDIVISION_STRONG,
+    SUBDIVISION_STRONG_FAST,
+    acf_at,
+    choose_tempo,
+    periodicity,
+    pulse_strengths,
+    refine_period,
+    strongest_period,
+)
 
 ACCENT_FMAX = 3000.0               # Hz: accents are judged below the hats' band
 

@@ -30,6 +30,7 @@ import re
 import numpy as np
 
 from graph_runtime.media.atomic import write_atomic
+
 from .errors import AnalysisError
 from .store import Analysis
 

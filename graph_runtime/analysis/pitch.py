@@ -225,7 +225,6 @@ def pesto_pitch(y: np.ndarray, *, sr: int, n_frames: int, fps: float = 50.0,
     frame, from y_confidence when given (the audio before any
     preprocessing: the classifier was trained on natural spectra)."""
     import torch
-
     from pesto.utils import reduce_activations
 
     declared = int(round(sr * transpose))

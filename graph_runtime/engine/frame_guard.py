@@ -16,8 +16,7 @@ import math
 
 import numpy as np
 
-from graph_runtime.graph.frame import (LATENT_DEV, MASKS, NOISE_THETA, PROMPT_POS,
-                                       STRENGTH, STRENGTH_BOUND, VEC_LEN)
+from graph_runtime.graph.frame import LATENT_DEV, MASKS, NOISE_THETA, PROMPT_POS, STRENGTH, STRENGTH_BOUND, VEC_LEN
 
 from .errors import EngineError
 

@@ -21,15 +21,14 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-
 from .channels import ChannelBank
 from .frame import FrameParams
 from .node import Node, PrepareContext, Registry, Wire
 from .patch import Link, NodeSpec, Patch
 from .plan import Plan, SlotTable  # the compiled result; re-exported here
+from .prepare_cache import CacheMiss, cache_for
 from .problems import CompileError, Problem, ctx_problems
 from .wiring import _bind, bind_inputs, carry_state
-from .prepare_cache import CacheMiss, cache_for
 
 # -- checking -----------------------------------------------------------------
 

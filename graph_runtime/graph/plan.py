@@ -15,7 +15,6 @@ from typing import Any, Callable
 from .channels import ChannelBank
 from .frame import BLOCKS, SLOTS, FrameParams
 from .node import Node, PrepareContext, Wire
-
 from .problems import Problem
 
 

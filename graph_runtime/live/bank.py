@@ -33,8 +33,9 @@ import time
 
 import numpy as np
 
-from ..analysis.store import ALL_STEMS, CLASS_NAMES, FPS
 from graph_runtime.graph.node import Wire
+
+from ..analysis.store import ALL_STEMS, CLASS_NAMES, FPS
 from . import layout
 from .analyser import N_FFT, SR
 from .ring import ChannelRing

@@ -39,7 +39,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..analysis import beat_grid, meter as meter_logic
+from ..analysis import beat_grid
+from ..analysis import meter as meter_logic
 from ..analysis.beats import ATTACK_FRAMES, ATTACK_LEVEL
 from . import tempo as live_tempo
 from .downbeat import BarTracker

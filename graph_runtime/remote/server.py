@@ -31,8 +31,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from graph_runtime.media.atomic import write_atomic
 from graph_runtime.graph.frame import BLOCKS, FrameParams, Scene
+from graph_runtime.media.atomic import write_atomic
 
 from . import codec, protocol
 from .protocol import Closed, ProtocolError

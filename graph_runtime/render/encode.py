@@ -10,7 +10,6 @@ import numpy as np
 from ..media.video import AudioSegment, JpegDirSink, Mp4Sink
 from .request import RenderError, RenderRequest
 
-
 RING_DEPTH = 3  # frames in flight between engine and encoder (copies of the engine's buffer)
 
 

@@ -31,14 +31,14 @@ from typing import Any, Callable
 
 import numpy as np
 
+from graph_runtime.show.scene_guard import SceneGuard
+
 from ..graph.compiler import CompileError, compile_patch
 from ..graph.frame import BLOCKS, STRENGTH_BOUND
 from ..media.video import SinkError, open_segment
-from graph_runtime.show.scene_guard import SceneGuard
 from .encode import EncodeWorker, _make_sink
 from .engines import _is_engine_error, create_engine, create_remote_engine
-from .request import (RenderError, RenderInterrupted, RenderRequest, RenderResult, _analyse,
-                      _check_request, load_span)
+from .request import RenderError, RenderInterrupted, RenderRequest, RenderResult, _analyse, _check_request, load_span
 from .sidecar import _analysis_tools, _sidecar, describe_model, engine_model_name
 
 

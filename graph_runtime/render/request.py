@@ -15,7 +15,6 @@ from ..graph.compiler import check
 from ..graph.patch import PatchError, load
 from ..media.video import SinkError, check_writable_folder, frames_dir_is_ours, track_duration
 
-
 FPS_MIN, FPS_MAX = 1.0, 240.0
 
 

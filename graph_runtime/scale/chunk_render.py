@@ -20,6 +20,7 @@ import numpy as np
 
 from graph_runtime.graph.frame import FrameParams
 from graph_runtime.media.video import add_h264_stream, fps_fraction, yuv_frame
+
 from .control_track import ControlTrack
 from .scene_codec import scene_from_data
 

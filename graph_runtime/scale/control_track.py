@@ -22,8 +22,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from graph_runtime.media.atomic import write_atomic
 from graph_runtime.graph.frame import VEC_LEN
+from graph_runtime.media.atomic import write_atomic
+
 from .scene_codec import scene_to_data
 
 FORMAT = "hambajuba.controls"

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from graph_runtime.render.request import RenderError, RenderRequest, RenderResult, _analyse, _load_patch
+
 from . import ray_env
 from .chunk_render import EngineSpec
 from .render_job import RenderJob

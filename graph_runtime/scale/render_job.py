@@ -19,10 +19,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graph_runtime.graph.compiler import CompileError, compile_patch
-from graph_runtime.render.request import (RenderError, RenderRequest, RenderResult, _check_request,
-                                          _load_patch, load_span)
-from graph_runtime.render.sidecar import _sidecar
 from graph_runtime.media.video import JpegDirSink, Mp4Sink, SinkError, open_segment
+from graph_runtime.render.request import (
+    RenderError,
+    RenderRequest,
+    RenderResult,
+    _check_request,
+    _load_patch,
+    load_span,
+)
+from graph_runtime.render.sidecar import _sidecar
+
 from .chunk_render import ChunkResult, EngineSpec
 from .control_track import ControlTrack, record
 
@@ -191,6 +198,7 @@ def write_controls(req: RenderRequest, registry, out: str, *, analysis=None,
     """`render --controls-only`: phase one alone, on this machine, into `out` (.npz).
     The engine is loaded here only for its SAE means (what the sinks scale by)."""
     from graph_runtime.render.request import _analyse
+
     from .chunk_render import engine_info
 
     if not out.lower().endswith(".npz"):

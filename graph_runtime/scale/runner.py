@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from graph_runtime.render.request import RenderError, RenderInterrupted
+
 from .render_job import RenderJob
 
 

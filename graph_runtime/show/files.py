@@ -25,8 +25,8 @@ import time
 from typing import Callable
 
 from graph_runtime.graph import patch as patch_io
-from graph_runtime.media.atomic import write_atomic
 from graph_runtime.graph.patch import Patch, PatchError
+from graph_runtime.media.atomic import write_atomic
 
 from .commands import EditorModel
 

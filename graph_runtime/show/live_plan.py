@@ -48,9 +48,9 @@ from typing import Any, Callable
 
 from graph_runtime.graph.compiler import CompileError, Problem, carry_plan_state, compile_patch
 from graph_runtime.graph.edit import set_param
-from graph_runtime.graph.prepare_cache import CacheMiss
 from graph_runtime.graph.frame import FrameParams
 from graph_runtime.graph.patch import NodeSpec, Patch
+from graph_runtime.graph.prepare_cache import CacheMiss
 
 from .plan_builder import PlanBuilder
 

@@ -34,6 +34,7 @@ from typing import Callable
 import numpy as np
 
 from graph_runtime.media.video import write_text_atomic
+
 from .heard_audio import HeardAudio
 from .live_mp4 import LiveMp4, aac_rate, trim_to_whole_fragments
 

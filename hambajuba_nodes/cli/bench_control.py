@@ -26,14 +26,13 @@ import numpy as np
 def bench_control(messages: int = 2000, rate: float = 1000.0, fps: float = 60.0) -> dict:
     from pythonosc.udp_client import SimpleUDPClient
 
-    from graph_runtime.graph import patch as P
     from graph_runtime.analysis.store import synthetic
     from graph_runtime.control.osc import OscListener
+    from graph_runtime.graph import patch as P
     from graph_runtime.graph.frame import BLOCKS, N_FEATURES
+    from graph_runtime.show.headless_show import HeadlessShow
     from hambajuba_nodes.cli.common import DEFAULT_PATCH
     from hambajuba_nodes.registry import default_registry
-
-    from graph_runtime.show.headless_show import HeadlessShow
 
     messages = min(int(messages), N_FEATURES - 1)
     show = HeadlessShow(P.load(DEFAULT_PATCH), registry=default_registry(),

@@ -41,7 +41,6 @@ def write_track(path: str, minutes: float, sr: int = 44100) -> str:
 
 def bench_ui_analysis(minutes: float = 5.0, *, in_process: bool = False, limit_s: float = 600.0) -> dict:
     from graph_runtime.media.playback import NullOutput
-
     from hambajuba_nodes.editor.display import ensure_display
 
     xvfb = ensure_display()
@@ -53,7 +52,6 @@ def bench_ui_analysis(minutes: float = 5.0, *, in_process: bool = False, limit_s
         os.environ.pop("HAMBAJUBA_ANALYSIS_IN_PROCESS", None)
     track = write_track(os.path.join(folder, "bench.wav"), minutes)
     from hambajuba_nodes.cli.common import default_patch
-
     from hambajuba_nodes.editor.app import App
 
     app = App(patch_path=default_patch(), engine=False, output=NullOutput("bench: null audio"),

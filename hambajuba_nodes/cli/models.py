@@ -18,6 +18,7 @@ import json
 import sys
 
 from graph_runtime.graph.frame import BLOCKS as BLOCK_NAMES  # numpy only, no torch
+
 BENCH_MODELS = ("auto", "preview", "sdxl-turbo", "sdxl-turbo-random")
 FEATURE_MODELS = ("auto", "preview", "sdxl-turbo")
 PREVIEW_BANNER = "(untrained preview: random SAEs and random labels; run `hambajuba models download`)"

@@ -100,10 +100,10 @@ def cmd_info(args) -> int:
 
 
 def cmd_bench_bridge(args) -> int:
-    from graph_runtime.analysis.store import synthetic
-    from graph_runtime.graph.bench import bench_plan
     import numpy as np
 
+    from graph_runtime.analysis.store import synthetic
+    from graph_runtime.graph.bench import bench_plan
     from hambajuba_nodes.content.bench_patch import bench_patch
 
     registry = default_registry()

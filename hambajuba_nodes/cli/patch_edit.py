@@ -47,8 +47,8 @@ def run_auto_chain(args) -> int:
     from graph_runtime.analysis.store import Analysis
     from graph_runtime.graph.compiler import check
     from graph_runtime.graph.patch import Patch, PatchError, load, save
-
     from hambajuba_nodes.content.auto_chain import auto_chain
+
     from ..registry import default_registry
 
     try:

@@ -57,7 +57,7 @@ def _err(line: str) -> None:
 
 
 def run_serve(args) -> int:
-    from graph_runtime.remote.server import Server, ServeError, check_bind, read_token
+    from graph_runtime.remote.server import ServeError, Server, check_bind, read_token
 
     if args.size % 64 or not 128 <= args.size <= 1024:
         _err(f"--size {args.size}: a multiple of 64 in 128..1024")
@@ -107,8 +107,8 @@ def _make_engine(args):
         from graph_runtime.remote.null_engine import NullEngine
 
         return NullEngine(args.size)
-    from graph_runtime.render.request import RenderError
     from graph_runtime.render.engines import create_engine
+    from graph_runtime.render.request import RenderError
 
     try:
         return create_engine(args.model, args.size, args.device)

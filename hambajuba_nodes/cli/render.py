@@ -10,10 +10,10 @@ import argparse
 import importlib.util
 import json
 import os
+
 from graph_runtime.media.atomic import write_atomic
 
-from .common import (DEFAULT_PATCH, FPS_CHOICES_HELP, MODELS, _err, _fps, _say, _seconds,
-                     _term_as_interrupt)
+from .common import DEFAULT_PATCH, FPS_CHOICES_HELP, MODELS, _err, _fps, _say, _seconds, _term_as_interrupt
 
 DEMO_OUT = os.path.join("out", "demo.mp4")
 
@@ -28,8 +28,8 @@ def _describe(result) -> str:
 
 def _run_render(req, *, registry=None, quiet=False, on_image=None, analysis=None):
     """render() with the CLI's reporting; returns (exit code, result or None)."""
-    from graph_runtime.render.request import RenderError, RenderInterrupted
     from graph_runtime.render.loop import render
+    from graph_runtime.render.request import RenderError, RenderInterrupted
 
     if registry is None:
         from ..registry import default_registry
@@ -180,8 +180,8 @@ def _save_still(rgba, path: str) -> None:
 
 
 def cmd_demo(args) -> int:
-    from hambajuba_nodes.content.demo_track import ensure_demo
     from graph_runtime.render.request import RenderRequest
+    from hambajuba_nodes.content.demo_track import ensure_demo
 
     patch = args.patch or str(DEFAULT_PATCH)
     if not os.path.isfile(patch):

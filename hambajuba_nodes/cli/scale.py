@@ -9,8 +9,7 @@ from __future__ import annotations
 import os
 import sys
 
-from .common import (DEFAULT_PATCH, FPS_CHOICES_HELP, MODELS, _err, _fps, _say, _seconds,
-                     _term_as_interrupt)
+from .common import DEFAULT_PATCH, FPS_CHOICES_HELP, MODELS, _err, _fps, _say, _seconds, _term_as_interrupt
 
 LOCAL = "local"  # `--ray` given without an address: start Ray on this machine
 
@@ -164,8 +163,8 @@ def _batch_ray(args, reqs, registry, say):
 
 def _batch_here(args, reqs, registry):
     """No Ray: one track after another in this process (same table at the end)."""
-    from graph_runtime.render.request import RenderError
     from graph_runtime.render.loop import render
+    from graph_runtime.render.request import RenderError
     from graph_runtime.scale.distributed import BatchRow
 
     rows = []

@@ -13,6 +13,7 @@ import dearpygui.dearpygui as dpg
 
 from graph_runtime.graph.node import Registry
 
+
 def entries(registry: Registry) -> list[tuple[str, str, str, str]]:
     """(family, title, type_id, doc) for every type, grouped by family."""
     out = [(c.family or c.type_id.split(".")[0], c.title or c.type_id, c.type_id, c.doc or "")

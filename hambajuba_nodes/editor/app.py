@@ -37,33 +37,30 @@ from typing import Any, Callable
 import dearpygui.dearpygui as dpg
 
 from graph_runtime.media.playback import Output, open_output
+from graph_runtime.show.commands import EditorModel
+from graph_runtime.show.delivery import Delivery
+from graph_runtime.show.engine_thread import EngineWorker
+from graph_runtime.show.files import Files
+from graph_runtime.show.live_plan import LiveSession
 
 from . import theme
 from .add_menu import AddNodeMenu
-from graph_runtime.show.commands import EditorModel
 from .control_panel import ControlPanel
 from .dialogs import Dialogs
-from graph_runtime.show.delivery import Delivery
-from graph_runtime.show.engine_thread import EngineWorker
-from .features import FeatureBrowser
-from graph_runtime.show.files import Files
-from .input import InputBindings
 from .engine_panel import EnginePanel
+from .features import FeatureBrowser
+from .input import InputBindings
 from .layout import RIGHT_W, UI_FPS, arrange, on_screen
-from .menus import Menus
-from .patch_actions import PatchActions
-from graph_runtime.show.live_plan import LiveSession
 from .mask_painter import MaskPainter
+from .menus import Menus
 from .meters import Meters
 from .node_editor import NodeEditorView
 from .output import OutputView
+from .patch_actions import PatchActions
 from .plan_notice import PlanNotice
 from .stage_menu import StageControls
 from .status_bar import StatusBar
 from .transport import Transport, TransportBar
-
-
-
 
 
 class App(EnginePanel, PatchActions, Menus):

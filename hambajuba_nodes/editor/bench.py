@@ -83,8 +83,8 @@ def bench_ui(frames: int = 600) -> dict:
 
 
 def _bench(frames: int) -> dict:
-    from graph_runtime.graph import patch as patch_io
     from graph_runtime.analysis.store import synthetic
+    from graph_runtime.graph import patch as patch_io
     from graph_runtime.media.playback import NullOutput, Track
     from hambajuba_nodes.registry import default_registry
 

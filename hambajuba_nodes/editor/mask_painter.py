@@ -14,8 +14,9 @@ from typing import Callable
 
 import dearpygui.dearpygui as dpg
 
-from . import theme
 from graph_runtime.show.commands import EditorModel
+
+from . import theme
 
 N = 16
 CELL = 15  # pixels per cell on screen

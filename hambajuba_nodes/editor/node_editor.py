@@ -30,11 +30,11 @@ from typing import Any, Callable
 import dearpygui.dearpygui as dpg
 
 from graph_runtime.graph.patch import Link, NodeSpec
+from graph_runtime.show.commands import COMMENT_TYPE, Change, EditorModel
 
 from . import param_widgets, theme
 from .broken_links import BrokenLinks
 from .canvas_geometry import CanvasGeometry
-from graph_runtime.show.commands import COMMENT_TYPE, Change, EditorModel
 from .meters import Meters
 
 Status = Callable[[str, str], None]  # (level: "info" | "warn" | "error", text)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 
 import pytest
-
 from analysis_helpers import CASES, EVAL, need_eval
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import soundfile as sf
-
 from analysis_helpers import click_track, tone, write
+
 from graph_runtime.analysis import AnalysisError, analyze, load
 
 

@@ -5,8 +5,8 @@ import os
 
 import numpy as np
 import pytest
-
 from analysis_helpers import click_track, write
+
 from graph_runtime.analysis import analyze, cache, pipeline
 from graph_runtime.analysis.store import Analysis
 

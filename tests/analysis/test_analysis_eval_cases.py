@@ -4,10 +4,9 @@ from __future__ import annotations
 import mir_eval
 import numpy as np
 import pytest
-
 from analysis_helpers import CASES, EVAL, need_eval, truth
-from graph_runtime.analysis import (ALL_STEMS, CHANNELS, CLASS_NAMES, COUPLING_CHANNELS,
-                                    GLOBAL_CHANNELS, STEMS, pair_key)
+
+from graph_runtime.analysis import ALL_STEMS, CHANNELS, CLASS_NAMES, COUPLING_CHANNELS, GLOBAL_CHANNELS, STEMS, pair_key
 
 
 def f_measure(ref, est) -> float:

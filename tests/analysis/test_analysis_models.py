@@ -15,8 +15,8 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-
 from analysis_helpers import click_track, write
+
 from graph_runtime.analysis import AnalysisError, analyze, beat_this_runner, demucs_separator
 
 torch = pytest.importorskip("torch")

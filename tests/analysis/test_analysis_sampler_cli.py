@@ -5,8 +5,8 @@ import json
 
 import numpy as np
 import pytest
-
 from analysis_helpers import click_track, write
+
 from graph_runtime.analysis import Sampler, synthetic
 from graph_runtime.analysis.beats import grid_channels, phase_channel
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from analysis_helpers import click_track, tone, write
+
 from graph_runtime.analysis import beat_grid, crossover, envelope, features, onsets, spectral, tonal
 from graph_runtime.analysis.pitch import normalized, track_stem
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import json
 
+import beat_cases
 import pytest
 
-import beat_cases
 from hambajuba_nodes.cli import main
 
 

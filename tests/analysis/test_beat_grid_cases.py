@@ -9,11 +9,11 @@ the functions the pipeline's beat stage calls).
 """
 from __future__ import annotations
 
+import beat_cases
 import mir_eval
 import numpy as np
 import pytest
 
-import beat_cases
 from hambajuba_nodes.cli.beats import grid_of
 
 SECONDS = 12.0

@@ -6,13 +6,19 @@ import dataclasses
 import json
 import os
 
+import beat_cases
 import numpy as np
 import pytest
 
-import beat_cases
 from graph_runtime.analysis import AnalysisError, synthetic
-from graph_runtime.analysis.grid import (GridCorrection, apply_correction, apply_saved,
-                                         correction_path, load_correction, save_correction)
+from graph_runtime.analysis.grid import (
+    GridCorrection,
+    apply_correction,
+    apply_saved,
+    correction_path,
+    load_correction,
+    save_correction,
+)
 from hambajuba_nodes.cli import main
 
 

@@ -2,10 +2,10 @@
 hand-made beat features and one rendered case."""
 from __future__ import annotations
 
+import beat_cases
 import numpy as np
 import pytest
 
-import beat_cases
 from graph_runtime.analysis import beat_grid, meter, spectral, tempo_level
 
 

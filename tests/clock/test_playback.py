@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from graph_runtime.media.playback import (DeviceOutput, NullOutput, PlaybackError, Track, load_track,
-                                          open_output)
+from graph_runtime.media.playback import DeviceOutput, NullOutput, PlaybackError, Track, load_track, open_output
 
 
 class FakeTime:

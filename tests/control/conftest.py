@@ -1,6 +1,6 @@
 import pytest
-
 from control_helpers import small_patch
+
 from graph_runtime.show.headless_show import HeadlessShow
 from hambajuba_nodes.registry import default_registry
 

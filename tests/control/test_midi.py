@@ -3,11 +3,11 @@ exactly as rtmidi would (a callback on another thread), into a headless show
 that takes the window's per-frame path."""
 import math
 
+import hbj_fake_midi as fake
 import mido
 import pytest
-
-import hbj_fake_midi as fake
 from control_helpers import strength
+
 from graph_runtime.control.midi import MidiError, MidiInputs
 
 PORT = "Fake Keys 20:0"

@@ -4,11 +4,11 @@ import threading
 import time
 
 import pytest
+from control_helpers import strength
 from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
 from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.udp_client import SimpleUDPClient
 
-from control_helpers import strength
 from graph_runtime.control.osc import OscError, OscListener, parse_endpoint
 
 

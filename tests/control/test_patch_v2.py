@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from graph_runtime.graph import patch as P
 from graph_runtime.control.bindings import parse_binding, parse_bindings
+from graph_runtime.graph import patch as P
 
 # every patch shipped in version 1, as it was committed before version 2
 V1 = sorted((Path(__file__).parent / "v1_patches").glob("*.patch"))

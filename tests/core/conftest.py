@@ -1,6 +1,5 @@
 import pytest
 
-
 from graph_runtime.graph.node import Node, Param, Registry, mask, signal, trigger
 
 

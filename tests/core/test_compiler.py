@@ -5,8 +5,8 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from graph_runtime.graph import patch as P
 from graph_runtime.analysis.store import synthetic
+from graph_runtime.graph import patch as P
 from graph_runtime.graph.compiler import CompileError, check, compile_patch
 from graph_runtime.graph.frame import SLOTS, STRENGTH_BOUND
 from graph_runtime.graph.patch import Patch

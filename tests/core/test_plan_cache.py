@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from graph_runtime.graph import prepare_cache as plan_cache
 from graph_runtime.analysis.store import synthetic
+from graph_runtime.graph import prepare_cache as plan_cache
 from graph_runtime.graph.channels import ChannelBank
 from graph_runtime.graph.compiler import compile_patch
 from graph_runtime.graph.edit import set_param

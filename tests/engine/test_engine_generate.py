@@ -6,8 +6,8 @@ import math
 import numpy as np
 import pytest
 import torch
-
 from engine_testkit import frame_with, image_of, x0_of
+
 from graph_runtime.engine.engine import Engine
 from graph_runtime.engine.errors import EngineError
 from graph_runtime.engine.frame_guard import check_mask

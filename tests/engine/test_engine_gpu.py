@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-
 from engine_testkit import frame_with
+
 from graph_runtime.graph.frame import BLOCKS, NOISE_THETA, PROMPT_POS, SLOTS
 
 pytestmark = [pytest.mark.gpu,
@@ -22,8 +22,9 @@ pytestmark = [pytest.mark.gpu,
 
 @pytest.fixture(scope="module")
 def pair():
-    from graph_runtime.engine.engine import Engine
     import torch._dynamo
+
+    from graph_runtime.engine.engine import Engine
     torch._dynamo.reset()
     eager = Engine.create("preview", device="cuda", compile="none")
     graph = Engine.create("preview", device="cuda", compile="reduce-overhead")

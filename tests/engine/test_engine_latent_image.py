@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from engine_testkit import frame_with, image_of, x0_of
 from PIL import Image
 
-from engine_testkit import frame_with, image_of, x0_of
 from graph_runtime.engine.errors import EngineError
 from graph_runtime.engine.latent_image import load_image
 from graph_runtime.graph.frame import LATENT_DEV

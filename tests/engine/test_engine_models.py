@@ -12,15 +12,14 @@ import json
 import numpy as np
 import pytest
 import torch
+from engine_testkit import frame_with, image_of, sae_folder, write_upstream_sae
 from torch import nn
 
 import graph_runtime.engine.models as models
-from engine_testkit import frame_with, image_of, sae_folder, write_upstream_sae
 from graph_runtime.engine.engine import Engine
 from graph_runtime.engine.errors import EngineError
 from graph_runtime.engine.parts import move_module
-from graph_runtime.engine.preview import (WIDTH, preview_text_config, preview_unet_config,
-                                          preview_vae_config)
+from graph_runtime.engine.preview import WIDTH, preview_text_config, preview_unet_config, preview_vae_config
 from graph_runtime.graph.frame import BLOCKS
 
 N_FEATURES = 40

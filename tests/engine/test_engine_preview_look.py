@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from engine_testkit import frame_with, image_of
+
 from graph_runtime.graph.frame import BLOCKS, SLOTS
 
 FLOOR = np.zeros((16, 16), dtype=np.float32)

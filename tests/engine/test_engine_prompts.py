@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-
 from engine_testkit import frame_with, image_of, x0_of
+
 from graph_runtime.engine.errors import EngineError
 from graph_runtime.engine.prompts import slerp
 from graph_runtime.graph.frame import PromptBlend

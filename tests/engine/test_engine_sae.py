@@ -16,8 +16,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from engine_testkit import sae_folder as _folder
+from engine_testkit import write_upstream_sae
 
-from engine_testkit import sae_folder as _folder, write_upstream_sae
 from graph_runtime.engine.errors import EngineError
 from graph_runtime.engine.models import PARTS, locate
 from graph_runtime.engine.sae import load_sae, load_saes

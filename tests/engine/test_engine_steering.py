@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-
 from engine_testkit import frame_with, image_of, x0_of
+
 from graph_runtime.engine.errors import EngineError
 from graph_runtime.engine.steering import unsteered
 from graph_runtime.graph.frame import BLOCKS, SLOTS, STRENGTH_BOUND

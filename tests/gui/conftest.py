@@ -26,7 +26,6 @@ import soundfile as sf
 
 from graph_runtime.analysis.store import synthetic
 
-
 CHILD = "HAMBAJUBA_GUI_TEST_CHILD"
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from graph_runtime.graph.patch import Link, dumps, loads
-from hambajuba_nodes.editor.add_menu import matches
 from graph_runtime.show.commands import EditorModel
+from hambajuba_nodes.editor.add_menu import matches
 from hambajuba_nodes.registry import default_registry
 
 

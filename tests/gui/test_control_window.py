@@ -13,8 +13,8 @@ import pytest
 from conftest import centre, step_until, xdo
 from pythonosc.udp_client import SimpleUDPClient
 
-from graph_runtime.graph import patch as P
 from graph_runtime.control.midi import MidiHandler
+from graph_runtime.graph import patch as P
 
 pytestmark = [pytest.mark.gui,
               pytest.mark.skipif(shutil.which("xdotool") is None, reason="needs xdotool")]

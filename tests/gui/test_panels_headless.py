@@ -11,8 +11,8 @@ from graph_runtime.engine.labels import Labels
 from graph_runtime.graph.patch import Patch, dumps
 from graph_runtime.media.playback import NullOutput, Track
 from graph_runtime.show.commands import EditorModel
-from hambajuba_nodes.editor.features import FeatureIndex
 from graph_runtime.show.files import Files
+from hambajuba_nodes.editor.features import FeatureIndex
 from hambajuba_nodes.editor.transport import Transport, clock_text
 from hambajuba_nodes.registry import default_registry
 

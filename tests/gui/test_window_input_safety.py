@@ -12,7 +12,6 @@ import tempfile
 
 import dearpygui.dearpygui as dpg
 import pytest
-
 from conftest import step_until
 
 pytestmark = [pytest.mark.gui,

@@ -116,8 +116,8 @@ def test_mask_painter_and_feature_pick(make_app, tmp_path):
 def test_play_the_demo_track_with_the_real_analysis(make_app, tmp_path, monkeypatch):
     """The project's demo track, analysed by the real pipeline in the
     background (the window keeps drawing), then played with the null output."""
-    from hambajuba_nodes.content.demo_track import ensure_demo
     from hambajuba_nodes.cli.common import default_patch
+    from hambajuba_nodes.content.demo_track import ensure_demo
     from hambajuba_nodes.editor.transport import default_analyze
 
     monkeypatch.setenv("HAMBAJUBA_CACHE", str(tmp_path / "cache"))

@@ -1,11 +1,11 @@
 """The causal analyser on signals with known answers, and on bad input."""
 import numpy as np
 import pytest
+from live_helpers import SR, drum_loop, run_analyser
 
 from graph_runtime.live import layout
 from graph_runtime.live.analyser import CausalAnalyser
 from graph_runtime.live.replay import feed
-from live_helpers import SR, drum_loop, run_analyser
 
 S = layout.STATUS_INDEX
 I = layout.INDEX

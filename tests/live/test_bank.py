@@ -4,14 +4,14 @@ import pathlib
 
 import numpy as np
 import pytest
+from live_helpers import blocks, drum_loop
 
 from graph_runtime.graph.compiler import compile_patch
+from graph_runtime.graph.patch import load
 from graph_runtime.live import layout
 from graph_runtime.live.analyser import CausalAnalyser
 from graph_runtime.live.bank import LiveSource
-from graph_runtime.graph.patch import load
 from hambajuba_nodes.registry import default_registry
-from live_helpers import blocks, drum_loop
 
 PATCHES = sorted((pathlib.Path(__file__).resolve().parents[2] / "patches").glob("*.patch"))
 DT = 0.02

@@ -5,10 +5,10 @@ import sys
 
 import numpy as np
 import pytest
+from live_helpers import drum_loop
 
 from graph_runtime.analysis.store import synthetic
 from hambajuba_nodes.cli.analyze import summary
-from live_helpers import drum_loop
 
 
 def run_cli(*args, timeout=300):

@@ -5,11 +5,11 @@ import types
 
 import numpy as np
 import pytest
+from live_helpers import drum_loop
 
 from graph_runtime.live import input as live_input
 from graph_runtime.live import layout
 from graph_runtime.live.input import LiveInput, LiveInputError
-from live_helpers import drum_loop
 
 S = layout.STATUS_INDEX
 I = layout.INDEX

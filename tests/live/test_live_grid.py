@@ -14,11 +14,10 @@ after a few estimates, 4 s apart), mir_eval F-measure at 70 ms.
 """
 from __future__ import annotations
 
+import beat_cases
 import numpy as np
 import pytest
 import soundfile as sf
-
-import beat_cases
 
 SECONDS = 16.0
 
@@ -67,12 +66,13 @@ def test_downbeat_confidence_channel_is_filled(live_runs):
 
 
 def test_beat_node_plays_the_live_grid():
+    from live_helpers import blocks, drum_loop
+
     from graph_runtime.graph.compiler import compile_patch
+    from graph_runtime.graph.patch import Patch
     from graph_runtime.live.analyser import CausalAnalyser
     from graph_runtime.live.bank import LiveSource
-    from graph_runtime.graph.patch import Patch
     from hambajuba_nodes.registry import default_registry
-    from live_helpers import blocks, drum_loop
     a = CausalAnalyser(sr=44100, channels=2)
     it = blocks(drum_loop(12.0, bpm=120.0), a.block)
     for _ in range(800):                                         # 8 s: the tracker is locked

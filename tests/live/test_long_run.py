@@ -1,10 +1,10 @@
 """Ten minutes of input, fed as fast as it goes: flat memory, no drift."""
 import numpy as np
 import pytest
+from live_helpers import drum_loop
 
 from graph_runtime.live.analyser import CausalAnalyser
 from graph_runtime.live.replay import feed
-from live_helpers import drum_loop
 
 
 def _rss_bytes() -> int:

@@ -3,13 +3,13 @@ import argparse
 
 import numpy as np
 import pytest
+from nodes_helpers import DT, compile_, track
 
 from graph_runtime.analysis.store import synthetic
-from graph_runtime.graph.frame import BLOCKS, SLOTS
+from graph_runtime.graph.frame import SLOTS
 from graph_runtime.graph.patch import Patch, load, save
-from hambajuba_nodes.content.auto_chain import COLUMN, auto_chain, choose, classification
 from hambajuba_nodes.cli.patch_edit import add_patch_auto_parser
-from nodes_helpers import DT, compile_, track
+from hambajuba_nodes.content.auto_chain import COLUMN, auto_chain, choose, classification
 
 
 def chain_params(patch, ids):

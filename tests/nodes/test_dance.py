@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from nodes_helpers import DT, compile_, run, single, track
 
 from graph_runtime.graph.patch import Patch
-from nodes_helpers import DT, compile_, run, single, track
 
 
 def dancer(params=None, analysis=None):

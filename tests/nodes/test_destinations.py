@@ -4,13 +4,13 @@ import zlib
 
 import numpy as np
 import pytest
+from nodes_helpers import DT, compile_, run, single
 
 from graph_runtime.graph.compiler import CompileError, compile_patch
 from graph_runtime.graph.frame import LATENT_DEV, PROMPT_POS, PromptBlend
 from graph_runtime.graph.patch import Patch
 from hambajuba_nodes.dest import MAX_BLEND_DEPTH, blend_depth, freeze, resolve_prompt, slerp
 from hambajuba_nodes.registry import default_registry
-from nodes_helpers import DT, compile_, run, single
 
 
 def embedder(dim=64):

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from nodes_helpers import DT, FPS, run, single, track
 
 from graph_runtime.analysis.store import STEMS, pair_key
 from hambajuba_nodes.ensemble import RANKS, decay_hold, prominence
-from nodes_helpers import FPS, DT, run, single, track
 
 N = 500  # 10 s
 

@@ -1,9 +1,9 @@
 """The shipped patches: reproducible, valid, compiling, playing; bad input handled."""
 import math
-import pathlib
 
 import numpy as np
 import pytest
+from nodes_helpers import DT, FPS, compile_
 
 from graph_runtime.analysis.store import STEMS, pair_key, synthetic
 from graph_runtime.graph.compiler import CompileError, check
@@ -11,7 +11,6 @@ from graph_runtime.graph.frame import BLOCKS
 from graph_runtime.graph.patch import PatchError, dumps, load, loads
 from hambajuba_nodes.content.examples import COLUMN, EXAMPLES, PATCH_DIR, build_all
 from hambajuba_nodes.registry import default_registry
-from nodes_helpers import DT, FPS, compile_
 
 NAMES = sorted(EXAMPLES)
 

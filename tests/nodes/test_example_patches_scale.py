@@ -13,11 +13,11 @@ import pathlib
 
 import numpy as np
 import pytest
+from nodes_helpers import compile_
 
 from graph_runtime.graph.frame import STRENGTH_BOUND
 from graph_runtime.graph.patch import load
 from hambajuba_nodes.content.examples import EXAMPLES, PATCH_DIR
-from nodes_helpers import compile_
 
 EVAL = pathlib.Path(__file__).resolve().parents[2].parent / "shared" / "eval" / "cases"
 CASE = "bwv66_6_120"

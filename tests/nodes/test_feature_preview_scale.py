@@ -12,9 +12,9 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from nodes_helpers import DT, single
 
 from graph_runtime.graph.frame import BLOCKS, STRENGTH_BOUND
-from nodes_helpers import DT, single
 
 MEANS = {("down.2.1", 11): 47.6, ("mid.0", 300): 9.6, ("up.0.1", 4000): 18.7}
 

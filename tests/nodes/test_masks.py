@@ -3,11 +3,11 @@ import math
 
 import numpy as np
 import pytest
+from nodes_helpers import DT, compile_, single
 
 from graph_runtime.graph.compiler import CompileError
 from graph_runtime.graph.patch import Patch
 from hambajuba_nodes.mask import pitch_gaussians, preset_cells
-from nodes_helpers import DT, compile_, single
 
 
 def paint(preset, grid=None):

@@ -5,11 +5,11 @@ import math
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from nodes_helpers import track
 
 from graph_runtime.graph.compiler import CompileError, compile_patch
 from graph_runtime.graph.patch import Patch
 from hambajuba_nodes.registry import default_registry
-from nodes_helpers import track
 
 REG = default_registry()
 FAMILIES = ("audio.", "physics.", "dance.", "ensemble.", "mask.", "dest.", "noise.", "sae.")

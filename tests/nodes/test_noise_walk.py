@@ -3,10 +3,10 @@ import math
 
 import numpy as np
 import pytest
+from nodes_helpers import DT, FPS, run, single, track
 
 from graph_runtime.graph.frame import NOISE_THETA
 from hambajuba_nodes.noise import ease_in_out_cubic
-from nodes_helpers import DT, FPS, run, single, track
 
 TAU = 2 * math.pi
 N = 500  # 10 s at 120 BPM: a beat every 25 frames

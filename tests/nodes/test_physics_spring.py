@@ -3,9 +3,9 @@ import math
 
 import numpy as np
 import pytest
+from nodes_helpers import DT, damping_ratio, log_decrement_zeta, run, single, track
 
 from hambajuba_nodes.physics_models import PRESETS, Spring, warped_constants
-from nodes_helpers import DT, damping_ratio, log_decrement_zeta, run, single, track
 
 WANT_ZETA = {"kick": 0.45, "vocals": 0.70, "linear": 1.0, "ambient": 1.25, "bass": 1.10}
 

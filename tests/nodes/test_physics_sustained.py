@@ -4,13 +4,12 @@ import math
 
 import numpy as np
 import pytest
+from nodes_helpers import DT, compile_, run, single, track
 
+from graph_runtime.graph.patch import Patch
+from hambajuba_nodes.audio import StemHandle
 from hambajuba_nodes.physics import classification_weights
 from hambajuba_nodes.physics_models import pitch_position
-from hambajuba_nodes.audio import StemHandle
-from nodes_helpers import DT, compile_, run, single, track
-from graph_runtime.graph.patch import Patch
-
 
 # -- pitch follow ------------------------------------------------------------------------
 

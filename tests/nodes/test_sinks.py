@@ -3,11 +3,11 @@ import math
 
 import numpy as np
 import pytest
+from nodes_helpers import DT, compile_, single
 
 from graph_runtime.graph.compiler import CompileError
 from graph_runtime.graph.frame import BLOCKS, SLOTS, STRENGTH_BOUND
 from graph_runtime.graph.patch import Patch
-from nodes_helpers import DT, compile_, single
 
 MEANS = {("mid.0", 77): 18.7, ("up.0.1", 5119): 47.6}  # real sdxl-unbox means run ~10-50
 

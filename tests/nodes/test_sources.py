@@ -1,12 +1,11 @@
 """Audio source and beat nodes: channels in, silence for what is missing."""
-import math
 
 import numpy as np
 import pytest
+from nodes_helpers import DT, FPS, run, single, track
 
 from graph_runtime.analysis.store import STEMS, synthetic
 from hambajuba_nodes.audio import STEM_CHANNELS, AudioSource, StemHandle
-from nodes_helpers import DT, FPS, run, single, track
 
 N = 250
 

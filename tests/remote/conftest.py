@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import pytest
+from remote_helpers import TOKEN
 
 from graph_runtime.remote.null_engine import NullEngine
 from graph_runtime.remote.server import Server
-
-from remote_helpers import TOKEN
 
 
 @pytest.fixture()

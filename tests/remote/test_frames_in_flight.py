@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import numpy as np
+from remote_helpers import wait_until
 
 from graph_runtime.graph.frame import FrameParams
 from graph_runtime.remote.client import RemoteEngine
 from graph_runtime.remote.proxy import DelayProxy
-
-from remote_helpers import wait_until
 
 
 def test_submit_stops_at_the_in_flight_limit_and_the_newest_wins(null_server):

@@ -50,8 +50,8 @@ def _tone(path, seconds: float = 3.0) -> str:
 
 def _render(tmp_path, name, patch, **req_kw) -> list[np.ndarray]:
     from graph_runtime.analysis.store import synthetic
-    from graph_runtime.render.request import RenderRequest
     from graph_runtime.render.loop import render
+    from graph_runtime.render.request import RenderRequest
     from hambajuba_nodes.registry import default_registry
 
     frames: list[np.ndarray] = []

@@ -7,13 +7,12 @@ import time
 
 import numpy as np
 import pytest
+from remote_helpers import free_port, spawn_serve, wait_until
 
 from graph_runtime.graph.frame import FrameParams
 from graph_runtime.remote.client import RemoteEngine, remote_factory
 from graph_runtime.show.delivery import Delivery
 from graph_runtime.show.engine_thread import EngineWorker
-
-from remote_helpers import free_port, spawn_serve, wait_until
 
 
 class Window:

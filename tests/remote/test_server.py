@@ -12,15 +12,14 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from remote_helpers import ROOT, TOKEN, wait_until
 
 from graph_runtime.engine.errors import EngineError
 from graph_runtime.graph.frame import FrameParams
 from graph_runtime.remote import protocol
 from graph_runtime.remote.client import RemoteEngine
 from graph_runtime.remote.connect import RemoteError, RemoteRefused
-from graph_runtime.remote.server import Server, ServeError
-
-from remote_helpers import ROOT, TOKEN, wait_until
+from graph_runtime.remote.server import ServeError, Server
 
 
 def _good_render(srv, token=None) -> None:

@@ -9,9 +9,7 @@ import sys
 import numpy as np
 import pytest
 import soundfile as sf
-
 from remote_helpers import ROOT, TOKEN, free_port, spawn_serve
-
 
 
 @pytest.fixture()

@@ -3,10 +3,9 @@ drives it, and a short synthetic track (helpers live in render_helpers.py)."""
 from __future__ import annotations
 
 import pytest
+from render_helpers import RenderSink, write_tone
 
 from graph_runtime.graph.node import Registry
-
-from render_helpers import RenderSink, write_tone
 
 
 @pytest.fixture(scope="session")

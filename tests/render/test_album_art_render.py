@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import os
 
+from render_helpers import StandInEngine
+
 from graph_runtime.engine.errors import EngineError
 from graph_runtime.graph.patch import Patch, save
-from graph_runtime.render.request import RenderRequest
 from graph_runtime.render.loop import render
-
-from render_helpers import StandInEngine
+from graph_runtime.render.request import RenderRequest
 
 FPS = 10
 

@@ -9,12 +9,11 @@ import subprocess
 import sys
 
 import pytest
+from render_helpers import ROOT, StandInEngine, as_in_a_terminal, decoded_frames
 
 from graph_runtime.graph.patch import Patch, save
-from graph_runtime.render.request import RenderError, RenderRequest
 from graph_runtime.render.loop import render
-
-from render_helpers import ROOT, StandInEngine, as_in_a_terminal, decoded_frames
+from graph_runtime.render.request import RenderError, RenderRequest
 
 
 def _refused(registry, analysis, **kw) -> RenderError:

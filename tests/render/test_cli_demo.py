@@ -2,16 +2,14 @@
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import subprocess
 import sys
 from types import SimpleNamespace
 
 import pytest
-
-from render_helpers import (DEFAULT_PATCH, HAVE_ANALYSIS, HAVE_ENGINE, ROOT, as_in_a_terminal,
-                            decoded_frames)
+from render_helpers import DEFAULT_PATCH, HAVE_ANALYSIS, HAVE_ENGINE, ROOT, as_in_a_terminal, decoded_frames
 
 
 def _args(**kw):
@@ -24,8 +22,8 @@ def _args(**kw):
 @pytest.fixture()
 def fake_demo(monkeypatch, tmp_path):
     """cmd_demo with the track, the window and the render replaced by recorders."""
-    from hambajuba_nodes.content import demo_track
     from hambajuba_nodes.cli import render as cli_render
+    from hambajuba_nodes.content import demo_track
 
     calls = []
     track = SimpleNamespace(path=tmp_path / "mix.flac", stems_dir=tmp_path / "stems")
@@ -158,8 +156,8 @@ def test_cli_render_ctrl_c_halfway_keeps_a_valid_shorter_video(tmp_path):
     progress bar shows two frames; exit 130, a complete shorter MP4."""
     import signal
 
-    from hambajuba_nodes.content.demo_track import ensure_demo
     from graph_runtime.graph.patch import load, save
+    from hambajuba_nodes.content.demo_track import ensure_demo
 
     demo = ensure_demo(tmp_path / "cache")
     patch = load(DEFAULT_PATCH)

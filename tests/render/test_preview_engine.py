@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from render_helpers import DEFAULT_PATCH, HAVE_ENGINE, decoded_frames, frames_hash
 
 pytestmark = [
@@ -53,8 +52,8 @@ def demo_analysis():
 
 
 def _render(engine, analysis, demo, patch, out, **kw):
-    from graph_runtime.render.request import RenderRequest
     from graph_runtime.render.loop import render
+    from graph_runtime.render.request import RenderRequest
     from hambajuba_nodes.registry import default_registry
 
     req = RenderRequest(track=str(demo.path), patch=patch, out=str(out), fps=FPS, **kw)
@@ -88,8 +87,8 @@ def test_preview_ctrl_c_keeps_what_was_made(preview_engine, demo_analysis, demo,
         if i == 1:
             raise KeyboardInterrupt
 
-    from graph_runtime.render.request import RenderRequest
     from graph_runtime.render.loop import render
+    from graph_runtime.render.request import RenderRequest
     from hambajuba_nodes.registry import default_registry
 
     req = RenderRequest(track=str(demo.path), patch=small_default_patch,

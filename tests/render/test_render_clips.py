@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import json
 
+from render_helpers import StandInEngine
+
 from graph_runtime.graph.frame import BLOCKS, STRENGTH_BOUND
 from graph_runtime.graph.patch import Patch, save
-from graph_runtime.render.request import RenderRequest
 from graph_runtime.render.loop import render
-
-from render_helpers import StandInEngine
+from graph_runtime.render.request import RenderRequest
 
 FPS = 15
 

@@ -9,12 +9,11 @@ import os
 import av
 import numpy as np
 import pytest
-
-from graph_runtime.render.request import RenderError, RenderInterrupted, RenderRequest
-from graph_runtime.render.loop import render
-from graph_runtime.render.sidecar import sha256_file
-
 from render_helpers import StandInEngine, decoded_frames, frames_hash, write_tone
+
+from graph_runtime.render.loop import render
+from graph_runtime.render.request import RenderError, RenderInterrupted, RenderRequest
+from graph_runtime.render.sidecar import sha256_file
 
 FPS = 15
 
@@ -293,8 +292,8 @@ def test_a_second_ctrl_c_while_finishing_removes_the_partial_file(registry, trac
     worker is cancelled before the file is closed, and nothing is left."""
     import time
 
-    from graph_runtime.render import loop as render_mod
     from graph_runtime.media import video
+    from graph_runtime.render import loop as render_mod
 
     real_add = video.Mp4Sink.add
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from graph_runtime.render.request import RenderRequest
-from graph_runtime.render.loop import render
-
 from render_helpers import StandInEngine
+
+from graph_runtime.render.loop import render
+from graph_runtime.render.request import RenderRequest
 
 
 def test_sidecar_names_the_analysis_tools(registry, track, patch_file, analysis, tmp_path):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from render_paths import DEFAULT_PATCH
 
 from graph_runtime.analysis.store import synthetic
 from graph_runtime.graph.compiler import compile_patch
@@ -11,8 +12,6 @@ from graph_runtime.graph.patch import load
 from graph_runtime.scale.control_track import ControlTrack, record
 from graph_runtime.scale.scene_codec import scene_from_data, scene_to_data
 from hambajuba_nodes.registry import default_registry
-
-from render_paths import DEFAULT_PATCH
 
 
 def _plan():

@@ -13,13 +13,13 @@ import pytest
 
 ray = pytest.importorskip("ray", reason="the Ray extra is not installed: pip install 'hambajuba[ray]'")
 
-from graph_runtime.render.request import RenderError, RenderInterrupted, RenderRequest  # noqa: E402
+from render_paths import small_patch, write_track  # noqa: E402
+
 from graph_runtime.render.loop import render  # noqa: E402
+from graph_runtime.render.request import RenderError, RenderInterrupted, RenderRequest  # noqa: E402
 from graph_runtime.scale import distributed  # noqa: E402
 from graph_runtime.scale.runner import Fault  # noqa: E402
 from hambajuba_nodes.registry import default_registry  # noqa: E402
-
-from render_paths import small_patch, write_track  # noqa: E402
 
 pytestmark = pytest.mark.slow
 FPS = 10

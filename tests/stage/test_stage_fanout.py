@@ -5,10 +5,9 @@ import threading
 import time
 
 import numpy as np
+from stage_cards import card
 
 from graph_runtime.stage.fanout import FrameFanout
-
-from stage_cards import card
 
 
 class Fast:

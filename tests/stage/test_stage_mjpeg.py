@@ -9,11 +9,10 @@ import urllib.request
 
 import numpy as np
 import pytest
+from stage_cards import card, psnr
 
 from graph_runtime.stage.fanout import FrameFanout
 from graph_runtime.stage.mjpeg import BOUNDARY, MjpegServer, StageError, parse_address
-
-from stage_cards import card, psnr
 
 FRAMES = [card(i, 96, 128) for i in range(24)]
 

@@ -9,12 +9,11 @@ import sys
 import av
 import numpy as np
 import pytest
+from stage_show import SR, noise_track, play
 
 from graph_runtime.media.playback import NullOutput
 from graph_runtime.stage.fanout import FrameFanout
 from graph_runtime.stage.recorder import LiveRecorder
-
-from stage_show import SR, noise_track, play
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FPS = 30

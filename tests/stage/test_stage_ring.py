@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from stage_cards import card
 
 from graph_runtime.stage.shm_ring import MIN_SLOTS, FrameRing, RingError
-
-from stage_cards import card
 
 
 def test_reader_in_another_mapping_gets_the_newest_frame_and_its_times():

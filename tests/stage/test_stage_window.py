@@ -9,12 +9,11 @@ import time
 
 import numpy as np
 import pytest
+from stage_cards import card
 
 from graph_runtime.stage.fanout import FrameFanout
 from graph_runtime.stage.output_window import fit_rect, pick_monitor
 from graph_runtime.stage.supervisor import OutputProcess
-
-from stage_cards import card
 
 MONITORS = json.dumps([{"name": "laptop", "x": 0, "y": 0, "width": 640, "height": 400},
                        {"name": "projector", "x": 640, "y": 0, "width": 320, "height": 240}])
