@@ -10,7 +10,7 @@ import time
 import dearpygui.dearpygui as dpg
 import mido
 import pytest
-from conftest import centre, step_until, xdo
+from gui_harness import centre, step_until, xdo
 from pythonosc.udp_client import SimpleUDPClient
 
 from graph_runtime.control.midi import MidiHandler

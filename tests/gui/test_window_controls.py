@@ -11,7 +11,7 @@ import dearpygui.dearpygui as dpg
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import centre, step_until, xdo
+from gui_harness import centre, step_until, xdo
 
 pytestmark = [pytest.mark.gui,
               pytest.mark.skipif(shutil.which("xdotool") is None, reason="needs xdotool")]

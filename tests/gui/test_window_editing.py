@@ -117,7 +117,7 @@ def test_edit_that_does_not_compile_keeps_playing(make_app, tmp_path, wav):
     app = make_app()
     view = app.view
     app.open_track(wav(3.0))
-    from conftest import step_until
+    from gui_harness import step_until
 
     assert step_until(app, lambda: app.transport.track is not None)
     lfo = view.add_node_at("time.lfo", (0, 0))

@@ -7,7 +7,7 @@ import os
 
 import dearpygui.dearpygui as dpg
 import pytest
-from conftest import StandInEngine, step_until
+from gui_harness import GradientEngine, step_until
 
 from graph_runtime.graph.patch import dumps
 
@@ -87,7 +87,7 @@ def test_engine_that_cannot_start_is_a_message(make_app, tmp_path):
     assert "SDXL-Turbo is not available" in app.dialogs.pending  # the preview is offered
     app.step(5)
     app.screenshot(str(tmp_path / "no_weights.png"))
-    app._engine_arg = lambda: StandInEngine(64)  # what "Use the preview model" builds here
+    app._engine_arg = lambda: GradientEngine(64)  # what "Use the preview model" builds here
     assert app.dialogs.answer("Use the preview model")
     assert step_until(app, lambda: app.worker.ready)
     app.step(3)

@@ -12,7 +12,7 @@ import tempfile
 
 import dearpygui.dearpygui as dpg
 import pytest
-from conftest import step_until
+from gui_harness import step_until
 
 pytestmark = [pytest.mark.gui,
               pytest.mark.skipif(shutil.which("xdotool") is None, reason="needs xdotool")]

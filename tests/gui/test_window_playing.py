@@ -7,7 +7,7 @@ import time
 import dearpygui.dearpygui as dpg
 import numpy as np
 import pytest
-from conftest import StandInEngine, step_until
+from gui_harness import GradientEngine, step_until
 
 pytestmark = pytest.mark.gui
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.gui
 def test_play_default_patch_with_engine_thread(make_app, tmp_path, wav):
     from hambajuba_nodes.cli.common import default_patch
 
-    app = make_app(patch_path=default_patch(), engine=lambda: StandInEngine(128))
+    app = make_app(patch_path=default_patch(), engine=lambda: GradientEngine(128))
     app.open_track(wav(6.0))
     assert step_until(app, lambda: app.transport.track is not None and app.worker.ready)
     assert app.transport.loading is None
@@ -63,7 +63,7 @@ def test_play_default_patch_with_engine_thread(make_app, tmp_path, wav):
 def test_mask_painter_and_feature_pick(make_app, tmp_path):
     from hambajuba_nodes.editor.features import FeatureIndex
 
-    app = make_app(engine=lambda: StandInEngine(64))
+    app = make_app(engine=lambda: GradientEngine(64))
     view, model = app.view, app.model
     paint = view.add_node_at("mask.paint", (0, 0))
     sink = view.add_node_at("sae.block", (300, 0))
@@ -122,7 +122,7 @@ def test_play_the_demo_track_with_the_real_analysis(make_app, tmp_path, monkeypa
 
     monkeypatch.setenv("HAMBAJUBA_CACHE", str(tmp_path / "cache"))
     demo = ensure_demo(tmp_path / "cache")
-    app = make_app(patch_path=default_patch(), engine=lambda: StandInEngine(128),
+    app = make_app(patch_path=default_patch(), engine=lambda: GradientEngine(128),
                    analyze=default_analyze)
     app.open_track(str(demo.path))
     frames_while_loading, stages = 0, set()

@@ -11,7 +11,7 @@ import subprocess
 
 import dearpygui.dearpygui as dpg
 import pytest
-from conftest import step_until
+from gui_harness import step_until
 
 from graph_runtime.graph.patch import Link
 

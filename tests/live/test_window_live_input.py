@@ -7,7 +7,7 @@ import pathlib
 import dearpygui.dearpygui as dpg
 import numpy as np
 import pytest
-from conftest_gui_harness import step_until
+from gui_harness import step_until
 from live_helpers import drum_loop
 
 from graph_runtime.live.bank import LiveBank

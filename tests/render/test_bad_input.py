@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+from children import child_env
 from render_helpers import ROOT, StandInEngine, as_in_a_terminal, decoded_frames
 
 from graph_runtime.graph.patch import Patch, save
@@ -186,7 +187,6 @@ def test_cli_fps_that_is_not_a_number(track, tmp_path, capsys):
 
 SCRIPT = r"""
 import sys
-sys.path.insert(0, {here!r})
 from render_helpers import StandInEngine, RenderSink
 from graph_runtime.analysis.store import synthetic
 from graph_runtime.graph.node import Registry
@@ -210,10 +210,11 @@ except RenderInterrupted as e:
 
 def test_sigint_halfway_leaves_a_valid_shorter_video(track, patch_file, tmp_path):
     out = tmp_path / "o.mp4"
-    code = SCRIPT.format(here=str(ROOT / "tests" / "render"), track=track, patch=patch_file,
+    code = SCRIPT.format(track=track, patch=patch_file,
                          out=str(out))
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
-                            cwd=ROOT, preexec_fn=as_in_a_terminal)
+                            cwd=ROOT, env=child_env(ROOT / "tests" / "render"),
+                            preexec_fn=as_in_a_terminal)
     try:
         for line in proc.stdout:
             if line.startswith("frame 10"):

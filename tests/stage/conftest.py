@@ -1,28 +1,13 @@
-"""Fixtures for the stage tests: a private Xvfb."""
+"""Fixtures for the stage tests: a private Xvfb (the output window needs an X server)."""
 from __future__ import annotations
 
 import os
 
 import pytest
+from gui_harness import xvfb_session
 
 
 @pytest.fixture(scope="session")
 def display():
-    """$DISPLAY, or a private Xvfb for the session (the output window needs an X server)."""
-    from hambajuba_nodes.editor.display import has_display, private_display
-
-    if has_display():
-        yield os.environ.get("DISPLAY")
-        return
-    try:
-        # a display number of our own: other test sessions on this machine start theirs too
-        name, proc = private_display(size="1280x800x24", first=200 + os.getpid() % 400)
-    except RuntimeError as e:
-        pytest.skip(str(e))
-    os.environ["DISPLAY"] = name
-    yield name
-    proc.terminate()
-    proc.wait(5)
-    os.environ.pop("DISPLAY", None)
-
-
+    # a display number of our own: other test sessions on this machine start theirs too
+    yield from xvfb_session(size="1280x800x24", first=200 + os.getpid() % 400)

@@ -17,9 +17,6 @@ import time
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, ROOT)
-
 
 class MovingEngine:
     """A stand-in engine: a gradient that moves every frame; keeps what it made."""

@@ -14,9 +14,6 @@ import time
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, ROOT)
-
 from graph_runtime.media.playback import NullOutput, Track  # noqa: E402
 
 SR = 44100

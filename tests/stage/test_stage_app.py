@@ -13,6 +13,7 @@ import av
 import numpy as np
 import pytest
 import soundfile as sf
+from children import child_env
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -33,7 +34,7 @@ def test_window_output_window_mjpeg_and_recording(display, tmp_path):
             {"name": "projector", "x": 1280, "y": 0, "width": 1920, "height": 1080}]
     r = subprocess.run([sys.executable, os.path.join(HERE, "stage_app_show.py"), str(track), str(tmp_path)],
                        capture_output=True, text=True, timeout=300,
-                       env={**os.environ, "HAMBAJUBA_MONITORS": json.dumps(mons)})
+                       env=child_env(HAMBAJUBA_MONITORS=json.dumps(mons)))
     lines = [ln for ln in r.stdout.splitlines() if ln.startswith("FOUND ")]
     assert r.returncode == 0 and lines, (r.stdout + r.stderr)[-4000:]
     f = json.loads(lines[0][6:])
@@ -70,7 +71,8 @@ def test_ctrl_c_finalises_the_recording(display, tmp_path):
     track = tone(tmp_path)
     proc = subprocess.Popen([sys.executable, os.path.join(HERE, "stage_app_show.py"), str(track),
                              str(tmp_path), "ctrlc"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+                            text=True, env=child_env(),
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     head = []
     try:
         for line in proc.stdout:

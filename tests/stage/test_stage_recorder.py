@@ -9,6 +9,7 @@ import sys
 import av
 import numpy as np
 import pytest
+from children import child_env
 from stage_show import SR, noise_track, play
 
 from graph_runtime.media.playback import NullOutput
@@ -130,7 +131,7 @@ def test_bad_paths_are_refused_with_a_line_and_never_overwrite(tmp_path):
 
 
 def _run_show(how, path):
-    env = {**os.environ, "PYTHONPATH": HERE}
+    env = child_env(HERE)
     return subprocess.run([sys.executable, os.path.join(HERE, "stage_show.py"), how, str(path)],
                           capture_output=True, text=True, timeout=120, env=env)
 
