@@ -145,7 +145,7 @@ class Beat(Node):
         if a is None:  # no track: the triggers follow the 120 BPM grid's wraps
             self.process = self._process_free
         elif callable(getattr(a, "make_bank", None)):
-            # a live source (C5) has no beat list: its bank streams the tracker's grid,
+            # a live source has no beat list: its bank streams the tracker's grid,
             # predicted to the time the frame is seen
             self._live = (ctx.bank.signal("global/beat_phase"), ctx.bank.signal("global/bar_phase"),
                           ctx.bank.signal("global/bpm_local"))

@@ -9,7 +9,7 @@ frame shows. In order it:
      for midi.* / osc.in nodes, learn, bindings, /hambajuba/... addresses;
   3. steps the scene fade.
 Param values go through the editor model's `set_param(node, name, value,
-merge=KEY)` (C1), so undo and save see them and the running plan takes them
+merge=KEY)`, so undo and save see them and the running plan takes them
 in place. The session never touches the window.
 
 `model` is anything with `.patch`, `.param_value(node, name)`,

@@ -1,6 +1,6 @@
 """Tap tempo and nudge on a track: a correction of its beat grid, saved per track.
 
-The correction is C6's GridCorrection (graph_runtime/analysis/grid.py,
+The correction is the GridCorrection (graph_runtime/analysis/grid.py,
 written by the beat-grid work): tempo_scale (x0.5, x1, x2) and phase_s,
 saved as JSON beside the track's analysis cache and applied by the
 analysis loader when the track is opened again. Here:

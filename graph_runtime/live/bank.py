@@ -1,7 +1,7 @@
 """LiveSource and its channel bank: what a compiled plan reads on live input.
 
 compile_patch(patch, registry, analysis=live_source) calls
-live_source.make_bank() (contract C5) and gets a LiveBank with ChannelBank's
+live_source.make_bank() and gets a LiveBank with ChannelBank's
 interface: signal(name) / trigger(name) wires bound at compile time,
 freeze(), update(t) once per frame, seek(), array(name), fps.
 
@@ -46,7 +46,7 @@ _HALF_WINDOW_S = (N_FFT // 2) / SR
 
 
 class LiveSource:
-    """A source (C5) backed by a channel ring that an analysis worker fills."""
+    """A source backed by a channel ring that an analysis worker fills."""
 
     def __init__(self, ring: ChannelRing, *, input=None, lookahead_s: float = 0.0) -> None:
         self.ring = ring

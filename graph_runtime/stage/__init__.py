@@ -1,6 +1,6 @@
 """The stage: frames leave the editor for a projector, other software and a file.
 
-fanout.py        FrameFanout: each shown frame once to every sink (C3)
+fanout.py        FrameFanout: each shown frame once to every sink
 shm_ring.py      a shared-memory ring of frames (no pickling per frame)
 output_window.py the output window process (glfw + moderngl, fullscreen on a monitor)
 supervisor.py    the parent side of it: start, feed, notice death, reopen

@@ -126,13 +126,13 @@ class App(EnginePanel, PatchActions, Menus):
                                        status=self.status)
         self.painter = MaskPainter(self.model, status=self.status)
         self.add_menu = AddNodeMenu(registry, self._add_from_menu)
-        # the stage (issue 12): output window, MJPEG, recorder, fed once per shown frame
+        # the stage: output window, MJPEG, recorder, fed once per shown frame
         self.stage = StageControls(self, output_window=output_window, monitor=monitor,
                                    fullscreen=fullscreen, serve_output=serve_output, record=record)
-        # MIDI / OSC / scenes / tap (issue 11): its inbox is drained first thing in tick
+        # MIDI / OSC / scenes / tap: its inbox is drained first thing in tick
         self.control = ControlPanel(self, midi=midi, osc=osc)
         self.control.session.recall_listeners.append(self.stage.note_scene)  # recording sidecar
-        # live input (issue 13): the source picker; --input starts it once the window is up
+        # live input: the source picker; --input starts it once the window is up
         from .live_input_panel import LiveInputPanel
         self.live_input = LiveInputPanel(self, spec=live_input)
         self.worker: EngineWorker | None = None
@@ -255,7 +255,7 @@ class App(EnginePanel, PatchActions, Menus):
         self._run_callbacks()
         self._poll_track()
         self._poll_engine()
-        self.control.drain()  # MIDI/OSC values, scenes: before the plan updates and runs (C2)
+        self.control.drain()  # MIDI/OSC values, scenes: before the plan updates and runs
         if self.autoplay and self.transport.track is not None and \
                 self._settled(time.monotonic() - self._opened):
             self.autoplay = False  # the track given at start plays once the model is up
@@ -270,7 +270,7 @@ class App(EnginePanel, PatchActions, Menus):
         worker, delivery = self.worker, self.delivery
         engine_on = worker is not None and worker.ready
         t_seen = tr.predict(heard, delivery.lookahead()) if engine_on and playing else heard
-        if self.live_input.active:  # live input: its stream clock drives the frames (issue 13)
+        if self.live_input.active:  # live input: its stream clock drives the frames
             playing, heard = True, self.live_input.clock()
             t_seen = heard + (delivery.lookahead() if engine_on else 0.0)
         self.live_input.tick(delivery.lookahead() if engine_on else 0.0)

@@ -1,4 +1,4 @@
-"""Demucs and Beat This! run on CUDA when torch sees one (issue 17).
+"""Demucs and Beat This! run on CUDA when torch sees one.
 
 No GPU here: availability is monkeypatched and the device each model is given
 is recorded. Demucs still separates on the CPU underneath (the recorded call

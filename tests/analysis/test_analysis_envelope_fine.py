@@ -1,5 +1,5 @@
-"""Envelope followers run on a ~1 ms grid and are sampled on the 50 fps frames
-(issue 17): attack times shorter than a frame stay distinct."""
+"""Envelope followers run on a ~1 ms grid and are sampled on the 50 fps
+frames: attack times shorter than a frame stay distinct."""
 from __future__ import annotations
 
 import numpy as np

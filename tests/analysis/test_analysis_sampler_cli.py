@@ -56,7 +56,7 @@ def test_analyze_json_prints_the_documented_keys(track, capsys):
     doc = json.loads(capsys.readouterr().out)
     assert set(doc) == {"bpm", "beats", "downbeats", "duration", "stems", "channels", "cache",
                         "separator", "beat_tracker", "pitch_tracker",
-                        # the beat grid (issue 16)
+                        # the beat grid
                         "tempo_candidates", "bpm_range", "beats_per_bar", "downbeat_confidence",
                         "grid_correction"}
     assert doc["bpm"] == pytest.approx(120.0, rel=0.02) and doc["separator"] == "approx"

@@ -1,4 +1,4 @@
-"""Long tracks in bounded memory (issue 17): block-wise separation equals the
+"""Long tracks in bounded memory: block-wise separation equals the
 whole-track one, and streaming the stems changes no channel."""
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The beat grid on short hard cases with known truth (tests/analysis/beat_cases.py).
 
-One case per failure class of issue 16: the metrical level on syncopated and
+One case per failure class of the beat grid: the metrical level on syncopated and
 half-time grooves, the downbeat phase (kick on 1 and 3 after a pickup, swing,
 no drums), the meter (3/4 vs 4/4), tempo that moves (ramp, rubato), and
 beats through reverb, noise and humanised timing. Each case is rendered to a

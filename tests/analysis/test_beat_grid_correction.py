@@ -1,4 +1,4 @@
-"""C6: the per-track grid correction: it round-trips, is atomic and bounded, and
+"""The per-track grid correction: it round-trips, is atomic and bounded, and
 wins over the analysis on reopen, from the API and from `hambajuba analyze`."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tap tempo and nudge: the free grid, and a track's saved grid correction (C6)."""
+"""Tap tempo and nudge: the free grid, and a track's saved grid correction."""
 import pytest
 
 from graph_runtime.analysis.store import synthetic
@@ -25,7 +25,7 @@ def test_correction_from_taps_finds_the_scale_and_the_phase():
 
 
 def test_taps_and_nudges_on_a_track_are_saved_per_track(show, tmp_path, monkeypatch):
-    """Through the real C6 store (graph_runtime/analysis/grid.py), in a private cache."""
+    """Through the real grid-correction store (graph_runtime/analysis/grid.py), in a private cache."""
     grid = pytest.importorskip("graph_runtime.analysis.grid")
     monkeypatch.setenv("HAMBAJUBA_CACHE", str(tmp_path / "cache"))
     track = tmp_path / "song.wav"

@@ -1,4 +1,4 @@
-"""The Control tab in a real window (issue 11): OSC into the running window,
+"""The Control tab in a real window: OSC into the running window,
 MIDI learn with a click on a param, scenes from keys 1-9, the perform panel.
 MIDI messages go through the real MidiHandler into the window's inbox (this
 machine has no ALSA sequencer to open a port on)."""

@@ -1,4 +1,4 @@
-"""A Scene the engine refuses never stops the output (issue 10, item 3).
+"""A Scene the engine refuses never stops the output.
 
 Driven through the window's own EngineWorker: the main thread submits one
 FrameParams (the plan's) every frame and the worker hands the engine its

@@ -1,6 +1,6 @@
 """Album art: the image path is relative to the patch file's folder, the
 example ships its cover, and a missing image is a warning on the node and
-the plain noise destination (issue 10, item 4). Tier 1: no torch."""
+the plain noise destination. Tier 1: no torch."""
 from __future__ import annotations
 
 import os

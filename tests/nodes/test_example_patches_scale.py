@@ -1,4 +1,4 @@
-"""The shipped patches do not clip with real SAE means (issue 17).
+"""The shipped patches do not clip with real SAE means.
 
 Each patch is compiled against SAEs whose means follow the real sdxl-unbox
 distribution (the preview's, drawn like down.2.1's 9.6..47.6, average 18.7)

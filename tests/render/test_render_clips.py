@@ -1,4 +1,4 @@
-"""`render` sidecars record strengths clipped at the bound, per block (issue 17)."""
+"""`render` sidecars record strengths clipped at the bound, per block."""
 from __future__ import annotations
 
 import json
