@@ -1,14 +1,24 @@
-"""The engines a render can use: the local Engine (SDXL-Turbo or the
-preview) or a RemoteEngine on `hambajuba serve`; their errors as RenderError.
-Torch is imported only through the engine, and only when one is made."""
+"""The one engine factory: the local Engine (SDXL-Turbo or the preview),
+NullEngine (`--model null`: one constant image, for benchmarks) or a
+RemoteEngine on `hambajuba serve`; their errors as RenderError. Every one is
+a FrameEngine (engine/protocol.py). Torch is imported only through the
+engine, and only when one is made."""
 from __future__ import annotations
 
+import os
+from typing import Callable
+
+from ..engine.protocol import FrameEngine
 from .request import RenderError
 
 
 def create_engine(model: str, size: int, device: str | None = None,
-                  cpu_threads: int | None = None):
-    """Engine.create with its errors turned into RenderError."""
+                  cpu_threads: int | None = None) -> FrameEngine:
+    """Engine.create (or NullEngine for model "null") with its errors turned into RenderError."""
+    if model == "null":
+        from ..engine.null_engine import NullEngine
+
+        return NullEngine(size)
     try:
         from ..engine.engine import Engine, EngineError
     except ModuleNotFoundError as e:
@@ -20,7 +30,15 @@ def create_engine(model: str, size: int, device: str | None = None,
         raise RenderError(str(e), code=1) from None
 
 
-def create_remote_engine(address: str, token: bytes | None = None):
+def engine_factory(model: str, size: int) -> Callable[[], FrameEngine]:
+    """create_engine, deferred: the window's engine thread calls it (and so
+    imports torch there), leaving one core to the window on a CPU."""
+    def make() -> FrameEngine:
+        return create_engine(model, size, cpu_threads=max(1, (os.cpu_count() or 2) - 1))
+    return make
+
+
+def create_remote_engine(address: str, token: bytes | None = None) -> FrameEngine:
     """A RemoteEngine on `hambajuba serve` at HOST:PORT, raw RGBA (frame-exact), errors as
     RenderError. The server's model and size are used (its hello says which)."""
     from ..remote.client import RemoteEngine

@@ -103,10 +103,6 @@ def _term_as_interrupt() -> None:
 
 
 def _make_engine(args):
-    if args.model == "null":
-        from graph_runtime.remote.null_engine import NullEngine
-
-        return NullEngine(args.size)
     from graph_runtime.render.engines import create_engine
     from graph_runtime.render.request import RenderError
 

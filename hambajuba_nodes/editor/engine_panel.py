@@ -6,34 +6,17 @@ worker and live plan. The engine renders on its own thread (show/engine_thread.p
 """
 from __future__ import annotations
 
-import os
-from typing import Any, Callable
-
 import dearpygui.dearpygui as dpg
 
 from graph_runtime.graph.frame import BLOCKS
 from graph_runtime.graph.patch import ENGINE_MODELS
+from graph_runtime.render.engines import engine_factory
 from graph_runtime.show.delivery import Delivery
 from graph_runtime.show.engine_thread import EngineWorker
 
 from . import theme
 from .features import engine_index
 from .layout import RIGHT_W, UI_FPS
-
-
-def engine_factory(model: str, size: int) -> Callable[[], Any]:
-    """Builds the real engine on the engine thread (imports torch there)."""
-    def make():
-        try:
-            import torch
-
-            from graph_runtime.engine.engine import Engine
-        except ModuleNotFoundError as e:
-            raise RuntimeError(f"the engine is not in this checkout ({e.name})") from None
-        if not torch.cuda.is_available():  # leave a core to the window
-            torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
-        return Engine.create(model=model, size=size)
-    return make
 
 
 class EnginePanel:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from remote_helpers import TOKEN
 
-from graph_runtime.remote.null_engine import NullEngine
+from graph_runtime.engine.null_engine import NullEngine
 from graph_runtime.remote.server import Server
 
 

@@ -35,7 +35,7 @@ def test_jpeg_q90_of_a_photographic_frame_reaches_38_db():
     """A smooth, photographic image (what SDXL-Turbo makes) at 512 px."""
     from PIL import Image, ImageFilter
 
-    from graph_runtime.remote.null_engine import NullEngine
+    from graph_runtime.engine.null_engine import NullEngine
 
     y, x = np.mgrid[0:512, 0:512] / 512.0
     rng = np.random.default_rng(1)

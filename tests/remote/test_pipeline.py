@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 from remote_helpers import wait_until
 
+from graph_runtime.engine.null_engine import NullEngine
 from graph_runtime.graph.frame import FrameParams
 from graph_runtime.remote.client import RemoteEngine
-from graph_runtime.remote.null_engine import NullEngine
 from graph_runtime.remote.pipeline import LocalPipe, frame_pipe
 
 
