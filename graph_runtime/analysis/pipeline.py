@@ -18,7 +18,7 @@ import numpy as np
 
 from . import basic_pitch_onnx, beat_this_runner, cache, demucs_separator, stems
 from .errors import AnalysisError
-from .grid import apply_saved
+from .grid_correction import apply_saved
 from .load import TRACK_SR, check_path, load_track, resample
 from .stages import Progress, Stages
 from .store import ALL_STEMS, CHANNELS, STEMS, Analysis, pair_key

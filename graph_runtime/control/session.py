@@ -23,7 +23,7 @@ from collections import deque
 from typing import Any, Callable
 
 from .apply import Takeover, note_value
-from .beatgrid import BeatGrid
+from .beat_times import BeatGrid
 from .bindings import Binding, dangling, parse_bindings
 from .hub import HUB, SourceHub
 from .inbox import Inbox

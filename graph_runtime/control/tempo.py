@@ -7,7 +7,7 @@ a track, the tapped grid is compared with the analysed one and becomes a
 correction of it: the nearest tempo scale (x0.5, x1, x2) and the phase
 offset between the taps and the analysed beats. Nudge shifts the phase by
 NUDGE_S a press. The correction is saved beside the track's analysis cache
-through graph_runtime/analysis/grid.py (the beat-grid helper's module)
+through graph_runtime/analysis/grid_correction.py (the beat-grid helper's module)
 and applied on reopen by the analysis loader.
 """
 from __future__ import annotations
@@ -72,9 +72,9 @@ def correction_from_taps(taps: list[float], beats: list[float], analysed_bpm: fl
 
 
 def load_grid_module():
-    """graph_runtime.analysis.grid, or None while it is not in this checkout."""
+    """graph_runtime.analysis.grid_correction, or None while it is not in this checkout."""
     try:
-        from graph_runtime.analysis import grid
+        from graph_runtime.analysis import grid_correction as grid
     except ImportError:
         return None
     return grid if hasattr(grid, "save_correction") and hasattr(grid, "GridCorrection") else None

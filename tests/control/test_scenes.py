@@ -3,7 +3,7 @@ import pytest
 from control_helpers import small_patch, strength
 
 from graph_runtime.analysis.store import synthetic
-from graph_runtime.control.beatgrid import BeatGrid
+from graph_runtime.control.beat_times import BeatGrid
 from graph_runtime.graph import patch as P
 from graph_runtime.show.headless_show import HeadlessShow
 

@@ -2,8 +2,8 @@
 import pytest
 
 from graph_runtime.analysis.store import synthetic
+from graph_runtime.control.grid_nudge import TrackGrid
 from graph_runtime.control.tempo import TapTempo, correction_from_taps
-from graph_runtime.control.track_grid import TrackGrid
 
 
 def test_taps_set_tempo_and_phase_and_a_pause_starts_over():
@@ -25,8 +25,8 @@ def test_correction_from_taps_finds_the_scale_and_the_phase():
 
 
 def test_taps_and_nudges_on_a_track_are_saved_per_track(show, tmp_path, monkeypatch):
-    """Through the real grid-correction store (graph_runtime/analysis/grid.py), in a private cache."""
-    grid = pytest.importorskip("graph_runtime.analysis.grid")
+    """Through the real grid-correction store (graph_runtime/analysis/grid_correction.py), in a private cache."""
+    grid = pytest.importorskip("graph_runtime.analysis.grid_correction")
     monkeypatch.setenv("HAMBAJUBA_CACHE", str(tmp_path / "cache"))
     track = tmp_path / "song.wav"
     track.write_bytes(b"RIFF not really audio, but a file with bytes to hash")
@@ -64,7 +64,7 @@ def test_without_grid_module_taps_still_steer_the_free_grid(show):
 def test_one_click_x2_and_downbeat_shift_are_saved_and_followed(show, tmp_path, monkeypatch):
     """The Control tab's 'tempo x2' and 'one later' buttons: the grid doubles and
     the bar moves by a beat at once, and both are there when the track reopens."""
-    grid = pytest.importorskip("graph_runtime.analysis.grid")
+    grid = pytest.importorskip("graph_runtime.analysis.grid_correction")
     monkeypatch.setenv("HAMBAJUBA_CACHE", str(tmp_path / "cache"))
     track = tmp_path / "song.wav"
     track.write_bytes(b"RIFF bytes to hash")

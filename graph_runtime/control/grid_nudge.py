@@ -1,6 +1,6 @@
 """Tap tempo and nudge on a track: a correction of its beat grid, saved per track.
 
-The correction is the GridCorrection (graph_runtime/analysis/grid.py,
+The correction is the GridCorrection (graph_runtime/analysis/grid_correction.py,
 written by the beat-grid work): tempo_scale (x0.5, x1, x2) and phase_s,
 saved as JSON beside the track's analysis cache and applied by the
 analysis loader when the track is opened again. Here:
@@ -53,7 +53,7 @@ class TrackGrid:
         if self.path and self.grid is None and not self._warned:
             self._warned = True
             self.status("warn", "tap/nudge steer scene timing only: this checkout has no "
-                        "graph_runtime/analysis/grid.py to save a track's beat-grid correction")
+                        "graph_runtime/analysis/grid_correction.py to save a track's beat-grid correction")
         return False
 
     def tapped(self, t: float) -> None:
