@@ -2,11 +2,11 @@
 
 Threads: MIDI ports (rtmidi's callback threads) and the one OSC receive
 thread only post into the Inbox (inbox.py). The main thread drains it once
-at the start of each frame (ControlSession.drain) and applies values
-through the editor model's set_param, so the running plan takes them in
-place and undo/save see them. Nothing here imports dearpygui or torch.
+at the start of each frame (show/control_session.py: ControlSession.drain)
+and applies values through the show's document (set_param), so the running
+plan takes them in place and undo/save see them. This package is the I/O;
+nothing here imports dearpygui or torch.
 """
 from .inbox import Inbox
-from .session import ControlSession
 
-__all__ = ["Inbox", "ControlSession"]
+__all__ = ["Inbox"]

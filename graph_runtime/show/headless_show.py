@@ -7,9 +7,9 @@ drive exactly that, minus Dear PyGui. Pure Python: no dearpygui.
 """
 from __future__ import annotations
 
-from graph_runtime.control import ControlSession
 from graph_runtime.graph.frame import FrameParams
 from graph_runtime.graph.patch import Patch
+from graph_runtime.show.control_session import ControlSession
 
 from .commands import EditorModel
 from .live_plan import LiveSession

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import dearpygui.dearpygui as dpg
 
-from graph_runtime.control import ControlSession
 from graph_runtime.control.grid_nudge import TrackGrid
 from graph_runtime.control.mapping import CURVES, RELATIVE_STYLES, TAKEOVERS
 from graph_runtime.control.midi import MidiError, MidiInputs
 from graph_runtime.control.osc import OscError, OscListener, parse_endpoint
+from graph_runtime.show.control_session import ControlSession
 
 from . import theme
 from .badges import Badges

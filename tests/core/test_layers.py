@@ -61,6 +61,12 @@ def test_show_imports_no_dearpygui_and_no_node_library():
     assert _offenders("graph_runtime/show", ("dearpygui", "hambajuba_nodes")) == []
 
 
+def test_control_is_io_only():
+    """MIDI, OSC, bindings, scenes: I/O into the inbox; the session that
+    applies it to the show lives in show/, and control/ never calls up into it."""
+    assert _offenders("graph_runtime/control", ("graph_runtime.show", "dearpygui", "hambajuba_nodes")) == []
+
+
 def test_node_library_imports_no_torch():
     code = ("import sys\nfrom hambajuba_nodes.registry import default_registry\n"
             "default_registry()\nprint('torch' in sys.modules, 'dearpygui' in sys.modules)")

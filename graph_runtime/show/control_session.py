@@ -8,13 +8,13 @@ frame shows. In order it:
      per CC / note / OSC address, see inbox.py) and applies it: hub wires
      for midi.* / osc.in nodes, learn, bindings, /hambajuba/... addresses;
   3. steps the scene fade.
-Param values go through the editor model's `set_param(node, name, value,
-merge=KEY)`, so undo and save see them and the running plan takes them
+Param values go through the show's document (commands.py, EditorModel):
+`set_param(node, name, value, merge=KEY)`, so undo and save see them and the running plan takes them
 in place. The session never touches the window.
 
 `model` is anything with `.patch`, `.param_value(node, name)`,
 `.set_param(...)`, `.set_params(...)`, `.apply(label, fn)` and `.listeners`
-(graph_runtime/show/commands.EditorModel).
+(the show's EditorModel, or a stand-in for it).
 """
 from __future__ import annotations
 
@@ -22,16 +22,16 @@ import math
 from collections import deque
 from typing import Any, Callable
 
-from .apply import Takeover, note_value
-from .beat_times import BeatGrid
-from .bindings import Binding, dangling, parse_bindings
-from .hub import HUB, SourceHub
-from .inbox import Inbox
-from .mapping import default_range
-from .midi import RelativeMap
-from .routes import route_osc
-from .scenes import Fade, capture, fade_values, plan_fade, scene_named
-from .tempo import TapTempo
+from graph_runtime.control.apply import Takeover, note_value
+from graph_runtime.control.beat_times import BeatGrid
+from graph_runtime.control.bindings import Binding, dangling, parse_bindings
+from graph_runtime.control.hub import HUB, SourceHub
+from graph_runtime.control.inbox import Inbox
+from graph_runtime.control.mapping import default_range
+from graph_runtime.control.midi import RelativeMap
+from graph_runtime.control.routes import route_osc
+from graph_runtime.control.scenes import Fade, capture, fade_values, plan_fade, scene_named
+from graph_runtime.control.tempo import TapTempo
 
 MAX_REPORTED = 1024  # distinct "reported once" messages remembered
 
@@ -280,7 +280,7 @@ class ControlSession:
 
     def edit_binding(self, index: int, **fields) -> str | None:
         """Change a binding's range, curve, takeover... (validated; one undo step)."""
-        from .bindings import parse_binding
+        from graph_runtime.control.bindings import parse_binding
 
         if not 0 <= index < len(self.model.patch.bindings):
             return f"no binding {index}"
