@@ -32,6 +32,7 @@ class BenchResult:
     compile_mode: str
     steered_blocks: int
     setup_s: float       # building, loading and compiling, before the first timed frame
+    peak_mem_mb: float = 0.0   # peak GPU memory allocated (CUDA), else the process's peak RSS
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -76,7 +77,8 @@ def bench_engine(engine, frames: int = 100, warmup: int = 5, setup_s: float = 0.
         size=engine.size, frames=frames, fps=frames / wall, p50_ms=float(np.percentile(per_frame, 50)),
         p99_ms=float(np.percentile(per_frame, 99)), mean_ms=float(np.mean(per_frame)),
         timer="cuda events" if engine.device.type == "cuda" else "perf_counter",
-        compile_mode=engine.compile_mode, steered_blocks=len(BLOCKS), setup_s=setup_s)
+        compile_mode=engine.compile_mode, steered_blocks=len(BLOCKS), setup_s=setup_s,
+        peak_mem_mb=_peak_mem_mb(engine.device))
 
 
 def run_bench(model: str = "auto", frames: int = 100, size: int = 512, device=None,
@@ -116,6 +118,13 @@ def _time_cuda(engine, frame, frames: int):
     torch.cuda.synchronize()  # GPU SYNC: benchmark only, to read the events
     wall = time.perf_counter() - start
     return np.array([a.elapsed_time(b) for a, b in events]), wall
+
+
+def _peak_mem_mb(device: torch.device) -> float:
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**20
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024   # Linux: kB
 
 
 def _device_name(device: torch.device) -> str:
