@@ -131,7 +131,9 @@ class AgentOps:
             size = int(_number("size", size, *FRAME_SIZES))
         rgba = self.host.frame()
         if rgba is None:
-            raise AgentError("no_engine", "no image yet: the engine is off or still loading")
+            state = self.host.engine_info().get("state", "off")
+            raise AgentError("no_engine", "the engine is loading; ask again in a few seconds"
+                             if state == "loading" else f"no image: the engine is {state}")
         return {"rgba": np.array(rgba, copy=True), "size": size, "time": round(self.session.t, 3)}
 
     # -- playing ------------------------------------------------------------------------

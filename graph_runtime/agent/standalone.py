@@ -13,8 +13,9 @@ Clocks:
     track's audio, as fast as the engine goes; agent calls land between
     frames, so a fade "on the bar" starts on the bar of the video. After the
     last frame the file is finished and the clock stops (calls still work).
-The engine (torch) loads on first use (`get_frame`, or the recording), so
-the MCP handshake never waits for it.
+The engine (torch) loads on its own thread at first use (`get_frame` says
+"loading" until it is up; a recording waits for it), so neither the MCP
+handshake nor the show's calls wait for it.
 """
 from __future__ import annotations
 
@@ -58,7 +59,8 @@ class StandaloneShow:
     # -- the host interface of ops.py --------------------------------------------------
     def engine_info(self) -> dict:
         eng = self.engine
-        info = {"state": self.engine_state, "preview": bool(getattr(eng, "is_preview", False)),
+        state = "loading" if self.engine_state == "loaded" else self.engine_state
+        info = {"state": state, "preview": bool(getattr(eng, "is_preview", False)),
                 "model": getattr(eng, "description", "") if eng is not None else "",
                 "message": self.engine_message}
         if info["preview"]:
@@ -72,7 +74,7 @@ class StandaloneShow:
         """The current image (renders the newest FrameParams; loads the engine once)."""
         if self.last_frame is None or not self._ensure_engine():
             return None
-        return self.engine.render(self.last_frame)
+        return self.engine.render(self.last_frame)  # (H, W, 4) uint8; a CPU sync on a GPU
 
     # -- the thread ----------------------------------------------------------------------
     def start(self, analysis_loader: Callable[[], Any] | None = None) -> "StandaloneShow":
@@ -84,22 +86,31 @@ class StandaloneShow:
         self._stop.set()
         self._thread.join(timeout)
 
-    def _ensure_engine(self) -> bool:
-        if self.engine is not None:
-            return True
-        if self._engine_factory is None or self.engine_state == "failed":
-            return False
-        self.engine_state = "loading"
+    def _ensure_engine(self, wait: bool = False) -> bool:
+        """True when the engine is ready; else start loading it on its own thread (the
+        show keeps ticking and answering meanwhile) and, with `wait`, wait for it."""
+        if self.engine_state == "idle":
+            self.engine_state = "loading"
+            self._loading = threading.Thread(target=self._load_engine, name="hbj-engine-load",
+                                             daemon=True)
+            self._loading.start()
+        if wait and self.engine_state == "loading":
+            self._loading.join()
+        if self.engine_state == "loaded":  # hand-over on the show's thread
+            self.show.live.set_feature_mean(getattr(self.engine, "feature_mean", None))
+            self.show.tick(self.t, playing=False)  # recompile with the engine's feature means
+            self.engine_state = "ready"
+        return self.engine_state == "ready"
+
+    def _load_engine(self) -> None:
         try:
-            self.engine = self._engine_factory()
+            engine = self._engine_factory()
         except Exception as e:
             self.engine_state, self.engine_message = "failed", f"{type(e).__name__}: {e}"
-            self.say(f"hambajuba mcp: engine failed: {self.engine_message}")
-            return False
-        self.engine_state = "ready"
-        self.show.live.set_feature_mean(getattr(self.engine, "feature_mean", None))
-        self.show.tick(self.t, playing=False)  # recompile with the engine's feature means
-        return True
+            self.say(f"engine failed: {self.engine_message}")
+            return
+        self.engine = engine
+        self.engine_state = "loaded"
 
     def _run(self) -> None:
         try:
@@ -143,12 +154,14 @@ class StandaloneShow:
                     t %= self.duration
                 self.t = t
             self.last_frame = self.show.tick(self.t, playing=not frozen_clock)
+            if self.engine_state == "loaded":
+                self._ensure_engine()
             time.sleep(period)
 
     def _record(self) -> None:
         from graph_runtime.video import Mp4Sink, open_segment, track_duration
 
-        if not self._ensure_engine():
+        if not self._ensure_engine(wait=True):
             self.record_state = "failed"
             return
         length = self.duration or (track_duration(self.track) if self.track else 0.0)

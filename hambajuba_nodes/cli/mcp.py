@@ -117,7 +117,6 @@ def _track(args) -> tuple[str | None, str | None]:
 def _standalone(args, registry, track, stems):
     from graph_runtime.agent.standalone import StandaloneShow
     from graph_runtime.patch import Patch, PatchError, load
-    from graph_runtime.render import create_engine
     from hambajuba_nodes.editor.headless_show import HeadlessShow
 
     from .paths import default_patch
@@ -135,8 +134,11 @@ def _standalone(args, registry, track, stems):
     model = args.model or str(patch.engine.get("model", "auto"))
     size = int(patch.engine.get("size", 512))
 
-    def engine():
-        return create_engine(model, size, "cpu" if model == "preview" else None)
+    def engine():  # on the loader thread; frames one at a time, so no compile
+        from graph_runtime.engine.engine import Engine
+
+        return Engine.create(model, "cpu" if model == "preview" else None, size,
+                             compile="none", warmup=False)
 
     def analyse():
         from graph_runtime.analysis.pipeline import analyze
