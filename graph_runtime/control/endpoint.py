@@ -185,9 +185,9 @@ class ControlEndpoint:
         except OSError:
             pass
         finally:
-            conn.close()
             with self._lock:
                 self._slots[slot] = False
+            conn.close()
 
 
 class LineReader:
