@@ -10,7 +10,8 @@ Clocks:
     the track (a free-running 120 BPM grid without one);
   * recording (`record=`): frame-clocked like `hambajuba render`: frame i
     shows t = i / fps, rendered by the engine and encoded to an MP4 with the
-    track's audio, as fast as the engine goes; agent calls land between
+    track's audio, never ahead of real time (an agent reacts as it would in
+    a live show) and slower when the engine is; agent calls land between
     frames, so a fade "on the bar" starts on the bar of the video. After the
     last frame the file is finished and the clock stops (calls still work).
 The engine (torch) loads on its own thread at first use (`get_frame` says
@@ -29,7 +30,7 @@ from .desk import AgentDesk
 
 
 def _say(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)  # stdout belongs to MCP
+    print(f"hambajuba mcp: {text}", file=sys.stderr, flush=True)  # stdout belongs to MCP
 
 
 class StandaloneShow:
@@ -86,16 +87,14 @@ class StandaloneShow:
         self._stop.set()
         self._thread.join(timeout)
 
-    def _ensure_engine(self, wait: bool = False) -> bool:
+    def _ensure_engine(self) -> bool:
         """True when the engine is ready; else start loading it on its own thread (the
-        show keeps ticking and answering meanwhile) and, with `wait`, wait for it."""
+        show keeps ticking and answering meanwhile)."""
         if self.engine_state == "idle":
             self.engine_state = "loading"
             self._loading = threading.Thread(target=self._load_engine, name="hbj-engine-load",
                                              daemon=True)
             self._loading.start()
-        if wait and self.engine_state == "loading":
-            self._loading.join()
         if self.engine_state == "loaded":  # hand-over on the show's thread
             self.show.live.set_feature_mean(getattr(self.engine, "feature_mean", None))
             self.show.tick(self.t, playing=False)  # recompile with the engine's feature means
@@ -120,7 +119,7 @@ class StandaloneShow:
                 self._record()
             self._live()
         except Exception as e:  # say it; the MCP side reports the show as gone
-            self.say(f"hambajuba mcp: the show stopped: {type(e).__name__}: {e}")
+            self.say(f"the show stopped: {type(e).__name__}: {e}")
 
     def _load_analysis(self) -> None:
         period = 1.0 / self.fps
@@ -140,7 +139,7 @@ class StandaloneShow:
         try:
             return self._loader()
         except Exception as e:
-            self.say(f"hambajuba mcp: the track's analysis failed: {e}; playing without it")
+            self.say(f"the track's analysis failed: {e}; playing without it")
             return None
 
     def _live(self) -> None:
@@ -161,7 +160,11 @@ class StandaloneShow:
     def _record(self) -> None:
         from graph_runtime.video import Mp4Sink, open_segment, track_duration
 
-        if not self._ensure_engine(wait=True):
+        self._ensure_engine()
+        while self.engine_state == "loading" and not self._stop.is_set():
+            self.last_frame = self.show.tick(0.0, playing=False)  # calls answered meanwhile
+            time.sleep(1.0 / self.fps)
+        if not self._ensure_engine():
             self.record_state = "failed"
             return
         length = self.duration or (track_duration(self.track) if self.track else 0.0)
@@ -172,9 +175,13 @@ class StandaloneShow:
         sink = None
         self.record_state = "recording"
         try:
+            t0 = time.monotonic()
             for i in range(count):
                 if self._stop.is_set():
                     break
+                wait = t0 + i / self.fps - time.monotonic()
+                if wait > 0:  # never ahead of real time: agents get the time a show gives
+                    time.sleep(wait)
                 self.t = i / self.fps
                 self.last_frame = frame = self.show.tick(self.t)
                 rgba = self.engine.render(frame)
@@ -185,7 +192,7 @@ class StandaloneShow:
                 self.recorded = i + 1
             sink.finish(self.recorded)
             self.record_state = "done"
-            self.say(f"hambajuba mcp: recorded {self.recorded} frames to {self.record_path}")
+            self.say(f"recorded {self.recorded} frames to {self.record_path}")
         except BaseException:
             self.record_state = "failed"
             if sink is not None:

@@ -28,6 +28,9 @@ def add_mcp_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--model", choices=MODELS, default=None,
                    help="engine model for frames, feature search and previews "
                         "(default: what the patch says; auto falls back to the preview)")
+    p.add_argument("--size", type=int, default=None,
+                   help="standalone image size in pixels (multiple of 64, 128..1024; default: "
+                        "the patch's)")
     p.add_argument("--standalone", action="store_true",
                    help="never attach to a running show")
     p.add_argument("--record", metavar="OUT.mp4", default=None,
@@ -57,7 +60,7 @@ def run_mcp(args) -> int:
 
     registry = default_registry()
     link, host = None, None
-    explicit = args.standalone or args.patch or args.track or args.record
+    explicit = args.standalone or args.patch or args.track or args.record or args.size
     if not explicit:
         doc, why = read_endpoint()
         if doc is not None:
@@ -100,6 +103,8 @@ def _check(args) -> list[str]:
         bad.append("--record needs --track (the video is clocked by the track)")
     if args.seconds is not None and not 0 < args.seconds <= 3600:
         bad.append("--seconds must be in (0, 3600]")
+    if args.size is not None and (args.size % 64 or not 128 <= args.size <= 1024):
+        bad.append(f"--size {args.size}: a multiple of 64 in 128..1024")
     if args.fps is not None and not 1 <= args.fps <= 120:
         bad.append("--fps must be 1..120")
     return bad
@@ -132,7 +137,7 @@ def _standalone(args, registry, track, stems):
     if path:
         show.live.set_base_dir(os.path.dirname(os.path.abspath(path)))
     model = args.model or str(patch.engine.get("model", "auto"))
-    size = int(patch.engine.get("size", 512))
+    size = args.size or int(patch.engine.get("size", 512))
 
     def engine():  # on the loader thread; frames one at a time, so no compile
         from graph_runtime.engine.engine import Engine
