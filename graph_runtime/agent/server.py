@@ -47,6 +47,37 @@ def _fail(err: dict) -> CallToolResult:
                           structured_content=err, is_error=True)
 
 
+async def _structured_refusals(ctx, call_next):
+    """Arguments of the wrong JSON type are refused by the SDK's schema check before a
+    tool runs; give that refusal the same {"error", "message"} shape as ours. (The
+    result here is the wire form: a dict.)"""
+    result = await call_next(ctx)
+    if getattr(ctx, "method", None) != "tools/call" or not isinstance(result, dict) \
+            or not result.get("isError") or "structuredContent" in result:
+        return result
+    content = result.get("content") or [{}]
+    text = content[0].get("text", "") if isinstance(content[0], dict) else ""
+    if "validation error" not in text:
+        return result
+    err = {"error": "bad_argument", "message": _validation_message(text)}
+    return dict(result, content=[{"type": "text", "text": json.dumps(err)}],
+                structuredContent=err)
+
+
+def _validation_message(text: str) -> str:
+    """'Error executing tool t: 1 validation error for tArguments\\nfield\\n  Input should..
+    [type=..]' -> 't: field: Input should ..'."""
+    head, _, rest = text.partition(": ")
+    tool = head.rsplit(" ", 1)[-1]
+    parts, field = [], ""
+    for line in rest.splitlines()[1:]:
+        if not line.startswith(" "):
+            field = line.strip()
+        elif not line.strip().startswith("For further information"):
+            parts.append(f"{field}: {line.strip().split(' [type=')[0]}")
+    return (f"{tool}: " + "; ".join(parts))[:400] if parts else text[:400]
+
+
 class FeatureIndex:
     """SAE decoders + labels, loaded on first use (torch) in this process."""
 
@@ -104,10 +135,12 @@ class FeatureIndex:
 
 
 def build_server(link, registry, *, features: FeatureIndex, model: str = "auto",
-                 render_dir: Path | None = None, stems_dir: str | None = None) -> MCPServer:
+                 render_dir: Path | None = None, stems_dir: str | None = None,
+                 size: int | None = None) -> MCPServer:
     """`link`: InboxLink or SocketLink (link.py); `registry`: the node types (render_preview
-    compiles the patch); `stems_dir`: the track's true stems, when known (no separation)."""
-    server = MCPServer("hambajuba", instructions=INSTRUCTIONS)
+    compiles the patch); `stems_dir`: the track's true stems, when known (no separation);
+    `size`: previews at this size instead of the patch's."""
+    server = MCPServer("hambajuba", instructions=INSTRUCTIONS, middleware=[_structured_refusals])
 
     async def call(op: str, **args) -> CallToolResult:
         reply = await anyio.to_thread.run_sync(link.call, op, args)
@@ -189,7 +222,7 @@ def build_server(link, registry, *, features: FeatureIndex, model: str = "auto",
     async def render_preview(seconds: float = 4.0) -> CallToolResult:
         try:
             return _ok(await anyio.to_thread.run_sync(_render_preview, link, registry, seconds,
-                                                      model, render_dir, stems_dir))
+                                                      model, render_dir, stems_dir, size))
         except AgentError as e:
             return _fail(e.to_json())
 
@@ -240,7 +273,7 @@ def _reader(path: Path):
 
 
 def _render_preview(link, registry, seconds: float, model: str, render_dir: Path | None,
-                    stems_dir: str | None) -> dict:
+                    stems_dir: str | None, size: int | None) -> dict:
     from graph_runtime.control.endpoint import data_dir
     from graph_runtime.render import RenderError, RenderRequest, render
 
@@ -257,9 +290,16 @@ def _render_preview(link, registry, seconds: float, model: str, render_dir: Path
         raise AgentError("no_track", "this show has no track to render (start it with --track)")
     folder = Path(render_dir) if render_dir else data_dir() / "agent" / "previews"
     folder.mkdir(parents=True, exist_ok=True)
+    text = doc["result"]["text"]
+    if size:
+        from graph_runtime.patch import dumps, loads
+
+        patch = loads(text)
+        patch.engine["size"] = int(size)
+        text = dumps(patch)
     fd, patch_path = tempfile.mkstemp(suffix=".patch", dir=folder)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(doc["result"]["text"])
+        f.write(text)
     out = os.path.splitext(patch_path)[0] + ".mp4"
     req = RenderRequest(track=track, patch=patch_path, out=out, model=model, fps=PREVIEW_FPS,
                         seconds=float(seconds), overwrite=True, stems_dir=stems_dir)

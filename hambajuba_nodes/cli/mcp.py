@@ -79,7 +79,7 @@ def run_mcp(args) -> int:
         link = InboxLink(host.show.control.inbox)
     model = args.model or "auto"
     server = build_server(link, registry, features=FeatureIndex(model), model=model,
-                          stems_dir=stems)
+                          stems_dir=stems, size=args.size)
     try:
         server.run("stdio")
     finally:

@@ -148,8 +148,11 @@ def test_bad_arguments_are_structured_errors_not_tracebacks(running_show):
                 assert err["error"] == code and err["message"], (tool, args, err)
                 assert "Traceback" not in err["message"]
             r = await c.call_tool("assign_feature", {"sink": "sink", "feature_id": "abc"})
-            text = r.content[0].text
-            assert r.is_error and "feature_id" in text and "Traceback" not in text
+            err = body(r)  # the SDK's schema check, in the same shape
+            assert r.is_error and err["error"] == "bad_argument"
+            assert err["message"].startswith("assign_feature: feature_id: ")
+            r = await c.call_tool("set_param", {"node": "sink", "param": "strength"})
+            assert body(r)["error"] == "bad_argument" and "value" in body(r)["message"]
             ok = body(await c.call_tool("add_node", {"type": "value.constant",
                                                      "params": {"value": 0.25}}))
             linked = await c.call_tool("link", {"from_": f"{ok['node']}.out",
