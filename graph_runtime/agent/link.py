@@ -55,11 +55,17 @@ class InboxLink:
     """In-process: the standalone show's inbox (its thread drains it every frame)."""
 
     def __init__(self, inbox, key=("agent", "local")) -> None:
+        from graph_runtime.control.endpoint import RateCap
+
         self.inbox, self.key = inbox, key
         self._lock = threading.Lock()  # one call in flight per key
+        self.cap = RateCap()  # the endpoint's rate, here too
 
     def call(self, op: str, args: dict | None = None) -> dict:
         with self._lock:
+            if not self.cap.take():
+                return AgentError("rate_limited", "more than 30 calls a second; slow "
+                                  "down").to_json()
             return post_call(self.inbox, self.key, op, args or {})
 
     def close(self) -> None:

@@ -69,6 +69,14 @@ class AgentOps:
             nodes.append({"id": spec.id, "type": spec.type,
                           "title": getattr(cls, "title", "") if cls else "(unknown type)",
                           "params": {k: _short(v) for k, v in spec.params.items()}})
+        types = {}
+        for spec in patch.nodes[:MAX_NODES_LISTED]:
+            cls = reg.get(spec.type)
+            if cls is not None and spec.type not in types:
+                types[spec.type] = {p.name: _param_spec(p) for p in cls.params}
+        pins = patch.meta.get("perform", [])
+        exposed = [f"{p[0]}.{p[1]}" for p in (pins if isinstance(pins, list) else [])[:64]
+                   if isinstance(p, list) and len(p) == 2]
         s = self.session
         analysis = s.analysis
         secs = sections(analysis) if analysis is not None else []
@@ -77,6 +85,7 @@ class AgentOps:
                       "path": getattr(self.host, "patch_path", None),
                       "nodes": len(patch.nodes), "links": len(patch.links)},
             "nodes": nodes, "nodes_left_out": max(0, len(patch.nodes) - MAX_NODES_LISTED),
+            "param_specs": types, "exposed": exposed,
             "links": [{"from": f"{l.src[0]}.{l.src[1]}", "to": f"{l.dst[0]}.{l.dst[1]}"}
                       for l in patch.links[:4 * MAX_NODES_LISTED]],
             "scenes": s.scene_names(),
@@ -261,6 +270,22 @@ def _number(name: str, v: Any, lo: float, hi: float) -> float:
         raise AgentError("bad_argument", f"{name} must be a number in {lo:g}..{hi:g}, "
                          f"got {str(v)[:40]}")
     return float(v)
+
+
+def _param_spec(p) -> dict:
+    """What an agent needs to set a param: kind, range or choices, unit, meaning."""
+    out: dict = {"kind": p.kind}
+    if p.min is not None:
+        out["min"] = p.min
+    if p.max is not None:
+        out["max"] = p.max
+    if p.choices:
+        out["choices"] = list(p.choices)
+    if p.unit:
+        out["unit"] = p.unit
+    if p.doc:
+        out["doc"] = p.doc[:MAX_TEXT]
+    return out
 
 
 def _short(v: Any) -> Any:

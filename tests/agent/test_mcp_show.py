@@ -64,6 +64,7 @@ def test_an_agent_plays_the_running_show(running_show):
             show = body(await c.call_tool("describe_show", {}))
             assert show["patch"]["title"] == "agent test" and show["analysed"]
             assert {n["id"] for n in show["nodes"]} == {"sink", "sink2", "knob"}
+            assert show["param_specs"]["sae.block"]["feature_id"]["max"] == 5119
 
             found = body(await c.call_tool("search_features", {"query": "glass", "k": 5}))
             assert found["results"] and found["preview"]
