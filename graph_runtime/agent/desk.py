@@ -10,7 +10,9 @@ very next FrameParams, goes through the editor's validation and undo, and
 shows in the window's Messages marked "agent".
 
 `frozen` (the panic key, or the agent's own `release_agent`) refuses every
-call and drops fades in flight until the performer enables agents again.
+call and stops the agent's fades (and a scene recall it started) where they
+are, until the performer enables agents again. A call the show did not
+answer in time (link.py: "busy") may still run when the show gets to it.
 Param fades are stepped once a frame after the scene fade, on the beat grid.
 """
 from __future__ import annotations
@@ -69,6 +71,7 @@ class AgentDesk:
         self.frozen = False
         self.fades: list[ParamFade] = []
         self.calls = 0  # answered
+        self.scene_fade = None  # the session's scene Fade when an agent started it
         self.ops = AgentOps(host, session, self)
         session.agent = self
 
@@ -127,6 +130,9 @@ class AgentDesk:
     def freeze(self, why: str = "the performer pressed the panic key") -> None:
         self.frozen = True
         self.fades.clear()
+        if self.scene_fade is not None and self.session.fade is self.scene_fade:
+            self.session.fade = None  # an agent's scene recall stops where it is
+        self.scene_fade = None
         self.session.report(f"agent: frozen ({why}); agent calls are refused until re-enabled")
 
     def enable(self) -> None:

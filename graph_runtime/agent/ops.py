@@ -211,6 +211,7 @@ class AgentOps:
         reason = self.session.recall(str(name), quantise, beats=beats)
         if reason:
             raise AgentError("not_found" if reason.startswith("no scene") else "bad_argument", reason)
+        self.desk.scene_fade = self.session.fade
         self._say(f"recall scene {name!r} on the next {quantise}, fade {beats:g} beats")
         return {"scene": name, "starts_at": round(self.session.fade.start_t, 4),
                 "now": round(self.session.t, 4)}
