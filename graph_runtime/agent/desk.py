@@ -28,7 +28,7 @@ from .errors import AgentError
 class Call:
     """One request: op name + JSON-able args; filled in by the main thread."""
 
-    __slots__ = ("op", "args", "done", "result", "error")
+    __slots__ = ("args", "done", "error", "op", "result")
 
     def __init__(self, op: str, args: dict | None = None) -> None:
         self.op, self.args = str(op), dict(args or {})

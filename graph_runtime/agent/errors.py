@@ -15,5 +15,5 @@ class AgentError(Exception):
         return {"error": self.code, "message": self.message}
 
     @classmethod
-    def from_json(cls, doc: dict) -> "AgentError":
+    def from_json(cls, doc: dict) -> AgentError:
         return cls(str(doc.get("error", "refused")), str(doc.get("message", "")))

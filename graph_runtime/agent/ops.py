@@ -189,7 +189,7 @@ class AgentOps:
                 "fade_beats": beats, "faded": fade.lerp}
 
     def assign_feature(self, sink: str, feature_id: int, slot: str | None = None) -> dict:
-        spec, prm = self._param(sink, "feature_id")
+        spec, _ = self._param(sink, "feature_id")
         values = {"feature_id": feature_id}
         if slot is not None:
             self._param(sink, "block")
@@ -210,7 +210,8 @@ class AgentOps:
         self._start(quantise)
         reason = self.session.recall(str(name), quantise, beats=beats)
         if reason:
-            raise AgentError("not_found" if reason.startswith("no scene") else "bad_argument", reason)
+            code = "not_found" if reason.startswith("no scene") else "bad_argument"
+            raise AgentError(code, reason)
         self.desk.scene_fade = self.session.fade
         self._say(f"recall scene {name!r} on the next {quantise}, fade {beats:g} beats")
         return {"scene": name, "starts_at": round(self.session.fade.start_t, 4),

@@ -45,9 +45,12 @@ def _bar_vectors(analysis, downs: list[float]) -> np.ndarray:
     edges = [int(d * fps) for d in downs] + [n]
     rows = []
     for a, b in zip(edges[:-1], edges[1:]):
-        rows.append([float(np.mean(analysis.channel_or_zeros(f"{s}/energy_smooth")[a:max(b, a + 1)]))
-                     for s in STEMS])
+        rows.append([float(np.mean(_energy(analysis, s)[a:max(b, a + 1)])) for s in STEMS])
     return np.asarray(rows, dtype=np.float64).reshape(-1, len(STEMS))
+
+
+def _energy(analysis, stem: str) -> np.ndarray:
+    return analysis.channel_or_zeros(f"{stem}/energy_smooth")
 
 
 def _boundaries(analysis, downs: list[float]) -> list[float]:

@@ -24,7 +24,8 @@ import os
 import sys
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .desk import AgentDesk
 
@@ -78,7 +79,7 @@ class StandaloneShow:
         return self.engine.render(self.last_frame)  # (H, W, 4) uint8; a CPU sync on a GPU
 
     # -- the thread ----------------------------------------------------------------------
-    def start(self, analysis_loader: Callable[[], Any] | None = None) -> "StandaloneShow":
+    def start(self, analysis_loader: Callable[[], Any] | None = None) -> StandaloneShow:
         self._loader = analysis_loader
         self._thread.start()
         return self
@@ -170,7 +171,7 @@ class StandaloneShow:
         length = self.duration or (track_duration(self.track) if self.track else 0.0)
         if self.record_seconds is not None:
             length = min(length, self.record_seconds) if length else self.record_seconds
-        count = max(1, int(round(length * self.fps)))
+        count = max(1, round(length * self.fps))
         audio = open_segment(self.track, 0.0, count / self.fps) if self.track else None
         sink = None
         self.record_state = "recording"

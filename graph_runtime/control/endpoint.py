@@ -46,7 +46,8 @@ FILE_VERSION = 1
 
 def data_dir() -> Path:
     """The user's data folder, worked out when used (tests set HOME / XDG_DATA_HOME)."""
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local",
+                                                           "share")
     return Path(base) / "hambajuba"
 
 
@@ -96,7 +97,7 @@ class ControlEndpoint:
         self.refused = 0  # peers turned away (bad token, too many, too big)
         self._thread: threading.Thread | None = None
 
-    def start(self) -> "ControlEndpoint":
+    def start(self) -> ControlEndpoint:
         write_endpoint(self.path, {"version": FILE_VERSION, "host": LOOPBACK, "port": self.port,
                                    "token": self.token, "pid": os.getpid()})
         self._thread = threading.Thread(target=self._accept_loop, name="hbj-endpoint", daemon=True)
@@ -158,7 +159,7 @@ class ControlEndpoint:
         return -1
 
     # -- one agent ------------------------------------------------------------------------
-    def _serve(self, conn: socket.socket, reader: "LineReader", slot: int) -> None:
+    def _serve(self, conn: socket.socket, reader: LineReader, slot: int) -> None:
         from graph_runtime.agent.link import post_call
 
         cap = RateCap()
@@ -255,8 +256,9 @@ def read_endpoint(path: Path | None = None) -> tuple[dict | None, str]:
         return None, "no show is running with --mcp"
     except (OSError, ValueError) as e:
         return None, f"{path}: unreadable ({e}); ignored"
-    ok = isinstance(doc, dict) and doc.get("host") == LOOPBACK and isinstance(doc.get("port"), int) \
-        and isinstance(doc.get("token"), str) and isinstance(doc.get("pid"), int)
+    ok = isinstance(doc, dict) and doc.get("host") == LOOPBACK \
+        and isinstance(doc.get("port"), int) and isinstance(doc.get("token"), str) \
+        and isinstance(doc.get("pid"), int)
     if not ok:
         return None, f"{path}: not an endpoint file; ignored"
     if not _alive(doc["pid"]):

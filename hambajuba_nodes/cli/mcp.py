@@ -152,7 +152,8 @@ def _standalone(args, registry, track, stems):
 
     host = StandaloneShow(show, track=track, patch_path=path, engine_factory=engine, fps=fps,
                           record=args.record, seconds=args.seconds, say=_say)
+    preview = " (preview model: tiny, untrained, random weights)" if model == "preview" else ""
     _say(f"standalone show: {path or 'an empty patch'}"
-         + (f", track {track}" if track else ", no track") + f", engine {model} (loads on first "
-         "frame)" + (" (preview model: tiny, untrained, random weights)" if model == "preview" else ""))
+         + (f", track {track}" if track else ", no track")
+         + f", engine {model} (loads on first frame){preview}")
     return host.start(analyse if track else None)

@@ -15,8 +15,8 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-from pathlib import Path
 import threading
+from pathlib import Path
 
 import dearpygui.dearpygui as dpg
 

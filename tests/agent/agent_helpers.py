@@ -40,9 +40,8 @@ async def mcp_client(data_home: Path, *args: str):
     params = StdioServerParameters(command=sys.executable,
                                    args=["-m", "hambajuba_nodes.cli", "mcp", *args],
                                    env=env_for(data_home), cwd=str(ROOT))
-    with open(os.devnull, "w") as quiet:
-        async with Client(params, read_timeout_seconds=120) as client:
-            yield client
+    async with Client(params, read_timeout_seconds=120) as client:
+        yield client
 
 
 def body(result) -> dict:

@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import pytest
-
 from agent_helpers import ROOT, env_for
 
 pytest.importorskip("mcp")
@@ -29,8 +28,9 @@ def test_auto_dance_fades_features_in_on_the_bar_and_writes_a_video(tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
     sections = re.findall(r"section (\d+) at ([\d.]+) s: .* fading in from ([\d.]+) s", r.stdout)
     assert sections and sections[0][0] == "0", r.stdout
-    from graph_runtime.demo_track import ensure_demo
     import json
+
+    from graph_runtime.demo_track import ensure_demo
 
     downbeats = json.loads(ensure_demo().truth_path.read_text()).get("downbeats", [])
     for _, at, start in sections:  # each fade starts on a downbeat after the change

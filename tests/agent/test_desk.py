@@ -3,8 +3,8 @@ fades on the beat grid, the freeze. Driven frame by frame through the headless s
 from __future__ import annotations
 
 import pytest
-
 from agent_helpers import sink_patch
+
 from graph_runtime.agent.desk import AgentDesk, Call
 from graph_runtime.analysis.store import synthetic
 from hambajuba_nodes.editor.headless_show import HeadlessShow

@@ -11,12 +11,19 @@ import sys
 import time
 
 import pytest
-
 from agent_helpers import body, mcp_client
-from graph_runtime.agent.link import SocketLink
+
 from graph_runtime.agent.errors import AgentError
-from graph_runtime.control.endpoint import (MAX_CONNECTIONS, MAX_REQUEST, ControlEndpoint, RateCap,
-                                            endpoint_path, read_endpoint, write_endpoint)
+from graph_runtime.agent.link import SocketLink
+from graph_runtime.control.endpoint import (
+    MAX_CONNECTIONS,
+    MAX_REQUEST,
+    ControlEndpoint,
+    RateCap,
+    endpoint_path,
+    read_endpoint,
+    write_endpoint,
+)
 from graph_runtime.control.inbox import Inbox
 
 

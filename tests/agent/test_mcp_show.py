@@ -9,8 +9,8 @@ import io
 import threading
 
 import pytest
-
 from agent_helpers import body, mcp_client, sink_patch
+
 from graph_runtime.agent.standalone import StandaloneShow
 from graph_runtime.analysis.store import synthetic
 from graph_runtime.control.endpoint import ControlEndpoint, endpoint_path

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
 from agent_helpers import body, mcp_client
 
 pytest.importorskip("mcp")

@@ -12,7 +12,6 @@ import sys
 import threading
 
 import pytest
-
 from conftest import StandInEngine, step_until, xdo
 
 pytestmark = pytest.mark.gui
