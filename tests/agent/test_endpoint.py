@@ -149,3 +149,26 @@ def _free_port() -> int:
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+def test_calls_past_the_rate_are_refused_and_the_rest_answered(endpoint):
+    import threading
+
+    stop = threading.Event()
+
+    def main_thread():  # what the show's drain does with each call, minus the show
+        while not stop.is_set():
+            for _key, call, *_ in endpoint.inbox.drain():
+                call.answer({"pong": call.op})
+            time.sleep(0.001)
+
+    drainer = threading.Thread(target=main_thread, daemon=True)
+    drainer.start()
+    link = SocketLink(read_endpoint()[0])
+    replies = [link.call("ping", {}) for _ in range(400)]
+    stop.set()
+    link.close()
+    answered = [r for r in replies if "result" in r]
+    limited = [r for r in replies if r.get("error") == "rate_limited"]
+    assert answered and limited and len(answered) + len(limited) == 400
+    assert answered[0] == {"result": {"pong": "ping"}}
