@@ -16,4 +16,5 @@ control/   MIDI, OSC, bindings, scenes, tempo: I/O into one inbox.
 stage/     frame sinks: output window, MJPEG, recorder.
 remote/    `hambajuba serve` and the remote engine client.
 scale/     control tracks, chunked renders and batch analysis on Ray.
+agent/     the MCP server's tools: agent calls into the show's inbox, fades, the freeze.
 """

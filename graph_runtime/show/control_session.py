@@ -65,6 +65,7 @@ class ControlSession:
         self._snapshot: dict[str, dict] = {}
         self.last_touched: tuple[str, str] | None = None  # the param last edited in the window
         self._held: dict[Binding, int] = {}  # CC buttons bound to actions: last value
+        self.agent: Any = None  # an AgentDesk (graph_runtime/agent) when agents may play
         self.watch_edits()
         self._writing = False
         model.listeners.append(self._on_change)
@@ -140,12 +141,20 @@ class ControlSession:
             self.report_once("inbox-full", f"control: more than {self.inbox.capacity} distinct "
                              "controls/addresses; the rest are ignored")
         self._step_fade(t)
+        if self.agent is not None:
+            self.agent.step(t)  # agent param fades, after the scene's
         return n
 
     def _dispatch(self, key: tuple, value: Any, count: int, delta: float) -> None:
         kind = key[0]
         if kind == "osc":
             route_osc(self, key[1], value, count)
+            return
+        if kind == "agent":  # an MCP call (graph_runtime/agent/desk.py): answered here
+            if self.agent is None:
+                value.refuse("unavailable", "this show takes no agent calls")
+            else:
+                self.agent.handle(value)
             return
         if kind == "oscbad":
             self.report_once(("oscbad", key[1]), f"OSC {key[1]}: {value}; ignored")
@@ -344,6 +353,14 @@ class ControlSession:
             self._set_many(node, values, merge)
         if p >= 1.0:
             self.fade = None
+
+    def write_many(self, node: str, values: dict, *, merge: Any) -> str | None:
+        """Several params of one node as one undo step, like `write`."""
+        self._writing = True
+        try:
+            return self.model.set_params(node, values, merge=merge)
+        finally:
+            self._writing = False
 
     def _set_many(self, node: str, values: dict, merge) -> None:
         self._writing = True

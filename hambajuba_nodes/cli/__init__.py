@@ -39,6 +39,7 @@ _COMMANDS = [
     ("top", "stage", "add_monitors_parser"),
     ("bench", "stage", "add_bench_stage_parser"),
     ("top", "control", "add_midi_parser"),
+    ("top", "mcp", "add_mcp_parser"),
     ("bench", "control", "add_bench_control_parser"),
     ("bench", "beats", "add_bench_beats_parser"),
     ("bench", "bench_edit", "add_bench_edit_parser"),

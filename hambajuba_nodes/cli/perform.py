@@ -51,6 +51,10 @@ def add_perform_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--osc-out-host", action="append", default=[], metavar="HOST",
                    help="let the patch's osc.out nodes send to HOST (repeatable); without it "
                         "a patch sends OSC only to this machine")
+    p.add_argument("--mcp", action="store_true",
+                   help="let agents play: open the local control endpoint for `hambajuba mcp` "
+                        "(loopback, token file in your data folder; F12 freezes agents) and "
+                        "print the MCP client configuration")
     p.add_argument("--input", nargs="?", const="", default=None, metavar="DEVICE|FILE",
                    help="play from live input instead of a track: the default input device, a "
                         "device (name or index, see `hambajuba audio devices`), or an audio file "
@@ -118,7 +122,12 @@ def run_perform(args) -> int:
               width=args.width, height=args.height, autoplay=True,
               analyze=_synthetic_analyze if args.synthetic_analysis else None,
               engine_address=args.engine, engine_token=token, **stage_kwargs(args),
-              midi=tuple(args.midi), osc=args.osc, live_input=args.input)
+              midi=tuple(args.midi), osc=args.osc, live_input=args.input, mcp=args.mcp)
+    if args.mcp and app.agent is not None and app.agent.endpoint is not None:
+        from hambajuba_nodes.editor.agent_control import client_config
+
+        print("MCP: agents may play this show. Paste into your MCP client's configuration:\n"
+              + client_config(), flush=True)
     code = app.run(quit_after=args.quit_after, screenshot=args.screenshot)
     for line in app.exit_problems:
         print(f"hambajuba perform: {line}", file=sys.stderr)

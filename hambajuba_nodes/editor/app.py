@@ -74,7 +74,7 @@ class App(EnginePanel, PatchActions, Menus):
                  output_window: bool = False, monitor: int | None = None, fullscreen: bool = False,
                  serve_output: str | None = None, record: str | None = None,
                  midi: tuple[str, ...] = (), osc: str | None = None,
-                 live_input: str | None = None) -> None:
+                 live_input: str | None = None, mcp: bool = False) -> None:
         if registry is None:
             from hambajuba_nodes.registry import default_registry
 
@@ -163,6 +163,10 @@ class App(EnginePanel, PatchActions, Menus):
         self.stage.start()
         self.control.start()
         self.exit_problems += self.control.problems
+        self.agent = None
+        if mcp:  # agents through the control endpoint (issue 27)
+            from .agent_control import AgentControl
+            self.agent = AgentControl(self)
         self._settle_garbage()
 
     # ------------------------------------------------------------------ building
@@ -411,6 +415,8 @@ class App(EnginePanel, PatchActions, Menus):
         self._closed = True
         self.stage.close()  # finalise a recording, close the output window and the server
         self.control.close()  # MIDI ports, the OSC socket
+        if self.agent is not None:
+            self.agent.close()  # the control endpoint and its file
         self.live_input.close()  # the input stream and the analysis worker
         if self.worker is not None:
             self.worker.stop(timeout=2.0)

@@ -113,7 +113,8 @@ class ControlPanel:
         reports = self.session.reports
         while reports:
             text = reports.popleft()
-            level = "info" if text.startswith(("learn", "tap tempo", "MIDI port")) else "warn"
+            level = "info" if text.startswith(("learn", "tap tempo", "MIDI port", "agent: ")) \
+                and not text.startswith("agent: frozen") else "warn"
             self.app.status(level, text)
 
     # -- building ---------------------------------------------------------------------------

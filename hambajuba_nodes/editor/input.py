@@ -34,6 +34,7 @@ Files
   Ctrl+N new   Ctrl+O open   Ctrl+S save   Ctrl+Shift+S save as   Ctrl+Q quit
 Play
   Space play/pause   F11 perform mode (Esc leaves)
+  F12 (perform --mcp) freeze agents; again hands control back
 Nodes
   '+ N more' shows all ports and params of a big node
   the '...' beside feature_id opens the feature browser for that sink
