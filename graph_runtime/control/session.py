@@ -32,6 +32,7 @@ from .midi import RelativeMap
 from .routes import route_osc
 from .scenes import Fade, capture, fade_values, plan_fade, scene_named
 from .tempo import TapTempo
+from .web import route_web
 
 MAX_REPORTED = 1024  # distinct "reported once" messages remembered
 
@@ -48,6 +49,7 @@ class ControlSession:
         self.grid = BeatGrid()
         self.analysis: Any = None
         self.transport: dict[str, Callable] = {}  # "play", "pause", "seek" -> callables
+        self.commands: dict[str, Callable] = {}  # the window's: "tempo", "downbeat", "record", "view"
         self.on_tap: Callable[[float], None] | None = None  # a track's grid correction (tempo.py)
         self.on_nudge: Callable[[int], None] | None = None
         self.t = 0.0  # track time of the last drain
@@ -146,6 +148,9 @@ class ControlSession:
         kind = key[0]
         if kind == "osc":
             route_osc(self, key[1], value, count)
+            return
+        if kind == "web":  # the web surface (control/web.py)
+            route_web(self, key, value, count, delta)
             return
         if kind == "oscbad":
             self.report_once(("oscbad", key[1]), f"OSC {key[1]}: {value}; ignored")

@@ -23,6 +23,14 @@ def add_stage_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--serve-output", default=None, metavar="[HOST:]PORT",
                    help="serve the image as MJPEG at http://HOST:PORT/stream.mjpg "
                         "(HOST defaults to 127.0.0.1: this machine only)")
+    g.add_argument("--serve-output-token-file", default=None, metavar="F",
+                   help="with --serve-output beyond this machine: file whose first line is the "
+                        "token viewers give once as ?token=... (the same rules as `serve`)")
+    g.add_argument("--web", default=None, metavar="[HOST:]PORT",
+                   help="serve the web control page for phones and tablets (HOST defaults to "
+                        "127.0.0.1; any other needs --web-token-file)")
+    g.add_argument("--web-token-file", default=None, metavar="F",
+                   help="with --web: file whose first line is the token (the join URL carries it)")
     g.add_argument("--record", default=None, metavar="OUT.mp4",
                    help="record what is shown and heard (F10 in the window stops/starts)")
 
@@ -43,10 +51,40 @@ def check_stage_flags(args, problems: list[str]) -> None:
                                 f"choose another with --serve-output PORT")
         except StageError as e:
             problems.append(str(e))
+    args.serve_token = _token(args.serve_output, args.serve_output_token_file, "--serve-output",
+                              "--serve-output-token-file", problems)
+    args.web_token = _token(args.web, args.web_token_file, "--web", "--web-token-file", problems)
+    if args.web:
+        try:
+            host, port = parse_address(args.web, flag="--web")
+            if port_in_use(host, port):
+                problems.append(f"--web: port {port} on {host} is in use; choose another with --web PORT")
+        except StageError as e:
+            problems.append(str(e))
     if args.record:
         reason = check_path(args.record)
         if reason:
             problems.append(f"--{reason}")
+
+
+def _token(address, token_file, flag: str, token_flag: str, problems: list[str]) -> bytes | None:
+    """The token for a site (None on loopback without one); beyond loopback it is required."""
+    from graph_runtime.stage.http.access import AccessError, check_bind, read_token
+    from graph_runtime.stage.mjpeg import StageError, parse_address
+
+    if token_file and not address:
+        problems.append(f"{token_flag} goes with {flag}")
+        return None
+    if not address:
+        return None
+    try:
+        token = read_token(token_file, token_flag) if token_file else None
+        check_bind(parse_address(address, flag=flag)[0], token, flag, token_flag)
+    except (AccessError, StageError) as e:
+        if str(e) not in problems:
+            problems.append(str(e))
+        return None
+    return token
 
 
 def port_in_use(host: str, port: int) -> bool:
@@ -62,7 +100,9 @@ def port_in_use(host: str, port: int) -> bool:
 
 def stage_kwargs(args) -> dict:
     return {"output_window": args.output_window, "monitor": args.monitor,
-            "fullscreen": args.fullscreen, "serve_output": args.serve_output, "record": args.record}
+            "fullscreen": args.fullscreen, "serve_output": args.serve_output, "record": args.record,
+            "serve_token": getattr(args, "serve_token", None), "web": args.web,
+            "web_token": getattr(args, "web_token", None)}
 
 
 def add_monitors_parser(sub) -> None:

@@ -1,0 +1,103 @@
+"""A running show for the web surface tests: the headless show the window's
+per-frame path is made of (HeadlessShow: control drain, live update, plan ->
+FrameParams), its ControlSession wired to a WebSurface exactly as the Stage
+menu wires it, ticking at 60 fps on its own thread (the show's "main thread").
+"""
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "control"))
+
+from control_helpers import small_patch  # noqa: E402
+
+TOKEN = b"web-surface-token-0123456789"
+
+
+def show_patch():
+    """sink.strength and knob.value pinned; two scenes; two SAE sinks."""
+    p = small_patch()
+    p.meta["perform"] = [["sink", "strength"], ["knob", "value"]]
+    p.scenes.append({"name": "calm", "values": {"knob": {"value": -0.5}}})
+    p.scenes.append({"name": "loud", "values": {"knob": {"value": 0.75}}})
+    return p
+
+
+class RunningShow:
+    def __init__(self, patch=None, *, token: bytes | None = TOKEN, fps: float = 60.0,
+                 features=None) -> None:
+        from graph_runtime.analysis.store import synthetic
+        from graph_runtime.stage.fanout import FrameFanout
+        from graph_runtime.stage.http.web import WebSurface
+        from hambajuba_nodes.editor.features import FeatureIndex
+        from hambajuba_nodes.editor.headless_show import HeadlessShow
+
+        self.show = HeadlessShow(patch or show_patch(), analysis=synthetic(600.0), fps=fps)
+        self.session = self.show.control
+        self.index = features or FeatureIndex()
+        self.web = WebSurface(self.session, port=0, token=token, features=lambda: self.index)
+        self.web.start()
+        self.fan = FrameFanout()
+        self.fan.add(self.web.source)
+        self.period = 1.0 / fps
+        self.t = 0.0
+        self.frames = 0
+        self.log: list[tuple[int, int, float]] = []  # (frame, inbox posts before its drain, track t)
+        self.after: list = []  # fn(show) called after each tick (on the show thread)
+        self._stop = threading.Event()
+        self._img = np.zeros((64, 64, 4), np.uint8)
+        self.thread = threading.Thread(target=self._run, name="show-main", daemon=True)
+        self.lock = threading.Lock()  # held while a frame runs: tests read state between frames
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.web.port}"
+
+    def start(self) -> "RunningShow":
+        self.thread.start()
+        return self
+
+    def _run(self) -> None:
+        t0 = time.monotonic()
+        nxt = t0
+        while not self._stop.is_set():
+            with self.lock:
+                self.t = time.monotonic() - t0
+                posted = self.session.inbox.posted()
+                frame = self.show.tick(self.t)
+                self.frames += 1
+                self.log.append((self.frames, posted, self.t))
+                self.web.tick(fps=1.0 / self.period, problems=())
+                if frame is not None:  # a picture that follows the knob, for the preview
+                    self._img[..., 0] = int(127 + 127 * float(self.show.model.param_value("knob", "value")))
+                    self._img[..., 3] = 255
+                    self.fan.publish(self._img, time.monotonic(), self.t)
+                for fn in self.after:
+                    fn(self)
+            nxt += self.period
+            time.sleep(max(0.0, nxt - time.monotonic()))
+
+    def value(self, node: str, param: str):
+        with self.lock:
+            return self.show.model.param_value(node, param)
+
+    def wait(self, cond, timeout: float = 10.0) -> bool:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            with self.lock:
+                if cond():
+                    return True
+            time.sleep(0.01)
+        return False
+
+    def close(self) -> None:
+        self._stop.set()
+        self.thread.join(5)
+        self.fan.close()
+        self.web.close()
