@@ -156,3 +156,34 @@ def run_bench_stage(args) -> int:
         print(f"  output window, publish to swap p99 {r['window_latency_p99_ms']:.2f} ms "
               f"(one display frame at 60 Hz: 16.7 ms)")
     return 0
+
+
+def add_bench_web_parser(sub) -> None:
+    p = sub.add_parser("web", help="web control surface: fader -> FrameParams latency, preview fps, "
+                                   "20 clients against the window's frame rate")
+    p.add_argument("--messages", type=int, default=600)
+    p.add_argument("--rate", type=float, default=60.0, help="fader moves per second")
+    p.add_argument("--seconds", type=float, default=5.0, help="length of each load phase")
+    p.add_argument("--json", action="store_true", help="one JSON line")
+    p.set_defaults(func=run_bench_web)
+
+
+def run_bench_web(args) -> int:
+    if not 10 <= args.messages <= 10000 or not 1 <= args.rate <= 120 or not 2 <= args.seconds <= 120:
+        print("hambajuba bench web: --messages 10..10000, --rate 1..120, --seconds 2..120",
+              file=sys.stderr)
+        return 2
+    from hambajuba_nodes.editor.web_bench import bench_web
+
+    r = bench_web(args.messages, args.rate, 60.0, args.seconds)
+    if args.json:
+        print(json.dumps(r, sort_keys=True))
+        return 0
+    print(f"web: {r['applied']}/{r['messages']} fader moves reached a FrameParams: p50 {r['p50_ms']} ms, "
+          f"p99 {r['p99_ms']} ms (target {r['target_p99_ms']} ms)\n"
+          f"  preview to {r['preview_clients']} clients: {r['preview_fps_per_client']} fps each "
+          f"(slowest {r['preview_fps_min']})\n"
+          f"  window: {r['window_fps_0_clients']} fps alone, {r['window_fps_20_clients']} fps with 20 "
+          f"clients ({r['window_slowdown_pct']} % slower; bound 10 %)  "
+          f"(load average {r['load_avg']} on {r['cpus']} CPUs)")
+    return 0

@@ -48,10 +48,14 @@ class RunningShow:
         self.period = 1.0 / fps
         self.t = 0.0
         self.frames = 0
-        self.log: list[tuple[int, int, float]] = []  # (frame, inbox posts before its drain, track t)
+        # per frame: (frame, inbox posts before its drain, track t, knob.value after the frame)
+        self.log: list[tuple[int, int, float, float]] = []
         self.after: list = []  # fn(show) called after each tick (on the show thread)
         self._stop = threading.Event()
-        self._img = np.zeros((64, 64, 4), np.uint8)
+        y, x = np.mgrid[0:256, 0:256].astype(np.float32) / 255.0
+        self._xy = (x, y)
+        self._img = np.zeros((256, 256, 4), np.uint8)
+        self._img[..., 3] = 255
         self.thread = threading.Thread(target=self._run, name="show-main", daemon=True)
         self.lock = threading.Lock()  # held while a frame runs: tests read state between frames
 
@@ -72,16 +76,23 @@ class RunningShow:
                 posted = self.session.inbox.posted()
                 frame = self.show.tick(self.t)
                 self.frames += 1
-                self.log.append((self.frames, posted, self.t))
+                self.log.append((self.frames, posted, self.t,
+                                 self.show.model.param_value("knob", "value")))
                 self.web.tick(fps=1.0 / self.period, problems=())
-                if frame is not None:  # a picture that follows the knob, for the preview
-                    self._img[..., 0] = int(127 + 127 * float(self.show.model.param_value("knob", "value")))
-                    self._img[..., 3] = 255
+                if frame is not None and self.frames % 2 == 0:  # a picture that follows the knob
+                    self._paint(float(self.show.model.param_value("knob", "value")))
                     self.fan.publish(self._img, time.monotonic(), self.t)
                 for fn in self.after:
                     fn(self)
             nxt += self.period
             time.sleep(max(0.0, nxt - time.monotonic()))
+
+    def _paint(self, knob: float) -> None:
+        x, y = self._xy
+        ph = self.t * 0.8
+        self._img[..., 0] = (127 + 120 * np.sin(6 * x + ph + 2 * knob)).astype(np.uint8)
+        self._img[..., 1] = (127 + 120 * np.sin(5 * y - ph)).astype(np.uint8)
+        self._img[..., 2] = (127 + 120 * np.cos(4 * (x + y) + ph * 0.5)).astype(np.uint8)
 
     def value(self, node: str, param: str):
         with self.lock:

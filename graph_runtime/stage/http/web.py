@@ -59,7 +59,7 @@ class WebSurface:
         self.input = WebInput(session.inbox)
         self.board = WebBoard(session, self.input, views=views, blocks=blocks or BLOCKS)
         self.features = features
-        self.mjpeg = MjpegRoutes(self.source, max_viewers=8, send_timeout=5.0)
+        self.mjpeg = MjpegRoutes(self.source, max_viewers=MAX_CLIENTS, send_timeout=5.0)
         self.clients: set = set()
         self.refused_rate = 0
         self.site = None

@@ -1,0 +1,72 @@
+"""Load for `hambajuba bench web`: phones, in a process of their own (so their
+Python does not share the show's GIL, as real phones would not).
+
+    python -m graph_runtime.stage.http.bench_clients URL TOKEN N SECONDS [--faders]
+
+Opens N clients; each watches /stream.mjpg and holds the WebSocket (reading
+the status), and with --faders also moves a fader 30 times a second. Prints
+one JSON line: frames each client received and messages sent.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+
+import aiohttp
+
+BOUNDARY = b"--hambajubaframe"
+
+
+async def watch(http, url: str, until: float) -> int:
+    frames = 0
+    async with http.get(url + "/stream.mjpg") as r:
+        buf = b""
+        while time.monotonic() < until:
+            try:
+                chunk = await asyncio.wait_for(r.content.readany(), 1.0)
+            except asyncio.TimeoutError:
+                continue
+            if not chunk:
+                break
+            buf = (buf + chunk)[-64:]
+            frames += chunk.count(BOUNDARY)
+    return frames
+
+
+async def control(http, url: str, until: float, faders: bool, node: str, param: str) -> int:
+    sent = 0
+    async with http.ws_connect(url.replace("http", "ws", 1) + "/ws") as ws:
+        async def read():
+            async for _ in ws:
+                pass
+        reader = asyncio.create_task(read())
+        while time.monotonic() < until:
+            if faders:
+                await ws.send_str(json.dumps({"op": "set", "node": node, "param": param,
+                                              "x": (sent % 100) / 100}))
+                sent += 1
+            await asyncio.sleep(1 / 30)
+        reader.cancel()
+    return sent
+
+
+async def main(url: str, token: str, n: int, seconds: float, faders: bool, node: str,
+               param: str) -> dict:
+    jar = aiohttp.CookieJar(unsafe=True)
+    async with aiohttp.ClientSession(cookie_jar=jar) as http:
+        async with http.get(url + f"/?token={token}") as r:
+            await r.read()
+        until = time.monotonic() + seconds
+        jobs = [watch(http, url, until) for _ in range(n)]
+        jobs += [control(http, url, until, faders, node, param) for _ in range(n)]
+        got = await asyncio.gather(*jobs, return_exceptions=True)
+    return {"frames": [g if isinstance(g, int) else repr(g)[:80] for g in got[:n]],
+            "sent": [g if isinstance(g, int) else repr(g)[:80] for g in got[n:]]}
+
+
+if __name__ == "__main__":
+    url, token, n, seconds = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+    faders = "--faders" in sys.argv
+    print(json.dumps(asyncio.run(main(url, token, n, seconds, faders, "knob", "value"))), flush=True)
