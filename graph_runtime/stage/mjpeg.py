@@ -95,7 +95,7 @@ class MjpegRoutes:
         except asyncio.TimeoutError:
             self.dropped_viewers += 1
             request.transport is not None and request.transport.abort()
-        except (ConnectionError, RuntimeError):  # hung up (aiohttp: ClientConnectionResetError)
+        except ConnectionError:  # hung up (aiohttp raises ClientConnectionResetError)
             self.left += 1
         finally:
             self.viewers -= 1

@@ -69,6 +69,18 @@ def test_perform_web_in_the_window(make_app, tmp_path):
     assert app.model.param_value("sink", "strength") == pytest.approx(200.0)  # -400..400 at 0.75
     assert app.model.undo() and app.model.param_value("sink", "strength") == 0.0
 
+    # Record from the phone: the window's own recorder starts (and stops)
+    app.stage._record_dir = str(tmp_path)
+    out2: dict = {}
+    t = threading.Thread(target=phone, args=(url, [{"op": "record", "on": True}], out2), daemon=True)
+    t.start()
+    assert step_until(app, lambda: app.stage.recorder.recording), app.last_status()
+    assert step_until(app, lambda: not t.is_alive())
+    assert app.stage.recorder.path.startswith(str(tmp_path))
+    t = threading.Thread(target=phone, args=(url, [{"op": "record", "on": False}], {}), daemon=True)
+    t.start()
+    assert step_until(app, lambda: not app.stage.recorder.recording and not t.is_alive(), 30)
+
     port = web.surface.port
     web.toggle()  # the Stage menu's entry: stop
     app.step(2)

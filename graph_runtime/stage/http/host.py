@@ -134,7 +134,8 @@ async def _guarded(request: web.Request, handler):
     try:
         code, cookie = access.verdict(request)
         if code:
-            access.refused += 1
+            access.refused += 1  # one line per 10 s at most (guard.OneLineHandler)
+            quiet_logger().warning("refused requests without a valid token (%d so far)", access.refused)
             text = b"a token is needed: open the join URL (with ?token=...)\n" if code == 401 \
                 else b"forbidden\n"
             return web.Response(status=code, body=text, content_type="text/plain")
