@@ -103,7 +103,7 @@ class JpegSource:
                 self._fresh = asyncio.get_running_loop().create_future()
             try:
                 await asyncio.wait_for(asyncio.shield(self._fresh), timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
         return self.seq, self.jpeg
 

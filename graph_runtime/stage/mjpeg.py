@@ -92,7 +92,7 @@ class MjpegRoutes:
                 # a viewer that stops reading fills its socket buffer: drop it, not the others
                 await asyncio.wait_for(resp.write(_PART_HEAD % len(data) + data + b"\r\n"),
                                        self.send_timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self.dropped_viewers += 1
             request.transport is not None and request.transport.abort()
         except ConnectionError:  # hung up (aiohttp raises ClientConnectionResetError)

@@ -1,7 +1,7 @@
 """`hambajuba bench web`: the web control surface, timed on loopback.
 
 fader_p99_ms  a fader move from the WebSocket to the FrameParams that carries it:
-              a client thread sends `messages` fader moves at `rate` per second (each at a
+              a client (another process, as a phone is another device) sends `messages` fader moves at `rate` per second (each at a
               random point of its slot, so sends do not lock to the frames' phase) to an
               SAE sink's strength (message i carries a value that names it); after
               each frame of a headless show (the window's per-frame path) the sink's
@@ -9,7 +9,8 @@ fader_p99_ms  a fader move from the WebSocket to the FrameParams that carries it
               same fader count as applied: a newer value supersedes them).
               Target: one 60 fps frame + 3 ms.
 preview_fps   JPEG frames a second each of 4 clients received from /stream.mjpg while
-              the show published 512 px frames at 60 fps (clients in another process).
+              the show published 512 px frames (`bench stage`'s test frames) at 60 fps
+              (clients in another process).
 window_fps_*  the show's frame rate (60 fps target: a 512 px frame published to the
               fan-out every frame) with no client and with 20 clients (each watching
               the preview, holding a WebSocket and moving a fader 30 times a second);
@@ -17,12 +18,10 @@ window_fps_*  the show's frame rate (60 fps target: a 512 px frame published to 
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import subprocess
 import sys
-import threading
 import time
 
 import numpy as np
@@ -69,56 +68,37 @@ def bench_web(messages: int = 600, rate: float = 60.0, fps: float = 60.0,
 
 
 def _fader_latency(show, web, token: bytes, messages: int, rate: float, fps: float) -> dict:
-    import aiohttp
-
+    """The phone is another process (as it is another device): its send times come
+    back on stdout, on the same monotonic clock as the frames'."""
     from graph_runtime.frame_params import BLOCKS
 
-    url = f"http://127.0.0.1:{web.port}/ws?token={token.decode()}"
-    sent_at = np.zeros(messages)
     applied_at = np.full(messages, np.nan)
-    ready = threading.Event()
-
-    def x_of(i: int) -> float:  # message i -> fader position (and back from the strength)
-        return (i + 1) / (messages + 1)
-
-    async def client():
-        async with aiohttp.ClientSession() as http:
-            async with http.ws_connect(url) as ws:
-                ready.set()
-                start = time.perf_counter()
-                jitter = np.random.default_rng(1).random(messages)  # no phase lock with the frames
-                for i in range(messages):
-                    await asyncio.sleep(max(0.0, start + (i + jitter[i]) / rate - time.perf_counter()))
-                    sent_at[i] = time.perf_counter()
-                    await ws.send_str(json.dumps({"op": "set", "node": "sink", "param": "strength",
-                                                  "x": x_of(i)}))
-                await asyncio.sleep(0.5)
-
-    sender = threading.Thread(target=lambda: asyncio.run(client()), name="bench-web-client")
+    proc = subprocess.Popen([sys.executable, "-m", "graph_runtime.stage.http.bench_clients",
+                             f"http://127.0.0.1:{web.port}", token.decode(), "--latency",
+                             str(messages), str(rate)], stdout=subprocess.PIPE, text=True)
     show.tick(0.0)
     b = BLOCKS.index("down.2.1")
     period, k, newest = 1.0 / fps, 0, -1
-    sender.start()
-    ready.wait(10)
     t0 = time.perf_counter()
-    deadline = t0 + messages / rate + 5.0
+    deadline = t0 + messages / rate + 15.0
     while time.perf_counter() < deadline and np.isnan(applied_at).any():
         k += 1
         frame = show.tick(k * period)
         done = time.perf_counter()
-        web.tick(fps=fps)
+        web.tick(fps=fps, force=k < 5)  # the client starts on the first status
         strength = float(np.asarray(frame.strength)[b, 0])
         seq = int(round((strength - LO) / (HI - LO) * (messages + 1))) - 1
         if newest < seq < messages:
             applied_at[newest + 1: seq + 1] = done
             newest = seq
         time.sleep(max(0.0, t0 + (k + 1) * period - time.perf_counter()))
-    sender.join(10)
-    lat = (applied_at - sent_at)[~np.isnan(applied_at)] * 1e3
+    out, _ = proc.communicate(timeout=30)
+    sent = np.array(json.loads(out.strip().splitlines()[-1])["sent"])
+    lat = (applied_at - sent)[~np.isnan(applied_at)] * 1e3
     pct = (lambda q: round(float(np.percentile(lat, q)), 3) if lat.size else None)
     return {"messages": messages, "applied": int(lat.size), "rate_per_s": rate, "fps": fps,
-            "p50_ms": pct(50), "p99_ms": pct(99), "target_p99_ms": round(1e3 / fps + 3.0, 3),
-            "inbox_sources": show.control.inbox.n}
+            "p50_ms": pct(50), "p99_ms": pct(99), "max_ms": round(float(lat.max()), 3) if lat.size else None,
+            "target_p99_ms": round(1e3 / fps + 3.0, 3), "inbox_sources": show.control.inbox.n}
 
 
 def _load(show, web, token: bytes, fps: float, seconds: float) -> dict:
@@ -126,7 +106,11 @@ def _load(show, web, token: bytes, fps: float, seconds: float) -> dict:
 
     fan = FrameFanout()
     fan.add(web.source)
-    frame = np.random.default_rng(0).random((512, 512, 4), dtype=np.float32)  # the editor's format
+    from graph_runtime.stage.bench import test_frame
+
+    # uint8, as the window hands the fan-out each shown frame; `bench stage`'s moving
+    # gradient with a little noise (about 50 KB a JPEG, like a generated image)
+    frames = [test_frame(i, 512) for i in range(8)]
     url = f"http://127.0.0.1:{web.port}"
 
     def play(clients: int, faders: bool) -> tuple[float, float, dict | None]:
@@ -144,7 +128,7 @@ def _load(show, web, token: bytes, fps: float, seconds: float) -> dict:
             f0 = time.perf_counter()
             show.tick(n * period)
             web.tick(fps=fps)
-            fan.publish(frame, time.monotonic(), n * period)
+            fan.publish(frames[n % 8], time.monotonic(), n * period)
             work.append((time.perf_counter() - f0) * 1e3)
             n += 1
             time.sleep(max(0.0, t0 + n * period - time.perf_counter()))

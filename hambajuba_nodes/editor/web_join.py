@@ -6,8 +6,8 @@ phone camera needs. Main thread only (Dear PyGui).
 """
 from __future__ import annotations
 
-import numpy as np
 import dearpygui.dearpygui as dpg
+import numpy as np
 
 PX = 5  # pixels per module
 

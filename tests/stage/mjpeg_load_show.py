@@ -17,7 +17,7 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from stage_app_show import MovingEngine, analyze, step_until  # noqa: E402
+from stage_app_show import MovingEngine, analyze, step_until
 
 HALF_SENT = 300
 

@@ -11,11 +11,10 @@ import urllib.error
 import urllib.request
 
 import pytest
+from stage_cards import card
 
 from graph_runtime.stage.fanout import FrameFanout
 from graph_runtime.stage.mjpeg import MjpegServer, StageError
-
-from stage_cards import card
 
 TOKEN = b"0123456789abcdef-stage-token"
 

@@ -12,7 +12,6 @@ import shutil
 import time
 
 import pytest
-
 from web_show import TOKEN, RunningShow
 
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -74,7 +73,7 @@ def test_the_page_plays_the_running_show(show, page, tmp_path):
     from selenium.webdriver.support.ui import Select
 
     page.get(show.url + f"/?token={TOKEN.decode()}")
-    by_id = lambda i: page.find_element(By.ID, i)  # noqa: E731
+    by_id = lambda i: page.find_element(By.ID, i)
     wait_for(lambda: page.find_elements(By.ID, "fader-knob.value"), what="the faders")
     wait_for(lambda: by_id("conn").text == "live", what="the WebSocket")
     wait_for(lambda: page.execute_script("return document.getElementById('preview').naturalWidth"),

@@ -8,7 +8,6 @@ import json
 
 import aiohttp
 import pytest
-
 from web_show import TOKEN, RunningShow
 
 

@@ -15,7 +15,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "control"))
 
-from control_helpers import small_patch  # noqa: E402
+from control_helpers import small_patch
 
 TOKEN = b"web-surface-token-0123456789"
 
@@ -63,7 +63,7 @@ class RunningShow:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.web.port}"
 
-    def start(self) -> "RunningShow":
+    def start(self) -> RunningShow:
         self.thread.start()
         return self
 

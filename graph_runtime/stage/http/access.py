@@ -39,7 +39,8 @@ def is_loopback(host: str) -> bool:
 
 def read_token(path: str, flag: str) -> bytes:
     """The shared secret, read exactly as `serve` reads its --token-file."""
-    from graph_runtime.remote.server import ServeError, read_token as serve_read_token
+    from graph_runtime.remote.server import ServeError
+    from graph_runtime.remote.server import read_token as serve_read_token
 
     try:
         return serve_read_token(path)

@@ -2,10 +2,16 @@
 Python does not share the show's GIL, as real phones would not).
 
     python -m graph_runtime.stage.http.bench_clients URL TOKEN N SECONDS [--faders]
+    python -m graph_runtime.stage.http.bench_clients URL TOKEN --latency MESSAGES RATE
 
 Opens N clients; each watches /stream.mjpg and holds the WebSocket (reading
 the status), and with --faders also moves a fader 30 times a second. Prints
 one JSON line: frames each client received and messages sent.
+
+--latency: one client moves sink.strength MESSAGES times at RATE a second
+(message i at x = (i + 1) / (MESSAGES + 1), at a random point of its slot)
+and prints the time.perf_counter() of each send (CLOCK_MONOTONIC on Linux:
+the same clock in every process, so the show can subtract it).
 """
 from __future__ import annotations
 
@@ -26,7 +32,7 @@ async def watch(http, url: str, until: float) -> int:
         while time.monotonic() < until:
             try:
                 chunk = await asyncio.wait_for(r.content.readany(), 1.0)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 continue
             if not chunk:
                 break
@@ -66,7 +72,29 @@ async def main(url: str, token: str, n: int, seconds: float, faders: bool, node:
             "sent": [g if isinstance(g, int) else repr(g)[:80] for g in got[n:]]}
 
 
+async def latency(url: str, token: str, messages: int, rate: float) -> dict:
+    import random
+
+    rng = random.Random(1)
+    sent = []
+    async with aiohttp.ClientSession() as http:
+        async with http.ws_connect(url.replace("http", "ws", 1) + f"/ws?token={token}") as ws:
+            await ws.receive(timeout=10)  # the first status: the show is running
+            start = time.perf_counter()
+            for i in range(messages):
+                await asyncio.sleep(max(0.0, start + (i + rng.random()) / rate - time.perf_counter()))
+                sent.append(time.perf_counter())
+                await ws.send_str(json.dumps({"op": "set", "node": "sink", "param": "strength",
+                                              "x": (i + 1) / (messages + 1)}))
+            await asyncio.sleep(0.5)
+    return {"sent": sent}
+
+
 if __name__ == "__main__":
+    if "--latency" in sys.argv:
+        n, r = int(sys.argv[4]), float(sys.argv[5])
+        print(json.dumps(asyncio.run(latency(sys.argv[1], sys.argv[2], n, r))), flush=True)
+        sys.exit(0)
     url, token, n, seconds = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
     faders = "--faders" in sys.argv
     print(json.dumps(asyncio.run(main(url, token, n, seconds, faders, "knob", "value"))), flush=True)

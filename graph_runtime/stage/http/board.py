@@ -10,7 +10,8 @@ reference store; the loop thread reads the newest and never blocks the frame.
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from graph_runtime.control.mapping import to_position
 from graph_runtime.control.web import WebInput, fader_binding

@@ -21,7 +21,8 @@ import json
 import os
 import socket
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from aiohttp import WSMsgType, web
 
@@ -180,7 +181,7 @@ class WebSurface:
                 tokens -= 1.0
                 drops = 0
                 self.input.take(msg.data)
-        except (ConnectionError, asyncio.TimeoutError):
+        except (TimeoutError, ConnectionError):
             pass
         finally:
             self.clients.discard(ws)
@@ -203,7 +204,7 @@ class WebSurface:
                     continue
                 try:  # a client that cannot take it within a second is let go
                     await asyncio.wait_for(ws.send_str(text), 1.0)
-                except (ConnectionError, asyncio.TimeoutError, RuntimeError):
+                except (TimeoutError, ConnectionError, RuntimeError):
                     self.clients.discard(ws)
 
     async def _close_clients(self) -> None:
@@ -226,4 +227,4 @@ def lan_address() -> str:
         s.close()
 
 
-__all__ = ["WebSurface", "lan_address", "is_loopback"]
+__all__ = ["WebSurface", "is_loopback", "lan_address"]
