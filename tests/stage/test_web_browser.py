@@ -129,6 +129,28 @@ def test_the_page_plays_the_running_show(show, page, tmp_path):
     wait_for(lambda: show.value("sink2", "feature_id") == 77, what="the assignment")
     assert show.value("sink2", "block") == "up.0.0"
 
+    # the XY pad takes two params (default: the two pinned ones)
+    assert Select(by_id("xy-x")).first_selected_option.text == "sink.strength"
+    assert Select(by_id("xy-y")).first_selected_option.text == "knob.value"
+    pad = by_id("xy")
+    page.execute_script("arguments[0].scrollIntoView({block: 'center'})", pad)
+    w, h = pad.size["width"], pad.size["height"]
+    ActionChains(page).move_to_element_with_offset(pad, int(w * 0.3), -int(h * 0.3)).click().perform()
+    wait_for(lambda: show.value("sink", "strength") != 0.0, what="the XY pad")
+    assert show.value("sink", "strength") == pytest.approx(240.0, abs=16.0)  # x 0.8 of -400..400
+    assert show.value("knob", "value") == pytest.approx(0.6, abs=0.04)  # y 0.8 of -1..1
+
+    # knobs instead of faders: drag one up
+    page.execute_script("arguments[0].scrollIntoView({block: 'center'})", by_id("knobs"))
+    by_id("knobs").click()
+    k = wait_for(lambda: page.find_elements(By.ID, "knob-knob.value"), what="the knobs")[0]
+    page.execute_script("arguments[0].scrollIntoView({block: 'center'})", k)
+    was = show.value("knob", "value")
+    ActionChains(page).click_and_hold(k).move_by_offset(0, -40).move_by_offset(0, -20).release().perform()
+    wait_for(lambda: show.value("knob", "value") > was + 0.2, what="the knob")
+    page.execute_script("arguments[0].scrollIntoView({block: 'center'})", by_id("knobs"))
+    by_id("knobs").click()  # back to faders for the picture
+
     page.execute_script("window.scrollTo(0, 0)")
     time.sleep(0.5)
     shot = os.environ.get("HAMBAJUBA_WEB_SCREENSHOT") or str(tmp_path / "web-phone.png")

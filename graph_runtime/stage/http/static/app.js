@@ -4,7 +4,8 @@
 "use strict";
 const $ = (id) => document.getElementById(id);
 const state = { ws: null, controls: null, rev: -1, touched: {}, picked: null, rec: false,
-                lastBeat: -1, retry: 500, pending: {}, raf: 0 };
+                lastBeat: -1, retry: 500, pending: {}, raf: 0,
+                knobs: localStorage.getItem("hambajuba.knobs") === "1" };
 
 // ---- the connection -------------------------------------------------------------------
 function connect() {
@@ -58,8 +59,26 @@ function shown(f, x) {
   const v = f.lo + (f.hi - f.lo) * shape(f.curve, x);
   return f.kind === "int" ? String(Math.round(v)) : v.toPrecision(3);
 }
+// a knob: drag up or down (150 px = the whole range); shows its value as an arc
+function knob(f, key, val) {
+  const k = document.createElement("div"); k.className = "knob"; k.id = `knob-${key}`;
+  k.tabIndex = 0; k.setAttribute("role", "slider"); k.setAttribute("aria-label", key);
+  k.dataset.key = key; k.dataset.x = 0;
+  let y0 = 0, x0 = 0;
+  const set = (x) => { x = Math.min(Math.max(x, 0), 1); k.dataset.x = x;
+    k.style.setProperty("--x", x); val.textContent = shown(f, x); };
+  k.setValue = set;
+  k.addEventListener("pointerdown", (ev) => { k.setPointerCapture(ev.pointerId); y0 = ev.clientY; x0 = +k.dataset.x; });
+  k.addEventListener("pointermove", (ev) => {
+    if (!k.hasPointerCapture(ev.pointerId)) return;
+    set(x0 + (y0 - ev.clientY) / 150); state.touched[key] = Date.now();
+    sendSet(f.node, f.param, +k.dataset.x);
+  });
+  return k;
+}
 function buildFaders(faders) {
   const box = $("faders"); box.innerHTML = "";
+  box.classList.toggle("as-knobs", state.knobs);
   if (!faders.length) { box.innerHTML = '<p class="dim">no params pinned: pin some in the perform panel</p>'; return; }
   for (const f of faders) {
     const key = `${f.node}.${f.param}`;
@@ -77,6 +96,8 @@ function buildFaders(faders) {
         col.appendChild(b);
       });
       el.insertBefore(col, el.firstChild);
+    } else if (state.knobs) {
+      el.insertBefore(knob(f, key, val), el.firstChild);
     } else {
       const r = document.createElement("input");
       r.type = "range"; r.min = 0; r.max = 1; r.step = 0.001; r.value = 0;
@@ -99,11 +120,16 @@ function buildScenes(scenes) {
   });
 }
 function buildXY(params) {
-  for (const [id, pick] of [["xy-x", 0], ["xy-y", 1]]) {
-    const sel = $(id); sel.innerHTML = "";
-    params.forEach((p, i) => { const o = new Option(`${p.node}.${p.param}`, i); sel.add(o); });
-    if (params.length > pick) sel.value = pick;
-  }
+  // default axes: the first two pinned numeric params, else the first two of the patch
+  const pinned = state.controls.faders.filter((f) => f.kind === "float" || f.kind === "int")
+    .map((f) => params.findIndex((p) => p.node === f.node && p.param === f.param))
+    .filter((i) => i >= 0);
+  const picks = [pinned[0] ?? 0, pinned[1] ?? (pinned[0] === 1 ? 0 : 1)];
+  [["xy-x", 0], ["xy-y", 1]].forEach(([id, axis]) => {
+    const sel = $(id), was = sel.value; sel.innerHTML = "";
+    params.forEach((p, i) => sel.add(new Option(`${p.node}.${p.param}`, i)));
+    if (params.length > picks[axis]) sel.value = was !== "" && +was < params.length ? was : picks[axis];
+  });
 }
 function buildSinks(sinks, blocks) {
   const sel = $("sink"); sel.innerHTML = "";
@@ -136,6 +162,8 @@ function onStatus(s) {
     if (now - (state.touched[key] || 0) < 600) continue;  // the thumb under a finger wins
     const r = document.getElementById(`fader-${key}`);
     if (r) r.value = s.x[key];
+    const k = document.getElementById(`knob-${key}`);
+    if (k) k.setValue(s.x[key]);
     const el = document.querySelector(`.fader[data-key="${cssq(key)}"] .val`);
     const f = state.controls && state.controls.faders.find((f) => `${f.node}.${f.param}` === key);
     if (el && f) el.textContent = shown(f, s.x[key]);
@@ -155,6 +183,12 @@ document.querySelectorAll("button[data-op]").forEach((b) => {
   };
 });
 $("record").onclick = () => send({ op: "record", on: !state.rec });
+$("knobs").onclick = () => {
+  state.knobs = !state.knobs; localStorage.setItem("hambajuba.knobs", state.knobs ? "1" : "0");
+  $("knobs").textContent = state.knobs ? "faders" : "knobs";
+  if (state.controls) buildFaders(state.controls.faders);
+};
+$("knobs").textContent = state.knobs ? "faders" : "knobs";
 $("view").onchange = () => send({ op: "view", name: $("view").value });
 
 // ---- the XY pad ----------------------------------------------------------------------------
