@@ -198,3 +198,47 @@ def test_a_short_token_file_is_refused_as_serve_refuses_it(tmp_path):
     short.write_text("tooshort\n")
     r = hambajuba("perform", "--no-engine", "--web", "0.0.0.0:0", "--web-token-file", str(short))
     assert r.returncode == 2 and "the token must be at least 16 characters" in r.stderr
+
+
+def frame_ok(port: int) -> bool:
+    data = urllib.request.urlopen(f"http://127.0.0.1:{port}/frame.jpg", timeout=10).read()
+    return data[:2] == b"\xff\xd8"
+
+
+def test_slowloris_garbage_oversize_headers_and_a_connect_storm_leave_it_serving(serving, capfd):
+    import random
+
+    server = serving(head_s=1.0)
+    port = server.port
+    # slowloris: one header byte every 0.2 s; the deadline counts from the connect
+    slow = socket.create_connection(("127.0.0.1", port), timeout=10)
+    t0 = time.monotonic()
+    try:
+        for ch in b"GET /stream.mjpg HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A: " + b"a" * 100:
+            slow.sendall(bytes([ch]))
+            time.sleep(0.2)
+    except OSError:
+        pass  # hung up on: what we want
+    assert time.monotonic() - t0 < 4.0
+    slow.close()
+    # garbage, and a header line past the bound: an answer of 400 (or a hang-up), never a crash
+    rng = random.Random(7)
+    for junk in (bytes(rng.randrange(256) for _ in range(3000)),
+                 b"GET /frame.jpg HTTP/1.1\r\nX-Big: " + b"b" * 20000 + b"\r\n\r\n",
+                 b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 500):  # a TLS hello
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(junk)
+            try:
+                answer = s.recv(100)
+            except ConnectionResetError:
+                answer = b""
+            assert answer == b"" or answer.startswith((b"HTTP/1.0 4", b"HTTP/1.1 4")), answer
+    # 500 connects in a second
+    end = time.monotonic() + 1.0
+    n = 0
+    while n < 500 and time.monotonic() < end + 4.0:
+        socket.create_connection(("127.0.0.1", port), timeout=10).close()
+        n += 1
+    assert n == 500
+    assert frame_ok(port)
+    assert "Traceback" not in capfd.readouterr().err
