@@ -46,8 +46,9 @@ class StageWeb:
                                               callback=lambda s, a: self._set_address(a))
 
     def _label(self) -> str:
-        return f"Stop web control ({self.surface.join_url})" if self.surface else \
-            f"Web control on {self.address}"
+        if self.surface is None:
+            return f"Web control on {self.address}"
+        return f"Stop web control ({self.surface.join_url.split('?')[0]})"  # the token: on the card
 
     def update_label(self) -> None:
         if "toggle" in self.items:
@@ -83,7 +84,8 @@ class StageWeb:
         self.surface = surface
         self.stage.fanout.add(self.stage.jpeg)
         self.card.show(surface.join_url)
-        self.stage._say("info", f"web control at {surface.join_url} (scan the QR code with a phone)")
+        self.stage._say("info", f"web control at {surface.join_url.split('?')[0]} (scan the QR code "
+                                "on the join card with a phone)")
         self.update_label()
         return None
 
