@@ -1,7 +1,8 @@
 """Playing the patch from outside: MIDI, OSC, bindings, scenes, tap tempo.
 
-Threads: MIDI ports (rtmidi's callback threads) and the one OSC receive
-thread only post into the Inbox (inbox.py). The main thread drains it once
+Threads: MIDI ports (rtmidi's callback threads), the one OSC receive
+thread and the stage's HTTP loop (the web page, web.py) only post into the
+Inbox (inbox.py). The main thread drains it once
 at the start of each frame (ControlSession.drain) and applies values
 through the editor model's set_param, so the running plan takes them in
 place and undo/save see them. Nothing here imports dearpygui or torch.
