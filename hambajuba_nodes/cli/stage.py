@@ -180,7 +180,8 @@ def run_bench_web(args) -> int:
         print(json.dumps(r, sort_keys=True))
         return 0
     print(f"web: {r['applied']}/{r['messages']} fader moves reached a FrameParams: p50 {r['p50_ms']} ms, "
-          f"p99 {r['p99_ms']} ms (target {r['target_p99_ms']} ms)\n"
+          f"p99 {r['p99_ms']} ms (target {r['target_p99_ms']} ms); WebSocket to inbox p99 "
+          f"{r['post_p99_ms']} ms\n"
           f"  preview to {r['preview_clients']} clients: {r['preview_fps_per_client']} fps each "
           f"(slowest {r['preview_fps_min']})\n"
           f"  window: {r['window_fps_0_clients']} fps alone, {r['window_fps_20_clients']} fps with 20 "
