@@ -156,12 +156,12 @@ def _load(show, web, token: bytes, fps: float, seconds: float) -> dict:
         fps20, work20, twenty = play(20, True)
     finally:
         fan.close()
-    frames4 = [f for f in (four or {}).get("frames", []) if isinstance(f, int)]
-    return {"preview_clients": len(frames4),
-            "preview_fps_per_client": round(float(np.mean(frames4)) / seconds, 1) if frames4 else None,
-            "preview_fps_min": round(min(frames4) / seconds, 1) if frames4 else None,
+    fps4 = [f for f in (four or {}).get("fps", []) if isinstance(f, float)]
+    return {"preview_clients": len(fps4),
+            "preview_fps_per_client": round(float(np.mean(fps4)), 1) if fps4 else None,
+            "preview_fps_min": round(min(fps4), 1) if fps4 else None,
             "window_fps_0_clients": round(fps0, 2), "window_fps_20_clients": round(fps20, 2),
             "window_slowdown_pct": round(100.0 * (fps0 - fps20) / fps0, 2),
             "window_work_p99_ms_0": round(work0, 3), "window_work_p99_ms_20": round(work20, 3),
-            "clients_20_connected": sum(isinstance(f, int) and f > 0
-                                        for f in (twenty or {}).get("frames", []))}
+            "clients_20_connected": sum(isinstance(f, float) and f > 0
+                                        for f in (twenty or {}).get("fps", []))}
