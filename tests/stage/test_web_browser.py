@@ -179,3 +179,22 @@ def test_without_the_token_the_page_and_websocket_are_refused(show, tmp_path):
     finally:
         driver.quit()
     assert show.session.inbox.posted() == 0
+
+
+def test_the_page_says_when_it_is_disconnected_and_reconnects_by_itself(show, page):
+    from selenium.webdriver.common.by import By
+
+    page.get(show.url + f"/?token={TOKEN.decode()}")
+    by_id = lambda i: page.find_element(By.ID, i)
+    wait_for(lambda: by_id("conn").text == "live", what="the WebSocket")
+    assert not by_id("offline").is_displayed()
+    show.stop_web()  # Stage > Web control: stop
+    wait_for(lambda: by_id("offline").is_displayed() and by_id("conn").text == "offline",
+             what="the disconnected banner")
+    show.start_web()  # and start again on the same port: the page finds it by itself
+    wait_for(lambda: by_id("conn").text == "live" and not by_id("offline").is_displayed(),
+             timeout=20, what="the reconnect")
+    with show.lock:
+        before = show.session.inbox.posted()
+    by_id("tap").click()
+    wait_for(lambda: show.session.inbox.posted() > before, what="a tap after the reconnect")

@@ -78,7 +78,8 @@ class RunningShow:
                 self.frames += 1
                 self.log.append((self.frames, posted, self.t,
                                  self.show.model.param_value("knob", "value")))
-                self.web.tick(fps=1.0 / self.period, problems=())
+                if self.web is not None:
+                    self.web.tick(fps=1.0 / self.period, problems=())
                 if frame is not None and self.frames % 2 == 0:  # a picture that follows the knob
                     self._paint(float(self.show.model.param_value("knob", "value")))
                     self.fan.publish(self._img, time.monotonic(), self.t)
@@ -93,6 +94,25 @@ class RunningShow:
         self._img[..., 0] = (127 + 120 * np.sin(6 * x + ph + 2 * knob)).astype(np.uint8)
         self._img[..., 1] = (127 + 120 * np.sin(5 * y - ph)).astype(np.uint8)
         self._img[..., 2] = (127 + 120 * np.cos(4 * (x + y) + ph * 0.5)).astype(np.uint8)
+
+    def stop_web(self) -> None:
+        """The web surface goes away (the Stage menu's entry: stop)."""
+        with self.lock:
+            old, self.web = self.web, None
+        self.fan.remove(old.source)
+        self._was = (old.port, old.token)
+        old.close()
+
+    def start_web(self) -> None:
+        """... and comes back on the same port, with the same token."""
+        from graph_runtime.stage.http.web import WebSurface
+
+        port, token = self._was
+        web = WebSurface(self.session, port=port, token=token, features=lambda: self.index)
+        web.start()
+        self.fan.add(web.source)
+        with self.lock:
+            self.web = web
 
     def value(self, node: str, param: str):
         with self.lock:
@@ -111,4 +131,5 @@ class RunningShow:
         self._stop.set()
         self.thread.join(5)
         self.fan.close()
-        self.web.close()
+        if self.web is not None:
+            self.web.close()

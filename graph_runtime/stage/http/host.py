@@ -87,7 +87,10 @@ class HttpHost:
                                shutdown_timeout=0.5)
         await runner.setup()
         guard = state.guard = Guard(runner.server, max_connections=max_connections, head_s=head_s)
-        tcp = web.TCPSite(runner, host, port, backlog=256, reuse_address=False)
+        # asyncio's default: SO_REUSEADDR on Unix, so a site stopped from the menu can start
+        # again on its port at once (its old connections wait in TIME_WAIT); a port another
+        # program listens on is still refused (sharing a listener needs SO_REUSEPORT)
+        tcp = web.TCPSite(runner, host, port, backlog=256)
         try:
             await tcp.start()
         except OSError as e:
