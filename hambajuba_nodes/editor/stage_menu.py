@@ -344,6 +344,8 @@ class StageControls:
         self.web.update_label()
 
     def _say(self, level: str, text: str) -> None:
+        if level == "error":  # the web page's status line shows the stage's recent problems
+            self.web.note_problem(text)
         try:
             self.app.status(level, text)
         except Exception:  # the window is already gone (closing at exit)

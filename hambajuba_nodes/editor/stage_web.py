@@ -9,6 +9,9 @@ the show through the control session's inbox, like OSC and MIDI.
 """
 from __future__ import annotations
 
+import time
+from collections import deque
+
 import dearpygui.dearpygui as dpg
 
 from graph_runtime.stage.mjpeg import StageError, parse_address
@@ -19,6 +22,9 @@ class StageWeb:
         self.stage, self.address, self.token, self.card = stage, address, token, card
         self.surface = None
         self.items: dict[str, int] = {}
+        self.errors: deque[tuple[float, str]] = deque(maxlen=4)  # (monotonic s, the stage's error)
+        self._problems: list[str] = []  # what the page's status line shows, refreshed twice a second
+        self._frame = 0
 
     @property
     def app(self):
@@ -101,14 +107,19 @@ class StageWeb:
             self.stage._say("info", "web control stopped")
             self.update_label()
 
+    def note_problem(self, text: str) -> None:
+        self.errors.append((time.monotonic(), text))
+
     def tick(self) -> None:
         surface = self.surface
         if surface is None:
             return
-        rec = self.stage.recorder
-        problems = getattr(self.app.live, "problems", None) or ()
-        surface.tick(fps=self.app.output.fps(), recording=rec.recording, view="image",
-                     problems=problems)
+        self._frame += 1
+        if self._frame % 30 == 0:  # the patch's problems and the stage's errors of the last minute
+            recent = [t for at, t in self.errors if time.monotonic() - at < 60.0]
+            self._problems = [str(p) for p in (getattr(self.app.live, "problems", None) or ())[:4]] + recent
+        surface.tick(fps=self.app.output.fps(), recording=self.stage.recorder.recording, view="image",
+                     problems=self._problems)
 
     def state(self) -> str:
         s = self.surface

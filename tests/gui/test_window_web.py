@@ -69,6 +69,11 @@ def test_perform_web_in_the_window(make_app, tmp_path):
     assert app.model.param_value("sink", "strength") == pytest.approx(200.0)  # -400..400 at 0.75
     assert app.model.undo() and app.model.param_value("sink", "strength") == 0.0
 
+    # the stage's problems reach the page's status line
+    taken = web.surface.port  # MJPEG asked onto the web's port: refused, said in one line
+    assert app.stage.serve(f"127.0.0.1:{taken}") is not None
+    assert step_until(app, lambda: any("in use" in p for p in web.surface.board.status[1]["problems"]))
+
     # Record from the phone: the window's own recorder starts (and stops)
     app.stage._record_dir = str(tmp_path)
     out2: dict = {}
