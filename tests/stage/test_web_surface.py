@@ -161,3 +161,45 @@ def test_feature_search_answers_with_labels(running):
 
     doc = run(go())
     assert doc["rows"] == [{"block": "mid.0", "id": 42, "label": "feature 42", "category": "unlabeled"}]
+
+
+@pytest.mark.gui
+def test_perform_web_serves_the_page_with_the_token_file(display, tmp_path):
+    """`hambajuba perform --web HOST:PORT --web-token-file F`, as a user types it."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.error
+    import urllib.request
+
+    from test_stage_cli import ROOT
+
+    token = tmp_path / "web-token"
+    token.write_text(TOKEN.decode() + "\n")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "hambajuba_nodes.cli", "perform", "--no-engine",
+                             "--null-audio", "--web", f"127.0.0.1:{port}", "--web-token-file",
+                             str(token), "--quit-after", "60"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "XDG_DATA_HOME": str(tmp_path / "data")})
+    base = f"http://127.0.0.1:{port}"
+    try:
+        end, page = time.monotonic() + 120, None
+        while page is None and time.monotonic() < end and proc.poll() is None:
+            try:
+                urllib.request.urlopen(base + "/", timeout=5)
+            except urllib.error.HTTPError as e:
+                assert e.code == 401  # up, and asking for the token
+                page = urllib.request.urlopen(base + f"/?token={TOKEN.decode()}", timeout=10)
+            except OSError:
+                time.sleep(0.5)
+        assert page is not None, proc.stderr.read() if proc.poll() is not None else "no answer"
+        assert page.status == 200 and b"hambajuba control" in page.read()
+        assert "hambajuba_token=" in page.headers["Set-Cookie"]
+    finally:
+        proc.kill()
+        proc.wait(10)
