@@ -14,6 +14,7 @@ from collections import deque
 
 import dearpygui.dearpygui as dpg
 
+from graph_runtime.stage.http.board import EVERY
 from graph_runtime.stage.mjpeg import StageError, parse_address
 
 
@@ -115,11 +116,13 @@ class StageWeb:
         if surface is None:
             return
         self._frame += 1
+        if self._frame % EVERY:  # the page's status: ten times a second, nothing in between
+            return
         if self._frame % 30 == 0:  # the patch's problems and the stage's errors of the last minute
             recent = [t for at, t in self.errors if time.monotonic() - at < 60.0]
             self._problems = [str(p) for p in (getattr(self.app.live, "problems", None) or ())[:4]] + recent
         surface.tick(fps=self.app.output.fps(), recording=self.stage.recorder.recording, view="image",
-                     problems=self._problems)
+                     problems=self._problems, force=True)
 
     def state(self) -> str:
         s = self.surface
