@@ -10,14 +10,25 @@ import threading
 import urllib.error
 import urllib.request
 
+import time
+
 import dearpygui.dearpygui as dpg
 import pytest
-from conftest import step_until
 
 from graph_runtime import patch as P
 
 pytestmark = pytest.mark.gui
 TOKEN = b"window-web-token-0123456789"
+
+
+def step_until(app, cond, timeout=20.0):
+    """(conftest's, kept here: `conftest` is ambiguous when test folders run together)"""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        app.step()
+        if cond():
+            return True
+    return False
 
 
 def pinned(tmp_path):
