@@ -60,13 +60,17 @@ class WebInput:
     def take(self, text: str) -> bool:
         try:
             msg = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # 2 KB of "[[[[..." nests past the parser's limit
             self.malformed += 1
             return False
         if not isinstance(msg, dict) or not isinstance(msg.get("op"), str):
             self.malformed += 1
             return False
-        ok = self._post(msg["op"], msg)
+        try:
+            ok = self._post(msg["op"], msg)
+        except TypeError:  # a list or an object where a name belongs (unhashable)
+            self.malformed += 1
+            return False
         if ok:
             self.taken += 1
         else:

@@ -107,6 +107,7 @@ def test_unknown_names_take_no_inbox_slot_and_floods_are_capped(running):
         for i in range(200):  # made-up params (inside the burst): refused before the inbox
             await ws.send_json({"op": "set", "node": f"n{i}", "param": "p", "x": 0.5})
         await ws.send_str("{not json")
+        await ws.send_str("[" * 1500 + "]" * 500)  # nesting deeper than the JSON parser goes
         for _ in range(3000):  # a flood to one real fader
             await ws.send_json({"op": "set", "node": "knob", "param": "value", "x": 0.3})
         await ws.send_str(json.dumps({"op": "set", "node": "knob", "param": "value", "x": 0.2,
@@ -120,7 +121,7 @@ def test_unknown_names_take_no_inbox_slot_and_floods_are_capped(running):
     msg = run(go())
     assert msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING)
     inp = show.web.input
-    assert inp.unknown == 200 and inp.malformed == 1
+    assert inp.unknown == 200 and inp.malformed == 2
     assert show.session.inbox.n <= 1  # one slot: knob.value
     assert show.web.refused_rate > 0 and inp.taken <= 3000
 
