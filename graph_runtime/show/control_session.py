@@ -32,6 +32,7 @@ from graph_runtime.control.midi import RelativeMap
 from graph_runtime.control.routes import route_osc
 from graph_runtime.control.scenes import Fade, capture, fade_values, plan_fade, scene_named
 from graph_runtime.control.tempo import TapTempo
+from graph_runtime.control.web import route_web
 
 MAX_REPORTED = 1024  # distinct "reported once" messages remembered
 
@@ -48,6 +49,7 @@ class ControlSession:
         self.grid = BeatGrid()
         self.analysis: Any = None
         self.transport: dict[str, Callable] = {}  # "play", "pause", "seek" -> callables
+        self.commands: dict[str, Callable] = {}  # the window's: "tempo", "downbeat", "record", "view"
         self.on_tap: Callable[[float], None] | None = None  # a track's grid correction (tempo.py)
         self.on_nudge: Callable[[int], None] | None = None
         self.t = 0.0  # track time of the last drain
@@ -155,6 +157,9 @@ class ControlSession:
                 value.refuse("unavailable", "this show takes no agent calls")
             else:
                 self.agent.handle(value)
+            return
+        if kind == "web":  # the web surface (control/web.py)
+            route_web(self, key, value, count, delta)
             return
         if kind == "oscbad":
             self.report_once(("oscbad", key[1]), f"OSC {key[1]}: {value}; ignored")

@@ -38,6 +38,7 @@ _COMMANDS = [
     ("bench", "remote", "add_bench_remote_parser"),
     ("top", "stage", "add_monitors_parser"),
     ("bench", "stage", "add_bench_stage_parser"),
+    ("bench", "stage", "add_bench_web_parser"),
     ("top", "control", "add_midi_parser"),
     ("top", "mcp", "add_mcp_parser"),
     ("bench", "control", "add_bench_control_parser"),

@@ -23,6 +23,14 @@ def add_stage_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--serve-output", default=None, metavar="[HOST:]PORT",
                    help="serve the image as MJPEG at http://HOST:PORT/stream.mjpg "
                         "(HOST defaults to 127.0.0.1: this machine only)")
+    g.add_argument("--serve-output-token-file", default=None, metavar="F",
+                   help="with --serve-output beyond this machine: file whose first line is the "
+                        "token viewers give once as ?token=... (the same rules as `serve`)")
+    g.add_argument("--web", default=None, metavar="[HOST:]PORT",
+                   help="serve the web control page for phones and tablets (HOST defaults to "
+                        "127.0.0.1; any other needs --web-token-file)")
+    g.add_argument("--web-token-file", default=None, metavar="F",
+                   help="with --web: file whose first line is the token (the join URL carries it)")
     g.add_argument("--record", default=None, metavar="OUT.mp4",
                    help="record what is shown and heard (F10 in the window stops/starts)")
 
@@ -43,10 +51,40 @@ def check_stage_flags(args, problems: list[str]) -> None:
                                 f"choose another with --serve-output PORT")
         except StageError as e:
             problems.append(str(e))
+    args.serve_token = _token(args.serve_output, args.serve_output_token_file, "--serve-output",
+                              "--serve-output-token-file", problems)
+    args.web_token = _token(args.web, args.web_token_file, "--web", "--web-token-file", problems)
+    if args.web:
+        try:
+            host, port = parse_address(args.web, flag="--web")
+            if port_in_use(host, port):
+                problems.append(f"--web: port {port} on {host} is in use; choose another with --web PORT")
+        except StageError as e:
+            problems.append(str(e))
     if args.record:
         reason = check_path(args.record)
         if reason:
             problems.append(f"--{reason}")
+
+
+def _token(address, token_file, flag: str, token_flag: str, problems: list[str]) -> bytes | None:
+    """The token for a site (None on loopback without one); beyond loopback it is required."""
+    from graph_runtime.stage.http.access import AccessError, check_bind, read_token
+    from graph_runtime.stage.mjpeg import StageError, parse_address
+
+    if token_file and not address:
+        problems.append(f"{token_flag} goes with {flag}")
+        return None
+    if not address:
+        return None
+    try:
+        token = read_token(token_file, token_flag) if token_file else None
+        check_bind(parse_address(address, flag=flag)[0], token, flag, token_flag)
+    except (AccessError, StageError) as e:
+        if str(e) not in problems:
+            problems.append(str(e))
+        return None
+    return token
 
 
 def port_in_use(host: str, port: int) -> bool:
@@ -62,7 +100,9 @@ def port_in_use(host: str, port: int) -> bool:
 
 def stage_kwargs(args) -> dict:
     return {"output_window": args.output_window, "monitor": args.monitor,
-            "fullscreen": args.fullscreen, "serve_output": args.serve_output, "record": args.record}
+            "fullscreen": args.fullscreen, "serve_output": args.serve_output, "record": args.record,
+            "serve_token": getattr(args, "serve_token", None), "web": args.web,
+            "web_token": getattr(args, "web_token", None)}
 
 
 def add_monitors_parser(sub) -> None:
@@ -115,4 +155,36 @@ def run_bench_stage(args) -> int:
     if "window_latency_p99_ms" in r:
         print(f"  output window, publish to swap p99 {r['window_latency_p99_ms']:.2f} ms "
               f"(one display frame at 60 Hz: 16.7 ms)")
+    return 0
+
+
+def add_bench_web_parser(sub) -> None:
+    p = sub.add_parser("web", help="web control surface: fader -> FrameParams latency, preview fps, "
+                                   "20 clients against the window's frame rate")
+    p.add_argument("--messages", type=int, default=600)
+    p.add_argument("--rate", type=float, default=60.0, help="fader moves per second")
+    p.add_argument("--seconds", type=float, default=5.0, help="length of each load phase")
+    p.add_argument("--json", action="store_true", help="one JSON line")
+    p.set_defaults(func=run_bench_web)
+
+
+def run_bench_web(args) -> int:
+    if not 10 <= args.messages <= 10000 or not 1 <= args.rate <= 120 or not 2 <= args.seconds <= 120:
+        print("hambajuba bench web: --messages 10..10000, --rate 1..120, --seconds 2..120",
+              file=sys.stderr)
+        return 2
+    from hambajuba_nodes.cli.bench_web import bench_web
+
+    r = bench_web(args.messages, args.rate, 60.0, args.seconds)
+    if args.json:
+        print(json.dumps(r, sort_keys=True))
+        return 0
+    print(f"web: {r['applied']}/{r['messages']} fader moves reached a FrameParams: p50 {r['p50_ms']} ms, "
+          f"p99 {r['p99_ms']} ms (target {r['target_p99_ms']} ms); WebSocket to inbox p99 "
+          f"{r['post_p99_ms']} ms\n"
+          f"  preview to {r['preview_clients']} clients: {r['preview_fps_per_client']} fps each "
+          f"(slowest {r['preview_fps_min']})\n"
+          f"  window: {r['window_fps_0_clients']} fps alone, {r['window_fps_20_clients']} fps with 20 "
+          f"clients ({r['window_slowdown_pct']} % slower; bound 10 %)  "
+          f"(load average {r['load_avg']} on {r['cpus']} CPUs)")
     return 0

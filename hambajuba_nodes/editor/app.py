@@ -73,7 +73,8 @@ class App(EnginePanel, PatchActions, Menus):
                  engine_address: str | None = None, engine_token: bytes | None = None,
                  output_window: bool = False, monitor: int | None = None, fullscreen: bool = False,
                  serve_output: str | None = None, record: str | None = None,
-                 midi: tuple[str, ...] = (), osc: str | None = None,
+                 serve_token: bytes | None = None, web: str | None = None,
+                 web_token: bytes | None = None, midi: tuple[str, ...] = (), osc: str | None = None,
                  live_input: str | None = None, mcp: bool = False) -> None:
         if registry is None:
             from hambajuba_nodes.registry import default_registry
@@ -128,7 +129,8 @@ class App(EnginePanel, PatchActions, Menus):
         self.add_menu = AddNodeMenu(registry, self._add_from_menu)
         # the stage: output window, MJPEG, recorder, fed once per shown frame
         self.stage = StageControls(self, output_window=output_window, monitor=monitor,
-                                   fullscreen=fullscreen, serve_output=serve_output, record=record)
+                                   fullscreen=fullscreen, serve_output=serve_output, record=record,
+                                   serve_token=serve_token, web=web, web_token=web_token)
         # MIDI / OSC / scenes / tap: its inbox is drained first thing in tick
         self.control = ControlPanel(self, midi=midi, osc=osc)
         self.control.session.recall_listeners.append(self.stage.note_scene)  # recording sidecar

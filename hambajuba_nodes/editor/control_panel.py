@@ -40,6 +40,7 @@ class ControlPanel:
                        "seek": app.seek}
         self.grid = TrackGrid(s, status=app.status, on_analysis=app.live.set_analysis)
         s.on_tap, s.on_nudge = self.grid.tapped, self.grid.nudged
+        s.commands.update(tempo=self.grid.scaled, downbeat=self.grid.bar_shifted)  # web surface
         self.midi = MidiInputs(s.inbox, s.relative)
         self.osc: OscListener | None = None
         self.tags: dict[str, int] = {}

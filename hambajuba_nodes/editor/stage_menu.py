@@ -27,6 +27,8 @@ import time
 import dearpygui.dearpygui as dpg
 
 from graph_runtime.stage.fanout import FrameFanout
+from graph_runtime.stage.http.host import HttpHost
+from graph_runtime.stage.jpeg_source import JpegSource
 from graph_runtime.stage.mjpeg import MjpegServer, StageError, parse_address
 from graph_runtime.stage.recorder import LiveRecorder
 from graph_runtime.stage.supervisor import OutputProcess
@@ -53,16 +55,25 @@ def monitor_line(m: dict) -> str:
 class StageControls:
     def __init__(self, app, *, output_window: bool = False, monitor: int | None = None,
                  fullscreen: bool = False, serve_output: str | None = None,
-                 record: str | None = None) -> None:
+                 record: str | None = None, serve_token: bytes | None = None,
+                 web: str | None = None, web_token: bytes | None = None) -> None:
         self.app = app
         self.fanout = FrameFanout()
+        # MJPEG and the web surface: one aiohttp loop, one JPEG encoder (issues 22, 26)
+        self.http = HttpHost()
+        self.jpeg = JpegSource()
+        self.serve_address, self.serve_token = serve_output or "127.0.0.1:8080", serve_token
+        from .stage_web import StageWeb
+        from .web_join import JoinCard
+
+        self.web = StageWeb(self, web or "127.0.0.1:8765", web_token, JoinCard())
         # sinks join the fan-out when first used: until then publish() costs nothing
         self.window = OutputProcess(monitor=monitor, fullscreen=fullscreen)
         self.recorder = LiveRecorder(fps=RECORD_FPS)
         self.server: MjpegServer | None = None
         self.monitors: list[dict] = []
         self._monitor_job: threading.Thread | None = None
-        self._asked = (output_window, serve_output, record)
+        self._asked = (output_window, serve_output, record, web)
         self._record_dir = os.path.dirname(os.path.abspath(record)) if record else None
         self.items: dict[str, int] = {}
         self._closed = False
@@ -82,8 +93,12 @@ class StageControls:
             dpg.add_separator()
             self.items["record"] = dpg.add_menu_item(label="Record", shortcut="F10",
                                                      callback=lambda: self.toggle_record())
-            self.items["serve"] = dpg.add_menu_item(label="Serve output (MJPEG) on 127.0.0.1:8080",
+            self.items["serve"] = dpg.add_menu_item(label=self._serve_label(),
                                                     callback=lambda: self.toggle_serve())
+            self.items["serve_at"] = dpg.add_input_text(
+                label="MJPEG [host:]port", default_value=self.serve_address, width=140,
+                on_enter=True, callback=lambda s, a: self._set_serve_address(a))
+            self.web.build_menu()
             dpg.add_separator()
             self.items["state"] = dpg.add_menu_item(label="output window: closed", enabled=False)
         self._fill_monitors()
@@ -98,9 +113,12 @@ class StageControls:
 
     def start(self) -> None:
         """What the command line asked for, once the window is up."""
-        output_window, serve_output, record = self._asked
+        output_window, serve_output, record, web = self._asked
+        self.web.register()
         if serve_output:
             self.serve(serve_output)
+        if web:
+            self.web.start()
         if output_window:
             self.open_window()
         if record:
@@ -180,30 +198,45 @@ class StageControls:
         dpg.add_menu_item(label="list monitors", parent=menu, callback=lambda: self.refresh_monitors())
 
     # -- MJPEG ------------------------------------------------------------------------------
-    def serve(self, address: str = "8080") -> str | None:
+    def serve(self, address: str | None = None) -> str | None:
         if self.server is not None:
             return None
         try:
-            host, port = parse_address(address)
-            server = MjpegServer(host, port)
+            host, port = parse_address(address or self.serve_address)
+            server = MjpegServer(host, port, token=self.serve_token, http=self.http, source=self.jpeg)
             server.start()
         except StageError as e:
             self._say("error", str(e))
             return str(e)
         self.server = server
-        self.fanout.add(server)
+        self.fanout.add(self.jpeg)
         self._say("info", f"serving the output at {server.url} (OBS: Media Source, VLC: open network)")
         return None
 
     def stop_serving(self) -> None:
         server, self.server = self.server, None
         if server is not None:
-            self.fanout.remove(server)
+            if self.web.surface is None:
+                self.fanout.remove(self.jpeg)
             server.close()
             self._say("info", "stopped serving the output")
 
     def toggle_serve(self) -> None:
         self.stop_serving() if self.server is not None else self.serve()
+
+    def _set_serve_address(self, text: str) -> None:
+        """The MJPEG address from the menu's field (used by the next start)."""
+        try:
+            parse_address(text.strip())
+        except StageError as e:
+            self._say("error", str(e))
+            return
+        self.serve_address = text.strip()
+        self._say("info", f"MJPEG will serve on {self.serve_address} (Stage > Serve output)")
+
+    def _serve_label(self) -> str:
+        srv = self.server
+        return f"Stop serving {srv.url}" if srv else f"Serve output (MJPEG) on {self.serve_address}"
 
     # -- recording --------------------------------------------------------------------------
     def toggle_record(self) -> None:
@@ -279,6 +312,7 @@ class StageControls:
             self._fill_monitors()
             if problem:
                 self._say("warn", problem)
+        self.web.tick()
         if frame_no % 15 == 0 and self.items:
             self._update_labels()
 
@@ -296,6 +330,7 @@ class StageControls:
                  "closed": "output window: closed"}[w.state]
         if srv is not None:
             state += f" | mjpeg {srv.viewers} viewer(s)"
+        state += self.web.state()
         if rec.recording:
             state += f" | REC {rec.frames_written / rec.fps:.0f} s"
         dpg.configure_item(self.items["state"], label=state)
@@ -305,10 +340,12 @@ class StageControls:
         dpg.configure_item(self.items["record"], label=label)
         if "record_button" in self.items:
             dpg.configure_item(self.items["record_button"], label=f"{label} (F10)")
-        dpg.configure_item(self.items["serve"], label=f"Stop serving {srv.url}" if srv else
-                           "Serve output (MJPEG) on 127.0.0.1:8080")
+        dpg.configure_item(self.items["serve"], label=self._serve_label())
+        self.web.update_label()
 
     def _say(self, level: str, text: str) -> None:
+        if level == "error":  # the web page's status line shows the stage's recent problems
+            self.web.note_problem(text)
         try:
             self.app.status(level, text)
         except Exception:  # the window is already gone (closing at exit)
@@ -319,5 +356,10 @@ class StageControls:
             return
         self._closed = True
         self._final_meta()
-        self.fanout.close()  # finalises the recording, closes the window, stops the server
+        self.web.stop(quiet=True)
+        if self.server is not None:
+            self.server.close()
+        self.fanout.close()  # finalises the recording, closes the window, stops the encoder
         self.window.close()  # also when it was not fed (closed from the menu earlier)
+        self.jpeg.close()
+        self.http.close()
