@@ -83,6 +83,10 @@ class RenderRequest:
     cpu_threads: int | None = None  # torch threads for an engine on the CPU (None: torch's choice)
     engine_address: str | None = None  # HOST:PORT of `hambajuba serve`: render there
     engine_token: bytes | None = None  # its shared secret (--token-file), if it asks for one
+    view: str = "image"  # "character": hambajuba drawn around the image (stage/character)
+    canvas: tuple[int, int] = (1280, 720)  # the character view's (width, height), px
+    skin: str | None = None  # NAME|PATH of his skin (None: the default)
+    creature: str | None = None  # None: the user's creature (read only), "fresh", or a PATH
 
 
 @dataclass
@@ -101,6 +105,7 @@ class RenderResult:
     stats: dict = field(default_factory=dict)
     clipped: dict = field(default_factory=dict)  # block -> strengths clipped at the bound
     analysis_tools: dict = field(default_factory=dict)  # separator, beat and pitch trackers used
+    character: dict = field(default_factory=dict)  # --view character: skin, creature hash, sync
 
     @property
     def seconds(self) -> float:
@@ -286,6 +291,7 @@ def _sidecar(req: RenderRequest, patch, result: RenderResult, sink) -> dict:
         "clipped_strengths": result.clipped,  # per block, over the frames written
         "encoder": ({"video": "libx264 crf 18 veryfast no-mbtree yuv420p", "audio": "aac 192k"}
                     if sink.kind == "mp4" else {"video": "jpeg q92 4:2:0", "audio": "wav pcm16"}),
+        **result.character,  # view, canvas, skin, creature, character (sync log)
         "versions": _versions(),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
@@ -425,6 +431,7 @@ def render(req: RenderRequest, registry, *, engine=None, analysis=None, progress
     (the engine's reused buffer: copy what you keep); `on_frame(i, n)` runs
     after frame i is handed to the encoder."""
     _check_request(req)
+    view = _open_view(req, say)
     patch, first, count = load_span(req, registry, say)
     setup: dict[str, float] = {}
     if analysis is None:
@@ -443,8 +450,12 @@ def render(req: RenderRequest, registry, *, engine=None, analysis=None, progress
             say(f"{req.patch}: {w}")
         dt = 1.0 / req.fps
         t0 = time.perf_counter()
+        if view is not None:
+            view.prepare(analysis, count)
         for g in range(first):  # pre-roll: the plan's state as if played from the top
             plan.run(g * dt, dt)
+            if view is not None:
+                view.preroll(g * dt, dt)
         setup["preroll"] = time.perf_counter() - t0
         result = RenderResult(path=os.path.abspath(req.frames_dir or req.out), sidecar="",
                               frames=0, requested_frames=count, fps=req.fps, start=first * dt,
@@ -455,7 +466,7 @@ def render(req: RenderRequest, registry, *, engine=None, analysis=None, progress
         audio = open_segment(req.track, first * dt, count * dt)
         try:
             _run_loop(req, patch, plan, engine, audio, first, count, result, setup, progress,
-                      on_frame, on_image, say)
+                      on_frame, on_image, say, view)
         finally:
             audio.close()
     finally:
@@ -484,8 +495,22 @@ def _make_sink(req: RenderRequest, shape, audio: AudioSegment):
                           f"({e.strerror}); check the folder", code=1) from None
 
 
+def _open_view(req: RenderRequest, say):
+    """The character view (None for the plain image); its errors as RenderError."""
+    if req.view == "image":
+        return None
+    if req.view != "character":
+        raise RenderError(f"--view {req.view}: use image or character")
+    from .stage.character.view import CharacterView, ViewError
+
+    try:
+        return CharacterView.open(req.skin, req.creature, tuple(req.canvas), say=say)
+    except ViewError as e:
+        raise RenderError(str(e)) from None
+
+
 def _run_loop(req, patch, plan, engine, audio, first, count, result, setup, progress,
-              on_frame, on_image, say) -> None:
+              on_frame, on_image, say, view=None) -> None:
     from tqdm import tqdm
 
     clock = time.perf_counter
@@ -496,14 +521,19 @@ def _run_loop(req, patch, plan, engine, audio, first, count, result, setup, prog
                smoothing=0.1, desc="render", leave=True)
     st.loop_start = clock()
     clipped_before = list(plan.frame.clipped)  # the pre-roll's clips are not this render's
-    guard, view = SceneGuard(str), copy.copy(plan.frame)  # a refused Scene: the last good one
+    guard, scene_view = SceneGuard(str), copy.copy(plan.frame)  # a refused Scene: the last good one
+    if view is not None:
+        view.start()  # from here on, blinks, widenings and orbs are logged for the sidecar
     try:
         try:
             for i in range(count):
                 a = clock()
                 frame = plan.run((first + i) * dt, dt)
                 b = clock()
-                rgba = _guarded_render(engine, frame, view, guard, say)
+                rgba = _guarded_render(engine, frame, scene_view, guard, say)
+                if view is not None:
+                    image_shape = rgba.shape
+                    rgba = view.frame(rgba, (first + i) * dt, dt)  # the canvas is what is kept
                 c = clock()
                 st.plan += b - a
                 st.engine += c - b
@@ -511,7 +541,8 @@ def _run_loop(req, patch, plan, engine, audio, first, count, result, setup, prog
                     sink = _make_sink(req, rgba.shape, audio)
                     worker = EncodeWorker(sink, rgba.shape)
                     st.first_engine = c - b
-                    result.image_size = (int(rgba.shape[1]), int(rgba.shape[0]))
+                    shape = image_shape if view is not None else rgba.shape
+                    result.image_size = (int(shape[1]), int(shape[0]))
                     setup["open_output"] = clock() - c
                     c = st.first_done = clock()
                 worker.submit(rgba)
@@ -537,6 +568,8 @@ def _run_loop(req, patch, plan, engine, audio, first, count, result, setup, prog
         scene = plan.frame.scene
         result.noise_seeds = (int(scene.seed_a), int(scene.seed_b))
         result.clipped = _clip_counts(plan.frame.clipped, clipped_before, say)
+        if view is not None:
+            result.character = view.sidecar()
         text = json.dumps(_sidecar(req, patch, result, sink), indent=2, sort_keys=True) + "\n"
         if sink.kind == "mp4":
             result.sidecar = os.path.splitext(result.path)[0] + ".json"

@@ -87,7 +87,7 @@ class CharacterDrive:
         self._next_beat = -1
         self._last_t = -1e9
         self._blink_at = self._widen_at = self._glance_at = -1e9
-        self._armed = True
+        self._armed = False  # novelty must fall below WIDEN_REARM first: no widening at a seek
 
     def _frame(self, t: float) -> int:
         i = int(t * self.fps + 0.5)
