@@ -51,7 +51,7 @@ class SyncLog:
 
 
 class CharacterDrive:
-    def __init__(self, analysis=None, *, attack_ms: float = 40.0, release_ms: float = 300.0
+    def __init__(self, analysis=None, *, attack_ms: float = 30.0, release_ms: float = 160.0
                  ) -> None:
         self.attack, self.release = attack_ms / 1000.0, release_ms / 1000.0
         self.orbs = np.zeros(len(STEMS), np.float64)

@@ -180,8 +180,8 @@ def _parse(doc: Any, path: str, label: str) -> Skin:
         orb_style=style,
         petals=int(r.number(orbs, "petals", "orbs.petals", 3, 12)),
         orb_glow=r.number(orbs, "glow", "orbs.glow", 0.0, 1.0, default=0.5),
-        attack_ms=r.number(orbs, "attack_ms", "orbs.attack_ms", 1.0, 2000.0, default=40.0),
-        release_ms=r.number(orbs, "release_ms", "orbs.release_ms", 1.0, 5000.0, default=300.0),
+        attack_ms=r.number(orbs, "attack_ms", "orbs.attack_ms", 1.0, 40.0, default=30.0),
+        release_ms=r.number(orbs, "release_ms", "orbs.release_ms", 20.0, 180.0, default=160.0),
         font_path=_font(doc, path, r),
         description=str(doc.get("description", ""))[:200])
 
