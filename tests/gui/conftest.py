@@ -128,6 +128,13 @@ def wav(tmp_path):
     return make
 
 
+@pytest.fixture(autouse=True)
+def private_data_folder(tmp_path, monkeypatch):
+    """The user's data folder (autosaves, his creature) is each test's own."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    return tmp_path / "data" / "hambajuba"
+
+
 @pytest.fixture
 def make_app(display, tmp_path):
     from graph_runtime.playback import NullOutput
