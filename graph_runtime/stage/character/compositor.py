@@ -111,10 +111,10 @@ class Compositor:
         growth = min(1.0, self.creature.tracks_played / 50.0)  # the antenna grows with tracks
         if skin.antenna:
             ay, ax, ah, aw = L.antenna
-            extra = int(ah * 0.6 * growth)
+            r = aw * 2
+            extra = min(int(ah * 0.6 * growth), ay - 2 * r - 2)  # never off the canvas
             draw.paint(base, ay - extra, ax, np.ones((ah + extra, aw), np.float32),
                        col["body_edge"])
-            r = aw * 2
             draw.paint(base, ay - extra - r, ax + aw // 2 - r,
                        draw.disc(2 * r, 2 * r, r, r, r), col["glow"])
         if skin.feet:
@@ -138,7 +138,7 @@ class Compositor:
         L, col, c = self.layout, self.skin.colors, self.creature
         py, px, ph, pw = L.plate
         base[py:py + ph, px:px + pw, :3] = col["screen"]
-        bits = [f"hambajuba/{self.skin.name}", f"{c.tracks_played} tracks",
+        bits = [self.skin.name, f"{c.tracks_played} tracks",
                 f"{c.minutes:.0f} min"]
         if c.tempo_max > 0:
             bits.append(f"{c.tempo_min:.0f}-{c.tempo_max:.0f} bpm")

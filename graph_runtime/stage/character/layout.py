@@ -30,7 +30,7 @@ class Layout:
 
 def layout(width: int, height: int, body_width: float, corner: float = 0.0) -> Layout:
     W, H = int(width), int(height)
-    top = int(H * 0.08)  # room for an antenna
+    top = int(H * 0.09)  # room for an antenna
     body_h = int(H * 0.82)
     body_w = int(min(body_width * body_h, W * 0.96))
     body_h = int(min(body_h, body_w / 1.0))

@@ -34,14 +34,23 @@ def heart_image(side: int = 512) -> np.ndarray:
     return out
 
 
-def groove(seconds: float = 8.0):
+STILL_LEVELS = {"bass": 0.85, "drums": 0.7, "vocals": 0.55, "other": 0.75}  # a full chorus
+
+
+def groove(seconds: float = 8.0, *, full: bool = False):
+    """The synthetic 120 BPM analysis; `full`: every stem playing (the still's chorus)."""
     from ...analysis.store import synthetic
 
-    return synthetic(seconds, bpm=120.0)
+    a = synthetic(seconds, bpm=120.0)
+    if full:
+        for stem, level in STILL_LEVELS.items():
+            wobble = 0.08 * np.sin(2 * np.pi * 0.5 * a.times + len(stem))
+            a.data[f"{stem}/energy_smooth"] = np.clip(level + wobble, 0, 1).astype(np.float32)
+    return a
 
 
 def still(skin: Skin, creature: Creature, width: int = 1280, height: int = 720) -> np.ndarray:
-    comp = Compositor(skin, width, height, creature, groove())
+    comp = Compositor(skin, width, height, creature, groove(full=True))
     heart = heart_image()
     fps = 30.0
     for i in range(int(STILL_T * fps) + 1):  # play up to the moment: the orbs' physics settle
