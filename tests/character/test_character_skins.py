@@ -116,3 +116,10 @@ def test_render_refuses_a_bad_skin_before_anything_heavy(tmp_path):
     r = _cli("render", str(tmp_path / "t.wav"), "--view", "character", "--canvas", "big",
              "--frames-dir", str(tmp_path / "f"))
     assert r.returncode == 2 and "--canvas big" in r.stderr
+
+
+def test_perform_refuses_a_bad_skin_before_the_window(tmp_path):
+    bad = _write(tmp_path / "bad.skin", dict(GOOD, face=dict(GOOD["face"], brow=None)))
+    r = _cli("perform", "--skin", bad, "--view", "character")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip() == "hambajuba perform: bad.skin: face.brow: missing (one printable character)"
