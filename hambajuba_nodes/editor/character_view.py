@@ -79,7 +79,8 @@ class CharacterPanel:
         return canvas, self.panel
 
     def _bind(self) -> None:
-        analysis = self.app.transport.analysis
+        live = getattr(self.app, "live_input", None)
+        analysis = live.source if live is not None and live.active else self.app.transport.analysis
         if analysis is self._analysis and self.comp is not None:
             return
         self._analysis = analysis

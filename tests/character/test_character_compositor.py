@@ -77,3 +77,53 @@ def test_approximate_stems_show_as_dimmer_orbs():
         ib = b.frame(heart, i / 30, 1 / 30)
     orb = a.layout.orbs[1]
     assert crop(ib, orb)[..., :3].max() < 0.6 * crop(ia, orb)[..., :3].max()
+
+
+class _Wire:
+    def __init__(self, v):
+        self.v = v
+
+
+class _LiveSource:
+    """The live source's interface (make_bank -> signal/trigger/freeze/update/seek),
+    with a 120 BPM grid of its own: beats at whole half-seconds, drums loud."""
+
+    def make_bank(self):
+        return self
+
+    def signal(self, name):
+        return self.wires.setdefault(name, _Wire(0.0))
+
+    def trigger(self, name):
+        return self.wires.setdefault(name, _Wire(False))
+
+    def freeze(self):
+        pass
+
+    def seek(self):
+        self.last = -1
+
+    def update(self, t):
+        beat_no = int(t / 0.5)
+        self.wires["global/beat"].v = beat_no > self.last >= 0
+        self.last = beat_no
+        self.wires["global/beat_phase"].v = t / 0.5 - beat_no
+        self.wires["drums/energy_smooth"].v = 0.9
+
+    def __init__(self):
+        self.wires, self.last = {}, -1
+
+
+def test_live_input_drives_him_through_its_bank():
+    from graph_runtime.stage.character.drive import SyncLog
+
+    comp = _comp(_LiveSource())
+    comp.drive.log = log = SyncLog(100)
+    heart = np.zeros((128, 128, 4), np.uint8)
+    pulses = []
+    for i in range(60):
+        comp.frame(heart, i / 30, 1 / 30)
+        pulses.append(comp.drive.pulse)
+    assert log.sidecar()["blinks"] == [0.5, 1.0, 1.5]  # the live grid's beats
+    assert pulses[15] == 1.0 and pulses[22] < 0.5  # glows on the beat, fades through it
+    assert comp.drive.orbs[1] > 0.8 and comp.drive.approximate

@@ -64,8 +64,15 @@ class CharacterDrive:
         self.bind(analysis)
 
     def bind(self, analysis) -> None:
-        """Read what the drawing needs from an analysis (prepare time)."""
+        """Read what the drawing needs from an analysis (prepare time). A live
+        source (live input: it makes its own channel bank) drives him through
+        its bank instead: the live beat grid's beat trigger and beat phase."""
         self.analysis = analysis
+        self.bank = None
+        if hasattr(analysis, "make_bank"):
+            self._bind_live(analysis)
+            return
+        self.step = self._step_grid
         meta = getattr(analysis, "meta", None) or {}
         self.approximate = meta.get("separator") == "approx"
         self.fps = float(getattr(analysis, "fps", 50.0) or 50.0)
@@ -82,18 +89,62 @@ class CharacterDrive:
         self.n = int(self.energy.shape[1])
         self.seek()
 
+    def _bind_live(self, source) -> None:
+        bank = self.bank = source.make_bank()
+        self.approximate = True  # live stems are band splits, not a separation
+        self._w_energy = [bank.signal(f"{s}/energy_smooth") for s in STEMS]
+        self._w_novelty = bank.signal("mix/novelty_long")
+        self._w_mix = bank.signal("mix/energy_smooth")
+        self._w_phase = bank.signal("global/beat_phase")
+        self._w_beat = bank.trigger("global/beat")
+        bank.freeze()
+        self.beats = np.zeros(0)
+        self.energy = np.zeros((len(STEMS), 1), np.float32)
+        self.n = 1
+        self.step = self._step_live
+        self.seek()
+
     def seek(self) -> None:
-        """Forget the past (a jump): the next step finds its place in the grid."""
+        """Forget the past (a jump): the next step finds its place in the grid.
+        (`step(t, dt)` is bound in bind(): the offline grid or the live bank.)"""
         self._next_beat = -1
         self._last_t = -1e9
         self._blink_at = self._widen_at = self._glance_at = -1e9
         self._armed = False  # novelty must fall below WIDEN_REARM first: no widening at a seek
+        if getattr(self, "bank", None) is not None:
+            self.bank.seek()
 
     def _frame(self, t: float) -> int:
         i = int(t * self.fps + 0.5)
         return 0 if i < 0 else (self.n - 1 if i >= self.n else i)
 
-    def step(self, t: float, dt: float) -> None:
+    def _step_live(self, t: float, dt: float) -> None:
+        """Live input: the bank's values at t (the plan's own time for this frame)."""
+        self.bank.update(t)
+        if self._w_beat.v:
+            self._started_blink(t)
+        self._last_t = t
+        self.blink = t - self._blink_at < BLINK_S - 1e-9
+        self.pulse = math.exp(-4.0 * self._w_phase.v)
+        self._widen(t, self._w_novelty.v)
+        for k, w in enumerate(self._w_energy):
+            self.energy[k, 0] = w.v
+        self._orbs(0, dt)
+        self.mouth = self._w_mix.v > MOUTH_OPEN
+        self._log_orbs()
+
+    def _started_blink(self, t: float) -> None:
+        self._blink_at = t
+        if self.log is not None and self.log.n_blinks < len(self.log.blinks):
+            self.log.blinks[self.log.n_blinks] = t
+            self.log.n_blinks += 1
+
+    def _log_orbs(self) -> None:
+        if self.log is not None and self.log.frames < self.log.orbs.shape[1]:
+            self.log.orbs[:, self.log.frames] = self.orbs
+            self.log.frames += 1
+
+    def _step_grid(self, t: float, dt: float) -> None:
         if self._next_beat < 0 or t < self._last_t or t - self._last_t > 1.0:
             self._next_beat = int(np.searchsorted(self.beats, t - dt / 2.0))  # only after a seek
         self._last_t = t
@@ -104,19 +155,14 @@ class CharacterDrive:
             j += 1
         self._next_beat = j
         if started:
-            self._blink_at = t
-            if self.log is not None and self.log.n_blinks < len(self.log.blinks):
-                self.log.blinks[self.log.n_blinks] = t
-                self.log.n_blinks += 1
+            self._started_blink(t)
         self.blink = t - self._blink_at < BLINK_S - 1e-9
         self._beat_pulse(t, j)
         i = self._frame(t)
         self._widen(t, float(self.novelty[i]))
         self._orbs(i, dt)
         self.mouth = float(self.mix[i]) > MOUTH_OPEN
-        if self.log is not None and self.log.frames < self.log.orbs.shape[1]:
-            self.log.orbs[:, self.log.frames] = self.orbs
-            self.log.frames += 1
+        self._log_orbs()
 
     def _beat_pulse(self, t: float, j: int) -> None:
         if j == 0 or len(self.beats) < 2:
