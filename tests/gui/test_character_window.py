@@ -75,3 +75,38 @@ def test_character_view_in_the_window_and_the_fanout(make_app, wav, private_data
     app.close()
     creature = json.loads((private_data_folder / "creature.json").read_text())
     assert creature["minutes"] > 0 and len(creature["tracks"]) == 1  # he grew
+
+
+def test_the_recording_is_what_is_shown(make_app, wav, tmp_path):
+    import av
+
+    from hambajuba_nodes.cli.paths import default_patch
+
+    show = tmp_path / "show.mp4"
+    app = make_app(patch_path=default_patch(), engine=_preview, record=str(show),
+                   character={"view": "character", "skin": "nightshift"})
+    app.open_track(wav(8.0))
+    assert step_until(app, lambda: app.transport.track is not None and app.worker is not None
+                      and app.worker.ready, timeout=120)
+    app.transport.play()
+    assert step_until(app, lambda: app.output.frames_shown >= 5, timeout=60)
+    assert app.stage.recorder.recording
+    app.character.toggle()  # refused: a video keeps one frame size
+    assert app.character.on and "while recording" in app.last_status()
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 1.5:
+        app.step()
+    app.close()  # finalises the recording
+    with av.open(str(show)) as f:
+        v = f.streams.video[0]
+        assert (v.codec_context.width, v.codec_context.height) == (1280, 720)
+        for decoded in f.decode(video=0):  # the last (the first may be the black lead-in)
+            frame = decoded.to_ndarray(format="rgb24")
+    # nightshift's amber outline is in the recorded frame, where his body's edge is
+    from graph_runtime.stage.character.layout import layout
+    from graph_runtime.stage.character.skin import load_skin
+
+    skin = load_skin("nightshift")
+    by, bx, bh, bw = layout(1280, 720, skin.body_width, skin.corner_radius).body
+    edge = frame[by + bh // 2, bx + 3].astype(int)
+    assert np.abs(edge - np.array(skin.colors["body_edge"])).max() < 40
