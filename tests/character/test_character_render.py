@@ -115,3 +115,30 @@ def test_render_reads_the_creature_and_never_writes_it(rendered):
     assert warning is None
     assert rendered["sidecar"]["creature"]["sha256"] == snap.sha256()
     assert sorted(p.name for p in f.parent.iterdir()) == ["creature.json", "frames", "tone.wav"]
+
+
+def test_a_render_from_start_equals_the_same_frames_from_the_top(tmp_path, preview_engine,
+                                                                  small_patch):
+    """The character's state (orb physics, where the beat grid is) is pre-rolled too."""
+    from graph_runtime.render import RenderRequest, render
+    from hambajuba_nodes.registry import default_registry
+
+    track = write_tone(tmp_path / "tone.wav", 2.0)
+    analysis = groove(2.0, bass_from=0.6)
+    runs = {}
+    for name, start in (("top", 0.0), ("late", 1.0)):
+        frames: list[np.ndarray] = []
+        req = RenderRequest(track=track, patch=small_patch, frames_dir=str(tmp_path / name),
+                            fps=10.0, start=start, view="character", canvas=(640, 360),
+                            creature="fresh")
+        render(req, default_registry(), engine=preview_engine, analysis=analysis,
+               progress=False, on_image=lambda i, rgba: frames.append(rgba.copy()),
+               say=lambda _l: None)
+        runs[name] = (frames, json.loads((tmp_path / name / "render.json").read_text()))
+    top, late = runs["top"], runs["late"]
+    assert len(late[0]) == 10
+    for i in range(10):
+        diff = np.argwhere((top[0][10 + i] != late[0][i]).any(axis=-1))
+        assert len(diff) == 0, (i, diff.min(axis=0), diff.max(axis=0), len(diff))
+    assert late[1]["character"]["orbs"]["bass"] == top[1]["character"]["orbs"]["bass"][10:]
+    assert late[1]["character"]["blinks"] == [t for t in top[1]["character"]["blinks"] if t >= 1]

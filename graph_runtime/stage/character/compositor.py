@@ -100,10 +100,15 @@ class Compositor:
         self.base = base
         np.copyto(self.canvas, base)
         self._eye_strips, self._eye_bases = [], []
-        for k in range(2):
+        self._brow_strips, self._brow_bases = [], []
+        g, fh, fw = self.glance_px, self.face_atlas.cell_h, self.face_atlas.cell_w
+        for k in range(2):  # every place a glance can put an eye or a brow: cleared each frame
             y, x, h, w = self.eye_rect(k)
             self._eye_strips.append(self.canvas[y:y + h, x:x + w])
             self._eye_bases.append(base[y:y + h, x:x + w].copy())
+            y, x = self.brow_xy[k]
+            self._brow_strips.append(self.canvas[y:y + fh, x - g:x + fw + g])
+            self._brow_bases.append(base[y:y + fh, x - g:x + fw + g].copy())
 
     def _body(self, base: np.ndarray) -> None:
         skin, L, col = self.skin, self.layout, self.skin.colors
@@ -258,8 +263,10 @@ class Compositor:
             np.copyto(strip, self._eye_bases[k])  # clear where the eye was
             np.copyto(strip[:, self.glance_px + shift:self.glance_px + shift
                             + self.eye_atlas.cell_w], self.eye_stamps[eye])
-            by, bx = self.brow_xy[k]
-            self._put(by, bx + shift, self.face_stamps[brow])
+            strip = self._brow_strips[k]
+            np.copyto(strip, self._brow_bases[k])
+            np.copyto(strip[:, self.glance_px + shift:self.glance_px + shift
+                            + self.face_atlas.cell_w], self.face_stamps[brow])
         my, mx = self.mouth_xy
         self._put(my, mx, self.face_stamps[g["mouth_open"] if (d.mouth or wide)
                                            else g["mouth_calm"]])
