@@ -113,6 +113,9 @@ def cmd_render(args) -> int:
         req.canvas = parse_canvas(args.canvas)
     except ValueError as e:
         problems.append(str(e))
+    if args.view == "character" and (args.ray is not None or args.controls_only):
+        problems.append("--view character renders on this machine only (the sync log and "
+                        "his state run through the whole track); leave out --ray/--controls-only")
     req.engine_token, req.engine_address = engine_token(args, problems), args.engine
     for line in problems:
         _err(f"hambajuba render: {line}")

@@ -123,3 +123,11 @@ def test_perform_refuses_a_bad_skin_before_the_window(tmp_path):
     r = _cli("perform", "--skin", bad, "--view", "character")
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert r.stderr.strip() == "hambajuba perform: bad.skin: face.brow: missing (one printable character)"
+
+
+def test_render_with_ray_refuses_the_character_view(tmp_path):
+    from character_helpers import write_tone
+
+    r = _cli("render", write_tone(tmp_path / "t.wav", 1.0), "--view", "character", "--ray",
+             "--out", str(tmp_path / "o.mp4"))
+    assert r.returncode == 2 and "--view character renders on this machine only" in r.stderr
