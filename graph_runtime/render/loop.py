@@ -73,6 +73,7 @@ def render(req: RenderRequest, registry, *, engine=None, analysis=None, progress
     (the engine's reused buffer: copy what you keep); `on_frame(i, n)` runs
     after frame i is handed to the encoder."""
     _check_request(req)
+    view = _open_view(req, say)
     patch, first, count = load_span(req, registry, say)
     setup: dict[str, float] = {}
     if analysis is None:
@@ -91,8 +92,12 @@ def render(req: RenderRequest, registry, *, engine=None, analysis=None, progress
             say(f"{req.patch}: {w}")
         dt = 1.0 / req.fps
         t0 = time.perf_counter()
+        if view is not None:
+            view.prepare(analysis, count)
         for g in range(first):  # pre-roll: the plan's state as if played from the top
             plan.run(g * dt, dt)
+            if view is not None:
+                view.preroll(g * dt, dt)
         setup["preroll"] = time.perf_counter() - t0
         result = RenderResult(path=os.path.abspath(req.frames_dir or req.out), sidecar="",
                               frames=0, requested_frames=count, fps=req.fps, start=first * dt,
@@ -103,7 +108,7 @@ def render(req: RenderRequest, registry, *, engine=None, analysis=None, progress
         audio = open_segment(req.track, first * dt, count * dt)
         try:
             _run_loop(req, patch, plan, engine, audio, first, count, result, setup, progress,
-                      on_frame, on_image, say)
+                      on_frame, on_image, say, view)
         finally:
             audio.close()
     finally:
@@ -122,8 +127,22 @@ def _compile(req: RenderRequest, patch, registry, analysis, engine):
         raise RenderError([f"{req.patch}: {p}" for p in e.problems]) from None
 
 
+def _open_view(req: RenderRequest, say):
+    """The character view (None for the plain image); its errors as RenderError."""
+    if req.view == "image":
+        return None
+    if req.view != "character":
+        raise RenderError(f"--view {req.view}: use image or character")
+    from graph_runtime.stage.character.view import CharacterView, ViewError
+
+    try:
+        return CharacterView.open(req.skin, req.creature, tuple(req.canvas), say=say)
+    except ViewError as e:
+        raise RenderError(str(e)) from None
+
+
 def _run_loop(req, patch, plan, engine, audio, first, count, result, setup, progress,
-              on_frame, on_image, say) -> None:
+              on_frame, on_image, say, view=None) -> None:
     from tqdm import tqdm
 
     clock = time.perf_counter
@@ -134,14 +153,19 @@ def _run_loop(req, patch, plan, engine, audio, first, count, result, setup, prog
                smoothing=0.1, desc="render", leave=True)
     st.loop_start = clock()
     clipped_before = list(plan.frame.clipped)  # the pre-roll's clips are not this render's
-    guard, view = SceneGuard(str), copy.copy(plan.frame)  # a refused Scene: the last good one
+    guard, scene_view = SceneGuard(str), copy.copy(plan.frame)  # a refused Scene: the last good one
+    if view is not None:
+        view.start()  # from here on, blinks, widenings and orbs are logged for the sidecar
     try:
         try:
             for i in range(count):
                 a = clock()
                 frame = plan.run((first + i) * dt, dt)
                 b = clock()
-                rgba = _guarded_render(engine, frame, view, guard, say)
+                rgba = _guarded_render(engine, frame, scene_view, guard, say)
+                if view is not None:
+                    image_shape = rgba.shape
+                    rgba = view.frame(rgba, (first + i) * dt, dt)  # the canvas is what is kept
                 c = clock()
                 st.plan += b - a
                 st.engine += c - b
@@ -149,7 +173,8 @@ def _run_loop(req, patch, plan, engine, audio, first, count, result, setup, prog
                     sink = _make_sink(req, rgba.shape, audio)
                     worker = EncodeWorker(sink, rgba.shape)
                     st.first_engine = c - b
-                    result.image_size = (int(rgba.shape[1]), int(rgba.shape[0]))
+                    shape = image_shape if view is not None else rgba.shape
+                    result.image_size = (int(shape[1]), int(shape[0]))
                     setup["open_output"] = clock() - c
                     c = st.first_done = clock()
                 worker.submit(rgba)
@@ -175,6 +200,8 @@ def _run_loop(req, patch, plan, engine, audio, first, count, result, setup, prog
         scene = plan.frame.scene
         result.noise_seeds = (int(scene.seed_a), int(scene.seed_b))
         result.clipped = _clip_counts(plan.frame.clipped, clipped_before, say)
+        if view is not None:
+            result.character = view.sidecar()
         text = json.dumps(_sidecar(req, patch, result, sink), indent=2, sort_keys=True) + "\n"
         if sink.kind == "mp4":
             result.sidecar = os.path.splitext(result.path)[0] + ".json"

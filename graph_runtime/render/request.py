@@ -53,6 +53,10 @@ class RenderRequest:
     cpu_threads: int | None = None  # torch threads for an engine on the CPU (None: torch's choice)
     engine_address: str | None = None  # HOST:PORT of `hambajuba serve`: render there
     engine_token: bytes | None = None  # its shared secret (--token-file), if it asks for one
+    view: str = "image"  # "character": hambajuba drawn around the image (stage/character)
+    canvas: tuple[int, int] = (1280, 720)  # the character view's (width, height), px
+    skin: str | None = None  # NAME|PATH of his skin (None: the default)
+    creature: str | None = None  # None: the user's creature (read only), "fresh", or a PATH
 
 
 @dataclass
@@ -71,6 +75,7 @@ class RenderResult:
     stats: dict = field(default_factory=dict)
     clipped: dict = field(default_factory=dict)  # block -> strengths clipped at the bound
     analysis_tools: dict = field(default_factory=dict)  # separator, beat and pitch trackers used
+    character: dict = field(default_factory=dict)  # --view character: skin, creature hash, sync
 
     @property
     def seconds(self) -> float:

@@ -83,6 +83,7 @@ def _sidecar(req: RenderRequest, patch, result: RenderResult, sink) -> dict:
         "clipped_strengths": result.clipped,  # per block, over the frames written
         "encoder": ({"video": "libx264 crf 18 veryfast no-mbtree yuv420p", "audio": "aac 192k"}
                     if sink.kind == "mp4" else {"video": "jpeg q92 4:2:0", "audio": "wav pcm16"}),
+        **result.character,  # view, canvas, skin, creature, character (sync log)
         "versions": _versions(),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }

@@ -45,6 +45,8 @@ _COMMANDS = [
     ("bench", "beats", "add_bench_beats_parser"),
     ("bench", "bench_edit", "add_bench_edit_parser"),
     ("bench", "bench_window", "add_bench_analysis_ui_parser"),
+    ("top", "character", "add_character_parser"),
+    ("bench", "character", "add_bench_character_parser"),
 ]
 
 

@@ -39,6 +39,14 @@ def add_perform_parser(subparsers) -> argparse.ArgumentParser:
                    help="play this long, then exit (scripted runs)")
     p.add_argument("--screenshot", default=None, metavar="FILE.png",
                    help="with --quit-after: save the window to this PNG before exiting")
+    p.add_argument("--view", choices=("image", "character"), default="image",
+                   help="start in the character view: hambajuba around the image, in the window, "
+                        "the output window, the MJPEG stream and recordings (F8 toggles)")
+    p.add_argument("--canvas", metavar="WxH", default="1280x720",
+                   help="the character view's frame size (default 1280x720)")
+    from .character import add_skin_option
+
+    add_skin_option(p)
     p.add_argument("--width", type=int, default=1600)
     p.add_argument("--height", type=int, default=960)
     from .stage import add_stage_flags
@@ -106,6 +114,7 @@ def run_perform(args) -> int:
             parse_endpoint(args.osc)
         except OscError as e:
             problems.append(str(e))
+    character = _character_options(args, problems)
     if problems:
         for line in problems:
             print(f"hambajuba perform: {line}", file=sys.stderr)
@@ -122,7 +131,8 @@ def run_perform(args) -> int:
               width=args.width, height=args.height, autoplay=True,
               analyze=_synthetic_analyze if args.synthetic_analysis else None,
               engine_address=args.engine, engine_token=token, **stage_kwargs(args),
-              midi=tuple(args.midi), osc=args.osc, live_input=args.input, mcp=args.mcp)
+              midi=tuple(args.midi), osc=args.osc, live_input=args.input, mcp=args.mcp,
+              character=character)
     if args.mcp and app.agent is not None and app.agent.endpoint is not None:
         from hambajuba_nodes.editor.agent_control import client_config
 
@@ -134,6 +144,21 @@ def run_perform(args) -> int:
     if args.screenshot and code == 0:
         print(f"screenshot: {os.path.abspath(args.screenshot)}")
     return code
+
+
+def _character_options(args, problems: list[str]) -> dict:
+    """--view, --skin, --canvas checked before the window opens (a bad skin: one line)."""
+    from graph_runtime.stage.character.skin import SkinError, load_skin
+
+    from .character import parse_canvas
+
+    out = {"view": args.view, "skin": args.skin}
+    try:
+        out["canvas"] = parse_canvas(args.canvas)
+        load_skin(args.skin)
+    except (ValueError, SkinError) as e:
+        problems.append(str(e))
+    return out
 
 
 def _synthetic_analyze(path, progress, duration):

@@ -58,10 +58,20 @@ def cmd_render(args) -> int:
                         frames_dir=args.frames_dir, model=args.model, fps=args.fps,
                         start=args.start, seconds=args.seconds, overwrite=args.overwrite,
                         stems_dir=args.stems, device=args.device,
-                        cpu_threads=args.cpu_threads)
+                        cpu_threads=args.cpu_threads, view=args.view, skin=args.skin,
+                        creature=args.creature)
     from .remote import engine_token
 
     problems: list[str] = []
+    try:
+        from .character import parse_canvas
+
+        req.canvas = parse_canvas(args.canvas)
+    except ValueError as e:
+        problems.append(str(e))
+    if args.view == "character" and (args.ray is not None or args.controls_only):
+        problems.append("--view character renders on this machine only (the sync log and "
+                        "his state run through the whole track); leave out --ray/--controls-only")
     req.engine_token, req.engine_address = engine_token(args, problems), args.engine
     for line in problems:
         _err(f"hambajuba render: {line}")
@@ -104,6 +114,18 @@ def add_render_parser(sub) -> None:
                    help="folder of true stems (drums/bass/vocals/other): skips separation")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output")
     p.add_argument("--device", default=None, help="torch device for the engine (default: best)")
+    p.add_argument("--view", choices=("image", "character"), default="image",
+                   help="image: the model's image alone (default); character: hambajuba "
+                        "drawn around it (his heart), on a --canvas of its own")
+    p.add_argument("--canvas", metavar="WxH", default="1280x720",
+                   help="the character view's frame size (default 1280x720; the model's image "
+                        "size stays what the patch says)")
+    from .character import add_skin_option
+
+    add_skin_option(p)
+    p.add_argument("--creature", metavar="fresh|PATH", default=None,
+                   help="the character's creature: yours (default, read only), a newborn, or "
+                        "a creature file; the sidecar records its hash")
     from .remote import add_engine_options
 
     add_engine_options(p)  # --engine HOST:PORT, --token-file F

@@ -75,7 +75,8 @@ class App(EnginePanel, PatchActions, Menus):
                  serve_output: str | None = None, record: str | None = None,
                  serve_token: bytes | None = None, web: str | None = None,
                  web_token: bytes | None = None, midi: tuple[str, ...] = (), osc: str | None = None,
-                 live_input: str | None = None, mcp: bool = False) -> None:
+                 live_input: str | None = None, mcp: bool = False,
+                 character: dict | None = None) -> None:
         if registry is None:
             from hambajuba_nodes.registry import default_registry
 
@@ -137,6 +138,9 @@ class App(EnginePanel, PatchActions, Menus):
         # live input: the source picker; --input starts it once the window is up
         from .live_input_panel import LiveInputPanel
         self.live_input = LiveInputPanel(self, spec=live_input)
+        # the character view (issue 25): hambajuba around the shown frame; he grows as it plays
+        from .character_view import CharacterPanel
+        self.character = CharacterPanel(self, **(character or {}))
         self.worker: EngineWorker | None = None
         self.delivery: Delivery | None = None
         self._engine_seen = "idle"
@@ -189,6 +193,7 @@ class App(EnginePanel, PatchActions, Menus):
                         self.engine_button = dpg.add_button(label="Restart engine",
                                                             callback=lambda: self.start_engine(restart=True))
                         self.stage.build_buttons()
+                        self.character.build_toggle()
                     with dpg.tab_bar() as self.tabs:
                         with dpg.tab(label="Feature") as self.tab_features:
                             self.features.build(self.tab_features)
@@ -281,6 +286,7 @@ class App(EnginePanel, PatchActions, Menus):
             t_seen = heard + (delivery.lookahead() if engine_on else 0.0)
         self.live_input.tick(delivery.lookahead() if engine_on else 0.0)
         frame = self.live.advance(t_seen, heard, playing=playing)
+        self.character.tick(heard, playing, time.monotonic())  # he grows from what is heard
         if engine_on:
             if frame is not None:
                 worker.submit(frame, t_seen)
@@ -298,8 +304,11 @@ class App(EnginePanel, PatchActions, Menus):
         shown = self.delivery.offer(self.worker.poll(), heard, playing=playing)
         if shown is not None:
             t0 = time.perf_counter()
-            self.output.show_frame(shown.image, time.monotonic())  # the texture upload
-            self.stage.fanout.publish(shown.rgba, time.monotonic(), heard)  # once per shown frame
+            image, rgba = shown.image, shown.rgba
+            if self.character.on:  # the composed canvas is what is shown, streamed and recorded
+                rgba, image = self.character.compose(shown.rgba, shown.t, time.monotonic())
+            self.output.show_frame(image, time.monotonic())  # the texture upload
+            self.stage.fanout.publish(rgba, time.monotonic(), heard)  # once per shown frame
             self.worker.release(shown)
             self.upload_us = (time.perf_counter() - t0) * 1e6
         self.stage.fanout.heard(time.monotonic(), heard, playing)  # the recorder's audio
@@ -415,6 +424,7 @@ class App(EnginePanel, PatchActions, Menus):
         if getattr(self, "_closed", False):
             return
         self._closed = True
+        self.character.close()  # save what he heard
         self.stage.close()  # finalise a recording, close the output window and the server
         self.control.close()  # MIDI ports, the OSC socket
         if self.agent is not None:
