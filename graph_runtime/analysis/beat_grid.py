@@ -110,7 +110,7 @@ def track_grid(magnitude: np.ndarray, *, sr: int, fps: float,
         return BeatGrid.empty()
     frames, moved = on_beat_phase(frames, env)
     frames = beats.to_attack(frames, onset)
-    grid = grid_from_beats(frames / fps, env, fps=fps)
+    grid = grid_from_beats(beats.strictly_increasing(frames / fps), env, fps=fps)
     grid.tempo_candidates = tempo_level.tempo_candidates(onset, grid.bpm, fps=fps)
     grid.checks["beat_phase_moved"] = moved
     return grid
@@ -160,8 +160,8 @@ def check_grid(beats_s: np.ndarray, downbeats_s: np.ndarray, magnitude: np.ndarr
 
     meta gains downbeat_check: {"confidence" of the given phase against the
     other phases, "agrees": whether the bar logic's own choice is the same}."""
-    beats_s = np.asarray(beats_s, np.float64)
-    downbeats_s = np.asarray(downbeats_s, np.float64)
+    beats_s = beats.strictly_increasing(beats_s)
+    downbeats_s = beats.downbeats_on(beats_s, downbeats_s)
     env = Envelopes.of(magnitude, sr=sr, chroma=chroma)
     if len(beats_s) < 2:
         return BeatGrid(beats_s, downbeats_s, beats.bpm_from_beats(beats_s))

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..atomic import open_atomic
+from .beat_order import strictly_increasing
 
 FPS = 50.0
 SOURCE_STEMS = ("bass", "drums", "vocals", "other")
@@ -108,6 +109,12 @@ class Analysis:
     beats: np.ndarray = field(default_factory=lambda: np.zeros(0))
     downbeats: np.ndarray = field(default_factory=lambda: np.zeros(0))
     meta: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # beats and downbeats are strictly increasing, whoever built the analysis
+        # (an older cache, a checkpoint, a hand-made one): beat_order.py
+        self.beats = strictly_increasing(self.beats)
+        self.downbeats = strictly_increasing(self.downbeats)
 
     @property
     def n_frames(self) -> int:

@@ -58,6 +58,7 @@ START_WINDOW_S = 30.0      # s after the music starts during which its first bea
 SILENT_S = 2.0             # onset-free time after which the tempo is said to hold
 BAR_BEATS = 32             # recent beats the bar is estimated on
 N_EMITTED = 64             # ring of emitted beats
+MIN_IBI = 0.6              # periods: the shortest interval between two emitted beats
 IDLE_TASKS = (1, 2, 1, 3)  # a second each: tempo, bar, tempo, on-beat phase
 
 
@@ -204,6 +205,9 @@ class OnlineBeatTracker:
         while self.next_beat < t - self.period:      # after a long gap: catch up, no burst
             self.next_beat += self.period
             self.beat_index += 1
+        if self.n_emitted:   # never a double beat: the clock moved back onto the last one
+            last = self.emitted[(self.n_emitted - 1) % N_EMITTED]
+            self.next_beat = max(self.next_beat, last + MIN_IBI * self.period)
         if self.next_beat <= t + half:
             self.beat_now = True
             self.downbeat_now = self.bars.bar_pos(self.beat_index) == 0
