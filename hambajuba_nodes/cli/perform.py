@@ -51,6 +51,12 @@ def add_perform_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--osc-out-host", action="append", default=[], metavar="HOST",
                    help="let the patch's osc.out nodes send to HOST (repeatable); without it "
                         "a patch sends OSC only to this machine")
+    p.add_argument("--midi-clock-out", default=None, metavar="PORT",
+                   help="send MIDI clock (24 ppqn, start/stop/continue) following hambajuba's "
+                        "tempo to this MIDI output port")
+    p.add_argument("--osc-beat-out", default=None, metavar="[HOST:]PORT",
+                   help="send /hambajuba/beat, /bar and /tempo on every beat to this UDP port "
+                        "(host 127.0.0.1 unless given; other hosts need --osc-out-host)")
     p.add_argument("--input", nargs="?", const="", default=None, metavar="DEVICE|FILE",
                    help="play from live input instead of a track: the default input device, a "
                         "device (name or index, see `hambajuba audio devices`), or an audio file "
@@ -118,7 +124,8 @@ def run_perform(args) -> int:
               width=args.width, height=args.height, autoplay=True,
               analyze=_synthetic_analyze if args.synthetic_analysis else None,
               engine_address=args.engine, engine_token=token, **stage_kwargs(args),
-              midi=tuple(args.midi), osc=args.osc, live_input=args.input)
+              midi=tuple(args.midi), osc=args.osc, live_input=args.input,
+              clock_out=args.midi_clock_out, beat_out=args.osc_beat_out)
     code = app.run(quit_after=args.quit_after, screenshot=args.screenshot)
     for line in app.exit_problems:
         print(f"hambajuba perform: {line}", file=sys.stderr)

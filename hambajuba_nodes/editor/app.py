@@ -89,7 +89,8 @@ class App:
                  output_window: bool = False, monitor: int | None = None, fullscreen: bool = False,
                  serve_output: str | None = None, record: str | None = None,
                  midi: tuple[str, ...] = (), osc: str | None = None,
-                 live_input: str | None = None) -> None:
+                 live_input: str | None = None, clock_out: str | None = None,
+                 beat_out: str | None = None) -> None:
         if registry is None:
             from hambajuba_nodes.registry import default_registry
 
@@ -145,7 +146,7 @@ class App:
         self.stage = StageControls(self, output_window=output_window, monitor=monitor,
                                    fullscreen=fullscreen, serve_output=serve_output, record=record)
         # MIDI / OSC / scenes / tap (issue 11): its inbox is drained first thing in tick
-        self.control = ControlPanel(self, midi=midi, osc=osc)
+        self.control = ControlPanel(self, midi=midi, osc=osc, clock_out=clock_out, beat_out=beat_out)
         self.control.session.recall_listeners.append(self.stage.note_scene)  # recording sidecar
         # live input (issue 13): the source picker; --input starts it once the window is up
         from .live_input_panel import LiveInputPanel

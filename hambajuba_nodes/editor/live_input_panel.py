@@ -61,6 +61,9 @@ class LiveInputPanel:
             return self.problem
         self.input, self.source, self.problem = inp, source, ""
         self._taps_seen = self._tap_state()      # only taps from now on override the tracker
+        session = getattr(self.app.control, "session", None)
+        if session is not None:                  # the rig's clock out follows the live tracker
+            session.beat_source = self._beat_lead
         if getattr(self.app.transport, "playing", False):
             self.app.transport.pause()               # one source at a time
         self.app.live.set_analysis(source)       # recompiles the plan against the live bank
@@ -74,6 +77,9 @@ class LiveInputPanel:
             return
         self.input.stop()
         self.input = self.source = None
+        session = getattr(self.app.control, "session", None)
+        if session is not None:
+            session.beat_source = None
         self.app.live.set_analysis(self.app.transport.analysis)   # back to the track
         self.app.live.reset()
 
@@ -100,7 +106,33 @@ class LiveInputPanel:
         tempo = getattr(getattr(self.app.control, "session", None), "tempo", None)
         return (getattr(tempo, "bpm", None), getattr(tempo, "phase_s", 0.0))
 
+    def _beat_lead(self, t: float):
+        """The live tracker's clock as the control session's lead (clock out, OSC beats):
+        (source, bpm, the next beat in the session's time t, its index, meter, anchor)."""
+        if self.source is None:
+            return None
+        s = self.source.status()
+        if s["period"] <= 0:
+            return None
+        source = "tap" if self._taps_seen[0] else "tracker"
+        beat_t = t + (s["next_beat"] - self.source.clock())
+        return source, 60.0 / s["period"], beat_t, int(s["bar_pos"]), max(1, int(s["meter"])), 0
+
+    def _follow_clock(self) -> None:
+        """A MIDI clock leads: the tracker takes its tempo and phase once a second."""
+        session = getattr(self.app.control, "session", None)
+        if session is None or session.tempo_source != "midi clock":
+            return
+        import time
+        now = time.perf_counter()
+        if now < getattr(self, "_clock_due", 0.0):
+            return
+        self._clock_due = now + 1.0
+        r = session.clock_reading
+        self.input.set_tempo(r.bpm, self.source.clock() + (r.beat_wall - now))
+
     def _follow_taps(self) -> None:
+        self._follow_clock()
         state = self._tap_state()
         if state == self._taps_seen:
             return
