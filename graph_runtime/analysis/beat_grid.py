@@ -122,6 +122,23 @@ def _track_at(onset: np.ndarray, bpm: float, *, fps: float) -> np.ndarray:
     return beats.track_beats(onset, fps=fps, periods=periods)
 
 
+def on_beat_margin(frames: np.ndarray, env: Envelopes) -> tuple[np.ndarray, bool, float]:
+    """on_beat_phase with the margin (meter-score units) by which the half-beat grid won
+    (0 when it did not)."""
+    if len(frames) < 8:
+        return frames, False, 0.0
+    mids = beats.refine_subframe(np.round((frames[:-1] + frames[1:]) / 2.0), env.onset)
+    on_feats, off_feats = env.features(frames), env.features(mids)
+    low = meter.FEATURES.index("low")
+    if off_feats[:, low].mean() < OFF_BEAT_LOW * on_feats[:, low].mean():
+        return frames, False, 0.0
+    on = max(meter.meter_scores(on_feats, start_prior=0.0).values(), default=0.0)
+    off = max(meter.meter_scores(off_feats, start_prior=0.0).values(), default=0.0)
+    if off <= on + OFF_BEAT_MARGIN:
+        return frames, False, 0.0
+    return mids, True, float(off - on)
+
+
 def on_beat_phase(frames: np.ndarray, env: Envelopes) -> tuple[np.ndarray, bool]:
     """(beat frames, moved): the grid, or its half-beat shift when bars are clearly
     clearer on the shifted grid (the best meter score, meter.meter_scores, is
