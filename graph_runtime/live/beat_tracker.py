@@ -72,6 +72,8 @@ LEVEL_DECAY = 0.7          # per estimate
 LEVEL_LEAD = 1.25          # the new level's votes over the current one's, once the clock is settled
 YOUNG_S = 6.0              # s after a level is taken in which any lead moves it (and estimates come every second)
 OFF_BEAT_SURE = 1.0        # meter-score margin that moves the clock on one on-beat check
+LOCKED_S = 2.0             # s a level must have held to count as locked
+LOCKED_CONF = 0.25         # ... with at least this confidence
 GLIDE_STEP = 0.17          # periods the clock may move per emitted beat when it changes phase
 IDLE_TASKS = (1, 2, 1, 3)  # a second each: tempo, bar, tempo, on-beat phase
 
@@ -113,6 +115,7 @@ class OnlineBeatTracker:
         self.offbeat = 0.0               # 0, or 0.5: the beat is half a period off the comb's pulse
         self._pending_offbeat = False    # the half-beat grid won once, waiting for a second vote
         self.votes: list[list[float]] = []    # [period s, leaky votes] per level heard
+        self.lead = 0                    # what set the tempo last: 0 the tracker, 1 tap, 2 MIDI clock
         self.level_since = 0             # frame the current level was taken
         self.glide = 0.0                 # periods the clock still has to move (a phase change)
         self.corrections = 0             # level changes and half-beat moves so far
@@ -175,7 +178,7 @@ class OnlineBeatTracker:
         n_phi = int(np.ceil(tau))
         # the last COMB_BEATS beats, fewer while the stream is younger than that
         n_k = min(COMB_BEATS, int(min(self.i, RING - 2) / tau) - 1)
-        if n_k < MIN_COMB_BEATS or self.holding:
+        if n_k < MIN_COMB_BEATS or self.holding or self.lead_now == 2:
             return
         phi = self._phi[:n_phi]
         pos = self.i - phi[:, None] - tau * self._k[None, :n_k]  # (n_phi, n_k) frame positions
@@ -231,8 +234,8 @@ class OnlineBeatTracker:
         """Once the onsets around the last emitted beat are in (FOLLOW_WINDOW periods
         after it), move the clock toward where that beat's onset started: the comb
         averages 8 beats and lags rubato; one clear onset near the beat does not."""
-        if self.n_emitted == 0 or self._followed == self.n_emitted or self.glide:
-            return
+        if self.n_emitted == 0 or self._followed == self.n_emitted or self.glide or self.lead_now == 2:
+            return                                   # (a MIDI clock leads: its phase is the beat)
         k = (self.n_emitted - 1) % N_EMITTED
         beat = self.emitted[k] - self.offbeat * self.period     # the pulse the comb follows
         half = FOLLOW_WINDOW * self.period
@@ -256,7 +259,8 @@ class OnlineBeatTracker:
             at -= (seg[a] - level) / (seg[a] - seg[a - 1])
         err = at / self.fps - beat                   # s: + the onset came later than the beat
         self.next_beat += FOLLOW_PHASE * err
-        self.period += FOLLOW_PERIOD * err
+        if self.i >= self.pinned_until:              # a tapped tempo is not the follower's to change
+            self.period += FOLLOW_PERIOD * err
         self._defer_until = self.i + int(COMB_DEFER_BEATS * self.period * self.fps)
 
     def _emit(self) -> None:
@@ -329,12 +333,13 @@ class OnlineBeatTracker:
         if bpm > 0:
             self._new_tempo(60.0 / bpm, conf, acf)
 
-    def override(self, bpm: float, beat_time: float, *, hold_s: float = 30.0) -> None:
-        """A tapped tempo: period 60 / bpm, a beat at beat_time (s, stream clock). The
-        level then holds for hold_s (estimates may only fine-tune it); the phase
-        keeps locking to the onsets."""
+    def override(self, bpm: float, beat_time: float, *, hold_s: float = 30.0, lead: int = 1) -> None:
+        """A tapped tempo (lead 1) or a MIDI clock's (lead 2): period 60 / bpm, a beat at
+        beat_time (s, stream clock). The level then holds for hold_s (estimates may only
+        fine-tune it); the phase keeps locking to the onsets."""
         if not bpm > 0:
             return
+        self.lead = int(lead)
         if self.period <= 0 or abs(np.log(60.0 / bpm / self.period)) > np.log1p(LEVEL_JUMP):
             self._level_changed()
         self.period = 60.0 / bpm
@@ -444,6 +449,27 @@ class OnlineBeatTracker:
             self.bars.start_index = self.beat_index - int(back)   # the beat the music began on
         self.bars.update(feats, first)
         self.bar_pos = self.bars.bar_pos(self.beat_index)
+
+    @property
+    def lead_now(self) -> int:
+        """0 the tracker leads, 1 a tap, 2 a MIDI clock (while its level holds)."""
+        return self.lead if self.i < self.pinned_until else 0
+
+    @property
+    def locked(self) -> bool:
+        """The tempo is locked: a level held LOCKED_S, heard (not holding through silence),
+        with a comb that says where the beat is."""
+        return (self.period > 0 and not self.holding and self.confidence >= LOCKED_CONF
+                and self.i - self.level_since >= LOCKED_S * self.fps)
+
+    @property
+    def level_share(self) -> float:
+        """[0, 1]: the current level's share of the recent tempo votes (how sure the
+        metrical level is); 1 while a tap or clock holds it."""
+        if self.lead_now:
+            return 1.0
+        total = sum(v[1] for v in self.votes)
+        return self._votes_for(self.period) / total if total > 0 and self.period > 0 else 0.0
 
     @property
     def bpm(self) -> float:

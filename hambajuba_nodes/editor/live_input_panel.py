@@ -129,7 +129,7 @@ class LiveInputPanel:
             return
         self._clock_due = now + 1.0
         r = session.clock_reading
-        self.input.set_tempo(r.bpm, self.source.clock() + (r.beat_wall - now))
+        self.input.set_tempo(r.bpm, self.source.clock() + (r.beat_wall - now), lead=2)
 
     def _follow_taps(self) -> None:
         self._follow_clock()
@@ -227,9 +227,7 @@ class LiveInputPanel:
         db = s["level_db"]
         dpg.set_value(t["level"], max(0.0, min(1.0, (db + 60.0) / 60.0)))
         dpg.configure_item(t["level"], overlay=f"{db:.0f} dBFS" + (" CLIP" if s["clipped"] else ""))
-        hold = ", holding (silence)" if s["tempo_holding"] else ""
-        tempo = f"{s['bpm']:.1f} BPM" if s["bpm"] > 0 else "listening..."
-        dpg.set_value(t["tempo"], f"tempo: {tempo}  confidence {s['tempo_confidence']:.2f}{hold}")
+        dpg.set_value(t["tempo"], tempo_text(s))
         state = (f"{s['state']}: {s['device']}, {s['channels']} ch, {s['samplerate']} Hz; "
                  f"overflows {s['overflows']}, clipped samples {s['clipped']}")
         dpg.set_value(t["state"], state + (f"\n{s['message']}" if s["message"] else ""))
@@ -237,3 +235,22 @@ class LiveInputPanel:
 
     def close(self) -> None:
         self.stop()
+
+
+LEADS = {0: "the tracker", 1: "tap", 2: "the MIDI clock"}
+
+
+def tempo_text(s: dict) -> str:
+    """What the tracker knows, from one status row (live/layout.STATUS): tempo, whether it
+    is locked and to what, its confidence and metrical level, the last correction."""
+    if s["bpm"] <= 0:
+        return "tempo: listening..."
+    hold = ", holding (silence)" if s["tempo_holding"] else ""
+    lead = LEADS.get(int(s["tempo_lead"]), "the tracker")
+    state = f"locked to {lead}" if s["tempo_locked"] or s["tempo_lead"] else f"finding the beat ({lead})"
+    meter = int(s["meter"]) or 4
+    since = s["frame_time"] - s["last_correction"]
+    fixed = f"last correction {since:.1f} s ago" if s["last_correction"] >= 0 else "no correction yet"
+    return (f"tempo: {s['bpm']:.1f} BPM, {state}{hold}\n"
+            f"confidence {s['tempo_confidence']:.2f}; level {s['bpm']:.0f} BPM in {meter} "
+            f"({100 * s['level_share']:.0f} % of estimates); {fixed}")
