@@ -67,17 +67,18 @@ def test_the_follower_takes_tempo_and_phase_from_the_clock_and_hands_it_back(cab
     assert c.tempo_source == "midi clock"
     assert c.clock_reading.bpm == pytest.approx(126.0, rel=0.01)
     assert any("following the MIDI clock" in r for r in c.reports)
-    # phase: the follower's beats fall where the leader's do (wall time, within 5 ms)
+    # phase: the follower's beats fall where the leader's do (wall time, within 10 ms: the
+    # leader's own lead moves by its frame's lateness on a loaded machine)
     lead, got = leader.control.lead.value, c.lead.value
     period = 60.0 / 126.0
     off = ((got.beat_wall - lead.beat_wall) / period) % 1.0
-    assert min(off, 1.0 - off) * period < 0.005
+    assert min(off, 1.0 - off) * period < 0.010, f"phase off by {min(off, 1 - off) * period * 1e3:.1f} ms"
     # the follower's scene grid follows too: a recall "on the next beat" lands on the clock's beat
     assert c.grid.bpm == pytest.approx(126.0, rel=0.01)
     # stop: the clock is lost, the tracker leads again; continue: the clock leads again
     out.pause()
     run_frames([leader, follower], 0.8)
-    assert c.tempo_source == "tracker" and not c.clock_reading.running
+    assert c.tempo_source == "tracker" and not c.clock_reading.running, c.reports
     out.resume()
     run_frames([leader, follower], 0.6)
     assert c.tempo_source == "midi clock"
