@@ -110,7 +110,7 @@ def track_grid(magnitude: np.ndarray, *, sr: int, fps: float,
         return BeatGrid.empty()
     frames, moved = on_beat_phase(frames, env)
     frames = beats.to_attack(frames, onset)
-    grid = grid_from_beats(frames / fps, env, fps=fps)
+    grid = grid_from_beats(beats.strictly_increasing(frames / fps), env, fps=fps)
     grid.tempo_candidates = tempo_level.tempo_candidates(onset, grid.bpm, fps=fps)
     grid.checks["beat_phase_moved"] = moved
     return grid
@@ -120,6 +120,23 @@ def _track_at(onset: np.ndarray, bpm: float, *, fps: float) -> np.ndarray:
     """Beat frames following the local tempo around `bpm`."""
     periods = beats.local_periods(onset, fps=fps, period=60.0 * fps / bpm)
     return beats.track_beats(onset, fps=fps, periods=periods)
+
+
+def on_beat_margin(frames: np.ndarray, env: Envelopes) -> tuple[np.ndarray, bool, float]:
+    """on_beat_phase with the margin (meter-score units) by which the half-beat grid won
+    (0 when it did not)."""
+    if len(frames) < 8:
+        return frames, False, 0.0
+    mids = beats.refine_subframe(np.round((frames[:-1] + frames[1:]) / 2.0), env.onset)
+    on_feats, off_feats = env.features(frames), env.features(mids)
+    low = meter.FEATURES.index("low")
+    if off_feats[:, low].mean() < OFF_BEAT_LOW * on_feats[:, low].mean():
+        return frames, False, 0.0
+    on = max(meter.meter_scores(on_feats, start_prior=0.0).values(), default=0.0)
+    off = max(meter.meter_scores(off_feats, start_prior=0.0).values(), default=0.0)
+    if off <= on + OFF_BEAT_MARGIN:
+        return frames, False, 0.0
+    return mids, True, float(off - on)
 
 
 def on_beat_phase(frames: np.ndarray, env: Envelopes) -> tuple[np.ndarray, bool]:
@@ -160,8 +177,8 @@ def check_grid(beats_s: np.ndarray, downbeats_s: np.ndarray, magnitude: np.ndarr
 
     meta gains downbeat_check: {"confidence" of the given phase against the
     other phases, "agrees": whether the bar logic's own choice is the same}."""
-    beats_s = np.asarray(beats_s, np.float64)
-    downbeats_s = np.asarray(downbeats_s, np.float64)
+    beats_s = beats.strictly_increasing(beats_s)
+    downbeats_s = beats.downbeats_on(beats_s, downbeats_s)
     env = Envelopes.of(magnitude, sr=sr, chroma=chroma)
     if len(beats_s) < 2:
         return BeatGrid(beats_s, downbeats_s, beats.bpm_from_beats(beats_s))

@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.ndimage
 
+from .beat_order import MIN_BEAT_GAP_S, downbeats_on, strictly_increasing  # noqa: F401
 from .spectral import N_FFT, log_compress, max_along_bins, mel_filterbank
 from .tempo_level import (  # noqa: F401
     FAST_BPM,
@@ -241,6 +242,8 @@ def to_attack(frames: np.ndarray, onset: np.ndarray) -> np.ndarray:
             k -= 1
         if k > 0 and onset[k] > onset[k - 1]:    # interpolate the crossing below frame k
             out[i] = min(out[i], k - (onset[k] - level) / (onset[k] - onset[k - 1]))
+        if i > 0:   # never back past the middle of the gap to the previous beat
+            out[i] = max(out[i], 0.5 * (out[i - 1] + frames[i]))
     return out
 
 

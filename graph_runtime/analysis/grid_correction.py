@@ -31,6 +31,7 @@ import numpy as np
 
 from graph_runtime.media.atomic import write_atomic
 
+from .beat_order import strictly_increasing
 from .errors import AnalysisError
 from .store import Analysis
 
@@ -173,7 +174,7 @@ def scale_beats(beats_s: np.ndarray, scale: float, anchor_s: float | None) -> np
 def corrected_grid(raw: dict, corr: GridCorrection) -> tuple[np.ndarray, np.ndarray, int]:
     """(beats s, downbeats s, beats per bar) after the correction."""
     anchor = float(raw["downbeats"][0]) if len(raw["downbeats"]) else None
-    beats_s = scale_beats(raw["beats"], corr.tempo_scale, anchor)
+    beats_s = scale_beats(strictly_increasing(raw["beats"]), corr.tempo_scale, anchor)
     bpb = corr.beats_per_bar or raw["beats_per_bar"]
     if len(beats_s) == 0:
         return beats_s, np.zeros(0), bpb

@@ -29,6 +29,8 @@ import numpy as np
 
 from graph_runtime.media.atomic import open_atomic
 
+from .beat_order import strictly_increasing
+
 FPS = 50.0
 SOURCE_STEMS = ("bass", "drums", "vocals", "other")
 VIRTUAL_STEMS = ("drums_low", "drums_mid", "drums_high", "other_mid", "other_high")
@@ -108,6 +110,12 @@ class Analysis:
     beats: np.ndarray = field(default_factory=lambda: np.zeros(0))
     downbeats: np.ndarray = field(default_factory=lambda: np.zeros(0))
     meta: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # beats and downbeats are strictly increasing, whoever built the analysis
+        # (an older cache, a checkpoint, a hand-made one): beat_order.py
+        self.beats = strictly_increasing(self.beats)
+        self.downbeats = strictly_increasing(self.downbeats)
 
     @property
     def n_frames(self) -> int:

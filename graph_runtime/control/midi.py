@@ -1,4 +1,5 @@
-"""MIDI in through mido (python-rtmidi backend): ports, the handler, reconnection.
+"""MIDI in through mido (python-rtmidi backend): ports, the handler, reconnection;
+MIDI out ports for the clock (open_output).
 
 Each open port calls `MidiHandler` on rtmidi's own thread; the handler only
 posts into the Inbox (never touches the patch, the plan or the window):
@@ -18,11 +19,13 @@ import os
 import re
 import sys
 import threading
+import time
 from collections import deque
 from typing import Callable
 
 from .inbox import Inbox
 from .mapping import relative_delta
+from .midi_clock import CLOCK_KINDS
 
 DEFAULT_BACKEND = "mido.backends.rtmidi"
 ALSA_SEQ = "/dev/snd/seq"
@@ -83,14 +86,18 @@ class RelativeMap:
 
 
 class MidiHandler:
-    """mido message -> Inbox post. One instance per port (its thread owns its slots)."""
+    """mido message -> Inbox post. One instance per port (its thread owns its slots).
+    Clock, start, stop and continue go, stamped on arrival, to the ClockIn (midi_clock.py)."""
 
-    def __init__(self, inbox: Inbox, port: str, relative: RelativeMap) -> None:
-        self.inbox, self.port, self.relative = inbox, port, relative
+    def __init__(self, inbox: Inbox, port: str, relative: RelativeMap, clock=None) -> None:
+        self.inbox, self.port, self.relative, self.clock = inbox, port, relative, clock
 
     def __call__(self, msg) -> None:
         kind = msg.type
-        if kind == "control_change":
+        if kind in CLOCK_KINDS:
+            if self.clock is not None:
+                self.clock.feed(kind, time.perf_counter())
+        elif kind == "control_change":
             delta = 0.0
             style = self.relative.style(msg.channel, msg.control)
             if style is not None:
@@ -108,8 +115,10 @@ class MidiInputs:
     """The ports the performer chose, kept open across unplug/replug."""
 
     def __init__(self, inbox: Inbox, relative: RelativeMap | None = None, *,
-                 backend_name: str | None = None, report: Callable[[str], None] | None = None) -> None:
+                 backend_name: str | None = None, report: Callable[[str], None] | None = None,
+                 clock=None) -> None:
         self.inbox = inbox
+        self.clock = clock          # a midi_clock.ClockIn: the ports' clock messages go there
         self.relative = relative or RelativeMap()
         self.backend_name = backend_name
         self._be = None
@@ -151,7 +160,8 @@ class MidiInputs:
         if name in self.open_ports:
             return
         try:
-            port = self.be.open_input(real, callback=MidiHandler(self.inbox, name, self.relative))
+            port = self.be.open_input(real, callback=MidiHandler(self.inbox, name, self.relative,
+                                                                   self.clock))
         except Exception as e:  # rtmidi's errors are not OSErrors
             raise MidiError(f"cannot open MIDI port {real!r}: {e}") from None
         self.open_ports[name] = port
@@ -210,3 +220,25 @@ class MidiInputs:
         with self._lock:
             for name in list(self.open_ports):
                 self._close(name)
+
+
+def open_output(name: str, *, backend_name: str | None = None):
+    """A mido output port by name (the ALSA client:port suffix may differ); MidiError
+    (one line) when there is none or MIDI is unavailable."""
+    be = backend(backend_name)
+    if backend_name in (None, DEFAULT_BACKEND) and sys.platform.startswith("linux") \
+            and not os.path.exists(ALSA_SEQ):
+        raise MidiError(f"MIDI is unavailable: the ALSA sequencer cannot be opened ({ALSA_SEQ} "
+                        "is absent: a container or CI machine without sound devices?)")
+    try:
+        names = list(be.get_output_names())
+    except Exception as e:
+        raise MidiError(_why(e)) from None
+    real = resolve(name, names)
+    if real is None:
+        listed = ", ".join(repr(n) for n in names) or "none"
+        raise MidiError(f"no MIDI output port {name!r}; ports: {listed}")
+    try:
+        return be.open_output(real)
+    except Exception as e:
+        raise MidiError(f"cannot open MIDI output {real!r}: {e}") from None

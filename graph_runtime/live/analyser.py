@@ -268,5 +268,9 @@ class CausalAnalyser:
         row[s["bar_pos"]] = tr.bar_pos
         row[s["meter"]] = tr.meter
         row[s["level_db"]] = 20.0 * np.log10(max(self.peak, 1e-6))
+        row[s["tempo_locked"]] = float(tr.locked)
+        row[s["tempo_lead"]] = tr.lead_now
+        row[s["level_share"]] = tr.level_share
+        row[s["last_correction"]] = tr.last_correction
         row[s["published_at"]] = time.monotonic()
         self.peak = 0.0

@@ -59,6 +59,23 @@ START_WINDOW_S = 30.0      # s after the music starts during which its first bea
 SILENT_S = 2.0             # onset-free time after which the tempo is said to hold
 BAR_BEATS = 32             # recent beats the bar is estimated on
 N_EMITTED = 64             # ring of emitted beats
+NUDGE = 0.2                # share of the way an estimate at the current level moves the period
+MIN_IBI = 0.6              # periods: the shortest interval between two emitted beats
+# the per-beat follower: an onset near an emitted beat pulls the clock onto it (rubato)
+FOLLOW_WINDOW = 0.15        # periods each side of the emitted beat searched for its onset
+FOLLOW_PHASE = 0.5        # share of that onset's timing error corrected at once
+FOLLOW_PERIOD = 0.2       # ... and fed into the period
+COMB_DEFER = 0.3           # the comb's gain for COMB_DEFER_BEATS after the follower moved the clock
+COMB_DEFER_BEATS = 0.8
+FOLLOW_MIN = 2.0           # the onset must stand this many running means above the floor
+# the level: every estimate votes for its level (leaky sums); another level takes over when it leads
+LEVEL_DECAY = 0.7          # per estimate
+LEVEL_LEAD = 1.25          # the new level's votes over the current one's, once the clock is settled
+YOUNG_S = 6.0              # s after a level is taken in which any lead moves it (and estimates come every second)
+OFF_BEAT_SURE = 1.0        # meter-score margin that moves the clock on one on-beat check
+LOCKED_S = 2.0             # s a level must have held to count as locked
+LOCKED_CONF = 0.25         # ... with at least this confidence
+GLIDE_STEP = 0.17          # periods the clock may move per emitted beat when it changes phase
 IDLE_TASKS = (1, 2, 1, 3)  # a second each: tempo, bar, tempo, on-beat phase
 
 
@@ -98,6 +115,14 @@ class OnlineBeatTracker:
         self._snap = False               # the next lock sets the phase outright (a new clock)
         self.offbeat = 0.0               # 0, or 0.5: the beat is half a period off the comb's pulse
         self._pending_offbeat = False    # the half-beat grid won once, waiting for a second vote
+        self.votes: list[list[float]] = []    # [period s, leaky votes] per level heard
+        self.lead = 0                    # what set the tempo last: 0 the tracker, 1 tap, 2 MIDI clock
+        self.level_since = 0             # frame the current level was taken
+        self.glide = 0.0                 # periods the clock still has to move (a phase change)
+        self.corrections = 0             # level changes and half-beat moves so far
+        self.last_correction = -1.0      # s (stream time) of the newest one
+        self._defer_until = -1           # frame until which the comb defers to the follower
+        self._followed = -1              # index of the last emitted beat the follower examined
         self._phi = np.arange(0, 64, dtype=np.float64)
         self._k = np.arange(COMB_BEATS, dtype=np.float64)
         self._w = 0.8 ** self._k
@@ -132,10 +157,16 @@ class OnlineBeatTracker:
         self.holding = self.period > 0 and self.quiet_frames > SILENT_S * self.fps
         second = int(self.fps)
         if self.i % second == 0 and self.i >= TEMPO_START_S * self.fps:
-            # one task a second, in turn: a block carries at most one
-            self._tick = IDLE_TASKS[(self.i // second) % len(IDLE_TASKS)] if self.period > 0 else 1
+            # one task a second, in turn: a block carries at most one; a young level is
+            # checked every second (tempo, then the on-beat check once it has beats)
+            young = self.i - self.level_since < YOUNG_S * self.fps
+            task = IDLE_TASKS[(self.i // second) % len(IDLE_TASKS)]
+            if young:
+                task = 3 if (self.i // second) % 2 and self.n_emitted >= 4 else 1
+            self._tick = task if self.period > 0 else 1
         if self.period > 0:
             self._lock()
+            self._follow()
             self._emit()
         else:
             self.beat_now = self.downbeat_now = False
@@ -148,7 +179,7 @@ class OnlineBeatTracker:
         n_phi = int(np.ceil(tau))
         # the last COMB_BEATS beats, fewer while the stream is younger than that
         n_k = min(COMB_BEATS, int(min(self.i, RING - 2) / tau) - 1)
-        if n_k < MIN_COMB_BEATS or self.holding:
+        if n_k < MIN_COMB_BEATS or self.holding or self.lead_now == 2:
             return
         phi = self._phi[:n_phi]
         pos = self.i - phi[:, None] - tau * self._k[None, :n_k]  # (n_phi, n_k) frame positions
@@ -178,6 +209,8 @@ class OnlineBeatTracker:
             self.next_beat += err * self.period
             self._snap = False
             return
+        if self.i < self._defer_until:               # the beat's own onset was just heard
+            g *= COMB_DEFER
         self.next_beat += PHASE_GAIN * g * err * self.period
         self.period += PERIOD_GAIN * g * err * self.period
         self.confidence = float(np.clip(0.5 * self.tempo_conf + 0.5 * sharp, 0.0, 1.0))
@@ -198,6 +231,39 @@ class OnlineBeatTracker:
             return d + (at - level) / (at - below)
         return float(d)
 
+    def _follow(self) -> None:
+        """Once the onsets around the last emitted beat are in (FOLLOW_WINDOW periods
+        after it), move the clock toward where that beat's onset started: the comb
+        averages 8 beats and lags rubato; one clear onset near the beat does not."""
+        if self.n_emitted == 0 or self._followed == self.n_emitted or self.glide or self.lead_now == 2:
+            return                                   # (a MIDI clock leads: its phase is the beat)
+        k = (self.n_emitted - 1) % N_EMITTED
+        beat = self.emitted[k] - self.offbeat * self.period     # the pulse the comb follows
+        half = FOLLOW_WINDOW * self.period
+        if self.now() < beat + half + 2.0 / self.fps:
+            return
+        self._followed = self.n_emitted
+        lo, hi = int(np.floor((beat - half) * self.fps)), int(np.ceil((beat + half) * self.fps))
+        if lo < max(0, self.i - RING + 2) or hi > self.i:
+            return
+        seg = self.norm[np.arange(lo, hi + 1) % RING]
+        j = int(np.argmax(seg))
+        peak = float(seg[j])
+        if peak < FOLLOW_MIN * max(self.mean, 1e-9) or j in (0, len(seg) - 1):
+            return                                   # no clear onset near the beat
+        level = ATTACK_LEVEL * peak
+        a = j
+        while a > 0 and seg[a - 1] >= level and j - a < ATTACK_FRAMES:
+            a -= 1
+        at = lo + a
+        if a > 0 and seg[a] > seg[a - 1]:
+            at -= (seg[a] - level) / (seg[a] - seg[a - 1])
+        err = at / self.fps - beat                   # s: + the onset came later than the beat
+        self.next_beat += FOLLOW_PHASE * err
+        if self.i >= self.pinned_until:              # a tapped tempo is not the follower's to change
+            self.period += FOLLOW_PERIOD * err
+        self._defer_until = self.i + int(COMB_DEFER_BEATS * self.period * self.fps)
+
     def _emit(self) -> None:
         t = self.now()
         half = 0.5 / self.fps
@@ -205,6 +271,9 @@ class OnlineBeatTracker:
         while self.next_beat < t - self.period:      # after a long gap: catch up, no burst
             self.next_beat += self.period
             self.beat_index += 1
+        if self.n_emitted:   # never a double beat: the clock moved back onto the last one
+            last = self.emitted[(self.n_emitted - 1) % N_EMITTED]
+            self.next_beat = max(self.next_beat, last + MIN_IBI * self.period)
         if self.next_beat <= t + half:
             self.beat_now = True
             self.downbeat_now = self.bars.bar_pos(self.beat_index) == 0
@@ -217,6 +286,10 @@ class OnlineBeatTracker:
             self.beat_count += 1
             self.beat_index += 1
             self.next_beat += self.period
+            if self.glide:          # a phase change, spread over beats: no double, no hole
+                step = float(np.clip(self.glide, -GLIDE_STEP, GLIDE_STEP))
+                self.next_beat += step * self.period
+                self.glide -= step
         self.bar_pos = self.bars.bar_pos(self.beat_index)
 
     # -- between frames -------------------------------------------------------------
@@ -261,12 +334,13 @@ class OnlineBeatTracker:
         if bpm > 0:
             self._new_tempo(60.0 / bpm, conf, acf)
 
-    def override(self, bpm: float, beat_time: float, *, hold_s: float = 30.0) -> None:
-        """A tapped tempo: period 60 / bpm, a beat at beat_time (s, stream clock). The
-        level then holds for hold_s (estimates may only fine-tune it); the phase
-        keeps locking to the onsets."""
+    def override(self, bpm: float, beat_time: float, *, hold_s: float = 30.0, lead: int = 1) -> None:
+        """A tapped tempo (lead 1) or a MIDI clock's (lead 2): period 60 / bpm, a beat at
+        beat_time (s, stream clock). The level then holds for hold_s (estimates may only
+        fine-tune it); the phase keeps locking to the onsets."""
         if not bpm > 0:
             return
+        self.lead = int(lead)
         if self.period <= 0 or abs(np.log(60.0 / bpm / self.period)) > np.log1p(LEVEL_JUMP):
             self._level_changed()
         self.period = 60.0 / bpm
@@ -277,58 +351,90 @@ class OnlineBeatTracker:
         self.tempo_conf = 1.0
 
     def _new_tempo(self, period: float, conf: float, acf: np.ndarray | None = None) -> None:
+        """An estimate votes for its level (leaky sums per level, LEVEL_DECAY per
+        estimate); the clock takes another level when that one's votes lead the
+        current level's (by LEVEL_LEAD once the clock has run YOUNG_S at its level),
+        so one odd window (a syncopated kick 1.5 beats apart) does not move it, and a
+        first guess from two seconds of music is soon put right. An estimate at the
+        current level nudges the period."""
         jump = abs(np.log(period / self.period)) > np.log1p(LEVEL_JUMP) if self.period > 0 else True
         if self.i < self.pinned_until and jump:
             return                                   # a tapped level holds
         self.tempo_conf = conf
+        self._vote(period, conf)
         if self.period <= 0:
             self.period = period
             self.next_beat = self.now() + period
+            self.level_since = self.i
             self._snap = True
             return
         if not jump:
-            self.period += 0.2 * (period - self.period)
-            self.pending_level = 0.0
+            self.period += NUDGE * (period - self.period)
             return
-        if acf is not None and not live_tempo.octave_apart(period, self.period):
-            new = live_tempo.support(acf, period * self.fps)
-            cur = live_tempo.support(acf, self.period * self.fps)
-            if new < LEVEL_SUPPORT * cur:            # the current level repeats as well: keep it
-                self.pending_level = 0.0
-                return
-        if self.pending_level > 0 and abs(np.log(period / self.pending_level)) <= np.log1p(LEVEL_JUMP):
-            self.period = period                     # second vote in a row: jump
-            self.pending_level = 0.0
+        cur = self._votes_for(self.period)
+        best = max(self.votes, key=lambda v: v[1])
+        young = self.i - self.level_since < YOUNG_S * self.fps
+        if abs(np.log(best[0] / self.period)) > np.log1p(LEVEL_JUMP) and \
+                best[1] > cur * (1.0 if young else LEVEL_LEAD) + 1e-9:
+            self.period = best[0]
+            self.level_since = self.i
             self._level_changed()
             self._snap = True
+
+    def _vote(self, period: float, conf: float) -> None:
+        for v in self.votes:
+            v[1] *= LEVEL_DECAY
+        w = 1.0     # every window's choice counts the same (a doubled level's confidence reads ~0)
+        for v in self.votes:
+            if abs(np.log(period / v[0])) <= np.log1p(LEVEL_JUMP):
+                v[0] += (period - v[0]) * w / (v[1] + w)
+                v[1] += w
+                break
         else:
-            self.pending_level = period
+            self.votes.append([period, w])
+        self.votes = [v for v in self.votes if v[1] > 0.01][-6:]
+
+    def _votes_for(self, period: float) -> float:
+        return sum(v[1] for v in self.votes if abs(np.log(period / v[0])) <= np.log1p(LEVEL_JUMP))
 
     def _on_beat(self) -> None:
         """Accented off-beats (open hats on the "and"s) pull the comb half a beat off:
         the offline check (beat_grid.on_beat_phase: bars clearer on the half-beat
-        grid and the kick no weaker there) on the recent beats, twice in a row, moves
-        the clock half a period for good (self.offbeat)."""
-        frames, _ = self._recent_beats(RING, BAR_BEATS)
-        if len(frames) < 12:
+        grid and the kick no weaker there) on the clock's grid over the last
+        BAR_BEATS beats (the clock's own beats, so it needs no history of emitted
+        beats at this level). A clear win (OFF_BEAT_SURE) moves the clock at once, a
+        narrow one on the second vote in a row; the move glides over a few beats."""
+        frames = self._clock_grid(RING, BAR_BEATS)
+        if len(frames) < 8:
             return
         lin = self._rows(RING)
         env = beat_grid.Envelopes(onset=live_tempo.normalise(self.onset[lin], fps=self.fps),
                                   accent=self.accent[lin], low=self.low[lin],
                                   chroma=self.chroma[:, lin], low_spectrum=self.low_spec[:, lin])
-        _, moved = beat_grid.on_beat_phase(frames, env)
-        if moved and self._pending_offbeat:
+        _, moved, margin = beat_grid.on_beat_margin(frames, env)
+        if moved and (self._pending_offbeat or margin >= OFF_BEAT_SURE):
             self.offbeat = 0.5 - self.offbeat
-            self.next_beat += 0.5 * self.period
+            self.glide -= 0.5          # half a beat earlier, spread over beats: no hole
             self._pending_offbeat = False
             self._level_changed()
         else:
             self._pending_offbeat = moved
 
+    def _clock_grid(self, n_frames: int, most: int) -> np.ndarray:
+        """Frames (relative to the last n_frames' start, oldest first) of the clock's beats
+        over the last `most` periods, where they fall at least 2 frames inside."""
+        start = self.i - n_frames + 1
+        k = np.arange(most, 0, -1, dtype=np.float64)
+        frames = (self.next_beat - k * self.period) * self.fps - start
+        first = max(2.0, (self.music_start * self.fps - start) if self.music_start >= 0 else 2.0)
+        return frames[(frames >= first) & (frames < n_frames - 2)]     # only where music played
+
     def _level_changed(self) -> None:
         """Beats at a new level: the bar starts again from what comes next."""
         self.level_start = self.beat_index
         self.bars.reset()
+        self.corrections += 1
+        self.last_correction = self.now()
 
     def _downbeat(self) -> None:
         frames, first = self._recent_beats(RING, BAR_BEATS)
@@ -344,6 +450,27 @@ class OnlineBeatTracker:
             self.bars.start_index = self.beat_index - int(back)   # the beat the music began on
         self.bars.update(feats, first)
         self.bar_pos = self.bars.bar_pos(self.beat_index)
+
+    @property
+    def lead_now(self) -> int:
+        """0 the tracker leads, 1 a tap, 2 a MIDI clock (while its level holds)."""
+        return self.lead if self.i < self.pinned_until else 0
+
+    @property
+    def locked(self) -> bool:
+        """The tempo is locked: a level held LOCKED_S, heard (not holding through silence),
+        with a comb that says where the beat is."""
+        return (self.period > 0 and not self.holding and self.confidence >= LOCKED_CONF
+                and self.i - self.level_since >= LOCKED_S * self.fps)
+
+    @property
+    def level_share(self) -> float:
+        """[0, 1]: the current level's share of the recent tempo votes (how sure the
+        metrical level is); 1 while a tap or clock holds it."""
+        if self.lead_now:
+            return 1.0
+        total = sum(v[1] for v in self.votes)
+        return self._votes_for(self.period) / total if total > 0 and self.period > 0 else 0.0
 
     @property
     def bpm(self) -> float:

@@ -113,7 +113,7 @@ class LiveInput:
         self.source: LiveSource | None = None
         # a tapped tempo from the window: (bpm, beat time s), written by the main
         # thread, then `_tap_seq` bumped; the worker applies it between blocks
-        self._tap = [0.0, 0.0]
+        self._tap = [0.0, 0.0, 1.0]      # bpm, beat time, lead (1 tap, 2 MIDI clock)
         self._tap_seq = 0
         self._tap_done = 0
 
@@ -233,7 +233,7 @@ class LiveInput:
         done = 0
         if self._tap_seq != self._tap_done:
             self._tap_done = self._tap_seq
-            self.analyser.tracker.override(self._tap[0], self._tap[1])
+            self.analyser.tracker.override(self._tap[0], self._tap[1], lead=int(self._tap[2]))
         while self.ring.read_into(self._buf):
             if self.gain != 1.0:
                 self._buf *= self.gain
@@ -278,9 +278,10 @@ class LiveInput:
             except Exception:  # a vanished device may refuse to stop: it is gone either way
                 pass
 
-    def set_tempo(self, bpm: float, beat_time: float) -> None:
-        """Override the tracker's tempo (tap tempo): applied by the worker."""
-        self._tap[0], self._tap[1] = float(bpm), float(beat_time)
+    def set_tempo(self, bpm: float, beat_time: float, *, lead: int = 1) -> None:
+        """Override the tracker's tempo (lead 1: tap tempo, 2: a MIDI clock): applied by
+        the worker."""
+        self._tap[0], self._tap[1], self._tap[2] = float(bpm), float(beat_time), float(lead)
         self._tap_seq += 1
 
     def stop(self) -> None:

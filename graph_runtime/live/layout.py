@@ -24,7 +24,11 @@ STATUS = ("frame_time",      # s: centre of the frame on the stream clock
           "bar_pos",         # beats from the last downbeat to the next beat
           "meter",           # beats per bar
           "level_db",        # input peak over the last frame, dBFS
-          "published_at")    # time.monotonic() when the row was written
+          "published_at",    # time.monotonic() when the row was written
+          "tempo_locked",    # 1 when the tracker's level has held and its comb is clear
+          "tempo_lead",      # 0 the tracker, 1 a tapped tempo, 2 a MIDI clock
+          "level_share",     # [0, 1] the current metrical level's share of the tempo votes
+          "last_correction")  # s on the stream clock of the last level change or half-beat move (-1 none)
 
 NAMES: list[str] = [f"{s}/{c}" for s in ALL_STEMS for c in CHANNELS]
 NAMES += [f"global/{c}" for c in GLOBAL_CHANNELS]

@@ -65,7 +65,59 @@ def estimate(onset: np.ndarray, accent: np.ndarray, *, fps: float,
         grid = _grid_at(beat_frames, 60.0 * fps / bpm, onset)
         if grid is not None and tl.half_beats_played(onset, grid):
             bpm, conf = tl.doubled(onset, bpm, fps=fps)
+    elif beat_frames is not None and tl.LEVEL_LO <= bpm < HALFTIME_HI and 2 * bpm <= tl.LEVEL_HI:
+        grid = _grid_at(beat_frames, 60.0 * fps / bpm, onset)
+        if grid is not None and eighths_played(onset, grid):
+            bpm, conf = tl.doubled(onset, bpm, fps=fps)     # a fast half-time feel
+    bpm = metrically_consistent(acf, bpm, fps=fps)
     return bpm, conf, acf
+
+
+HALFTIME_HI = 90.0   # BPM: a tracked level below this whose quarters are all played is doubled
+
+
+def eighths_played(onset: np.ndarray, beat_frames: np.ndarray) -> bool:
+    """The tracked beats' half AND quarter points carry onsets (tempo_level's presence
+    test: PRESENCE_SHARE of them above PRESENCE_MIN): hats in eighths of the level twice as fast, the count of a
+    150 BPM groove whose snare on 3 makes it read as 75."""
+    if len(beat_frames) < 4:
+        return False
+    smooth = scipy.ndimage.maximum_filter1d(onset, size=5)
+    n = len(onset)
+    at = lambda f: smooth[np.clip(np.round(f).astype(int), 0, n - 1)]  # noqa: E731
+    gap = np.diff(beat_frames)
+    share = [float(np.mean(at(beat_frames[:-1] + part * gap) > tl.PRESENCE_MIN))
+             for part in (0.25, 0.5, 0.75)]
+    # the half-beats, and the quarters taken together (a hat pattern may skip one)
+    return share[1] >= tl.PRESENCE_SHARE and (share[0] + share[2]) / 2 >= tl.PRESENCE_SHARE
+
+
+BAR_MULTIPLES = (2, 3, 4)   # beats per bar (or half bar) whose repetition a beat level must show
+CONSISTENT_MARGIN = 0.05     # periodicity units a x3/2 or x2/3 level must win by
+
+
+def bar_support(acf: np.ndarray, period_frames: float) -> float:
+    """How well a beat period explains the window: its own repetition plus the best bar
+    (2, 3 or 4 of it). A syncopated kick 1.5 beats apart repeats, but no whole number of
+    its periods makes the bar that the rest of the groove repeats at."""
+    return tl.acf_at(acf, period_frames) + max(tl.acf_at(acf, m * period_frames)
+                                               for m in BAR_MULTIPLES)
+
+
+def metrically_consistent(acf: np.ndarray, bpm: float, *, fps: float) -> float:
+    """bpm, or its x3/2 or x2/3 neighbour inside the counted range (tempo_level.LEVEL_LO..
+    LEVEL_HI) when that one's bar_support is clearly higher."""
+    if bpm <= 0:
+        return bpm
+    best, best_s = bpm, bar_support(acf, 60.0 * fps / bpm)
+    for r in (1.5, 2.0 / 3.0):
+        alt = bpm * r
+        if not tl.LEVEL_LO <= alt <= tl.LEVEL_HI:
+            continue
+        s = bar_support(acf, 60.0 * fps / alt)
+        if s > best_s + CONSISTENT_MARGIN:
+            best, best_s = alt, s
+    return best
 
 
 def support(acf: np.ndarray, period_frames: float) -> float:

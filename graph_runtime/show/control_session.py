@@ -19,6 +19,7 @@ in place. The session never touches the window.
 from __future__ import annotations
 
 import math
+import time
 from collections import deque
 from typing import Any, Callable
 
@@ -29,6 +30,7 @@ from graph_runtime.control.hub import HUB, SourceHub
 from graph_runtime.control.inbox import Inbox
 from graph_runtime.control.mapping import default_range
 from graph_runtime.control.midi import RelativeMap
+from graph_runtime.control.midi_clock import ClockIn, ClockReading, Lead, LeadSlot
 from graph_runtime.control.routes import route_osc
 from graph_runtime.control.scenes import Fade, capture, fade_values, plan_fade, scene_named
 from graph_runtime.control.tempo import TapTempo
@@ -68,6 +70,18 @@ class ControlSession:
         self.last_touched: tuple[str, str] | None = None  # the param last edited in the window
         self._held: dict[Binding, int] = {}  # CC buttons bound to actions: last value
         self.agent: Any = None  # an AgentDesk (graph_runtime/agent) when agents may play
+        # who leads the tempo ("tracker", "tap", "midi clock"): the MIDI clock in takes over
+        # while it runs (follow_clock), use_tracker() hands it back; `lead` is what the
+        # clock out and OSC beats follow (midi_clock.py)
+        self.clock_in = ClockIn()
+        self.clock_reading = ClockReading(False)
+        self.follow_clock = True
+        self.tempo_source = "tracker"
+        self.lead = LeadSlot()
+        self.on_clock: Callable[[float, float], None] | None = None   # (bpm, a beat's track time)
+        # t -> (source, bpm, a beat's track time, its index, beats per bar, downbeat anchor) or
+        # None: the live tracker's clock when the input is live (else the grid below)
+        self.beat_source: Callable[[float], tuple | None] | None = None
         self.watch_edits()
         self._writing = False
         model.listeners.append(self._on_change)
@@ -143,9 +157,61 @@ class ControlSession:
             self.report_once("inbox-full", f"control: more than {self.inbox.capacity} distinct "
                              "controls/addresses; the rest are ignored")
         self._step_fade(t)
+        self._lead_tempo(t)
         if self.agent is not None:
             self.agent.step(t)  # agent param fades, after the scene's
         return n
+
+    # -- who leads the tempo ---------------------------------------------------------------
+    def use_tracker(self) -> None:
+        """The way back from a MIDI clock: the tracker (or tap) leads again, and an
+        incoming clock is ignored until use_midi_clock()."""
+        self.follow_clock = False
+        if self.tempo_source == "midi clock":
+            self.tempo_source = "tracker"
+            self.report("tempo: back to the tracker (MIDI clock ignored)")
+
+    def use_midi_clock(self) -> None:
+        self.follow_clock = True
+
+    def _lead_tempo(self, t: float) -> None:
+        """Follow the MIDI clock while it runs, else the tracker / grid; publish the lead."""
+        now = time.perf_counter()
+        r = self.clock_reading = self.clock_in.read(now)
+        if r.running and self.follow_clock:
+            if self.tempo_source != "midi clock":
+                self.tempo_source = "midi clock"
+                self.report(f"tempo: following the MIDI clock ({r.bpm:.1f} BPM)")
+            beat_t = t + (r.beat_wall - now)
+            self.grid = BeatGrid(bpm=r.bpm, phase_s=beat_t, beats_per_bar=self.grid.beats_per_bar)
+            if self.on_clock is not None:
+                self.on_clock(r.bpm, beat_t)
+            self.lead.value = Lead("midi clock", r.bpm, r.beat_wall, r.beat_index,
+                                   self.grid.beats_per_bar, 0)
+            return
+        if self.tempo_source == "midi clock":
+            self.tempo_source = "tracker"
+            self.report("tempo: the MIDI clock stopped; the tracker leads again")
+            self.grid = BeatGrid.of(self.analysis, bpm=self.tempo.bpm or 120.0,
+                                    phase_s=self.tempo.phase_s)
+        found = self.beat_source(t) if self.beat_source is not None else None
+        if found is None:
+            found = self._grid_lead(t)
+        source, bpm, beat_t, index, bpb, anchor = found
+        if source != "midi clock":
+            self.tempo_source = source
+        self.lead.value = Lead(source, float(bpm), now + (beat_t - t), int(index), int(bpb),
+                               int(anchor))
+
+    def _grid_lead(self, t: float) -> tuple:
+        g = self.grid
+        k = math.floor(g.position(t))
+        beat_t = g.time_at(k)
+        period = g.time_at(k + 1) - beat_t
+        bpm = 60.0 / period if period > 0 else g.bpm
+        anchor = round(g.position(g.downs[0])) if g.analysed and g.downs else 0
+        source = "tap" if self.tempo.bpm and not g.analysed else "tracker"
+        return source, bpm, beat_t, k, g.beats_per_bar, anchor
 
     def _dispatch(self, key: tuple, value: Any, count: int, delta: float) -> None:
         kind = key[0]

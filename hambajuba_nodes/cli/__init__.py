@@ -42,6 +42,7 @@ _COMMANDS = [
     ("top", "control", "add_midi_parser"),
     ("top", "mcp", "add_mcp_parser"),
     ("bench", "control", "add_bench_control_parser"),
+    ("bench", "control", "add_bench_clock_parser"),
     ("bench", "beats", "add_bench_beats_parser"),
     ("bench", "bench_edit", "add_bench_edit_parser"),
     ("bench", "bench_window", "add_bench_analysis_ui_parser"),

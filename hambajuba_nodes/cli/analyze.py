@@ -61,6 +61,9 @@ def add_analyze_parser(subparsers) -> None:
     p.add_argument("--live", action="store_true",
                    help="run the causal live analyser over TRACK as fast as it goes (no cache): "
                         "beats = what the online tracker emitted, bpm = its final estimate")
+    p.add_argument("--click", metavar="OUT.wav", default=None,
+                   help="also write the track with a click on every beat (downbeats accented) "
+                        "to OUT.wav, to check the grid by ear")
     from .scale import add_ray_options
 
     add_ray_options(p, what="analyse TRACK, or every track in the folder TRACK, in parallel")
@@ -121,6 +124,25 @@ def _grid_summary(a) -> dict:
     return grid_summary(a)
 
 
+def _write_click(args, a) -> int:
+    """--click OUT.wav: the track with the grid's clicks; 0 done (or not asked), 2 failed."""
+    out = getattr(args, "click", None)
+    if not out:
+        return 0
+    from graph_runtime.analysis.click import write_click_track
+    from graph_runtime.analysis.load import load_track
+    try:
+        track = load_track(args.track)
+        write_click_track(out, track.samples, track.sr, a.beats, a.downbeats)
+    except Exception as e:   # one line: the track was analysed, the click file is what failed
+        print(f"hambajuba: {out}: cannot write the click track ({type(e).__name__}: {e})",
+              file=sys.stderr)
+        return 2
+    if not args.json:
+        print(f"click track written to {out}")
+    return 0
+
+
 def cmd_analyze(args) -> int:
     if getattr(args, "live", False):
         return _cmd_analyze_live(args)
@@ -136,6 +158,8 @@ def cmd_analyze(args) -> int:
         a = _run(args, use_cache=True)
     except Exception as e:  # one line, never a traceback, for bad input
         return _fail(e)
+    if _write_click(args, a):
+        return 2
     if args.json:
         print(json.dumps(summary(a)))
         return 0
@@ -159,6 +183,8 @@ def _cmd_analyze_live(args) -> int:
         a = analyse_file(args.track)
     except Exception as e:  # one line, never a traceback, for bad input
         return _fail(e)
+    if _write_click(args, a):
+        return 2
     if args.json:
         print(json.dumps(summary(a)))
         return 0

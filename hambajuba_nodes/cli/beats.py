@@ -108,8 +108,9 @@ def grid_summary(a) -> dict:
 def add_bench_beats_parser(bench_subparsers) -> None:
     p = bench_subparsers.add_parser(
         "beats", help="score beats and downbeats (mir_eval F-measure) on cases with truth")
-    p.add_argument("cases", metavar="DIR",
-                   help="a folder of cases (each with mix.flac and truth.json), or one case")
+    p.add_argument("cases", metavar="DIR", nargs="+",
+                   help="folders of cases (each with mix.flac and truth.json), or single cases; "
+                        "each DIR is a set with its own means")
     p.add_argument("--json", action="store_true",
                    help="print {beat_f1, downbeat_f1, cases: [...]} as JSON")
     how = p.add_mutually_exclusive_group()
@@ -202,6 +203,8 @@ def score_case(name: str, audio: str, truth_path: str, *, full: bool, beat_check
     beats_s, downs, bpm, bpb, bpm_range = grid_of(audio, full=full, beat_checkpoint=beat_checkpoint,
                                                   live=live)
     took = time.perf_counter() - start
+    from graph_runtime.analysis.beat_eval import lock_and_off_beat
+    lock_s, off_s = lock_and_off_beat(truth["beats"], beats_s)
     ibi = np.diff(truth["beats"])
     true_bpm = float(60.0 / np.median(ibi)) if len(ibi) else float(truth["bpm"] or 0.0)
     return {"case": name, "beat_f1": round(f_measure(truth["beats"], beats_s), 4),
@@ -210,31 +213,49 @@ def score_case(name: str, audio: str, truth_path: str, *, full: bool, beat_check
             "bpm_error": round(abs(bpm - true_bpm) / true_bpm, 4) if true_bpm else None,
             "beats_per_bar": bpb, "true_beats_per_bar": truth["beats_per_bar"],
             "bpm_range": [round(float(x), 2) for x in (bpm_range or [0.0, 0.0])],
+            "lock_s": None if lock_s is None else round(lock_s, 2), "off_beat_s": round(off_s, 2),
             "seconds": round(took, 3)}
+
+
+def _means(rows: list[dict]) -> dict:
+    locked = [r["lock_s"] for r in rows if r["lock_s"] is not None]
+    return {"beat_f1": round(sum(r["beat_f1"] for r in rows) / len(rows), 4),
+            "downbeat_f1": round(sum(r["downbeat_f1"] for r in rows) / len(rows), 4),
+            "lock_s": round(sum(locked) / len(locked), 2) if locked else None,
+            "never_locked": len(rows) - len(locked),
+            "off_beat_s": round(sum(r["off_beat_s"] for r in rows) / len(rows), 2),
+            "bpm_error": round(sum(r["bpm_error"] or 0.0 for r in rows) / len(rows), 4),
+            "min_beat_f1": round(min(r["beat_f1"] for r in rows), 4)}
 
 
 def cmd_bench_beats(args) -> int:
     from graph_runtime.analysis.errors import AnalysisError
-    if not os.path.isdir(args.cases):
-        print(f"hambajuba: {args.cases}: is not a folder; give a folder of cases "
-              "(each with mix.flac and truth.json)", file=sys.stderr)
-        return 2
-    cases = find_cases(args.cases)
-    if not cases:
-        print(f"hambajuba: {args.cases}: no cases found (folders with mix.flac and truth.json)",
-              file=sys.stderr)
-        return 2
-    rows = []
+    sets = []
+    for folder in args.cases:
+        if not os.path.isdir(folder):
+            print(f"hambajuba: {folder}: is not a folder; give a folder of cases "
+                  "(each with mix.flac and truth.json)", file=sys.stderr)
+            return 2
+        cases = find_cases(folder)
+        if not cases:
+            print(f"hambajuba: {folder}: no cases found (folders with mix.flac and truth.json)",
+                  file=sys.stderr)
+            return 2
+        sets.append((folder, cases))
+    rows, per_set = [], []
     try:
-        for name, audio, truth in cases:
-            rows.append(score_case(name, audio, truth, full=args.full,
-                                   beat_checkpoint=args.beat_checkpoint, live=args.live))
+        for folder, cases in sets:
+            mine = [score_case(name, audio, truth, full=args.full,
+                               beat_checkpoint=args.beat_checkpoint, live=args.live)
+                    for name, audio, truth in cases]
+            for r in mine:
+                r["set"] = os.path.basename(os.path.normpath(folder))
+            per_set.append({"set": mine[0]["set"], "n": len(mine), **_means(mine)})
+            rows += mine
     except AnalysisError as e:
         print(f"hambajuba: {e}", file=sys.stderr)
         return 2
-    doc = {"beat_f1": round(sum(r["beat_f1"] for r in rows) / len(rows), 4),
-           "downbeat_f1": round(sum(r["downbeat_f1"] for r in rows) / len(rows), 4),
-           "cases": rows}
+    doc = {**_means(rows), "sets": per_set, "cases": rows}
     if args.json:
         print(json.dumps(doc))
         return 0
@@ -243,12 +264,17 @@ def cmd_bench_beats(args) -> int:
 
 
 def print_table(doc: dict) -> None:
-    print(f"{'case':<24} {'beat F1':>8} {'down F1':>8} {'bpm':>8} {'truth':>8} {'err':>6} "
-          f"{'meter':>6} {'bpm range':>15}")
+    print(f"{'case':<30} {'beat F1':>8} {'down F1':>8} {'bpm':>7} {'truth':>7} {'err':>6} "
+          f"{'meter':>6} {'lock s':>7} {'off s':>6}")
     for r in doc["cases"]:
         err = f"{100 * r['bpm_error']:.1f}%" if r["bpm_error"] is not None else "-"
         meter = f"{r['beats_per_bar']}/{r['true_beats_per_bar']}"
-        rng = f"{r['bpm_range'][0]:.1f}-{r['bpm_range'][1]:.1f}"
-        print(f"{r['case']:<24} {r['beat_f1']:8.3f} {r['downbeat_f1']:8.3f} {r['bpm']:8.1f} "
-              f"{r['true_bpm']:8.1f} {err:>6} {meter:>6} {rng:>15}")
-    print(f"{'mean':<24} {doc['beat_f1']:8.3f} {doc['downbeat_f1']:8.3f}   ({len(doc['cases'])} cases)")
+        lock = "never" if r["lock_s"] is None else f"{r['lock_s']:.1f}"
+        print(f"{r['case']:<30} {r['beat_f1']:8.3f} {r['downbeat_f1']:8.3f} {r['bpm']:7.1f} "
+              f"{r['true_bpm']:7.1f} {err:>6} {meter:>6} {lock:>7} {r['off_beat_s']:6.1f}")
+    for m in doc["sets"] + [dict(doc, set="all", n=len(doc["cases"]))]:
+        lock = "-" if m["lock_s"] is None else f"{m['lock_s']:.1f}"
+        print(f"{'mean ' + m['set']:<30} {m['beat_f1']:8.3f} {m['downbeat_f1']:8.3f} "
+              f"{'':>7} {'':>7} {100 * m['bpm_error']:5.1f}% {'':>6} {lock:>7} "
+              f"{m['off_beat_s']:6.1f}   ({m['n']} cases, min beat F1 {m['min_beat_f1']:.3f}, "
+              f"never locked {m['never_locked']})")

@@ -44,6 +44,31 @@ def add_bench_control_parser(subparsers) -> argparse.ArgumentParser:
     return p
 
 
+def add_bench_clock_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser("clock", help="MIDI clock out jitter (24 ppqn, loopback) and OSC beats")
+    p.add_argument("--seconds", type=float, default=10.0)
+    p.add_argument("--bpm", type=float, default=120.0)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=run_bench_clock)
+    return p
+
+
+def run_bench_clock(args) -> int:
+    if not 1 <= args.seconds <= 600 or not 20 <= args.bpm <= 400:
+        print("hambajuba bench clock: --seconds 1..600, --bpm 20..400", file=sys.stderr)
+        return 2
+    from graph_runtime.control.midi_clock import bench_clock
+    r = bench_clock(args.seconds, args.bpm)
+    if args.json:
+        print(json.dumps(r, sort_keys=True))
+        return 0
+    print(f"clock out: {r.get('ticks', 0)} ticks at {r['bpm']:.1f} BPM (24 ppqn): late p50 "
+          f"{r.get('late_p50_ms')} ms, p99 {r.get('late_p99_ms')} ms (target <= 1 ms), max "
+          f"{r.get('late_max_ms')} ms; interval deviation p99 {r.get('interval_p99_ms')} ms; "
+          f"{r['osc_messages']} OSC messages ({r['osc_errors']} dropped)")
+    return 0
+
+
 def run_bench_control(args) -> int:
     if not 1 <= args.messages <= 5119 or not 1 <= args.rate <= 1e6 or not 1 <= args.fps <= 1000:
         print("hambajuba bench control: --messages 1..5119, --rate 1..1e6, --fps 1..1000",

@@ -63,6 +63,12 @@ def add_perform_parser(subparsers) -> argparse.ArgumentParser:
                    help="let agents play: open the local control endpoint for `hambajuba mcp` "
                         "(loopback, token file in your data folder; F12 freezes agents) and "
                         "print the MCP client configuration")
+    p.add_argument("--midi-clock-out", default=None, metavar="PORT",
+                   help="send MIDI clock (24 ppqn, start/stop/continue) following hambajuba's "
+                        "tempo to this MIDI output port")
+    p.add_argument("--osc-beat-out", default=None, metavar="[HOST:]PORT",
+                   help="send /hambajuba/beat, /bar and /tempo on every beat to this UDP port "
+                        "(host 127.0.0.1 unless given; other hosts need --osc-out-host)")
     p.add_argument("--input", nargs="?", const="", default=None, metavar="DEVICE|FILE",
                    help="play from live input instead of a track: the default input device, a "
                         "device (name or index, see `hambajuba audio devices`), or an audio file "
@@ -132,7 +138,7 @@ def run_perform(args) -> int:
               analyze=_synthetic_analyze if args.synthetic_analysis else None,
               engine_address=args.engine, engine_token=token, **stage_kwargs(args),
               midi=tuple(args.midi), osc=args.osc, live_input=args.input, mcp=args.mcp,
-              character=character)
+              character=character, clock_out=args.midi_clock_out, beat_out=args.osc_beat_out)
     if args.mcp and app.agent is not None and app.agent.endpoint is not None:
         from hambajuba_nodes.editor.agent_control import client_config
 

@@ -76,7 +76,8 @@ class App(EnginePanel, PatchActions, Menus):
                  serve_token: bytes | None = None, web: str | None = None,
                  web_token: bytes | None = None, midi: tuple[str, ...] = (), osc: str | None = None,
                  live_input: str | None = None, mcp: bool = False,
-                 character: dict | None = None) -> None:
+                 character: dict | None = None, clock_out: str | None = None,
+                 beat_out: str | None = None) -> None:
         if registry is None:
             from hambajuba_nodes.registry import default_registry
 
@@ -133,7 +134,7 @@ class App(EnginePanel, PatchActions, Menus):
                                    fullscreen=fullscreen, serve_output=serve_output, record=record,
                                    serve_token=serve_token, web=web, web_token=web_token)
         # MIDI / OSC / scenes / tap: its inbox is drained first thing in tick
-        self.control = ControlPanel(self, midi=midi, osc=osc)
+        self.control = ControlPanel(self, midi=midi, osc=osc, clock_out=clock_out, beat_out=beat_out)
         self.control.session.recall_listeners.append(self.stage.note_scene)  # recording sidecar
         # live input: the source picker; --input starts it once the window is up
         from .live_input_panel import LiveInputPanel

@@ -19,6 +19,7 @@ from graph_runtime.control.grid_nudge import TrackGrid
 from graph_runtime.control.mapping import CURVES, RELATIVE_STYLES, TAKEOVERS
 from graph_runtime.control.midi import MidiError, MidiInputs
 from graph_runtime.control.osc import OscError, OscListener, parse_endpoint
+from graph_runtime.control.rig import RigClock
 from graph_runtime.show.control_session import ControlSession
 
 from . import theme
@@ -32,7 +33,8 @@ _DIGITS = {getattr(dpg, f"mvKey_{i}", None): i for i in range(1, 10)}
 
 
 class ControlPanel:
-    def __init__(self, app, *, midi: tuple[str, ...] = (), osc: str | None = None) -> None:
+    def __init__(self, app, *, midi: tuple[str, ...] = (), osc: str | None = None,
+                 clock_out: str | None = None, beat_out: str | None = None) -> None:
         self.app = app
         self.session = ControlSession(app.model, app.registry)
         s = self.session
@@ -41,7 +43,8 @@ class ControlPanel:
         self.grid = TrackGrid(s, status=app.status, on_analysis=app.live.set_analysis)
         s.on_tap, s.on_nudge = self.grid.tapped, self.grid.nudged
         s.commands.update(tempo=self.grid.scaled, downbeat=self.grid.bar_shifted)  # web surface
-        self.midi = MidiInputs(s.inbox, s.relative)
+        self.midi = MidiInputs(s.inbox, s.relative, clock=s.clock_in)   # clock in: midi_clock.py
+        self.rig = RigClock(s)                  # MIDI clock out, OSC beats out
         self.osc: OscListener | None = None
         self.tags: dict[str, int] = {}
         self.perform = PerformPanel(app, s)
@@ -51,15 +54,22 @@ class ControlPanel:
         self._shut_menu = False
         self._reported = 0
         self.problems: list[str] = []  # devices that did not open (the window shows them too)
-        self._wanted = (tuple(midi), osc)
+        self._wanted = (tuple(midi), osc, clock_out, beat_out)
 
     def start(self) -> None:
         """Open the devices asked for on the command line (after the window is built)."""
-        midi, osc = self._wanted
+        midi, osc, clock_out, beat_out = self._wanted
         for name in midi:
             self.open_midi(name)
         if osc:
             self.listen_osc(osc)
+        if clock_out or beat_out:
+            reason = self.rig.start(clock_out, beat_out)
+            if reason:
+                self.problems.append(reason)
+                self.app.status("error", reason)
+            else:
+                self.app.status("info", self.rig.describe())
 
     # -- devices -------------------------------------------------------------------------
     def open_midi(self, name: str) -> str | None:
@@ -149,6 +159,10 @@ class ControlPanel:
                 dpg.add_button(label="< [", callback=lambda: self.session.nudge(-1))
                 dpg.add_button(label="] >", callback=lambda: self.session.nudge(1))
                 t["tempo"] = dpg.add_text("", color=theme.DIM)
+            with dpg.group(horizontal=True):   # who leads the tempo, and the way back
+                t["lead"] = dpg.add_text("tempo led by the tracker", color=theme.DIM)
+                t["lead_button"] = dpg.add_button(label="Use tracker", show=False,
+                                                  callback=lambda: self._toggle_lead())
             with dpg.group(horizontal=True):  # the track's grid, saved beside its analysis
                 dpg.add_text("grid:")
                 dpg.add_button(label="tempo x2", callback=lambda: self.grid.scaled(2.0))
@@ -251,12 +265,17 @@ class ControlPanel:
         learn = ("move a control for " + ".".join(s.learn_target)) if s.learn_target else \
             "touch a param" if s.learning else ""
         bpm = s.tempo.bpm
-        shown = (learn, s.learning, bpm)
+        lead = self._lead_text()
+        shown = (learn, s.learning, bpm, lead)
         if shown != getattr(self, "_texts", None):  # touch Dear PyGui only on a change
             self._texts = shown
             dpg.set_value(self.tags["learn_text"], learn)
             dpg.set_value(self.tags["learn"], s.learning)
             dpg.set_value(self.tags["tempo"], f"tapped {bpm:.1f} BPM" if bpm else "")
+            dpg.set_value(self.tags["lead"], lead[0])
+            dpg.configure_item(self.tags["lead"], color=theme.PREVIEW if lead[1] else theme.DIM)
+            dpg.configure_item(self.tags["lead_button"], show=lead[2] is not None,
+                               label=lead[2] or "")
         if self.app.model.revision == self._shown:
             return
         self._shown = self.app.model.revision
@@ -306,7 +325,26 @@ class ControlPanel:
                 dpg.add_text(f"{i + 1}" if i < 9 else " ", color=theme.DIM)
                 dpg.add_button(label=name, width=160, callback=lambda _s, _a, n=name: self.recall(n))
 
+    def _lead_text(self) -> tuple[str, bool, str | None]:
+        """(what leads the tempo, whether the MIDI clock does, the button's label or None)."""
+        s = self.session
+        r = s.clock_reading
+        if s.tempo_source == "midi clock":
+            return f"tempo led by the MIDI clock: {r.bpm:.1f} BPM", True, "Use tracker"
+        if r.running and not s.follow_clock:
+            return (f"tempo led by the {s.tempo_source} (MIDI clock {r.bpm:.1f} BPM ignored)",
+                    False, "Follow MIDI clock")
+        return f"tempo led by the {s.tempo_source}", False, None
+
+    def _toggle_lead(self) -> None:
+        s = self.session
+        if s.tempo_source == "midi clock":
+            s.use_tracker()
+        else:
+            s.use_midi_clock()
+
     def close(self) -> None:
+        self.rig.stop()
         self.midi.stop()
         if self.osc is not None:
             self.osc.stop()

@@ -61,6 +61,9 @@ class LiveInputPanel:
             return self.problem
         self.input, self.source, self.problem = inp, source, ""
         self._taps_seen = self._tap_state()      # only taps from now on override the tracker
+        session = getattr(self.app.control, "session", None)
+        if session is not None:                  # the rig's clock out follows the live tracker
+            session.beat_source = self._beat_lead
         if getattr(self.app.transport, "playing", False):
             self.app.transport.pause()               # one source at a time
         self.app.live.set_analysis(source)       # recompiles the plan against the live bank
@@ -74,6 +77,9 @@ class LiveInputPanel:
             return
         self.input.stop()
         self.input = self.source = None
+        session = getattr(self.app.control, "session", None)
+        if session is not None:
+            session.beat_source = None
         self.app.live.set_analysis(self.app.transport.analysis)   # back to the track
         self.app.live.reset()
 
@@ -100,7 +106,33 @@ class LiveInputPanel:
         tempo = getattr(getattr(self.app.control, "session", None), "tempo", None)
         return (getattr(tempo, "bpm", None), getattr(tempo, "phase_s", 0.0))
 
+    def _beat_lead(self, t: float):
+        """The live tracker's clock as the control session's lead (clock out, OSC beats):
+        (source, bpm, the next beat in the session's time t, its index, meter, anchor)."""
+        if self.source is None:
+            return None
+        s = self.source.status()
+        if s["period"] <= 0:
+            return None
+        source = "tap" if self._taps_seen[0] else "tracker"
+        beat_t = t + (s["next_beat"] - self.source.clock())
+        return source, 60.0 / s["period"], beat_t, int(s["bar_pos"]), max(1, int(s["meter"])), 0
+
+    def _follow_clock(self) -> None:
+        """A MIDI clock leads: the tracker takes its tempo and phase once a second."""
+        session = getattr(self.app.control, "session", None)
+        if session is None or session.tempo_source != "midi clock":
+            return
+        import time
+        now = time.perf_counter()
+        if now < getattr(self, "_clock_due", 0.0):
+            return
+        self._clock_due = now + 1.0
+        r = session.clock_reading
+        self.input.set_tempo(r.bpm, self.source.clock() + (r.beat_wall - now), lead=2)
+
     def _follow_taps(self) -> None:
+        self._follow_clock()
         state = self._tap_state()
         if state == self._taps_seen:
             return
@@ -195,9 +227,7 @@ class LiveInputPanel:
         db = s["level_db"]
         dpg.set_value(t["level"], max(0.0, min(1.0, (db + 60.0) / 60.0)))
         dpg.configure_item(t["level"], overlay=f"{db:.0f} dBFS" + (" CLIP" if s["clipped"] else ""))
-        hold = ", holding (silence)" if s["tempo_holding"] else ""
-        tempo = f"{s['bpm']:.1f} BPM" if s["bpm"] > 0 else "listening..."
-        dpg.set_value(t["tempo"], f"tempo: {tempo}  confidence {s['tempo_confidence']:.2f}{hold}")
+        dpg.set_value(t["tempo"], tempo_text(s))
         state = (f"{s['state']}: {s['device']}, {s['channels']} ch, {s['samplerate']} Hz; "
                  f"overflows {s['overflows']}, clipped samples {s['clipped']}")
         dpg.set_value(t["state"], state + (f"\n{s['message']}" if s["message"] else ""))
@@ -205,3 +235,22 @@ class LiveInputPanel:
 
     def close(self) -> None:
         self.stop()
+
+
+LEADS = {0: "the tracker", 1: "tap", 2: "the MIDI clock"}
+
+
+def tempo_text(s: dict) -> str:
+    """What the tracker knows, from one status row (live/layout.STATUS): tempo, whether it
+    is locked and to what, its confidence and metrical level, the last correction."""
+    if s["bpm"] <= 0:
+        return "tempo: listening..."
+    hold = ", holding (silence)" if s["tempo_holding"] else ""
+    lead = LEADS.get(int(s["tempo_lead"]), "the tracker")
+    state = f"locked to {lead}" if s["tempo_locked"] or s["tempo_lead"] else f"finding the beat ({lead})"
+    meter = int(s["meter"]) or 4
+    since = s["frame_time"] - s["last_correction"]
+    fixed = f"last correction {since:.1f} s ago" if s["last_correction"] >= 0 else "no correction yet"
+    return (f"tempo: {s['bpm']:.1f} BPM, {state}{hold}\n"
+            f"confidence {s['tempo_confidence']:.2f}; level {s['bpm']:.0f} BPM in {meter} "
+            f"({100 * s['level_share']:.0f} % of estimates); {fixed}")

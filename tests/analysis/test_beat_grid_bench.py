@@ -31,11 +31,12 @@ def test_table_names_every_case_and_the_means(cases, capsys):
 def test_json_keys(cases, capsys):
     assert main(["bench", "beats", str(cases), "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
-    assert set(doc) == {"beat_f1", "downbeat_f1", "cases"}
+    assert {"beat_f1", "downbeat_f1", "lock_s", "off_beat_s", "sets", "cases"} <= set(doc)
+    assert [m["set"] for m in doc["sets"]] == [cases.name]
     assert [c["case"] for c in doc["cases"]] == ["syncopated_124", "waltz_3_4_150"]
     for c in doc["cases"]:
         assert {"beat_f1", "downbeat_f1", "bpm", "true_bpm", "bpm_error", "beats_per_bar",
-                "true_beats_per_bar", "bpm_range"} <= set(c)
+                "true_beats_per_bar", "bpm_range", "lock_s", "off_beat_s"} <= set(c)
         assert 0.0 <= c["beat_f1"] <= 1.0 and 0.0 <= c["downbeat_f1"] <= 1.0
     assert doc["beat_f1"] == pytest.approx(sum(c["beat_f1"] for c in doc["cases"]) / 2, abs=1e-4)
     assert doc["downbeat_f1"] >= 0.8

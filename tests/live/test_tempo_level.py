@@ -92,3 +92,20 @@ def test_reset_forgets_the_bar_and_its_confidence():
     bars.update(_bar_features(32, 0), 0)
     bars.reset()
     assert bars.confidence == 0.0 and bars.seen == 0 and bars.start_index is None
+
+
+def test_a_fast_half_time_feel_counts_its_quarters_and_a_slow_groove_stays():
+    # 150 BPM with the snare on 3 (accents every 2 beats read as 75, inside the counted
+    # range) and hats on every eighth of 150: tracked at 75, the quarters of the 75
+    # level are all played, so the level is 150
+    n, beat = 400, 60.0 * FPS / 150.0
+    x = (_pulses(n, 4 * beat, 3.0) + _pulses(n, 4 * beat, 2.5, phase=2 * beat)
+         + _pulses(n, beat / 2, 0.8, phase=beat / 2))
+    onset = tempo.normalise(x, fps=FPS)
+    tracked = np.arange(0.0, n - 1, 2 * beat)
+    bpm, _, _ = tempo.estimate(onset, onset, fps=FPS, beat_frames=tracked)
+    assert bpm == pytest.approx(150.0, rel=0.03)
+    # a 75 BPM groove with nothing on its quarters (only the backbeat and the "and"s): stays
+    y = _pulses(n, 2 * beat, 3.0) + _pulses(n, 2 * beat, 1.5, phase=beat)
+    onset = tempo.normalise(y, fps=FPS)
+    assert not tempo.eighths_played(onset, tracked)

@@ -63,3 +63,22 @@ def test_tap_tempo_overrides_the_live_tracker(make_app, loop_wav):
     app.step(3)                                         # the panel hands it to the worker
     assert step_until(app, lambda: abs(panel.source.status()["bpm"] - 100.0) < 0.5, timeout=20)
     assert panel.input.analyser.tracker.pinned_until > panel.input.analyser.tracker.i
+
+
+def test_the_panel_says_what_the_tracker_knows(make_app, loop_wav):
+    """The Input tab's tempo line: locked or not and to what (tracker, tap), the
+    confidence, the metrical level and the time since the last correction, from the
+    analyser's status row (the main thread reads it; only it calls Dear PyGui)."""
+    import dearpygui.dearpygui as dpg
+    app = make_app(live_input=loop_wav)
+    panel = app.live_input
+    app.tabs and dpg.set_value(app.tabs, app.tab_input)
+    assert step_until(app, lambda: panel.source.status()["tempo_locked"] == 1.0, timeout=60)
+    assert step_until(app, lambda: "locked to the tracker" in dpg.get_value(panel.tags["tempo"]))
+    text = dpg.get_value(panel.tags["tempo"])
+    assert "confidence 0." in text or "confidence 1." in text
+    assert "% of estimates" in text and ("last correction" in text or "no correction yet" in text)
+    now = panel.clock()
+    for k in range(4):
+        app.control.session.tap(now + k * 0.5)
+    assert step_until(app, lambda: "locked to tap" in dpg.get_value(panel.tags["tempo"]), timeout=20)
