@@ -239,11 +239,16 @@ class StageControls:
         """A scene was recalled: it goes into the recording's sidecar with its time."""
         self.recorder.note("scene", name=str(name))
 
-    def _meta(self, key: str = "patch_sha256") -> dict:
+    def _live_meta(self) -> dict:
+        """What the sidecar says about the show now (cheap: read every second)."""
         app = self.app
-        meta = {"track": getattr(app.transport.output.track, "path", "") or "",
+        return {"track": getattr(app.transport.output.track, "path", "") or "",
                 "patch": getattr(app.files, "path", None) or "(unsaved)",
                 "model": getattr(getattr(app.worker, "engine", None), "description", "") or "none"}
+
+    def _meta(self, key: str = "patch_sha256") -> dict:
+        meta = self._live_meta()
+        app = self.app
         try:
             from graph_runtime.patch import dumps
 
@@ -279,6 +284,8 @@ class StageControls:
             self._fill_monitors()
             if problem:
                 self._say("warn", problem)
+        if frame_no % 60 == 0 and self.recorder.recording and not self.recorder.stopping:
+            self.recorder.update_meta(self._live_meta())  # the sidecar follows the show
         if frame_no % 15 == 0 and self.items:
             self._update_labels()
 
@@ -296,15 +303,18 @@ class StageControls:
                  "closed": "output window: closed"}[w.state]
         if srv is not None:
             state += f" | mjpeg {srv.viewers} viewer(s)"
+        behind = rec.behind_s
+        rec_line = f"REC {rec.recorded_s:.0f} s" + (f", {behind:.1f} s behind" if behind >= 0.5 else "")
         if rec.recording:
-            state += f" | REC {rec.frames_written / rec.fps:.0f} s"
+            state += f" | {rec_line}"
         dpg.configure_item(self.items["state"], label=state)
         dpg.configure_item(self.items["window"],
                            label="Close output window" if w.alive else "Open output window")
         label = "Stop recording" if rec.recording else "Record"
         dpg.configure_item(self.items["record"], label=label)
         if "record_button" in self.items:
-            dpg.configure_item(self.items["record_button"], label=f"{label} (F10)")
+            dpg.configure_item(self.items["record_button"],
+                               label=f"{label} (F10)" + (f" {rec_line}" if rec.recording else ""))
         dpg.configure_item(self.items["serve"], label=f"Stop serving {srv.url}" if srv else
                            "Serve output (MJPEG) on 127.0.0.1:8080")
 
