@@ -19,6 +19,7 @@ in place. The session never touches the window.
 from __future__ import annotations
 
 import math
+import time
 from collections import deque
 from typing import Any, Callable
 
@@ -50,8 +51,13 @@ class ControlSession:
         self.transport: dict[str, Callable] = {}  # "play", "pause", "seek" -> callables
         self.on_tap: Callable[[float], None] | None = None  # a track's grid correction (tempo.py)
         self.on_nudge: Callable[[int], None] | None = None
-        self.t = 0.0  # track time of the last drain
+        self.t = 0.0  # track time of the last drain (the time being rendered)
+        self.heard = 0.0  # track time the speaker played at the last drain
+        self.playing = True  # the transport ran at the last drain
+        self._drain_at = 0.0  # time.perf_counter() of the last drain
+        self._stamp: float | None = None  # arrival (perf_counter) of the message being handled
         self.fade: Fade | None = None
+        self.cue: tuple[str, float] | None = None  # (scene, track time) a recall waits for, as heard
         self.learning = False
         self.learn_target: tuple[str, str] | None = None
         self.reports: deque[str] = deque(maxlen=200)  # newest last; the window shows them
@@ -122,19 +128,26 @@ class ControlSession:
             self.refresh_bindings()
 
     # -- the frame ----------------------------------------------------------------------
-    def drain(self, t: float) -> int:
-        """Apply everything that arrived since the last frame; returns messages taken."""
+    def drain(self, t: float, heard: float | None = None, *, playing: bool = True) -> int:
+        """Apply everything that arrived since the last frame; returns messages taken.
+        t: the track time this frame renders; heard: the time the speaker plays now
+        (taps are placed on it, by their arrival stamps)."""
         self.t = t
+        self.heard = t if heard is None else heard
+        self.playing = bool(playing)
+        self._drain_at = time.perf_counter()
         self._check_bindings()
         self.hub.clear_triggers()
         n = 0
-        for key, value, count, delta, _stamp in self.inbox.drain():
+        for key, value, count, delta, stamp in self.inbox.drain():
             n += count
+            self._stamp = stamp
             try:
                 self._dispatch(key, value, count, delta)
             except Exception as e:  # a bad message never stops the show
                 self.report_once(("crash", key[0], type(e).__name__),
                                  f"control: {key[0]} message failed: {type(e).__name__}: {e}")
+        self._stamp = None
         self.consumed += n
         if self.inbox.refused:
             self.report_once("inbox-full", f"control: more than {self.inbox.capacity} distinct "
@@ -146,6 +159,9 @@ class ControlSession:
         kind = key[0]
         if kind == "osc":
             route_osc(self, key[1], value, count)
+            return
+        if kind == "tap":  # post_tap: the web surface
+            self.tap()
             return
         if kind == "oscbad":
             self.report_once(("oscbad", key[1]), f"OSC {key[1]}: {value}; ignored")
@@ -169,7 +185,7 @@ class ControlSession:
         """One source's coalesced input on one binding."""
         if b.is_action:
             if self._pressed(b, value, count):
-                self.action(b.node, b.param)
+                self.action(b.node, b.param, source=b.describe())
             return
         spec = self.model.patch.node(b.node)
         cls = self.registry.get(spec.type) if spec is not None else None
@@ -211,9 +227,9 @@ class ControlSession:
             self.report_once(("refused", node, name, reason), f"control: {reason}")
         return reason
 
-    def action(self, what: str, arg: str = "") -> None:
+    def action(self, what: str, arg: str = "", *, source: str = "") -> None:
         if what == "@scene":
-            self.recall(arg)
+            self.recall(arg, source=source)
         elif what == "@tap":
             self.tap()
         elif what in ("@nudge_early", "@nudge_late"):
@@ -311,8 +327,14 @@ class ControlSession:
         return [str(s.get("name", "")) for s in self.model.patch.scenes]
 
     def recall(self, name: str, when: str = "now", *, beats: float = 0.0,
-               seconds: float = 0.0) -> str | None:
-        """Schedule a scene: at the next 'beat' / 'bar' or 'now', fading over beats or seconds."""
+               seconds: float = 0.0, source: str = "") -> str | None:
+        """Schedule a scene: at the next 'beat' / 'bar' or 'now', fading over beats or seconds.
+
+        The start is quantised on the time being rendered (self.t, the drain's
+        time: the heard time plus the engine's lead), so the first frame made
+        for a time at or after the downbeat is the first to change, and it is
+        shown when the listener hears that downbeat. source: who asked (an OSC
+        address, a MIDI binding), logged in Messages with when it lands."""
         if scene_named(self.model.patch, name) is None:
             reason = f"no scene {name!r} (scenes: {', '.join(self.scene_names()) or 'none'})"
             self.report(reason)
@@ -322,10 +344,29 @@ class ControlSession:
         for v in (beats, seconds):
             if not (isinstance(v, (int, float)) and math.isfinite(v) and 0 <= v <= 1e4):
                 return "fade length must be a finite number >= 0"
-        self.fade = Fade(name, self.grid.start_of(when, self.t), float(beats), float(seconds))
+        start = self.grid.start_of(when, self.t)
+        self.fade = Fade(name, start, float(beats), float(seconds))
+        self.cue = (name, start) if start > self.t else None
+        if source:
+            fade = f", fading over {beats:g} beats" if beats else \
+                f", fading over {seconds:g} s" if seconds else ""
+            at = "now" if when == "now" else f"on the next {when} (track {start:.2f} s)"
+            self.report(f"{source}: scene {name!r} {at}{fade}")
         for tell in self.recall_listeners:
             tell(name)
         return None
+
+    def countdown(self, heard: float) -> tuple[str, float] | None:
+        """(scene, beats to go) while a quantised recall waits for the listener
+        to reach its start (heard: the track time the speaker plays); else None."""
+        cue = self.cue
+        if cue is None:
+            return None
+        name, start = cue
+        if heard >= start - 1e-6:
+            self.cue = None
+            return None
+        return name, max(0.0, self.grid.position(start) - self.grid.position(heard))
 
     def _step_fade(self, t: float) -> None:
         fade = self.fade
@@ -360,7 +401,13 @@ class ControlSession:
         self.grid = BeatGrid.of(analysis, bpm=self.tempo.bpm or 120.0, phase_s=self.tempo.phase_s)
 
     def tap(self, t: float | None = None) -> float | None:
-        t = self.t if t is None else t
+        """A tap at track time t; by default when the message being handled
+        arrived (its input thread's stamp), else the time heard at this frame."""
+        if t is None and not self.playing:  # the track clock stands: tempo by the wall clock
+            t = self._stamp if self._stamp is not None else time.perf_counter()
+        elif t is None:
+            late = self._drain_at - self._stamp if self._stamp is not None else 0.0
+            t = self.heard - max(0.0, late)
         bpm = self.tempo.tap(t)
         if bpm is not None and self.analysis is None:
             self.grid = BeatGrid(bpm=bpm, phase_s=self.tempo.phase_s)

@@ -19,6 +19,7 @@ from graph_runtime.control import ControlSession
 from graph_runtime.control.mapping import CURVES, RELATIVE_STYLES, TAKEOVERS
 from graph_runtime.control.midi import MidiError, MidiInputs
 from graph_runtime.control.osc import OscError, OscListener, parse_endpoint
+from graph_runtime.control.scenes import cue_text
 from graph_runtime.control.track_grid import TrackGrid
 
 from . import theme
@@ -38,7 +39,7 @@ class ControlPanel:
         s = self.session
         s.transport = {"play": app.transport.play, "pause": app.transport.pause,
                        "seek": app.seek}
-        self.grid = TrackGrid(s, status=app.status, on_analysis=app.live.set_analysis)
+        self.grid = TrackGrid(s, status=app.status, on_analysis=self._grid_changed)
         s.on_tap, s.on_nudge = self.grid.tapped, self.grid.nudged
         self.midi = MidiInputs(s.inbox, s.relative)
         self.osc: OscListener | None = None
@@ -93,10 +94,14 @@ class ControlPanel:
             s.set_analysis(tr.analysis)
             self.grid.track(getattr(tr, "path", "") or None, tr.analysis)
         heard = tr.time()
+        bar = getattr(app, "bar", None)
+        if bar is not None and bar.cue_text is None:  # the transport shows a waiting recall
+            bar.cue_text = lambda h: cue_text(s.countdown(h))
         w, d = app.worker, app.delivery
         t = tr.predict(heard, d.lookahead()) if (w is not None and w.ready and d is not None
                                                  and tr.playing) else heard
-        s.drain(t)
+        s.drain(t, heard, playing=tr.playing)
+        self.grid.tick()  # a tapped grid is saved once tapping has ended
         if self._shut_menu:
             self._shut_menu = False
             self.app.add_menu.close()
@@ -109,11 +114,19 @@ class ControlPanel:
         self.badges.tick(s.bindings)
         self.perform.tick()
 
+    def _grid_changed(self, analysis) -> None:
+        """A grid correction (tempo x2, a tapped grid, ...): the whole show follows
+        at once: the plan's beat channels, the transport's BPM and bars, scenes."""
+        self.app.live.set_analysis(analysis)
+        self.app.transport.analysis = analysis
+        self._analysis = analysis  # already given to the session and the track's grid
+
     def _show_reports(self) -> None:
         reports = self.session.reports
         while reports:
             text = reports.popleft()
-            level = "info" if text.startswith(("learn", "tap tempo", "MIDI port")) else "warn"
+            level = "info" if text.startswith(("learn", "tap tempo", "MIDI port")) or \
+                ": scene '" in text else "warn"
             self.app.status(level, text)
 
     # -- building ---------------------------------------------------------------------------
