@@ -96,7 +96,8 @@ class ControlPanel:
         heard = tr.time()
         bar = getattr(app, "bar", None)
         if bar is not None and bar.cue_text is None:  # the transport shows a waiting recall
-            bar.cue_text = lambda h: cue_text(s.countdown(h))
+            bar.cue_text = lambda h: "   ".join(x for x in (cue_text(s.countdown(h)),
+                                                            self._paused_text()) if x)
         w, d = app.worker, app.delivery
         t = tr.predict(heard, d.lookahead()) if (w is not None and w.ready and d is not None
                                                  and tr.playing) else heard
@@ -113,6 +114,15 @@ class ControlPanel:
             self._refresh()
         self.badges.tick(s.bindings)
         self.perform.tick()
+
+    def _paused_text(self) -> str:
+        """Paused, the patch's clock stands: say so, and name what still moves."""
+        tr = self.app.transport
+        if tr.playing or tr.track is None:
+            return ""
+        free = sum(1 for n in self.app.model.patch.nodes if n.params.get("run_while_paused"))
+        return "paused: the picture holds" + (
+            f" ({free} node{'s run' if free != 1 else ' runs'} while paused)" if free else "")
 
     def _grid_changed(self, analysis) -> None:
         """A grid correction (tempo x2, a tapped grid, ...): the whole show follows

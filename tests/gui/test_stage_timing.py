@@ -35,7 +35,9 @@ class SceneEngine:
     def render(self, frame):
         time.sleep(self.render_s)
         self.out[..., 0] = int(frame.scene.feature_ids[0, 0]) % 256
-        self.out[..., 1] = int(min(255.0, abs(float(np.asarray(frame.strength)[0, 0]))))
+        strength = np.asarray(frame.strength)
+        self.out[..., 1] = int(min(255.0, abs(float(strength[0, 0]))))
+        self.out[..., 2] = int(min(255.0, abs(float(strength[1, 0]))))  # mid.0's first sink
         return self.out
 
     def feature_mean(self, block, fid):
@@ -50,13 +52,13 @@ def scene_patch(path) -> str:
     return str(path)
 
 
-def watch_frames(app) -> list[tuple[float, int, int]]:
-    """(track time heard when shown, red, green) of every frame the window shows."""
-    seen: list[tuple[float, int, int]] = []
+def watch_frames(app) -> list[tuple[float, int, int, int]]:
+    """(track time heard when shown, red, green, blue) of every frame the window shows."""
+    seen: list[tuple[float, int, int, int]] = []
     publish = app.stage.fanout.publish
 
     def spy(rgba, shown_at, track_t):
-        seen.append((float(track_t), int(rgba[0, 0, 0]), int(rgba[0, 0, 1])))
+        seen.append((float(track_t), int(rgba[0, 0, 0]), int(rgba[0, 0, 1]), int(rgba[0, 0, 2])))
         return publish(rgba, shown_at, track_t)
 
     app.stage.fanout.publish = spy
@@ -197,3 +199,48 @@ def test_tempo_x2_applies_to_the_running_grid_at_once(make_app, wav, tmp_path, m
     assert "240.0 BPM" in dpg.get_value(app.bar.tags["beat"])
     assert app.control.session.grid.bpm == pytest.approx(bpm_after, rel=0.02)
     assert any("tempo x2" in m[2] and "playing now" in m[2] for m in app.messages)
+
+
+def moving_patch(path) -> str:
+    """A coupled oscillator (never settles, integrates dt) on the first sink; an LFO
+    set to run while paused on the second."""
+    p = Patch()
+    p.add_node("physics.oscillator", {}, node_id="osc")
+    p.add_node("math.map_range", {"in_lo": -2.0, "in_hi": 2.0, "out_lo": 0.0, "out_hi": 250.0},
+               node_id="range")
+    p.add_node("sae.block", {"block": "down.2.1", "feature_id": 7, "scale_by_mean": False},
+               node_id="sink")
+    p.add_node("time.lfo", {"rate": 0.7, "run_while_paused": True}, node_id="lfo")
+    p.add_node("math.map_range", {"out_lo": 0.0, "out_hi": 250.0}, node_id="range2")
+    p.add_node("sae.block", {"block": "mid.0", "feature_id": 9, "scale_by_mean": False},
+               node_id="sink2")
+    p.connect(("osc", "out"), ("range", "x"))
+    p.connect(("range", "out"), ("sink", "strength"))
+    p.connect(("lfo", "out"), ("range2", "x"))
+    p.connect(("range2", "out"), ("sink2", "strength"))
+    P.save(p, path)
+    return str(path)
+
+
+@pytest.mark.gui
+def test_paused_the_picture_holds_except_what_runs_while_paused(make_app, wav, tmp_path):
+    import dearpygui.dearpygui as dpg
+
+    app = make_app(engine=lambda: SceneEngine(render_s=0.02), track_path=wav(20.0),
+                   patch_path=moving_patch(tmp_path / "m.patch"), autoplay=True)
+    assert step_until(app, lambda: app.transport.playing and app.transport.time() > 1.5, 60)
+    seen = watch_frames(app)
+    app.step(30)
+    assert len({g for _, _, g, _ in seen}) > 3, "the oscillator should move while playing"
+    dpg.get_item_callback(app.bar.tags["play"])()  # the Pause button
+    app.step(5)
+    assert not app.transport.playing
+    del seen[:]
+    end = time.monotonic() + 3.0
+    while time.monotonic() < end:
+        app.step()
+    greens, blues = {g for _, _, g, _ in seen}, {b for _, _, _, b in seen}
+    print(f"paused: {len(seen)} frames shown, greens {sorted(greens)}, {len(blues)} blues")
+    assert len(seen) >= 5 and len(greens) == 1, f"the picture changed while paused: {sorted(greens)}"
+    assert len(blues) > 3, "the LFO set to run while paused stood still"
+    assert "paused: the picture holds (1 node runs while paused)" in dpg.get_value(app.bar.tags["beat"])
