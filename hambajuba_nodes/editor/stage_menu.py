@@ -129,7 +129,8 @@ class StageControls:
         reason = self.window.reopen()
         if reason is None:
             self.fanout.add(self.window)
-        self._say("error" if reason else "info", reason or "output window reopened" + self._where())
+            self._recovered()
+        self._say("error" if reason else "info", reason or "output window reopened" + self.window.where())
         return reason
 
     def close_window(self) -> None:
@@ -272,8 +273,8 @@ class StageControls:
             news = source.poll()
             if news is not None:
                 self._say(*news)
-                if source is self.window and self.window.state == "died":
-                    self._offer_reopen(news[1])
+                if source is self.window and news[1].startswith("output window came back"):
+                    self._recovered()
         while self.fanout.problems:
             self._say("error", self.fanout.problems.popleft())
         if not self.recorder.recording and self.recorder in self.fanout.sinks:  # finished: stop feeding it
@@ -289,13 +290,12 @@ class StageControls:
         if frame_no % 15 == 0 and self.items:
             self._update_labels()
 
-    def _offer_reopen(self, text: str) -> None:
-        """A small dialog with the way back; the show never waits for it."""
-        try:
-            self.app.dialogs.ask("Output window closed unexpectedly", text,
-                                 [("Reopen", lambda: self.reopen_window()), ("Not now", lambda: None)])
-        except Exception:
-            pass  # no dialog (headless): the status bar has said it
+    def _recovered(self) -> None:
+        """The window came back by itself (supervisor.py): no dialog; the error
+        that said it died leaves the bar (it stays in Messages with the recovery)."""
+        bar = getattr(self.app, "status_bar", None)
+        if bar is not None:
+            bar.resolve("output window died")
 
     def _update_labels(self) -> None:
         w, rec, srv = self.window, self.recorder, self.server

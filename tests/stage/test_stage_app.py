@@ -46,6 +46,7 @@ def test_window_output_window_mjpeg_and_recording(display, tmp_path):
     check(f["mjpeg_frames"] >= 10 and min(f["mjpeg_psnr"]) >= 35.0, "MJPEG PSNR")
     check(f["window_diff"] <= 4.0, "output window vs editor")
     check(f["noticed_death"], "kill -9 not noticed")
+    check(f["came_back"] and f["recovery_logged"] and f["error_cleared"], "no automatic recovery")
     check(f["frames_after_kill"] >= 5, "the show stopped after the kill")
     check(f["reopened"] and f["window_diff_after_reopen"] <= 4.0, "reopen")
     if "skipped" not in f["keys"]:  # F9 and F10 reach the editor while the output window is up
