@@ -90,7 +90,7 @@ def die_busy(fan, out, rec, seconds: float = 6.0, kill: bool = True) -> int:
         time.sleep(1 / 60)
     end_t = time.monotonic() - rec._w0
     print(f"{'kill' if kill else 'stop'} at {end_t:.3f} behind max {behind[0]:.3f} "
-          f"dropped {rec.dropped} stride {rec.stride}", flush=True)
+          f"dropped {rec.dropped} stride {rec.stride} audio {rec._audio_rate} Hz", flush=True)
     if kill:
         os.kill(os.getpid(), signal.SIGKILL)
     t0 = time.monotonic()
@@ -118,7 +118,13 @@ def main(how: str, path: str) -> int:
     if how == "fsize":
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes past the limit fail with EFBIG
         resource.setrlimit(resource.RLIMIT_FSIZE, (150_000, resource.RLIM_INFINITY))
-    reason = rec.start(path, track_of=lambda: out.track)
+    track_of = lambda: out.track  # noqa: E731
+    if how in ("busy", "busystop"):  # as in the window: Record before the track has loaded, so
+        out.load(noise_track(90.0))  # the file's audio rate (48 kHz) is not the track's (44.1),
+        out.play()  # and a long track: reading it must not cost its length
+        late = time.monotonic() + 0.5
+        track_of = lambda: out.track if time.monotonic() > late else None  # noqa: E731
+    reason = rec.start(path, track_of=track_of)
     if reason:
         print("start failed:", reason)
         return 1
