@@ -58,6 +58,7 @@ class ControlSession:
         self._stamp: float | None = None  # arrival (perf_counter) of the message being handled
         self.fade: Fade | None = None
         self.cue: tuple[str, float] | None = None  # (scene, track time) a recall waits for, as heard
+        self.scene_now = ""  # the scene last recalled, once it is heard
         self.learning = False
         self.learn_target: tuple[str, str] | None = None
         self.reports: deque[str] = deque(maxlen=200)  # newest last; the window shows them
@@ -347,6 +348,8 @@ class ControlSession:
         start = self.grid.start_of(when, self.t)
         self.fade = Fade(name, start, float(beats), float(seconds))
         self.cue = (name, start) if start > self.t else None
+        if self.cue is None:
+            self.scene_now = name
         if source:
             fade = f", fading over {beats:g} beats" if beats else \
                 f", fading over {seconds:g} s" if seconds else ""
@@ -364,7 +367,7 @@ class ControlSession:
             return None
         name, start = cue
         if heard >= start - 1e-6:
-            self.cue = None
+            self.cue, self.scene_now = None, name
             return None
         return name, max(0.0, self.grid.position(start) - self.grid.position(heard))
 

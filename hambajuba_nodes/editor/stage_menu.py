@@ -66,6 +66,9 @@ class StageControls:
         self._record_dir = os.path.dirname(os.path.abspath(record)) if record else None
         self.items: dict[str, int] = {}
         self._closed = False
+        from .stage_overlay import StageOverlay
+
+        self.overlay = StageOverlay(app)  # F11's operator line (built with the perform view)
         atexit.register(self.close)  # Ctrl-C or an exception still finalises the recording
 
     # -- building (main thread, inside the App's menu bar / output panel) ----------------
@@ -269,6 +272,10 @@ class StageControls:
 
     # -- every frame ------------------------------------------------------------------------
     def tick(self, frame_no: int) -> None:
+        ov = self.overlay
+        if ov.group is None and getattr(self.app.output, "perform_window", None) is not None:
+            ov.build(self.app.output.perform_window)
+        ov.tick()
         for source in (self.window, self.recorder):
             news = source.poll()
             if news is not None:

@@ -244,3 +244,57 @@ def test_paused_the_picture_holds_except_what_runs_while_paused(make_app, wav, t
     assert len(seen) >= 5 and len(greens) == 1, f"the picture changed while paused: {sorted(greens)}"
     assert len(blues) > 3, "the LFO set to run while paused stood still"
     assert "paused: the picture holds (1 node runs while paused)" in dpg.get_value(app.bar.tags["beat"])
+
+
+@pytest.mark.gui
+def test_f11_shows_the_operator_line_never_in_the_output(make_app, wav, tmp_path):
+    import dearpygui.dearpygui as dpg
+
+    from conftest import xdo
+
+    app = make_app(engine=lambda: SceneEngine(render_s=0.02), patch_path=scene_patch(tmp_path / "s.patch"),
+                   track_path=wav(20.0), autoplay=True, record=str(tmp_path / "rec.mp4"))
+    assert step_until(app, lambda: app.transport.playing and app.output.frames_shown > 5, 60)
+    s = app.control.session
+    s.store_scene("calm")
+    app.model.set_params("sink", {"feature_id": 99, "strength": 200.0})
+    s.store_scene("loud")
+    s.recall("calm")
+    vx, vy = dpg.get_viewport_pos()
+    xdo(app, "mousemove", vx + 300, vy + 300)
+    xdo(app, "key", "F11")
+    assert app.output.performing
+    s.recall("loud", "bar")
+    seen = watch_frames(app)
+    frames = []
+    spy = app.stage.fanout.publish
+    app.stage.fanout.publish = lambda rgba, at, t: (frames.append(rgba.copy()), spy(rgba, at, t))[1]
+    ov = app.stage.overlay
+    lines, flashes = set(), set()
+    end = time.monotonic() + 3.0
+    while time.monotonic() < end:
+        app.step()
+        lines.add(dpg.get_value(ov.text))
+        flashes.add(tuple(dpg.get_item_configuration(ov.dot)["color"]))
+    text = " ".join(lines)
+    print(sorted(lines)[-1])
+    assert "BPM" in text and "engine local" in text and "REC 00:" in text, lines
+    assert "next: loud in" in text and "scene loud" in text, lines
+    assert len(flashes) == 2, "the beat light never flashed"
+    # the operator's line is the window's, never the audience's: frames stay pure engine output
+    assert frames and all(f[..., :3].reshape(-1, 3).std(axis=0).max() == 0 for f in frames[-20:])
+    # the image sits below the strip; the model label is not over it
+    img_y = dpg.get_item_pos(app.output.perform_image)[1]
+    assert img_y >= 24 and dpg.get_item_pos(app.output.tags["perform_label"])[1] >= img_y + \
+        dpg.get_item_configuration(app.output.perform_image)["height"]
+    xdo(app, "key", "i")  # the line can go away
+    assert not dpg.is_item_shown(ov.group)
+    xdo(app, "key", "F11")
+    assert not app.output.performing
+
+
+def test_help_lists_every_performing_key():
+    from hambajuba_nodes.editor.input import SHORTCUTS
+
+    for key in ("F9", "Shift+F9", "F10", "F11", "1-9", "T ", "[ / ]", "Space", "I shows"):
+        assert key in SHORTCUTS, key
