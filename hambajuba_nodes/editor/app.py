@@ -332,7 +332,7 @@ class App:
         self._poll_engine()
         self.control.drain()  # MIDI/OSC values, scenes: before the plan updates and runs (C2)
         if self.autoplay and self.transport.track is not None and \
-                self._settled(time.monotonic() - self._opened):
+                self._settled(time.monotonic() - self._opened) and not self.stage.asking_first():
             self.autoplay = False  # the track given at start plays once the model is up
             self.transport.play()
         path = self.files.path  # album art and other relative paths start at the patch's folder

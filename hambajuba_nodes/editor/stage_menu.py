@@ -99,8 +99,21 @@ class StageControls:
         self.items["record_button"] = dpg.add_button(label="Record (F10)",
                                                      callback=lambda: self.toggle_record())
 
+    def asking_first(self) -> bool:
+        """A question that comes before the show (recover an autosave?) is on screen:
+        nothing plays, records or opens on the projector until it is answered."""
+        try:
+            return any(t.startswith("Recover unsaved") for t in self.app.dialogs.pending)
+        except Exception:
+            return False
+
     def start(self) -> None:
-        """What the command line asked for, once the window is up."""
+        """What the command line asked for, once the window is up (and once the
+        recovery question, if any, is answered)."""
+        if self.asking_first():
+            self._start_later = True
+            return
+        self._start_later = False
         output_window, serve_output, record = self._asked
         if serve_output:
             self.serve(serve_output)
@@ -272,6 +285,8 @@ class StageControls:
 
     # -- every frame ------------------------------------------------------------------------
     def tick(self, frame_no: int) -> None:
+        if getattr(self, "_start_later", False) and not self.asking_first():
+            self.start()
         ov = self.overlay
         if ov.group is None and getattr(self.app.output, "perform_window", None) is not None:
             ov.build(self.app.output.perform_window)
