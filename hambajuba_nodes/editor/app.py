@@ -35,6 +35,7 @@ import dearpygui.dearpygui as dpg
 from graph_runtime.frame_params import BLOCKS
 from graph_runtime.patch import ENGINE_MODELS
 from graph_runtime.playback import Output, open_output
+from graph_runtime.show.stage_line import link_text
 
 from . import theme
 from .add_menu import AddNodeMenu
@@ -394,6 +395,9 @@ class App:
         if w is not None and w.ready and d is not None:
             parts.append(f"output {self.output.fps():.1f} fps, render {w.render_s * 1000:.0f} ms, "
                          f"latency {d.latency * 1000:.0f} ms, dropped {d.dropped}, skipped {w.skipped}")
+            link = link_text(w.engine, w.state)
+            if link.startswith("remote"):  # the link's health: RTT (and the fps above)
+                parts.append(f"engine {link}")
         self.output.set_stats("  |  ".join(parts))
 
     def _run_callbacks(self) -> None:

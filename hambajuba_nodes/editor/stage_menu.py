@@ -63,6 +63,7 @@ class StageControls:
         self.monitors: list[dict] = []
         self._monitor_job: threading.Thread | None = None
         self._asked = (output_window, serve_output, record)
+        self._served_at: str | None = None  # where the MJPEG server last listened
         self._record_dir = os.path.dirname(os.path.abspath(record)) if record else None
         self.items: dict[str, int] = {}
         self._closed = False
@@ -207,10 +208,14 @@ class StageControls:
         except StageError as e:
             self._say("error", str(e))
             return str(e)
+        self._adopt(server)
+        return None
+
+    def _adopt(self, server: MjpegServer) -> None:
         self.server = server
+        self._served_at = f"{server.host}:{server.port}" if getattr(server, "host", None) else None
         self.fanout.add(server)
         self._say("info", f"serving the output at {server.url} (OBS: Media Source, VLC: open network)")
-        return None
 
     def stop_serving(self) -> None:
         server, self.server = self.server, None
@@ -220,7 +225,27 @@ class StageControls:
             self._say("info", "stopped serving the output")
 
     def toggle_serve(self) -> None:
-        self.stop_serving() if self.server is not None else self.serve()
+        """From the menu: the address last served (or --serve-output's), else 8080;
+        a port in use moves on to the next free one (the label then shows which)."""
+        if self.server is not None:
+            self.stop_serving()
+            return
+        want = self._served_at or self._asked[1] or "8080"
+        try:
+            host, port = parse_address(want)
+        except StageError as e:
+            self._say("error", str(e))
+            return
+        for p in range(port, port + 20) if port else (0,):
+            try:
+                server = MjpegServer(host, p)
+                server.start()
+            except StageError:
+                continue
+            self._adopt(server)
+            return
+        self._say("error", f"serve output: ports {port}..{port + 19} on {host} are all in use; "
+                           "give --serve-output HOST:PORT")
 
     # -- recording --------------------------------------------------------------------------
     def toggle_record(self) -> None:
@@ -338,7 +363,7 @@ class StageControls:
             dpg.configure_item(self.items["record_button"],
                                label=f"{label} (F10)" + (f" {rec_line}" if rec.recording else ""))
         dpg.configure_item(self.items["serve"], label=f"Stop serving {srv.url}" if srv else
-                           "Serve output (MJPEG) on 127.0.0.1:8080")
+                           f"Serve output (MJPEG) on {self._served_at or self._asked[1] or '127.0.0.1:8080'}")
 
     def _say(self, level: str, text: str) -> None:
         try:

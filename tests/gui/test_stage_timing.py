@@ -298,3 +298,27 @@ def test_help_lists_every_performing_key():
 
     for key in ("F9", "Shift+F9", "F10", "F11", "1-9", "T ", "[ / ]", "Space", "I shows"):
         assert key in SHORTCUTS, key
+
+
+@pytest.mark.gui
+def test_the_stage_menus_mjpeg_server_moves_on_from_a_port_in_use(make_app):
+    import socket
+
+    import dearpygui.dearpygui as dpg
+
+    app = make_app()
+    app.step(3)
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen(1)
+    port = busy.getsockname()[1]
+    app.stage._served_at = f"127.0.0.1:{port}"  # where it served last (or --serve-output)
+    try:
+        dpg.get_item_callback(app.stage.items["serve"])()  # Stage > Serve output (MJPEG)
+        assert app.stage.server is not None and app.stage.server.port != port
+        app.step(16)
+        assert str(app.stage.server.port) in dpg.get_item_label(app.stage.items["serve"])
+        assert any(f":{app.stage.server.port}/stream.mjpg" in m[2] for m in app.messages)
+    finally:
+        busy.close()
+        app.stage.stop_serving()
