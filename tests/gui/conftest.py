@@ -135,6 +135,9 @@ def make_app(display, tmp_path):
 
     apps = []
 
+    # autosaves go to the user's data folder: each test has its own (this process is the test's)
+    os.environ["XDG_DATA_HOME"] = str(tmp_path / "data")
+
     def make(**kw):
         kw.setdefault("engine", False)
         kw.setdefault("output", NullOutput("test: null audio output"))

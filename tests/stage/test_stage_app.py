@@ -33,7 +33,8 @@ def test_window_output_window_mjpeg_and_recording(display, tmp_path):
             {"name": "projector", "x": 1280, "y": 0, "width": 1920, "height": 1080}]
     r = subprocess.run([sys.executable, os.path.join(HERE, "stage_app_show.py"), str(track), str(tmp_path)],
                        capture_output=True, text=True, timeout=300,
-                       env={**os.environ, "HAMBAJUBA_MONITORS": json.dumps(mons)})
+                       env={**os.environ, "HAMBAJUBA_MONITORS": json.dumps(mons),
+                            "XDG_DATA_HOME": str(tmp_path / "data")})  # its own autosaves
     lines = [ln for ln in r.stdout.splitlines() if ln.startswith("FOUND ")]
     assert r.returncode == 0 and lines, (r.stdout + r.stderr)[-4000:]
     f = json.loads(lines[0][6:])
@@ -71,6 +72,7 @@ def test_ctrl_c_finalises_the_recording(display, tmp_path):
     track = tone(tmp_path)
     proc = subprocess.Popen([sys.executable, os.path.join(HERE, "stage_app_show.py"), str(track),
                              str(tmp_path), "ctrlc"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            env={**os.environ, "XDG_DATA_HOME": str(tmp_path / "data")},
                             text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     head = []
     try:
