@@ -112,7 +112,7 @@ class ControlPanel:
         self._show_reports()
         if self.tags:
             self._refresh()
-        self.badges.tick(s.bindings)
+        self.badges.tick(s.bindings, s.learn_target if s.learning else None)
         self.perform.tick()
 
     def _paused_text(self) -> str:
