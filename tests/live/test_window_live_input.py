@@ -63,3 +63,19 @@ def test_tap_tempo_overrides_the_live_tracker(make_app, loop_wav):
     app.step(3)                                         # the panel hands it to the worker
     assert step_until(app, lambda: abs(panel.source.status()["bpm"] - 100.0) < 0.5, timeout=20)
     assert panel.input.analyser.tracker.pinned_until > panel.input.analyser.tracker.i
+
+
+def test_an_input_file_that_ends_says_so_and_loop_keeps_it_going(make_app, tmp_path):
+    """Issue 23: the output froze with no word when the rehearsal file ended."""
+    import soundfile as sf
+    short = tmp_path / "short.wav"
+    sf.write(short, drum_loop(1.0, bpm=120.0), 44100)
+    app = make_app(live_input=str(short))
+    panel = app.live_input
+    assert step_until(app, lambda: any("input ended" in m for _, _, m in app.messages), timeout=30)
+    assert panel.input.state == "finished"
+    dpg.get_item_callback(panel.tags["loop"])(panel.tags["loop"], True)  # tick "loop the file"
+    panel.start(str(short))  # play it again: now it loops
+    t0 = panel.clock()
+    assert step_until(app, lambda: panel.clock() > t0 + 2.5, timeout=30)  # past the 1 s file twice
+    assert panel.input.state != "finished"
