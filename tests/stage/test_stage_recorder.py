@@ -40,6 +40,18 @@ def decode(path, tolerant=False):
     return video, audio, rate
 
 
+def video_times(path):
+    """(start s, frame rgb24) of each video frame: frames are timed on the show clock
+    (a frame lasts until the next; a busy machine records fewer, longer frames)."""
+    with av.open(path) as c:
+        return [(float(f.time), f.to_ndarray(format="rgb24")) for f in c.decode(video=0)]
+
+
+def frame_at(timed, t):
+    """The frame on screen at recording time t."""
+    return [f for start, f in timed if start <= t + 1e-6][-1]
+
+
 def best_lag(rec: np.ndarray, track: np.ndarray, guess: int, search: int) -> tuple[int, float]:
     """(offset into track, correlation) of the track slice that best matches `rec`."""
     best = (0, -1.0)
@@ -72,11 +84,12 @@ def recording(tmp_path_factory):
             "folder": folder}
 
 
-def test_five_seconds_have_five_times_fps_frames_and_matching_audio(recording):
-    video, audio, rate = decode(recording["path"])
-    assert abs(len(video) - 5 * FPS) <= 1
+def test_five_seconds_of_video_and_matching_audio(recording):
+    _, audio, rate = decode(recording["path"])
+    video_end, audio_end = _ends(recording["path"])
+    assert abs(video_end - 5.0) <= 2.0 / FPS  # stopped 5 s in
     assert rate == SR and audio.shape[0] == 2
-    assert abs(audio.shape[1] / rate - len(video) / FPS) <= 1.0 / FPS
+    assert abs(audio.shape[1] / rate - video_end) <= 1.0 / FPS
     assert recording["news"][0] == "info" and "recorded" in recording["news"][1]
 
 
@@ -97,18 +110,21 @@ def test_the_audio_is_the_track_as_heard_including_the_seek(recording):
 
 
 def test_the_video_shows_the_frames_that_were_shown(recording):
-    video, _, _ = decode(recording["path"])
-    red = np.array([f[40:56, 40:56, 0].mean() for f in video]) / 255.0 * 10.0  # heard time % 10
-    seek_k = int((recording["seek_at"] - recording["w0"]) * FPS)
-    assert abs(red[30] - 1.0) < 0.15  # 1 s in: the frame made for 1 s
-    assert abs(red[seek_k + 15] - 2.5) < 0.15  # 0.5 s after the seek to 12 s: 12.5 % 10
+    timed = video_times(recording["path"])
+
+    def red(t):  # the heard time % 10 the frame on screen at recording time t was made for
+        return frame_at(timed, t)[40:56, 40:56, 0].mean() / 255.0 * 10.0
+
+    seek_t = recording["seek_at"] - recording["w0"]
+    assert abs(red(1.0) - 1.0) < 0.15  # 1 s in: the frame made for 1 s
+    assert abs(red(seek_t + 0.5) - 2.5) < 0.15  # 0.5 s after the seek to 12 s: 12.5 % 10
 
 
 def test_sidecar_records_patch_seek_scene_and_second_record_is_refused(recording):
     assert recording["second"].startswith("already recording to")
     side = json.loads(open(os.path.splitext(recording["path"])[0] + ".json").read())
     assert side["patch_sha256"] == "ab" * 32 and side["track"] == "noise.wav"
-    assert side["finished"] and abs(side["frames"] - 5 * FPS) <= 1
+    assert side["finished"] and abs(side["duration_s"] - 5.0) <= 2.0 / FPS and side["frames"] >= 1
     assert [e["name"] for e in side["events"] if e["kind"] == "scene"] == ["drop"]
     assert len(side["seeks"]) == 1 and abs(side["seeks"][0]["to"] - 12.0) < 0.05
     assert not os.path.exists(recording["folder"] / "again.mp4")
@@ -141,8 +157,9 @@ def test_a_recording_killed_with_sigkill_still_plays(tmp_path):
     r = _run_show("kill", path)
     assert r.returncode == -9, r.stdout + r.stderr
     video, audio, rate = decode(str(path), tolerant=True)
-    assert len(video) >= 45  # 3 s were recorded: at least the fragments before the last second
-    assert audio.shape[1] / rate >= 1.0
+    video_end, _ = _ends(str(path))
+    assert video and video_end >= 2.0  # 3 s were recorded: all but the last fragment at most
+    assert audio.shape[1] / rate >= 2.0
     assert json.loads((tmp_path / "killed.json").read_text())["fps"] == 30
 
 
