@@ -6,7 +6,8 @@ saved as JSON beside the track's analysis cache and applied by the
 analysis loader when the track is opened again. Here:
   * after TAPS_FOR_GRID taps on a track, the tapped grid is compared with
     the grid playing now (tempo.correction_from_taps) and the difference is
-    folded into the saved correction;
+    folded into the correction, applied at once; it is saved ONCE, when no
+    tap came for tempo.MAX_GAP_S (`tick`, every frame), not on every tap;
   * a nudge moves phase_s by tempo.NUDGE_S;
   * the whole new correction is applied to the analysis playing now
     (apply_correction starts from the analysis's own grid, so corrections
@@ -18,10 +19,11 @@ correction is not saved.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from typing import Any, Callable
 
-from .tempo import NUDGE_S, correction_from_taps, load_grid_module
+from .tempo import MAX_GAP_S, NUDGE_S, correction_from_taps, load_grid_module
 
 TAPS_FOR_GRID = 4
 
@@ -37,6 +39,8 @@ class TrackGrid:
         self.analysis: Any = None
         self.correction: Any = None
         self._warned = False
+        self._unsaved: Any = None  # a tapped correction applied but not yet saved
+        self._tapped_at = 0.0  # time.monotonic() of the last tap
 
     def track(self, path: str | None, analysis) -> None:
         self.path, self.analysis = path, analysis
@@ -60,9 +64,20 @@ class TrackGrid:
         taps = list(self.session.tempo.taps)
         if len(taps) < TAPS_FOR_GRID or not self._available():
             return
-        beats = [float(b) for b in getattr(self.analysis, "beats", ())]
-        scale, phase = correction_from_taps(taps, beats, float(getattr(self.analysis, "bpm", 0)))
-        self._change(scale, phase)
+        if self._unsaved is None:  # a new tapping: measured against the grid before it
+            self._before = (self.correction, self.analysis)
+        corr0, before = self._before
+        beats = [float(b) for b in getattr(before, "beats", ())]
+        scale, phase = correction_from_taps(taps, beats, float(getattr(before, "bpm", 0)))
+        self._tapped_at = time.monotonic()
+        self._unsaved = self._folded(corr0, scale, phase)
+        self._save_and_apply(self._unsaved, save=False)  # the show follows each tap at once
+
+    def tick(self) -> None:
+        """Once a frame: save a tapped correction when tapping has ended."""
+        if self._unsaved is not None and time.monotonic() - self._tapped_at > MAX_GAP_S:
+            new, self._unsaved = self._unsaved, None
+            self._save_and_apply(new)
 
     def nudged(self, direction: int) -> None:
         if self._available():
@@ -80,17 +95,22 @@ class TrackGrid:
             self._save_and_apply(replace(old, downbeat_shift=old.downbeat_shift + int(beats)))
 
     def _change(self, scale: float, phase: float) -> None:
-        """Fold (scale, phase) into the saved correction and apply it to what plays now."""
-        old = self.correction or self.grid.GridCorrection()
+        """Fold (scale, phase) into the saved correction; save it and apply it now."""
+        self._save_and_apply(self._folded(self.correction, scale, phase))
+
+    def _folded(self, old, scale: float, phase: float):
+        old = old or self.grid.GridCorrection()
         total = old.tempo_scale * scale
         if total not in (0.5, 1.0, 2.0):
             total = old.tempo_scale  # beyond x0.5..x2 of the analysis: keep the tempo
-        self._save_and_apply(replace(old, tempo_scale=total, phase_s=old.phase_s + phase))
+        return replace(old, tempo_scale=total, phase_s=old.phase_s + phase)
 
-    def _save_and_apply(self, new) -> None:
+    def _save_and_apply(self, new, *, save: bool = True) -> None:
         g = self.grid
         try:
-            g.save_correction(self.path, new)
+            if save:
+                g.save_correction(self.path, new)
+                self._unsaved = None  # whatever was tapped is in this one
         except Exception as e:  # out of bounds (ValueError), disk (OSError), track gone
             self.status("error", f"beat grid correction not saved: {e}")
             return
@@ -99,6 +119,7 @@ class TrackGrid:
         self.session.set_analysis(self.analysis)
         if self.on_analysis is not None:
             self.on_analysis(self.analysis)
-        self.status("info", f"beat grid: tempo x{new.tempo_scale:g}, phase "
-                    f"{new.phase_s * 1000:+.0f} ms, downbeat {new.downbeat_shift:+d} beats "
-                    "(saved for this track)")
+        if save:
+            self.status("info", f"beat grid: tempo x{new.tempo_scale:g}, phase "
+                        f"{new.phase_s * 1000:+.0f} ms, downbeat {new.downbeat_shift:+d} beats "
+                        "(saved for this track; playing now)")

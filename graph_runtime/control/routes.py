@@ -82,7 +82,7 @@ def _scene(session, address: str, which: str, args: tuple) -> None:
     when = next((a for a in rest if isinstance(a, str)), "now")
     beats = next((float(a) for a in rest if isinstance(a, (int, float)) and not isinstance(a, bool)
                   and math.isfinite(a)), 0.0)
-    reason = session.recall(name, when, beats=beats)
+    reason = session.recall(name, when, beats=beats, source=f"OSC {address}")
     if reason:
         session.report_once(("osc-scene", which, reason), f"OSC {address}: {reason}")
 

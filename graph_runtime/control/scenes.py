@@ -108,3 +108,13 @@ def fade_values(fade: Fade, p: float) -> dict[str, dict[str, Any]]:
         v = q * a + p * b
         out.setdefault(node_id, {})[name] = round(v) if whole else v
     return out
+
+
+def cue_text(countdown: tuple[str, float] | None) -> str:
+    """'next: drop in 3 beats' for ControlSession.countdown(heard); '' when none waits.
+    Beats to go count down like a drummer's count-in: 4, 3, 2, 1 (rounded up)."""
+    if countdown is None:
+        return ""
+    name, beats = countdown
+    n = max(1, math.ceil(beats - 1e-6))
+    return f"next: {name} in {n} beat{'s' if n != 1 else ''}"

@@ -151,6 +151,22 @@ _CHECKERS = {
 }
 
 
+class FrameClock:
+    """How the show's clock moves this frame, for the few nodes that care.
+
+    paused: the transport stands; the plan is run with dt = 0, so springs,
+    walks and LFOs hold still and the picture holds. idle_dt: the window's
+    frame period (s), which a node explicitly set to run while paused (an
+    LFO's `run_while_paused`) advances by instead. Written by Plan.run once a
+    frame; a node keeps the reference it got at prepare (ctx.clock)."""
+
+    __slots__ = ("paused", "idle_dt")
+
+    def __init__(self) -> None:
+        self.paused = False
+        self.idle_dt = 0.0
+
+
 @dataclass
 class PrepareContext:
     """What a node may look at once per compile (never per frame).
@@ -173,6 +189,7 @@ class PrepareContext:
     base_dir: str | None = None  # the patch file's folder: relative paths (album art) start here
     cache: Any = None  # plan_cache.AnalysisCache: prepare work shared across compiles
     node_id: str | None = None  # whose prepare is running (warnings are filed under it)
+    clock: FrameClock = field(default_factory=FrameClock)  # paused or not, this frame
 
     @property
     def bpm(self) -> float:

@@ -89,8 +89,13 @@ class Plan:
     _latch_at: dict = field(default_factory=dict, repr=False)
     _readers: dict | None = field(default=None, repr=False)
 
-    def run(self, t: float, dt: float) -> FrameParams:
-        """Evaluate every node once for time t (seconds); dt = frame period."""
+    def run(self, t: float, dt: float, *, paused: bool = False, idle_dt: float = 0.0) -> FrameParams:
+        """Evaluate every node once for time t (seconds); dt = frame period.
+        paused: the transport stands (the caller passes dt = 0); nodes that run
+        while paused advance by idle_dt (the window's frame period) instead."""
+        if self.ctx is not None:
+            clock = self.ctx.clock
+            clock.paused, clock.idle_dt = paused, idle_dt
         self.bank.update(t)
         for step in self.steps:
             step(t, dt)

@@ -91,8 +91,9 @@ def resolve_device(device, *, channels: int) -> tuple[object, int, int, str]:
 class LiveInput:
     def __init__(self, *, device=None, channels: int = 2, samplerate: int | None = None,
                  gain: float = 1.0, stream_factory=None, file: str | None = None,
-                 realtime: bool = True) -> None:
+                 realtime: bool = True, loop: bool = False) -> None:
         self.device, self.channels, self.samplerate = device, int(channels), samplerate
+        self.loop = bool(loop)  # a file starts again at its end (read each block: live toggle)
         self.gain = float(gain)
         self.file = file
         self.realtime = realtime
@@ -209,8 +210,10 @@ class LiveInput:
     def _feed_file(self) -> None:
         """The file at real-time pace through the same callback PortAudio would call."""
         x, b = self._file_samples, self.block
+        n = x.shape[0] // b
         start = time.monotonic()
-        for k in range(x.shape[0] // b):
+        k = 0
+        while k < n or (self.loop and n):  # looping: block k plays the file's block k % n
             if self._stop.is_set():
                 return
             due = start + k * b / self.samplerate
@@ -219,8 +222,11 @@ class LiveInput:
                 time.sleep(wait)
             while not self.realtime and self.ring.available() > self.ring.capacity // 2:
                 time.sleep(0.001)                   # as fast as the worker goes, never dropping
-            self.callback(x[k * b:(k + 1) * b], b, None, None)
+            i = k % n
+            self.callback(x[i * b:(i + 1) * b], b, None, None)
+            k += 1
         self.state = "finished"
+        self.message = f"input ended: {self.file} (loop the file to keep it playing)"
 
     def _work(self) -> None:
         while not self._stop.is_set():

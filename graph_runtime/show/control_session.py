@@ -28,7 +28,6 @@ from graph_runtime.control.beat_times import BeatGrid
 from graph_runtime.control.bindings import Binding, dangling, parse_bindings
 from graph_runtime.control.hub import HUB, SourceHub
 from graph_runtime.control.inbox import Inbox
-from graph_runtime.control.mapping import default_range
 from graph_runtime.control.midi import RelativeMap
 from graph_runtime.control.midi_clock import ClockIn, ClockReading, Lead, LeadSlot
 from graph_runtime.control.routes import route_osc
@@ -36,10 +35,12 @@ from graph_runtime.control.scenes import Fade, capture, fade_values, plan_fade, 
 from graph_runtime.control.tempo import TapTempo
 from graph_runtime.control.web import route_web
 
+from .control_learn import LearnAndBindings
+
 MAX_REPORTED = 1024  # distinct "reported once" messages remembered
 
 
-class ControlSession:
+class ControlSession(LearnAndBindings):
     def __init__(self, model, registry, *, inbox: Inbox | None = None,
                  hub: SourceHub | None = None) -> None:
         self.model, self.registry = model, registry
@@ -54,8 +55,14 @@ class ControlSession:
         self.commands: dict[str, Callable] = {}  # the window's: "tempo", "downbeat", "record", "view"
         self.on_tap: Callable[[float], None] | None = None  # a track's grid correction (tempo.py)
         self.on_nudge: Callable[[int], None] | None = None
-        self.t = 0.0  # track time of the last drain
+        self.t = 0.0  # track time of the last drain (the time being rendered)
+        self.heard = 0.0  # track time the speaker played at the last drain
+        self.playing = True  # the transport ran at the last drain
+        self._drain_at = 0.0  # time.perf_counter() of the last drain
+        self._stamp: float | None = None  # arrival (perf_counter) of the message being handled
         self.fade: Fade | None = None
+        self.cue: tuple[str, float] | None = None  # (scene, track time) a recall waits for, as heard
+        self.scene_now = ""  # the scene last recalled, once it is heard
         self.learning = False
         self.learn_target: tuple[str, str] | None = None
         self.reports: deque[str] = deque(maxlen=200)  # newest last; the window shows them
@@ -139,19 +146,26 @@ class ControlSession:
             self.refresh_bindings()
 
     # -- the frame ----------------------------------------------------------------------
-    def drain(self, t: float) -> int:
-        """Apply everything that arrived since the last frame; returns messages taken."""
+    def drain(self, t: float, heard: float | None = None, *, playing: bool = True) -> int:
+        """Apply everything that arrived since the last frame; returns messages taken.
+        t: the track time this frame renders; heard: the time the speaker plays now
+        (taps are placed on it, by their arrival stamps)."""
         self.t = t
+        self.heard = t if heard is None else heard
+        self.playing = bool(playing)
+        self._drain_at = time.perf_counter()
         self._check_bindings()
         self.hub.clear_triggers()
         n = 0
-        for key, value, count, delta, _stamp in self.inbox.drain():
+        for key, value, count, delta, stamp in self.inbox.drain():
             n += count
+            self._stamp = stamp
             try:
                 self._dispatch(key, value, count, delta)
             except Exception as e:  # a bad message never stops the show
                 self.report_once(("crash", key[0], type(e).__name__),
                                  f"control: {key[0]} message failed: {type(e).__name__}: {e}")
+        self._stamp = None
         self.consumed += n
         if self.inbox.refused:
             self.report_once("inbox-full", f"control: more than {self.inbox.capacity} distinct "
@@ -227,6 +241,9 @@ class ControlSession:
         if kind == "web":  # the web surface (control/web.py)
             route_web(self, key, value, count, delta)
             return
+        if kind == "tap":  # post_tap: the web surface
+            self.tap()
+            return
         if kind == "oscbad":
             self.report_once(("oscbad", key[1]), f"OSC {key[1]}: {value}; ignored")
             return
@@ -249,7 +266,7 @@ class ControlSession:
         """One source's coalesced input on one binding."""
         if b.is_action:
             if self._pressed(b, value, count):
-                self.action(b.node, b.param)
+                self.action(b.node, b.param, source=b.describe())
             return
         spec = self.model.patch.node(b.node)
         cls = self.registry.get(spec.type) if spec is not None else None
@@ -291,92 +308,15 @@ class ControlSession:
             self.report_once(("refused", node, name, reason), f"control: {reason}")
         return reason
 
-    def action(self, what: str, arg: str = "") -> None:
+    def action(self, what: str, arg: str = "", *, source: str = "") -> None:
         if what == "@scene":
-            self.recall(arg)
+            self.recall(arg, source=source)
         elif what == "@tap":
             self.tap()
         elif what in ("@nudge_early", "@nudge_late"):
             self.nudge(-1 if what == "@nudge_early" else 1)
         elif what in ("@play", "@pause") and what[1:] in self.transport:
             self.transport[what[1:]]()
-
-    # -- learn ---------------------------------------------------------------------------
-    def arm_learn(self, target: tuple[str, str] | None = None) -> None:
-        """Learn on: the target is given, or the next param edited in the window."""
-        self.learning, self.learn_target = True, target
-
-    def watch_edits(self) -> None:
-        """Take the snapshot `last_touched` compares against (cheap: a few kB)."""
-        self._snapshot = {n.id: dict(n.params) for n in self.model.patch.nodes}
-
-    def cancel_learn(self) -> None:
-        self.learning, self.learn_target = False, None
-
-    def _touched(self, nodes: tuple[str, ...], names: tuple[str, ...] = ()) -> None:
-        """Which param the user just edited (a params change not made by us)."""
-        for nid in nodes:
-            spec = self.model.patch.node(nid)
-            if spec is None:
-                continue
-            before = self._snapshot.get(nid, {})
-            self._snapshot[nid] = dict(spec.params)
-            moved = list(names) or [k for k, v in spec.params.items() if before.get(k) != v]
-            if not moved:
-                continue
-            self.last_touched = (nid, moved[0])
-            if self.learning and self.learn_target is None:
-                self.learn_target = (nid, moved[0])
-                self.report(f"learn: move a control for {nid}.{moved[0]}")
-
-    def learn(self, source: str, channel: int, control) -> str | None:
-        """Bind the armed target to this source (replacing the target's old binding)."""
-        node, param = self.learn_target
-        spec = self.model.patch.node(node)
-        cls = self.registry.get(spec.type) if spec is not None else None
-        prm = cls.param(param) if cls is not None else None
-        if prm is None:
-            self.cancel_learn()
-            return f"learn: {node}.{param} is gone"
-        lo, hi = default_range(prm)
-        b = Binding(source, control, node, param, channel, lo, hi)
-        raw = b.to_json()
-
-        def edit(patch):
-            patch.bindings[:] = [x for x in patch.bindings
-                                 if (x.get("node"), x.get("param")) != (node, param)]
-            patch.bindings.append(raw)
-
-        _, reason = self.model.apply(f"learn {b.describe()} -> {node}.{param}", edit)
-        self.cancel_learn()
-        self.report(reason or f"learned {b.describe()} -> {node}.{param}")
-        return reason
-
-    def remove_binding(self, index: int) -> str | None:
-        if not 0 <= index < len(self.model.patch.bindings):
-            return f"no binding {index}"
-        _, reason = self.model.apply("remove binding", lambda p: p.bindings.pop(index) and None)
-        return reason
-
-    def edit_binding(self, index: int, **fields) -> str | None:
-        """Change a binding's range, curve, takeover... (validated; one undo step)."""
-        from graph_runtime.control.bindings import parse_binding
-
-        if not 0 <= index < len(self.model.patch.bindings):
-            return f"no binding {index}"
-        raw = dict(self.model.patch.bindings[index], **fields)
-        b, reason = parse_binding(raw, f"binding {index}")
-        if reason:
-            return reason
-
-        def edit(patch):
-            patch.bindings[index] = b.to_json()
-
-        return self.model.apply("edit binding", edit)[1]
-
-    def bindings_for(self, node: str, param: str) -> list[Binding]:
-        self._check_bindings()
-        return [b for b in self.bindings if b.node == node and b.param == param]
 
     # -- scenes ------------------------------------------------------------------------------
     def store_scene(self, name: str, node_ids=None) -> str | None:
@@ -391,8 +331,14 @@ class ControlSession:
         return [str(s.get("name", "")) for s in self.model.patch.scenes]
 
     def recall(self, name: str, when: str = "now", *, beats: float = 0.0,
-               seconds: float = 0.0) -> str | None:
-        """Schedule a scene: at the next 'beat' / 'bar' or 'now', fading over beats or seconds."""
+               seconds: float = 0.0, source: str = "") -> str | None:
+        """Schedule a scene: at the next 'beat' / 'bar' or 'now', fading over beats or seconds.
+
+        The start is quantised on the time being rendered (self.t, the drain's
+        time: the heard time plus the engine's lead), so the first frame made
+        for a time at or after the downbeat is the first to change, and it is
+        shown when the listener hears that downbeat. source: who asked (an OSC
+        address, a MIDI binding), logged in Messages with when it lands."""
         if scene_named(self.model.patch, name) is None:
             reason = f"no scene {name!r} (scenes: {', '.join(self.scene_names()) or 'none'})"
             self.report(reason)
@@ -402,10 +348,31 @@ class ControlSession:
         for v in (beats, seconds):
             if not (isinstance(v, (int, float)) and math.isfinite(v) and 0 <= v <= 1e4):
                 return "fade length must be a finite number >= 0"
-        self.fade = Fade(name, self.grid.start_of(when, self.t), float(beats), float(seconds))
+        start = self.grid.start_of(when, self.t)
+        self.fade = Fade(name, start, float(beats), float(seconds))
+        self.cue = (name, start) if start > self.t else None
+        if self.cue is None:
+            self.scene_now = name
+        if source:
+            fade = f", fading over {beats:g} beats" if beats else \
+                f", fading over {seconds:g} s" if seconds else ""
+            at = "now" if when == "now" else f"on the next {when} (track {start:.2f} s)"
+            self.report(f"{source}: scene {name!r} {at}{fade}")
         for tell in self.recall_listeners:
             tell(name)
         return None
+
+    def countdown(self, heard: float) -> tuple[str, float] | None:
+        """(scene, beats to go) while a quantised recall waits for the listener
+        to reach its start (heard: the track time the speaker plays); else None."""
+        cue = self.cue
+        if cue is None:
+            return None
+        name, start = cue
+        if heard >= start - 1e-6:
+            self.cue, self.scene_now = None, name
+            return None
+        return name, max(0.0, self.grid.position(start) - self.grid.position(heard))
 
     def _step_fade(self, t: float) -> None:
         fade = self.fade
@@ -448,7 +415,13 @@ class ControlSession:
         self.grid = BeatGrid.of(analysis, bpm=self.tempo.bpm or 120.0, phase_s=self.tempo.phase_s)
 
     def tap(self, t: float | None = None) -> float | None:
-        t = self.t if t is None else t
+        """A tap at track time t; by default when the message being handled
+        arrived (its input thread's stamp), else the time heard at this frame."""
+        if t is None and not self.playing:  # the track clock stands: tempo by the wall clock
+            t = self._stamp if self._stamp is not None else time.perf_counter()
+        elif t is None:
+            late = self._drain_at - self._stamp if self._stamp is not None else 0.0
+            t = self.heard - max(0.0, late)
         bpm = self.tempo.tap(t)
         if bpm is not None and self.analysis is None:
             self.grid = BeatGrid(bpm=bpm, phase_s=self.tempo.phase_s)

@@ -86,7 +86,11 @@ class Delivery:
                 self._unhold()
                 return self._show(res)
             else:
-                self._unhold()  # a newer early frame replaces an older one
+                held = self.held
+                if held is not None and self.decide(held, heard) == "show":
+                    self.held = res  # the held one is due now: show it, hold the newer
+                    return self._show(held)
+                self._unhold()  # a newer early frame replaces an older one not yet due
                 self.held = res
                 return None
         if self.held is not None:

@@ -73,6 +73,7 @@ class EngineWorker:
         self.engine: Any = None
         self.state = "idle"  # idle | starting | ready | failed | stopped
         self.message = ""
+        self.message_level = "error"  # how the window posts `message` ("info": good news)
         self.is_preview = False
         self.size: tuple[int, int] | None = None  # (H, W) once the first frame is out
         self.rendered = self.skipped = self.errors = 0
@@ -249,6 +250,7 @@ class EngineWorker:
                 link_seen = link
                 self.errors += 1
                 self.message = f"remote engine: {link}"
+                self.message_level = "info" if link.startswith("connected") else "warn"
 
     def _send(self, pipe, snap: _Snapshot) -> bool:
         """True when the snapshot is gone (sent, or refused for good)."""

@@ -8,9 +8,9 @@
   leaves the current document as it was and returns one line per problem.
   Unknown node types open as placeholders (the compiler names them).
 * Every `autosave_every` seconds, when there are unsaved changes, the patch
-  is written to a side file: `<name>.patch.autosave` beside the patch, or
-  `untitled.autosave.patch` in the config folder for a new patch (or when
-  the patch's folder is read-only). A clean exit or a save removes it.
+  is written to a side file in the user's data folder, keyed by the patch's
+  path (graph_runtime/show/user_files.py: never beside the patch, so never
+  inside the install for a shipped one). A clean exit or a save removes it.
   Opening a patch whose side file is newer offers to recover it.
 * Recent files (10) live in `<config>/recent.json`.
 
@@ -66,13 +66,10 @@ class Files:
         return f"{name}{' *' if self.model.dirty else ''}"
 
     def side_path(self, path: str | None = None) -> str:
-        path = path if path is not None else self.path
-        if path:
-            folder = os.path.dirname(os.path.abspath(path))
-            if os.access(folder, os.W_OK):
-                return os.path.abspath(path) + SIDE_SUFFIX
-            return os.path.join(self.config, os.path.basename(path) + SIDE_SUFFIX)
-        return os.path.join(self.config, UNTITLED_SIDE)
+        """The autosave of `path` (default: the open patch) in the user's data folder."""
+        from graph_runtime.show.user_files import autosave_path
+
+        return autosave_path(path if path is not None else self.path)
 
     # -- documents --------------------------------------------------------------------------
     def new(self) -> None:

@@ -29,6 +29,6 @@ class HeadlessShow:
     def tick(self, t: float, *, playing: bool = True, lookahead: float = 0.0) -> FrameParams | None:
         """One frame heard at track time t (seconds), shown at t + lookahead (a
         slow engine renders ahead; then the meter twin of the plan runs too)."""
-        self.control.drain(t + lookahead)
+        self.control.drain(t + lookahead, t)
         self.live.update(self.model.patch)
         return self.live.advance(t + lookahead, t, playing=playing)

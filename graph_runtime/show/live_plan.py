@@ -319,8 +319,8 @@ class LiveSession:
     def _run(self, which: int, plan, t: float, playing: bool, dt_idle: float) -> FrameParams:
         """A backwards step or a leap (seek, loop wrap) makes the channel bank
         forget the previous frame, so no beat fires for the skipped span.
-        While paused t stands still and the physics keep settling at the
-        window's frame period."""
+        While paused t stands still and so does every node (dt = 0): the
+        picture holds, except for nodes set to run while paused."""
         last = self._last_t[which]
         if last is None or t < last - 1e-6 or t - last > JUMP_S:
             plan.bank.seek()
@@ -330,6 +330,8 @@ class LiveSession:
         else:
             dt = dt_idle
         self._last_t[which] = t
+        if not playing:  # pause means pause: the patch's clock stands (issue 23)
+            return plan.run(t, 0.0, paused=True, idle_dt=dt_idle)
         return plan.run(t, dt)
 
     def reset(self) -> None:

@@ -6,7 +6,12 @@
     mjpeg_main_thread_p99_ms   the window's share while serving (publish)
     record_main_thread_p99_ms  the window's share while recording (publish + heard), uint8
                                frames as the window hands them over
-    record_dropped             shown frames the recorder had no room for
+    record_dropped             shown frames the recorder did not encode (no room, thinned, caught up)
+    record_lag_p50_s, record_lag_max_s
+                               how far the file was behind the show (beyond the fixed 0.15 s
+                               margin), read each window frame while an MJPEG viewer watches too
+    record_stop_s              Stop pressed to the file finished
+    record_encoded_fps         frames encoded per second (lower when the machine is busy)
     window_latency_p99_ms      with a display: publish to buffer swap in the output window
 
 Wall-clock figures on a loaded machine measure the scheduler as much as the
@@ -93,7 +98,7 @@ def bench_mjpeg(frames: int = 180) -> tuple[float, float]:
     return _p99(list(server.encode_s)), _p99(list(fan.publish_s)[10:])
 
 
-def bench_record(seconds: float = 5.0) -> tuple[float, int]:
+def bench_record(seconds: float = 8.0) -> dict:
     from graph_runtime.media.playback import Track
 
     folder = tempfile.mkdtemp(prefix="hambajuba-bench-stage-")
@@ -103,10 +108,15 @@ def bench_record(seconds: float = 5.0) -> tuple[float, int]:
     fan = FrameFanout()
     rec = LiveRecorder(fps=30.0)
     fan.add(rec)
+    server = MjpegServer("127.0.0.1", 0)  # a viewer watching too, as on stage
+    server.start()
+    fan.add(server)
+    stop = threading.Event()
+    threading.Thread(target=_viewer, args=(server.port, stop), daemon=True).start()
     reason = rec.start(os.path.join(folder, "bench.mp4"), track_of=lambda: track)
     if reason:
         raise RuntimeError(reason)
-    main, cpu = [], []
+    main, cpu, lag = [], [], []
     t_start = time.monotonic()
     i = 0
     while time.monotonic() - t_start < seconds:
@@ -116,16 +126,22 @@ def bench_record(seconds: float = 5.0) -> tuple[float, int]:
         fan.publish(imgs[i % 8], now, now - t_start)
         main.append(time.perf_counter() - t0)
         cpu.append(time.thread_time() - c0)
+        lag.append(rec.behind_s)
         i += 1
         time.sleep(1 / 60)
+    t_stop = time.perf_counter()
     rec.stop(wait=True)
+    stop_s = time.perf_counter() - t_stop
+    stop.set()
     fan.close()
     for name in os.listdir(folder):
         os.unlink(os.path.join(folder, name))
     os.rmdir(folder)
     return {"record_main_thread_p99_ms": _p99(main[10:]), "record_main_thread_p50_ms": _p99(main[10:], 50),
             "record_main_thread_cpu_p99_ms": _p99(cpu[10:]), "record_dropped": int(rec.dropped),
-            "record_frames": rec.frames_written}
+            "record_frames": rec.frames_written, "record_encoded_fps": rec.frames_written / seconds,
+            "record_lag_p50_s": float(np.percentile(lag, 50)), "record_lag_max_s": float(max(lag)),
+            "record_stop_s": stop_s}
 
 
 def bench_window(frames: int = 120) -> float | None:

@@ -22,24 +22,28 @@ JUMP_S = 0.05  # a reported position this far from the cursor is a seek or a wra
 
 def read_track(samples: np.ndarray | None, sr: int, start_s: float, n: int, rate: int) -> np.ndarray:
     """n samples at `rate` from track `samples` (frames, ch) float32 at `sr`,
-    from `start_s` on, as (n, 2) float32; silence outside the track."""
+    from `start_s` on, as (n, 2) float32; silence outside the track. Touches
+    only the rows it reads (never the whole track: it runs every window frame)."""
     out = np.zeros((n, 2), np.float32)
     if samples is None or n <= 0:
         return out
     total = samples.shape[0]
-    src = samples if samples.shape[1] >= 2 else np.repeat(samples[:, :1], 2, axis=1)
+    chans = (0, 1) if samples.shape[1] >= 2 else (0, 0)  # mono: the same on both sides
     if sr == rate:
         i0 = int(round(start_s * sr))
         lo, hi = max(i0, 0), min(i0 + n, total)
         if hi > lo:
-            out[lo - i0:hi - i0] = src[lo:hi, :2]
+            for c, k in enumerate(chans):
+                out[lo - i0:hi - i0, c] = samples[lo:hi, k]
         return out
     pos = start_s * sr + np.arange(n) * (sr / rate)  # fractional source frames
     inside = (pos >= 0) & (pos <= total - 1)
     if inside.any():
-        idx = np.arange(total)
-        for c in range(2):
-            out[inside, c] = np.interp(pos[inside], idx, src[:, c])
+        lo = max(int(np.floor(pos[inside][0])), 0)
+        hi = min(int(np.ceil(pos[inside][-1])) + 1, total)
+        idx = np.arange(lo, hi, dtype=np.float64)
+        for c, k in enumerate(chans):
+            out[inside, c] = np.interp(pos[inside], idx, samples[lo:hi, k])
     return out
 
 

@@ -1,10 +1,19 @@
 """A fragmented MP4 written as the show goes: H.264 + AAC through PyAV.
 
 `movflags=frag_keyframe+empty_moov` puts the header first and a self-
-contained fragment (moof + mdat) after every keyframe; with a keyframe each
-second and `tune=zerolatency` (no look-ahead holding frames back) a process
-killed with -9 leaves a file that plays up to the last second or so. `close`
-finishes the last fragment. The H.264 settings are the render's
+contained fragment (moof + mdat) before every keyframe. The recorder asks for
+a keyframe at least every `KEY_S` of show time and `tune=zerolatency` holds
+no frame back, so a process killed with -9 leaves a file that plays to about
+half a second before the kill. The fragment is cut when the keyframe leaves
+libavformat's interleaver, which hands packets over in time order: every
+audio packet before the keyframe's time is already in the fragment, every
+later one is not, so audio and video end together (within one AAC frame).
+
+Video timestamps are show-clock slots (pts k = recording time k / fps): a
+frame is encoded once, when it was shown, and lasts until the next one, so
+a window running at 9 fps costs 9 encodes a second, and a dropped frame is
+a longer frame, never a shift of what follows. `close` finishes the last
+fragment. The H.264 settings are the render's
 (graph_runtime/media/video.add_h264_stream), so a recording and a render of the
 same patch look the same.
 
@@ -21,7 +30,6 @@ from graph_runtime.media.video import AAC_RATES, add_h264_stream, fps_fraction, 
 
 AAC_FRAME = 1024  # samples per AAC frame
 FRAG_OPTIONS = {"movflags": "frag_keyframe+empty_moov+default_base_moof",
-                "frag_duration": "1000000",  # µs: a fragment at least every second
                 "flush_packets": "1"}  # hand each fragment to the OS at once
 
 
@@ -42,7 +50,8 @@ class LiveMp4:
             self.video = add_h264_stream(self.container, self.width, self.height, self.rate,
                                          preset="veryfast", threads=2)
             self.video.options = {**self.video.options, "tune": "zerolatency"}
-            self.video.codec_context.gop_size = max(1, round(float(self.rate)))  # 1 s fragments
+            # keyframes come when the recorder asks (every KEY_S of show time); this is a cap
+            self.video.codec_context.gop_size = max(1, round(2 * float(self.rate)))
             a = self.container.add_stream("aac", rate=self.audio_rate, layout="stereo")
             a.bit_rate = 192_000
             a.time_base = Fraction(1, self.audio_rate)
@@ -50,7 +59,8 @@ class LiveMp4:
         except BaseException:
             self.container.close()
             raise
-        self.frames = 0
+        self.frames = 0  # frames encoded
+        self.end_slot = 0  # the video covers slots [0, end_slot)
         self.samples = 0  # audio samples handed to the encoder
         self._pending = np.zeros((2, 0), np.float32)  # (ch, n) fltp waiting for a full AAC frame
         # the AAC encoder's priming: its output starts AAC_FRAME samples late (this fragmented
@@ -58,11 +68,20 @@ class LiveMp4:
         # are dropped and what follows lands on its true time
         self._skip = AAC_FRAME
 
-    def add_video(self, rgba: np.ndarray) -> None:
+    def add_video(self, rgba: np.ndarray, slot: int, *, key: bool = False) -> None:
+        """Show `rgba` from slot `slot` (recording time slot / fps) until the
+        next frame; slots only grow. key: start a fragment here."""
+        import av
+
         frame = yuv_frame(rgba, self.width, self.height)
-        frame.pts = self.frames
-        self.container.mux(self.video.encode(frame))
+        frame.pts = slot
+        if key:
+            frame.pict_type = av.video.frame.PictureType.I  # x264: an IDR frame
+        for packet in self.video.encode(frame):
+            packet.duration = packet.duration or 1  # the last frame of a fragment lasts a slot
+            self.container.mux(packet)
         self.frames += 1
+        self.end_slot = slot + 1
 
     def add_audio(self, chunk: np.ndarray, *, final: bool = False) -> None:
         """chunk: (n, 2) float32 in [-1, 1]."""

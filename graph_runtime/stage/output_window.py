@@ -1,7 +1,7 @@
 """The output window: its own process, glfw + moderngl, the image and nothing else.
 
     python -m graph_runtime.stage.output_window --ring NAME [--monitor N]
-        [--fullscreen] [--size WxH] [--title T]
+        [--fullscreen] [--size WxH] [--pos X,Y] [--title T]
     python -m graph_runtime.stage.output_window --list-monitors   (JSON on stdout)
 
 Why a process: Dear PyGui owns one viewport per process, so the projector
@@ -111,7 +111,7 @@ def fit_rect(img_w: int, img_h: int, fb_w: int, fb_h: int) -> tuple[int, int, in
 
 class OutputWindow:
     def __init__(self, ring_name: str, *, monitor: int | None, fullscreen: bool,
-                 size: tuple[int, int], title: str) -> None:
+                 size: tuple[int, int], title: str, pos: tuple[int, int] | None = None) -> None:
         import glfw
         import moderngl
 
@@ -142,9 +142,15 @@ class OutputWindow:
         self.window = glfw.create_window(w, h, title, real, None)
         if not self.window:
             raise RuntimeError("glfw could not open a window")
-        if chosen is not None and real is None:
+        if pos is not None and not fullscreen:  # where it was before (a reopen after a crash)
+            glfw.set_window_pos(self.window, *pos)
+        elif chosen is not None and real is None:
             glfw.set_window_pos(self.window, chosen["x"] + (0 if fullscreen else 40),
                                 chosen["y"] + (0 if fullscreen else 40))
+        if not fullscreen:  # the editor keeps where it is, to reopen it there after a crash
+            glfw.set_window_pos_callback(self.window, lambda win, x, y: self._placed())
+            glfw.set_window_size_callback(self.window, lambda win, w, h: self._placed())
+            self._placed()
         if fullscreen:
             glfw.set_input_mode(self.window, glfw.CURSOR, glfw.CURSOR_HIDDEN)
         glfw.make_context_current(self.window)
@@ -160,6 +166,11 @@ class OutputWindow:
         self.img_size = (1, 1)
         where = f"on monitor {chosen['index']} ({chosen['name']})" if chosen else "windowed"
         say("open", f"{'fullscreen' if fullscreen and chosen else 'window'} {w}x{h} {where}")
+
+    def _placed(self) -> None:
+        x, y = self.glfw.get_window_pos(self.window)
+        w, h = self.glfw.get_window_size(self.window)
+        say("pos", f"{x} {y} {w} {h}")
 
     def _key(self, window, key, scancode, action, mods) -> None:
         if key == self.glfw.KEY_ESCAPE and action == self.glfw.PRESS:
@@ -262,12 +273,21 @@ def _size(text: str) -> tuple[int, int]:
     return w, h
 
 
+def _pos(text: str) -> tuple[int, int]:
+    x, _, y = text.partition(",")
+    x, y = int(x), int(y)
+    if not (-32768 <= x <= 32767 and -32768 <= y <= 32767):
+        raise ValueError(text)
+    return x, y
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="output_window")
     p.add_argument("--ring")
     p.add_argument("--monitor", type=int, default=None)
     p.add_argument("--fullscreen", action="store_true")
     p.add_argument("--size", type=_size, default=DEFAULT_SIZE)
+    p.add_argument("--pos", type=_pos, default=None, help="X,Y of a windowed window")
     p.add_argument("--title", default="hambajuba output")
     p.add_argument("--list-monitors", action="store_true")
     args = p.parse_args(argv)
@@ -290,7 +310,7 @@ def main(argv=None) -> int:
     threading.Thread(target=_read_commands, args=(commands,), daemon=True).start()
     try:
         win = OutputWindow(args.ring, monitor=args.monitor, fullscreen=args.fullscreen,
-                           size=args.size, title=args.title)
+                           size=args.size, title=args.title, pos=args.pos)
     except Exception as e:
         say("error", f"{type(e).__name__}: {e}")
         return 1

@@ -7,19 +7,28 @@ else (choosing frames, rebuilding the audio, H.264 + AAC, muxing) runs on
 the recorder's own thread.
 
 Timeline: recording time tau = monotonic - w0 (w0 = when Record was
-pressed). Video frame k (constant `fps`) shows the frame that was on screen
-at w0 + (k + 0.5) / fps: shown frames are duplicated or dropped to the
-nominal rate. Audio sample n is what was heard at w0 + n / rate
-(heard_audio.py). Both are cut at the same wall time, so the streams have the
-same length and stay within a frame of each other. The thread stays
-`MARGIN_S` behind the wall clock so every frame shown before a slot has
-reached it through the fan-out.
+pressed), in slots of 1 / fps. A shown frame is encoded once, at the first
+slot whose middle (w0 + (k + 0.5) / fps) comes after it was shown, and lasts
+until the next encoded frame (live_mp4.py: timestamps on the show clock).
+Audio sample n is what was heard at w0 + n / rate (heard_audio.py). Both are
+written up to the same wall time each pass, and a keyframe (a fragment) at
+least every KEY_S, so a kill -9 leaves both ending together about half a
+second before the kill. The thread stays `MARGIN_S` behind the wall clock so
+every frame shown before a slot has reached it through the fan-out.
+
+Keeping up: nothing queues without bound. The fan-out hands frames over
+newest-wins and the pool holds POOL frames; each pass encodes only what is
+due. When the encoder costs more than BUSY of real time the recorder
+encodes every 2nd (3rd, ...) shown frame, and when it is still more than
+DROP_LAG_S behind it skips to the newest frame; both are counted in
+`dropped` and said once in `poll()`. `behind_s` is read from the wall clock,
+so it is honest even while the thread is starved.
 
 Files: OUT.mp4 (fragmented: a crash leaves what was written playable) and
 OUT.json beside it (patch hash, track, model, scenes recalled and seeks with
-their recording times), written at the start and again at the end. Errors
-(folder missing, read-only, disk full) stop the recording with a message in
-`poll()`; the show never notices.
+their recording times), rewritten atomically as they change (at most once a
+second) and at the end. Errors (folder missing, read-only, disk full) stop
+the recording with a message in `poll()`; the show never notices.
 """
 from __future__ import annotations
 
@@ -39,6 +48,12 @@ from .heard_audio import HeardAudio
 from .live_mp4 import LiveMp4, aac_rate, trim_to_whole_fragments
 
 MARGIN_S = 0.15  # the encoder runs this far behind the wall clock
+KEY_S = 0.4  # a keyframe, so a fragment on disk, at least this often (show time)
+DROP_LAG_S = 0.25  # further behind than this: skip to the newest shown frame
+BUSY = 0.5  # the share of real time the encoder may take before frames are thinned
+MAX_STRIDE = 6  # thinned to no fewer than fps / 6 frames a second
+SIDECAR_S = 1.0  # the sidecar is rewritten at most this often when something changed
+SIDECAR_IDLE_S = 5.0  # and this often anyway (its recorded_s)
 POOL = 16  # frame buffers between the dispatcher and the encoder
 HEARD_RING = 4096  # heard-position reports the encoder may lag behind by
 
@@ -77,8 +92,11 @@ class LiveRecorder:
         self.now = now
         self.recording = False
         self.path = ""
-        self.frames_written = 0
-        self.dropped = 0  # shown frames the encoder had no room for (the video duplicates)
+        self.frames_written = 0  # frames encoded
+        self.dropped = 0  # shown frames not encoded (no room, thinned, or skipped to catch up)
+        self.stride = 1  # every stride-th shown frame is encoded (1 = all)
+        self.max_behind_s = 0.0  # the most the file was behind the show
+        self._next_slot = 0  # the video covers slots [0, _next_slot)
         self._thread: threading.Thread | None = None
         self._news: deque[tuple[str, str]] = deque(maxlen=20)
         self._pool: list[np.ndarray | None] = [None] * POOL
@@ -89,6 +107,7 @@ class LiveRecorder:
         self._stop_at: float | None = None
         self._events: list[dict] = []
         self._meta: dict = {}
+        self._sidecar_dirty = False
 
     # -- main thread ------------------------------------------------------------------
     def start(self, path: str, *, track_of: Callable[[], object] = lambda: None,
@@ -108,7 +127,8 @@ class LiveRecorder:
         self._audio_rate = aac_rate(getattr(track, "sr", None))
         self._events = []
         self._meta = dict(meta or {})
-        self.frames_written = self.dropped = 0
+        self.frames_written = self.dropped = self._next_slot = 0
+        self.stride, self.max_behind_s = 1, 0.0
         self._stop_at = None
         self._heard_n = 0
         self._w0 = self.now()
@@ -138,17 +158,33 @@ class LiveRecorder:
         """Stop was asked; the file is being finished on the recorder's thread."""
         return self.recording and self._stop_at is not None
 
+    @property
+    def recorded_s(self) -> float:
+        """Seconds of show in the file so far."""
+        return self._next_slot / self.fps
+
+    @property
+    def behind_s(self) -> float:
+        """How far the file is behind the show now, beyond the fixed margin (s):
+        read from the wall clock, so a starved encoder thread shows here."""
+        if not self.recording:
+            return 0.0
+        until = self._stop_at if self._stop_at is not None else self.now() - MARGIN_S
+        return max(0.0, until - (self._w0 + self._next_slot / self.fps))
+
     def update_meta(self, fields: dict) -> None:
         """Add to the sidecar what was not known at the start (the track still
-        loading, the engine still starting) or changed since (the patch)."""
+        loading, the engine still starting) or changed since (the patch, the track)."""
         for k, v in fields.items():
-            if v and (k not in self._meta or self._meta[k] in ("", "none", None)):
+            if v and self._meta.get(k) != v:
                 self._meta[k] = v
+                self._sidecar_dirty = True
 
     def note(self, kind: str, **fields) -> None:
         """An event for the sidecar (a scene recalled, ...), at the recording time now."""
         if self.recording:
             self._events.append({"t": round(self.now() - self._w0, 3), "kind": kind, **fields})
+            self._sidecar_dirty = True
 
     def stop(self, wait: bool = False) -> None:
         """Finish at the wall time now; the file is finalised on the recorder's
@@ -173,7 +209,7 @@ class LiveRecorder:
         try:
             slot = self._free.popleft()
         except IndexError:
-            self.dropped += 1  # the encoder is behind: this frame is skipped, the last one repeats
+            self.dropped += 1  # the encoder is behind: this frame is skipped, the last one lasts
             return
         buf = self._pool[slot]
         if buf is None or buf.shape != rgba.shape:
@@ -209,15 +245,20 @@ class LiveRecorder:
             if message is None and mp4 is None:
                 message = f"recording: no frame was shown, nothing written to {self.path}"
             self._news.append(("error", message) if message else
-                              ("info", f"recorded {self.frames_written / self.fps:.1f} s to {self.path}"))
+                              ("info", f"recorded {self.recorded_s:.1f} s to {self.path}"))
             self.recording = False  # last: a new Record may start only now
 
     def _record(self):
         self._mp4 = None
         self._audio = HeardAudio(self._audio_rate, self._w0)
-        self._current: int | None = None  # pool slot on screen at the frame being written
+        self._current: int | None = None  # pool slot of the frame on screen at _next_slot
         self._pending: deque[tuple[int, float]] = deque()
         self._audio_backlog: list[np.ndarray] = []
+        self._last_key = -10**9  # slot of the last keyframe
+        self._last_pts = -1  # slot of the last encoded frame
+        self._shown_since = 0  # shown frames since the last one encoded (thinning)
+        self._encode_s = 0.0  # encoder seconds per frame, smoothed
+        self._sidecar_at = self.now()
         read = 0  # heard reports taken
         while True:
             stopping = self._stop_at is not None
@@ -227,25 +268,26 @@ class LiveRecorder:
                     self._arrive(self._frames.get_nowait())
                 except queue.Empty:
                     break
-            read = self._take_heard(read, horizon)
-            self._video_until(horizon)
+            read = self._take_heard(read, horizon)  # audio first: the interleaver orders by time
+            self._video_until(horizon, final=stopping)
+            self.max_behind_s = max(self.max_behind_s, self.behind_s)
             if stopping:
                 self._audio_to(self._stop_at)
                 return self._mp4
+            self._keep_sidecar()
             time.sleep(0.01)
 
     def _arrive(self, item: tuple[int, float]) -> None:
         """Queue a shown frame; the one before it goes back to the pool at once
-        when no video slot falls between them (it would never be written)."""
+        when both start at the same slot (it would never be on screen at one)."""
         p = self._pending
-        if p and self._slot_of(p[-1][1]) == self._slot_of(item[1]) and \
-                self._slot_of(p[-1][1]) >= self.frames_written:
+        if p and self._slot_of(p[-1][1]) == self._slot_of(item[1]):
             self._free.append(p.pop()[0])
         p.append(item)
 
     def _slot_of(self, shown_at: float) -> int:
-        """The last video slot whose sampling time comes before `shown_at`."""
-        return int(np.floor((shown_at - self._w0) * self.fps - 0.5))
+        """The first video slot whose middle comes after `shown_at`."""
+        return int(np.floor((shown_at - self._w0) * self.fps - 0.5)) + 1
 
     def _take_heard(self, read: int, horizon: float) -> int:
         n = self._heard_n
@@ -260,7 +302,7 @@ class LiveRecorder:
         return read
 
     def _audio_to(self, at: float) -> None:
-        n_total = int(round(self.frames_written / self.fps * self._audio_rate))
+        n_total = int(round(self._next_slot / self.fps * self._audio_rate))
         self._write_audio(self._audio.to_end(self._w0 + n_total / self._audio_rate, self._track_of()))
 
     def _write_audio(self, chunk) -> None:
@@ -271,47 +313,85 @@ class LiveRecorder:
         else:
             self._mp4.add_audio(chunk)
 
-    def _video_until(self, horizon: float) -> None:
-        while True:
-            k = self.frames_written
-            slot_t = self._w0 + (k + 0.5) / self.fps
-            if self._w0 + (k + 1) / self.fps > horizon:
-                return
-            while self._pending and self._pending[0][1] <= slot_t:
-                slot, _ = self._pending.popleft()
-                if self._current is not None:
-                    self._free.append(self._current)
-                self._current = slot
-            if self._current is None and self._pending:
-                self._current = self._pending.popleft()[0]  # before the first frame: show it
-            frame = self._pool[self._current] if self._current is not None else None
-            if not self._ensure_mp4(frame):
-                self.frames_written += 1  # nothing shown yet: the slot passes empty
+    def _video_until(self, horizon: float, *, final: bool = False) -> None:
+        """Encode the frames shown before `horizon`; the video then covers the
+        slots that ended by then. final: the last frame lasts to the end."""
+        end = int(np.floor((horizon - self._w0) * self.fps))  # slots [.., end) have ended
+        if end <= self._next_slot:
+            return
+        due = []
+        while self._pending and self._slot_of(self._pending[0][1]) < end:
+            due.append(self._pending.popleft())
+        late = self.now() - MARGIN_S - (self._w0 + self._next_slot / self.fps)
+        if late > DROP_LAG_S and len(due) > 1:  # catch up: only the newest frame is worth it
+            self._skip(due[:-1])
+            due = due[-1:]
+        for slot_id, shown_at in due:
+            self._shown_since += 1
+            if self._shown_since < self.stride and self._current is not None:
+                self._skip([(slot_id, shown_at)])
                 continue
-            self._mp4.add_video(frame if frame is not None else self._black)
-            self.frames_written += 1
+            self._encode(slot_id, max(self._slot_of(shown_at), self._last_pts + 1, 0))
+        key_slots = max(1, round(KEY_S * self.fps))
+        if self._current is not None and (end - 1 - self._last_key >= key_slots or final) \
+                and end - 1 > self._last_pts:
+            # nothing new for a while (a stalled window, a static image), or the end: the
+            # frame on screen again, as a keyframe, so the fragment reaches disk
+            self._encode(self._current, end - 1, again=True)
+        self._next_slot = end
 
-    def _ensure_mp4(self, frame) -> bool:
+    def _encode(self, slot_id: int, pts: int, *, again: bool = False) -> None:
+        if not again:
+            if self._current is not None:
+                self._free.append(self._current)
+            self._current = slot_id
+        frame = self._pool[slot_id]
+        self._ensure_mp4(frame, pts)
+        key_slots = max(1, round(KEY_S * self.fps))
+        key = again or pts - self._last_key >= key_slots
+        t0 = time.perf_counter()  # wall time: x264's slice threads and a busy CPU both count
+        self._mp4.add_video(frame, pts, key=key)
+        if key:
+            self._last_key = pts
+        self._encode_s = 0.8 * self._encode_s + 0.2 * (time.perf_counter() - t0)
+        self._last_pts = pts
+        self._shown_since = 0
+        self.frames_written += 1
+        self._thin()
+
+    def _thin(self) -> None:
+        """Encode fewer frames when the encoder takes more than BUSY of real time."""
+        need = self._encode_s * self.fps / BUSY  # the stride that keeps the encoder within BUSY
+        stride = min(MAX_STRIDE, max(1, int(np.ceil(need)) if need > 1.0 else 1))
+        if stride > self.stride or (stride < self.stride and need < self.stride - 1.2):
+            if stride > self.stride:
+                self._news.append(("warn", f"recording: the machine is busy, recording "
+                                           f"{self.fps / stride:.0f} fps ({self.dropped} frames dropped)"))
+            self.stride = stride
+
+    def _skip(self, items) -> None:
+        for slot_id, _ in items:
+            self._free.append(slot_id)
+            self.dropped += 1
+
+    def _ensure_mp4(self, frame: np.ndarray, pts: int) -> None:
+        """Open the file at the first frame (its size sizes the video)."""
         if self._mp4 is not None:
-            return True
-        if frame is None:
-            return False
+            return
         h, w = frame.shape[:2]
-        self._black = np.zeros((h, w, 4), np.uint8)
         self._mp4 = LiveMp4(self.path, width=w, height=h, fps=self.fps, audio_rate=self._audio_rate)
-        skipped = self.frames_written  # slots before the first frame: black, with their audio
-        self.frames_written = 0
-        for _ in range(skipped):
-            self._mp4.add_video(self._black)
-            self.frames_written += 1
-        for chunk in self._audio_backlog:
+        for chunk in self._audio_backlog:  # audio before the first frame's time goes in first
             self._mp4.add_audio(chunk)
         self._audio_backlog = []
-        return True
+        if pts > 0:  # black until the first frame was shown
+            self._mp4.add_video(np.zeros((h, w, 4), np.uint8), 0, key=True)
+            self._last_key = self._last_pts = 0
+            self.frames_written += 1
 
     def _release_pending(self) -> None:
         for slot, _ in getattr(self, "_pending", ()):
             self._free.append(slot)
+        self._pending = deque()
         if getattr(self, "_current", None) is not None:
             self._free.append(self._current)
             self._current = None
@@ -321,15 +401,25 @@ class LiveRecorder:
             except queue.Empty:
                 break
 
+    def _keep_sidecar(self) -> None:
+        """Rewrite the sidecar when something changed, at most once per SIDECAR_S."""
+        since = self.now() - self._sidecar_at
+        if (self._sidecar_dirty and since >= SIDECAR_S) or since >= SIDECAR_IDLE_S:
+            self._sidecar_dirty = False
+            self._sidecar_at = self.now()
+            self._write_sidecar(final=False)
+
     def _write_sidecar(self, *, final: bool) -> None:
         doc = dict(self._meta)
         doc["events"] = list(self._events)
         audio = getattr(self, "_audio", None)
         if audio is not None:
-            doc["seeks"] = [{"t": round(a, 3), "to": round(b, 3)} for a, b in audio.jumps]
+            doc["seeks"] = [{"t": round(a, 3), "to": round(b, 3)} for a, b in list(audio.jumps)]
+        doc["recorded_s"] = round(self.recorded_s, 3)
         if final:
-            doc.update(frames=self.frames_written, duration_s=round(self.frames_written / self.fps, 3),
-                       dropped_frames=self.dropped, finished=True)
+            doc.update(frames=self.frames_written, duration_s=round(self.recorded_s, 3),
+                       dropped_frames=self.dropped, max_behind_s=round(self.max_behind_s, 3),
+                       finished=True)
         write_text_atomic(os.path.splitext(self.path)[0] + ".json",
                           json.dumps(doc, indent=1, sort_keys=True) + "\n")
 

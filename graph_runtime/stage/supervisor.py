@@ -11,7 +11,10 @@ interpreter: nothing of the editor's GL context, threads or torch is
 inherited). Its stdin is the control line and its lifeline: when the editor
 goes, the child's stdin ends and it quits. Killing the child (even -9) only
 ends the window: `consume` keeps writing the ring, the show goes on, and
-`poll` says so once.
+`poll` says so once, then opens it again by itself (AUTO_REOPENS times a
+minute at most, so a window that dies at once does not loop): on the same
+monitor, fullscreen if it was, and windowed at the place the child last
+reported (it says `pos X Y` whenever it is moved), with no dialog.
 """
 from __future__ import annotations
 
@@ -28,6 +31,8 @@ from .shm_ring import FrameRing
 
 CHILD_MODULE = "graph_runtime.stage.output_window"
 FIRST_SIZE = (512, 512)  # (H, W) of the ring made before the first frame
+AUTO_REOPENS = 3  # automatic reopens allowed per REOPEN_WINDOW_S
+REOPEN_WINDOW_S = 60.0
 
 
 class OutputProcess:
@@ -46,6 +51,10 @@ class OutputProcess:
         self._lock = threading.Lock()  # the dispatcher writes while the main thread reopens
         self._news: deque[tuple[str, str]] = deque(maxlen=50)  # (level, text) for the window
         self.lines: deque[str] = deque(maxlen=100)  # everything the child said
+        self.auto_reopen = True  # a window that died comes back by itself
+        self.place: tuple[int, int, int, int] | None = None  # windowed: x, y, w, h it last had
+        self.recovered = 0  # times it came back by itself
+        self._reopened_at: deque[float] = deque(maxlen=AUTO_REOPENS)
 
     @property
     def pid(self) -> int | None:
@@ -64,8 +73,10 @@ class OutputProcess:
             if self._ring is None:
                 self._ring = FrameRing(height=FIRST_SIZE[0], width=FIRST_SIZE[1])
             ring = self._ring.name
-        cmd = [sys.executable, "-m", CHILD_MODULE, "--ring", ring,
-               "--size", f"{self.size[0]}x{self.size[1]}"]
+        w, h = self.size if self.place is None or self.fullscreen else self.place[2:]
+        cmd = [sys.executable, "-m", CHILD_MODULE, "--ring", ring, "--size", f"{w}x{h}"]
+        if self.place is not None and not self.fullscreen:
+            cmd += ["--pos", f"{self.place[0]},{self.place[1]}"]
         if self.monitor is not None:
             cmd += ["--monitor", str(self.monitor)]
         if self.fullscreen:
@@ -88,6 +99,27 @@ class OutputProcess:
     def reopen(self) -> str | None:
         self.close(keep_ring=True)
         return self.open()
+
+    def where(self) -> str:
+        """' fullscreen on monitor 1', ' at 1320,40': where it opens."""
+        if self.fullscreen:
+            return " fullscreen" + (f" on monitor {self.monitor}" if self.monitor is not None else "")
+        mon = f" on monitor {self.monitor}" if self.monitor is not None else ""
+        return mon + (f" at {self.place[0]},{self.place[1]}" if self.place else "")
+
+    def _come_back(self, how: str) -> None:
+        """After a death: open again, unless it died AUTO_REOPENS times this minute."""
+        now = time.monotonic()
+        recent = [t for t in self._reopened_at if now - t < REOPEN_WINDOW_S]
+        if not self.auto_reopen or len(recent) >= AUTO_REOPENS:
+            return
+        self._reopened_at.append(now)
+        self._proc = None
+        reason = self.open()
+        if reason is None:
+            self.recovered += 1
+            self._news.append(("info", f"output window came back by itself{self.where()} "
+                                       f"after it died ({how})"))
 
     def close(self, keep_ring: bool = False) -> None:
         with self._lock:
@@ -130,6 +162,7 @@ class OutputProcess:
                 last = next((ln for ln in reversed(self.lines) if ln.startswith("error")), "")
                 self._news.append(("error", f"output window died ({how}{'; ' + last[6:] if last else ''})"
                                             f"; the show goes on: Stage > Reopen output window"))
+                self._come_back(how)
         return self._news.popleft() if self._news else None
 
     def snap(self, path: str, timeout: float = 10.0) -> np.ndarray | None:
@@ -184,6 +217,12 @@ class OutputProcess:
                 self.lines.append(line)
                 if line.startswith("warn "):
                     self._news.append(("warn", f"output window: {line[5:]}"))
+                elif line.startswith("pos "):  # "pos X Y W H": moved or resized (windowed)
+                    try:
+                        x, y, w, h = (int(v) for v in line.split()[1:5])
+                        self.place = (x, y, w, h)
+                    except ValueError:
+                        pass
         except (OSError, ValueError):
             pass
 

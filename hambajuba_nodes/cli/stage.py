@@ -151,7 +151,10 @@ def run_bench_stage(args) -> int:
           f"  MJPEG, main thread p99     {r['mjpeg_main_thread_p99_ms']:.3f} ms\n"
           f"  recording, main thread p99 {r['record_main_thread_p99_ms']:.3f} ms   (target <= 0.5; "
           f"p50 {r['record_main_thread_p50_ms']:.3f} ms, CPU time p99 "
-          f"{r['record_main_thread_cpu_p99_ms']:.3f} ms; {r['record_dropped']} frames dropped)")
+          f"{r['record_main_thread_cpu_p99_ms']:.3f} ms; {r['record_dropped']} frames dropped)\n"
+          f"  recording lag              p50 {r['record_lag_p50_s']:.2f} s, max {r['record_lag_max_s']:.2f} s "
+          f"behind the show (beyond its 0.15 s margin; {r['record_encoded_fps']:.0f} fps encoded)\n"
+          f"  recording stop             {r['record_stop_s']:.2f} s to a finished file (target <= 2)")
     if "window_latency_p99_ms" in r:
         print(f"  output window, publish to swap p99 {r['window_latency_p99_ms']:.2f} ms "
               f"(one display frame at 60 Hz: 16.7 ms)")

@@ -42,6 +42,7 @@ from graph_runtime.show.delivery import Delivery
 from graph_runtime.show.engine_thread import EngineWorker
 from graph_runtime.show.files import Files
 from graph_runtime.show.live_plan import LiveSession
+from graph_runtime.show.stage_line import link_text
 
 from . import theme
 from .add_menu import AddNodeMenu
@@ -269,7 +270,7 @@ class App(EnginePanel, PatchActions, Menus):
         self._poll_engine()
         self.control.drain()  # MIDI/OSC values, scenes: before the plan updates and runs
         if self.autoplay and self.transport.track is not None and \
-                self._settled(time.monotonic() - self._opened):
+                self._settled(time.monotonic() - self._opened) and not self.stage.asking_first():
             self.autoplay = False  # the track given at start plays once the model is up
             self.transport.play()
         path = self.files.path  # album art and other relative paths start at the patch's folder
@@ -335,6 +336,9 @@ class App(EnginePanel, PatchActions, Menus):
         if w is not None and w.ready and d is not None:
             parts.append(f"output {self.output.fps():.1f} fps, render {w.render_s * 1000:.0f} ms, "
                          f"latency {d.latency * 1000:.0f} ms, dropped {d.dropped}, skipped {w.skipped}")
+            link = link_text(w.engine, w.state)
+            if link.startswith("remote"):  # the link's health: RTT (and the fps above)
+                parts.append(f"engine {link}")
         self.output.set_stats("  |  ".join(parts))
 
     def _run_callbacks(self) -> None:

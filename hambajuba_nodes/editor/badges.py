@@ -1,4 +1,6 @@
-"""Binding badges on the node editor's param widgets: "[CC 21]" before the name.
+"""Binding badges on the node editor's param widgets: "[CC 21]" before the name,
+and "[LEARN: move a control]" on the param Learn waits for, so the feedback is on
+the node the performer is looking at, not only in the Control tab.
 
 The node editor builds the widgets; this only prefixes their format (drags)
 or label (checkboxes, combos) and puts the original back when the binding
@@ -10,6 +12,7 @@ from __future__ import annotations
 import dearpygui.dearpygui as dpg
 
 REFRESH = 15  # frames between refreshes
+LEARN_BADGE = "[LEARN: move a control]"
 
 
 class Badges:
@@ -17,15 +20,19 @@ class Badges:
         self.view = view
         self._done: dict[int, tuple[str, str, str]] = {}  # tag -> (attribute, original, badge)
         self._frame = 0
+        self._learning = None
 
-    def tick(self, bindings) -> None:
+    def tick(self, bindings, learning: tuple[str, str] | None = None) -> None:
         self._frame += 1
-        if self._frame % REFRESH:
+        if self._frame % REFRESH and learning == self._learning:
             return
+        self._learning = learning  # a new learn target is badged at once
         want: dict[tuple[str, str], str] = {}
         for b in bindings:
             if not b.is_action:
                 want[(b.node, b.param)] = f"[{b.describe()}]"
+        if learning is not None:
+            want[learning] = LEARN_BADGE
         seen = set()
         for nid, items in getattr(self.view, "_nodes", {}).items():
             for name, w in getattr(items, "params", {}).items():

@@ -20,6 +20,7 @@ from graph_runtime.control.mapping import CURVES, RELATIVE_STYLES, TAKEOVERS
 from graph_runtime.control.midi import MidiError, MidiInputs
 from graph_runtime.control.osc import OscError, OscListener, parse_endpoint
 from graph_runtime.control.rig import RigClock
+from graph_runtime.control.scenes import cue_text
 from graph_runtime.show.control_session import ControlSession
 
 from . import theme
@@ -40,7 +41,7 @@ class ControlPanel:
         s = self.session
         s.transport = {"play": app.transport.play, "pause": app.transport.pause,
                        "seek": app.seek}
-        self.grid = TrackGrid(s, status=app.status, on_analysis=app.live.set_analysis)
+        self.grid = TrackGrid(s, status=app.status, on_analysis=self._grid_changed)
         s.on_tap, s.on_nudge = self.grid.tapped, self.grid.nudged
         s.commands.update(tempo=self.grid.scaled, downbeat=self.grid.bar_shifted)  # web surface
         self.midi = MidiInputs(s.inbox, s.relative, clock=s.clock_in)   # clock in: midi_clock.py
@@ -104,10 +105,15 @@ class ControlPanel:
             s.set_analysis(tr.analysis)
             self.grid.track(getattr(tr, "path", "") or None, tr.analysis)
         heard = tr.time()
+        bar = getattr(app, "bar", None)
+        if bar is not None and bar.cue_text is None:  # the transport shows a waiting recall
+            bar.cue_text = lambda h: "   ".join(x for x in (cue_text(s.countdown(h)),
+                                                            self._paused_text()) if x)
         w, d = app.worker, app.delivery
         t = tr.predict(heard, d.lookahead()) if (w is not None and w.ready and d is not None
                                                  and tr.playing) else heard
-        s.drain(t)
+        s.drain(t, heard, playing=tr.playing)
+        self.grid.tick()  # a tapped grid is saved once tapping has ended
         if self._shut_menu:
             self._shut_menu = False
             self.app.add_menu.close()
@@ -117,15 +123,31 @@ class ControlPanel:
         self._show_reports()
         if self.tags:
             self._refresh()
-        self.badges.tick(s.bindings)
+        self.badges.tick(s.bindings, s.learn_target if s.learning else None)
         self.perform.tick()
+
+    def _paused_text(self) -> str:
+        """Paused, the patch's clock stands: say so, and name what still moves."""
+        tr = self.app.transport
+        if tr.playing or tr.track is None:
+            return ""
+        free = sum(1 for n in self.app.model.patch.nodes if n.params.get("run_while_paused"))
+        return "paused: the picture holds" + (
+            f" ({free} node{'s run' if free != 1 else ' runs'} while paused)" if free else "")
+
+    def _grid_changed(self, analysis) -> None:
+        """A grid correction (tempo x2, a tapped grid, ...): the whole show follows
+        at once: the plan's beat channels, the transport's BPM and bars, scenes."""
+        self.app.live.set_analysis(analysis)
+        self.app.transport.analysis = analysis
+        self._analysis = analysis  # already given to the session and the track's grid
 
     def _show_reports(self) -> None:
         reports = self.session.reports
         while reports:
             text = reports.popleft()
             level = "info" if text.startswith(("learn", "tap tempo", "MIDI port", "agent: ")) \
-                and not text.startswith("agent: frozen") else "warn"
+                and not text.startswith("agent: frozen") or ": scene '" in text else "warn"
             self.app.status(level, text)
 
     # -- building ---------------------------------------------------------------------------

@@ -96,8 +96,8 @@ class EnginePanel:
                 self.status("warn", f"engine keeps the last good scene: {w.scene_refusal}")
         if w is None or w.state == self._engine_seen:
             if w is not None and w.ready and w.errors and w.message:
-                self.status("error", f"engine: {w.message}")
-                w.message = ""
+                self.status(getattr(w, "message_level", "error"), f"engine: {w.message}")
+                w.message, w.message_level = "", "error"  # good news (connected) is not an error
             return
         self._engine_seen = w.state
         if w.state == "ready":

@@ -33,7 +33,13 @@ Edit
 Files
   Ctrl+N new   Ctrl+O open   Ctrl+S save   Ctrl+Shift+S save as   Ctrl+Q quit
 Play
-  Space play/pause   F11 perform mode (Esc leaves)
+  Space play/pause   F11 perform mode (Esc leaves; I shows/hides the operator's line)
+Performing
+  1-9        recall scene 1-9 (the Control tab's "when": now, next beat, next bar)
+  T          tap tempo          [ / ]   nudge the beat 10 ms earlier / later
+Stage
+  F9         open / close the output window     Shift+F9   reopen it
+  F10        record / stop recording
   F12 (perform --mcp) freeze agents; again hands control back
 Nodes
   '+ N more' shows all ports and params of a big node

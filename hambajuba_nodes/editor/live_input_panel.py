@@ -35,6 +35,8 @@ class LiveInputPanel:
         self.problem = ""
         self._frames = 0
         self._taps_seen = None        # (bpm, phase) of the control panel's tap tempo last applied
+        self.loop = False             # a rehearsal file starts again at its end
+        self._ended_said = False      # "input ended" posted once per run
 
     @property
     def active(self) -> bool:
@@ -52,7 +54,8 @@ class LiveInputPanel:
         device = None if not spec else (int(spec) if spec.isdigit() else spec)
         is_file = bool(spec) and os.path.isfile(spec)
         inp = LiveInput(file=spec if is_file else None, device=None if is_file else device,
-                        channels=channels, gain=10.0 ** (gain_db / 20.0))
+                        channels=channels, gain=10.0 ** (gain_db / 20.0), loop=self.loop)
+        self._ended_said = False
         try:
             source = inp.start()
         except (LiveInputError, AnalysisError, OSError, ValueError) as e:
@@ -71,6 +74,12 @@ class LiveInputPanel:
         note = f" ({inp.message})" if inp.message else ""
         self.app.status("info", f"live input: {inp.name}, {inp.channels} ch, {inp.samplerate} Hz{note}")
         return None
+
+    def set_loop(self, on: bool) -> None:
+        """A rehearsal file starts again at its end (also while it plays)."""
+        self.loop = bool(on)
+        if self.input is not None:
+            self.input.loop = self.loop
 
     def stop(self) -> None:
         if self.input is None:
@@ -151,7 +160,10 @@ class LiveInputPanel:
             with dpg.group(horizontal=True):
                 t["device"] = dpg.add_combo([], width=220, default_value="", label="")
                 dpg.add_button(label="Refresh", callback=lambda: self._list_devices())
-            t["file"] = dpg.add_input_text(width=260, hint="audio file for rehearsal", label="")
+            with dpg.group(horizontal=True):
+                t["file"] = dpg.add_input_text(width=260, hint="audio file for rehearsal", label="")
+                t["loop"] = dpg.add_checkbox(label="loop the file", default_value=self.loop,
+                                             callback=lambda s, a: self.set_loop(a))
             with dpg.group(horizontal=True):
                 t["channels"] = dpg.add_radio_button(("stereo", "mono"), horizontal=True,
                                                      default_value="stereo")
@@ -231,7 +243,11 @@ class LiveInputPanel:
         state = (f"{s['state']}: {s['device']}, {s['channels']} ch, {s['samplerate']} Hz; "
                  f"overflows {s['overflows']}, clipped samples {s['clipped']}")
         dpg.set_value(t["state"], state + (f"\n{s['message']}" if s["message"] else ""))
-        dpg.configure_item(t["state"], color=theme.WARNING if s["state"] == "lost" else theme.DIM)
+        dpg.configure_item(t["state"], color=theme.WARNING if s["state"] in ("lost", "finished")
+                           else theme.DIM)
+        if s["state"] == "finished" and not self._ended_said:  # the picture holds: say why
+            self._ended_said = True
+            self.app.status("warn", f"live input: {s['message']}")
 
     def close(self) -> None:
         self.stop()

@@ -77,6 +77,7 @@ class OutputView:
                         no_scrollbar=True, no_collapse=True, no_saved_settings=True,
                         no_background=False) as self.perform_window:
             self.perform_image = dpg.add_image(self.texture, width=512, height=512)
+            # the model label in the strip under the image (the operator's line is above it)
             self.tags["perform_label"] = dpg.add_text("", color=theme.PREVIEW, pos=[12, 8])
         with dpg.theme() as black:
             with dpg.theme_component(dpg.mvAll):
@@ -127,11 +128,15 @@ class OutputView:
             self._layout_perform()
 
     def _layout_perform(self) -> None:
+        """The image below a thin strip: the operator's line and the model label sit
+        above it, never over it (stage_overlay.py)."""
+        from .stage_overlay import STRIP_H
+
         vw, vh = dpg.get_viewport_client_width(), dpg.get_viewport_client_height()
         dpg.configure_item(self.perform_window, pos=[0, 0], width=vw, height=vh)
-        w, h, x, y = fit(self.size, vw, vh)
+        w, h, x, y = fit(self.size, vw, vh - 2 * STRIP_H)
         dpg.configure_item(self.perform_image, width=w, height=h)
-        dpg.set_item_pos(self.perform_image, [x, y])
+        dpg.set_item_pos(self.perform_image, [x, y + STRIP_H])
 
     def set_perform(self, on: bool, main_window) -> None:
         self.performing = on
@@ -139,6 +144,8 @@ class OutputView:
         dpg.configure_item(main_window, show=not on)
         if on:
             self._layout_perform()
+            vh = dpg.get_viewport_client_height()
+            dpg.set_item_pos(self.tags["perform_label"], [12, max(8, vh - 22)])
             dpg.focus_item(self.perform_window)
 
     # -- text under the image ----------------------------------------------------------------

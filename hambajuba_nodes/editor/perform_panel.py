@@ -36,6 +36,7 @@ class PerformPanel:
     def build(self) -> None:
         with dpg.window(label="perform", show=False, no_collapse=True, no_saved_settings=True,
                         no_close=True, height=FADER_H + 130) as self.window:
+            self.cue = dpg.add_text("", color=(245, 190, 60, 255))  # "next: drop in 3 beats"
             self.row = dpg.add_group(horizontal=True)
 
     # -- pins (undoable: they are part of the patch) ----------------------------------------
@@ -77,6 +78,10 @@ class PerformPanel:
             return
         if self._built_for != pins:
             self._rebuild(pins)
+        cue = self.app.bar.cue_text(self.app.transport.time()) if getattr(
+            self.app.bar, "cue_text", None) else ""
+        if dpg.get_value(self.cue) != cue:
+            dpg.set_value(self.cue, cue)
         model = self.app.model
         for (node, param), tag in self.widgets.items():
             if not dpg.is_item_active(tag):

@@ -77,6 +77,9 @@ class StageControls:
         self._record_dir = os.path.dirname(os.path.abspath(record)) if record else None
         self.items: dict[str, int] = {}
         self._closed = False
+        from .stage_overlay import StageOverlay
+
+        self.overlay = StageOverlay(app)  # F11's operator line (built with the perform view)
         atexit.register(self.close)  # Ctrl-C or an exception still finalises the recording
 
     # -- building (main thread, inside the App's menu bar / output panel) ----------------
@@ -111,8 +114,21 @@ class StageControls:
         self.items["record_button"] = dpg.add_button(label="Record (F10)",
                                                      callback=lambda: self.toggle_record())
 
+    def asking_first(self) -> bool:
+        """A question that comes before the show (recover an autosave?) is on screen:
+        nothing plays, records or opens on the projector until it is answered."""
+        try:
+            return any(t.startswith("Recover unsaved") for t in self.app.dialogs.pending)
+        except Exception:
+            return False
+
     def start(self) -> None:
-        """What the command line asked for, once the window is up."""
+        """What the command line asked for, once the window is up (and once the
+        recovery question, if any, is answered)."""
+        if self.asking_first():
+            self._start_later = True
+            return
+        self._start_later = False
         output_window, serve_output, record, web = self._asked
         self.web.register()
         if serve_output:
@@ -147,7 +163,8 @@ class StageControls:
         reason = self.window.reopen()
         if reason is None:
             self.fanout.add(self.window)
-        self._say("error" if reason else "info", reason or "output window reopened" + self._where())
+            self._recovered()
+        self._say("error" if reason else "info", reason or "output window reopened" + self.window.where())
         return reason
 
     def close_window(self) -> None:
@@ -208,10 +225,13 @@ class StageControls:
         except StageError as e:
             self._say("error", str(e))
             return str(e)
+        self._adopt(server)
+        return None
+
+    def _adopt(self, server: MjpegServer) -> None:
         self.server = server
         self.fanout.add(self.jpeg)
         self._say("info", f"serving the output at {server.url} (OBS: Media Source, VLC: open network)")
-        return None
 
     def stop_serving(self) -> None:
         server, self.server = self.server, None
@@ -222,7 +242,29 @@ class StageControls:
             self._say("info", "stopped serving the output")
 
     def toggle_serve(self) -> None:
-        self.stop_serving() if self.server is not None else self.serve()
+        """From the menu: the address in the menu's field (--serve-output's, else
+        127.0.0.1:8080); a port in use moves on to the next free one, and the field
+        and the label then show which."""
+        if self.server is not None:
+            self.stop_serving()
+            return
+        try:
+            host, port = parse_address(self.serve_address)
+        except StageError as e:
+            self._say("error", str(e))
+            return
+        for p in range(port, port + 20) if port else (0,):
+            try:
+                server = MjpegServer(host, p, token=self.serve_token, http=self.http, source=self.jpeg)
+                server.start()
+            except StageError:
+                continue
+            if p != port:
+                self.serve_address = f"{host}:{p}"
+            self._adopt(server)
+            return
+        self._say("error", f"serve output: ports {port}..{port + 19} on {host} are all in use; "
+                           "give --serve-output HOST:PORT")
 
     def _set_serve_address(self, text: str) -> None:
         """The MJPEG address from the menu's field (used by the next start)."""
@@ -272,11 +314,16 @@ class StageControls:
         """A scene was recalled: it goes into the recording's sidecar with its time."""
         self.recorder.note("scene", name=str(name))
 
-    def _meta(self, key: str = "patch_sha256") -> dict:
+    def _live_meta(self) -> dict:
+        """What the sidecar says about the show now (cheap: read every second)."""
         app = self.app
-        meta = {"track": getattr(app.transport.output.track, "path", "") or "",
+        return {"track": getattr(app.transport.output.track, "path", "") or "",
                 "patch": getattr(app.files, "path", None) or "(unsaved)",
                 "model": getattr(getattr(app.worker, "engine", None), "description", "") or "none"}
+
+    def _meta(self, key: str = "patch_sha256") -> dict:
+        meta = self._live_meta()
+        app = self.app
         try:
             from graph_runtime.graph.patch import dumps
 
@@ -296,12 +343,18 @@ class StageControls:
 
     # -- every frame ------------------------------------------------------------------------
     def tick(self, frame_no: int) -> None:
+        if getattr(self, "_start_later", False) and not self.asking_first():
+            self.start()
+        ov = self.overlay
+        if ov.group is None and getattr(self.app.output, "perform_window", None) is not None:
+            ov.build(self.app.output.perform_window)
+        ov.tick()
         for source in (self.window, self.recorder):
             news = source.poll()
             if news is not None:
                 self._say(*news)
-                if source is self.window and self.window.state == "died":
-                    self._offer_reopen(news[1])
+                if source is self.window and news[1].startswith("output window came back"):
+                    self._recovered()
         while self.fanout.problems:
             self._say("error", self.fanout.problems.popleft())
         if not self.recorder.recording and self.recorder in self.fanout.sinks:  # finished: stop feeding it
@@ -313,16 +366,17 @@ class StageControls:
             if problem:
                 self._say("warn", problem)
         self.web.tick()
+        if frame_no % 60 == 0 and self.recorder.recording and not self.recorder.stopping:
+            self.recorder.update_meta(self._live_meta())  # the sidecar follows the show
         if frame_no % 15 == 0 and self.items:
             self._update_labels()
 
-    def _offer_reopen(self, text: str) -> None:
-        """A small dialog with the way back; the show never waits for it."""
-        try:
-            self.app.dialogs.ask("Output window closed unexpectedly", text,
-                                 [("Reopen", lambda: self.reopen_window()), ("Not now", lambda: None)])
-        except Exception:
-            pass  # no dialog (headless): the status bar has said it
+    def _recovered(self) -> None:
+        """The window came back by itself (supervisor.py): no dialog; the error
+        that said it died leaves the bar (it stays in Messages with the recovery)."""
+        bar = getattr(self.app, "status_bar", None)
+        if bar is not None:
+            bar.resolve("output window died")
 
     def _update_labels(self) -> None:
         w, rec, srv = self.window, self.recorder, self.server
@@ -331,15 +385,18 @@ class StageControls:
         if srv is not None:
             state += f" | mjpeg {srv.viewers} viewer(s)"
         state += self.web.state()
+        behind = rec.behind_s
+        rec_line = f"REC {rec.recorded_s:.0f} s" + (f", {behind:.1f} s behind" if behind >= 0.5 else "")
         if rec.recording:
-            state += f" | REC {rec.frames_written / rec.fps:.0f} s"
+            state += f" | {rec_line}"
         dpg.configure_item(self.items["state"], label=state)
         dpg.configure_item(self.items["window"],
                            label="Close output window" if w.alive else "Open output window")
         label = "Stop recording" if rec.recording else "Record"
         dpg.configure_item(self.items["record"], label=label)
         if "record_button" in self.items:
-            dpg.configure_item(self.items["record_button"], label=f"{label} (F10)")
+            dpg.configure_item(self.items["record_button"],
+                               label=f"{label} (F10)" + (f" {rec_line}" if rec.recording else ""))
         dpg.configure_item(self.items["serve"], label=self._serve_label())
         self.web.update_label()
 

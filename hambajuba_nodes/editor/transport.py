@@ -221,6 +221,7 @@ class TransportBar:
         self._frame = 0
         self._loads_seen = transport.loads
         self.loop_px: tuple[float, float] | None = None  # the strip's drawn region (px), for tests
+        self.cue_text: Callable[[float], str] | None = None  # heard -> "next: drop in 3 beats"
         from .transport_badges import Badges
 
         self.badges = Badges(transport)
@@ -333,8 +334,9 @@ class TransportBar:
         dur = tr.duration
         self._set("time", f"{clock_text(heard)} / {clock_text(dur)}")
         bar, beat, bpm = tr.beat_at(heard)
-        self._set("beat", f"bar {bar} beat {beat}  {bpm:.1f} BPM" if bar or beat else
-                  (f"{bpm:.1f} BPM" if bpm else "no beats"))
+        cue = self.cue_text(heard) if self.cue_text is not None else ""
+        self._set("beat", (f"bar {bar} beat {beat}  {bpm:.1f} BPM" if bar or beat else
+                           (f"{bpm:.1f} BPM" if bpm else "no beats")) + (f"   {cue}" if cue else ""))
         self._set("play", "  Pause " if tr.playing else "  Play  ", label=True)
         job = tr.loading
         if job is not None:

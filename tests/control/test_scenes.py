@@ -102,3 +102,28 @@ def test_a_note_binding_recalls_a_scene(beat_show):
         {"source": "note", "channel": 9, "control": 36, "node": "@scene", "param": "drop"}))
     show.control.inbox.post(("note", "pads", 9, 36), 100)  # what the MIDI handler posts
     assert strength(show.tick(0.1)) == 100.0
+
+
+def test_a_midi_recall_is_logged_and_a_bar_recall_counts_down_as_heard(beat_show):
+    """Issue 23: recalls from a controller say who asked and when they land; the
+    countdown is on the heard time (the render runs ahead of it)."""
+    from graph_runtime.control.scenes import cue_text
+
+    show = beat_show
+    two_scenes(show)
+    show.model.apply("bind", lambda p: p.bindings.append(
+        {"source": "note", "channel": 9, "control": 36, "node": "@scene", "param": "drop"}))
+    show.control.inbox.post(("note", "pads", 9, 36), 100)
+    show.tick(0.1)
+    assert any(r.startswith("note 36") and "scene 'drop' now" in r for r in show.control.reports), \
+        list(show.control.reports)
+    show.tick(2.1, lookahead=0.3)  # rendering 2.4 s while 2.1 s is heard
+    assert show.control.recall("drop", "bar", beats=1.0, source="OSC /x") is None
+    assert show.control.fade.start_t == 4.0
+    assert "OSC /x: scene 'drop' on the next bar (track 4.00 s), fading over 1 beats" in \
+        show.control.reports[-1]
+    assert cue_text(show.control.countdown(2.1)) == "next: drop in 4 beats"  # 3.8 beats to go
+    assert cue_text(show.control.countdown(3.6)) == "next: drop in 1 beat"
+    show.tick(3.8, lookahead=0.3)  # the render is past the downbeat: the fade has started
+    assert cue_text(show.control.countdown(3.8)) == "next: drop in 1 beat"  # not heard yet
+    assert show.control.countdown(4.0) is None and cue_text(None) == ""

@@ -1,9 +1,11 @@
 """Tap tempo and nudge: the free grid, and a track's saved grid correction."""
+import os
+
 import pytest
 
 from graph_runtime.analysis.store import synthetic
 from graph_runtime.control.grid_nudge import TrackGrid
-from graph_runtime.control.tempo import TapTempo, correction_from_taps
+from graph_runtime.control.tempo import MAX_GAP_S, TapTempo, correction_from_taps, fit_taps
 
 
 def test_taps_set_tempo_and_phase_and_a_pause_starts_over():
@@ -35,8 +37,14 @@ def test_taps_and_nudges_on_a_track_are_saved_per_track(show, tmp_path, monkeypa
     show.control.on_tap, show.control.on_nudge = tg.tapped, tg.nudged
     show.control.set_analysis(analysis)
     tg.track(str(track), analysis)
-    for i in range(4):
+    for i in range(6):
         show.control.tap(t=2.02 + 0.5 * i)  # the analysed tempo, 20 ms late
+        assert not os.listdir(tmp_path / "cache") if (tmp_path / "cache").exists() else True
+    assert applied[-1].beats[1] == pytest.approx(0.52)  # followed at once, every tap
+    tg.tick()  # still tapping: nothing written
+    assert grid.load_correction(str(track)).phase_s == 0.0
+    tg._tapped_at -= MAX_GAP_S + 0.1  # tapping has ended
+    tg.tick()  # written once, now
     saved = grid.load_correction(str(track))
     assert saved.tempo_scale == 1.0 and saved.phase_s == pytest.approx(0.02)
     show.control.nudge(-1)
@@ -82,3 +90,21 @@ def test_one_click_x2_and_downbeat_shift_are_saved_and_followed(show, tmp_path, 
     assert (saved.tempo_scale, saved.downbeat_shift) == (2.0, 1)
     tg.scaled(2.0)  # x4 of the analysis is not a correction: the tempo stays
     assert grid.load_correction(str(track)).tempo_scale == 2.0
+
+
+def test_a_robust_fit_reads_taps_jittered_by_a_slow_window():
+    """Key taps arrive once per window frame: at 9 fps each is up to 111 ms late.
+    The fit over the taps reads the tempo; the last interval would not."""
+    import numpy as np
+
+    true = [1.0 + 0.63 * i for i in range(12)]
+    frame = 1 / 9
+    seen = [np.ceil(t / frame) * frame for t in true]  # the frame after each tap
+    tap = TapTempo()
+    for t in seen:
+        bpm = tap.tap(t)
+    assert round(bpm, 0) == 95.0 and abs(bpm - 60 / 0.63) < 1.0
+    last_gap = 60 / (seen[-1] - seen[-2])
+    assert abs(last_gap - 60 / 0.63) > 3.0  # what a last-interval reading would have said
+    period, phase = fit_taps([1.0, 1.5, 2.3, 2.5, 3.0])  # one stray tap
+    assert period == pytest.approx(0.5) and phase == pytest.approx(3.0)

@@ -47,6 +47,8 @@ def test_osc_learn_scenes_and_the_perform_panel(make_app, tmp_path):
     assert ctl.session.learning
     xdo(app, "mousemove", *centre(app.view._nodes["sink"].params["strength"].tag), "click", "1")
     assert ctl.session.learn_target == ("sink", "strength")
+    learning = app.view._nodes["sink"].params["strength"].tag  # the feedback is on the node too
+    assert step_until(app, lambda: ctl.badges.badge_of(learning) == "[LEARN: move a control]", 5)
     handler = MidiHandler(ctl.session.inbox, "test keys", ctl.session.relative)
     handler(mido.Message("control_change", channel=0, control=21, value=64))
     app.step(3)

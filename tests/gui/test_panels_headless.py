@@ -52,7 +52,8 @@ def test_feature_neighbourhood_by_decoder_cosine():
     assert len(near) == 11
 
 
-def test_files_open_save_recent_and_autosave(tmp_path):
+def test_files_open_save_recent_and_autosave(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     now = [0.0]
     model = EditorModel(default_registry())
     files = Files(model, config=str(tmp_path / "cfg"), autosave_every=30.0, now=lambda: now[0])
@@ -65,7 +66,11 @@ def test_files_open_save_recent_and_autosave(tmp_path):
     assert files.tick() is None  # not yet
     now[0] = 31.0
     side = files.tick()
-    assert side == files.path + ".autosave" and os.path.exists(side)
+    # in the user's data folder, keyed by the patch's path: never beside the patch
+    assert side.startswith(str(tmp_path / "data" / "hambajuba" / "autosave")) and os.path.exists(side)
+    assert os.path.basename(side).startswith("a-") and not os.path.exists(files.path + ".autosave")
+    other = tmp_path / "elsewhere" / "a.patch"
+    assert files.side_path(str(other)) != side  # two a.patch files never share an autosave
     assert files.recovery_for(files.path) == side
     assert files.save() is None and not os.path.exists(side)
     bad = tmp_path / "bad.patch"

@@ -94,7 +94,8 @@ def test_engine_that_cannot_start_is_a_message(make_app, tmp_path):
     assert "PREVIEW" in dpg.get_value(app.output.tags["model"])
 
 
-def test_autosave_and_the_unsaved_changes_prompt(make_app, tmp_path):
+def test_autosave_and_the_unsaved_changes_prompt(make_app, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     path = tmp_path / "song.patch"
     app = make_app(autosave_every=0.0)
     app.view.add_node_at("time.lfo", (0, 0))
@@ -117,10 +118,12 @@ def test_autosave_and_the_unsaved_changes_prompt(make_app, tmp_path):
     assert not os.path.exists(side)  # a clean exit needs no recovery
 
 
-def test_recovery_is_offered_after_a_crash(make_app, tmp_path):
+def test_recovery_is_offered_after_a_crash(make_app, tmp_path, monkeypatch):
     from graph_runtime.graph import patch as patch_io
     from graph_runtime.graph.patch import Patch
+    from graph_runtime.show.user_files import autosave_path
 
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     config = tmp_path / "config"
     path = tmp_path / "song.patch"
     saved = Patch()
@@ -128,7 +131,8 @@ def test_recovery_is_offered_after_a_crash(make_app, tmp_path):
     patch_io.save(saved, path)
     crashed = saved.copy()  # what the window had when it died: one more node
     crashed.add_node("shape.smooth", {}, (200, 0))
-    side = str(path) + ".autosave"
+    side = autosave_path(str(path))  # the user's data folder, keyed by the patch's path
+    os.makedirs(os.path.dirname(side))
     patch_io.save(crashed, side)
     os.utime(side, (os.path.getmtime(path) + 5, os.path.getmtime(path) + 5))
 
@@ -141,3 +145,28 @@ def test_recovery_is_offered_after_a_crash(make_app, tmp_path):
     assert app.model.patch.node("smooth_1") is not None and app.model.dirty
     assert app.files.path == str(path)
     assert app.view.node_tag("smooth_1") is not None
+
+
+def test_recovery_is_asked_before_the_show_plays(make_app, tmp_path, monkeypatch, wav):
+    """Issue 23: with an autosave to recover, nothing plays, records or opens on the
+    projector until the question is answered."""
+    from graph_runtime.graph import patch as patch_io
+    from graph_runtime.graph.patch import Patch
+    from graph_runtime.show.user_files import autosave_path
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    path = tmp_path / "song.patch"
+    saved = Patch()
+    saved.add_node("time.lfo", {}, (0, 0))
+    patch_io.save(saved, path)
+    side = autosave_path(str(path))
+    os.makedirs(os.path.dirname(side))
+    patch_io.save(saved, side)
+    os.utime(side, (os.path.getmtime(path) + 5, os.path.getmtime(path) + 5))
+    app = make_app(patch_path=str(path), track_path=wav(), autoplay=True,
+                   record=str(tmp_path / "show.mp4"))
+    app.step(40)
+    assert "Recover unsaved changes?" in app.dialogs.pending
+    assert not app.transport.playing and not app.stage.recorder.recording
+    app.dialogs.answer("Discard")
+    assert step_until(app, lambda: app.transport.playing and app.stage.recorder.recording, 20)

@@ -90,18 +90,22 @@ def test_an_error_stays_until_replaced_or_dismissed(make_app, tmp_path):
     app.dialogs.answer("OK")
     err = bar_text(app)
     assert "cannot save" in err
-    # an edit, then the autosave a moment later: the error is still what the bar shows
+    # an edit, then the autosave a moment later: the newest shows (issue 23), and the
+    # error stays in view as a red chip beside it until dismissed
     app.view.add_node_at("time.lfo", (30, 30))
     assert step_until(app, lambda: any("autosaved" in m for _, _, m in app.messages), timeout=5)
     app.step(5)
-    assert bar_text(app) == err
+    assert "autosaved" in bar_text(app)
+    assert "cannot save" in dpg.get_value(app.status_bar.more)
     assert any("cannot save" in m and lv == "error" for _, lv, m in app.messages)
-    # another error replaces it; dismissing clears the bar of errors
+    # another error replaces it; dismissing takes the chip away
     app.status("error", "a second problem")
-    assert bar_text(app) == "a second problem"
+    assert bar_text(app) == "a second problem" and dpg.get_value(app.status_bar.more) == ""
     app.status("info", "autosaved to somewhere")
-    assert bar_text(app) == "a second problem"
+    assert bar_text(app) == "autosaved to somewhere"
+    assert "a second problem" in dpg.get_value(app.status_bar.more)
+    assert dpg.get_item_configuration(app.status_bar.text)["color"][:3] != (230, 80, 70)
     app.status_bar.dismiss()
     app.step(2)
-    assert "problem" not in bar_text(app)
+    assert "problem" not in bar_text(app) and dpg.get_value(app.status_bar.more) == ""
     app.screenshot(str(tmp_path / "status.png"))

@@ -104,8 +104,10 @@ def test_a_track_that_does_not_open_says_why_in_the_window(make_app, tmp_path):
     app.step(10)
     track_line = dpg.get_value(app.bar.tags["track"])
     assert "notaudio.ogg" in track_line and "not an audio file" in track_line
-    app.status("info", "something later")  # e.g. the engine coming up
-    assert "not an audio file" in dpg.get_value(getattr(app, "status_text", None) or app.status_bar.text)
+    app.status("info", "something later")  # e.g. the engine coming up: newest on the bar,
+    assert dpg.get_value(app.status_bar.text) == "something later"  # the error in its chip
+    assert dpg.get_value(app.status_bar.more).startswith("  ! ")
+    assert "not an audio file" in dpg.get_value(app.status_bar.more_tip)
 
 
 def test_approximate_stems_badge_in_the_transport(make_app, wav):

@@ -156,6 +156,27 @@ def test_file_input_runs_through_the_same_callback(tmp_path):
     assert inp.analyser.frame >= 70
 
 
+def test_a_file_that_ends_says_so_and_a_looped_one_plays_on(tmp_path):
+    import soundfile as sf
+    path = tmp_path / "loop.wav"
+    sf.write(path, drum_loop(0.5), 44100)
+    inp = LiveInput(file=str(path), realtime=False)
+    inp.start()
+    assert wait_for(lambda: inp.state == "finished")
+    inp.stop()
+    assert inp.stats()["message"].startswith("input ended: ")
+    looped = LiveInput(file=str(path), realtime=False, loop=True)
+    calls = []
+    real = looped.callback
+    looped.callback = lambda *a: (calls.append(1), real(*a))[1]
+    looped.start()
+    assert wait_for(lambda: len(calls) > 3 * 50)  # three times round a 0.5 s file
+    assert looped.state != "finished"
+    looped.loop = False  # unticked: the input ends (and says so)
+    assert wait_for(lambda: looped.state == "finished")
+    looped.stop()
+
+
 def test_unsupported_rate_is_a_one_line_error():
     inp = LiveInput(device="fake", channels=2, samplerate=96000, stream_factory=FakeStream)
     with pytest.raises(LiveInputError, match="96000 Hz is not supported"):

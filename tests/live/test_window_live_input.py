@@ -82,3 +82,19 @@ def test_the_panel_says_what_the_tracker_knows(make_app, loop_wav):
     for k in range(4):
         app.control.session.tap(now + k * 0.5)
     assert step_until(app, lambda: "locked to tap" in dpg.get_value(panel.tags["tempo"]), timeout=20)
+
+
+def test_an_input_file_that_ends_says_so_and_loop_keeps_it_going(make_app, tmp_path):
+    """Issue 23: the output froze with no word when the rehearsal file ended."""
+    import soundfile as sf
+    short = tmp_path / "short.wav"
+    sf.write(short, drum_loop(1.0, bpm=120.0), 44100)
+    app = make_app(live_input=str(short))
+    panel = app.live_input
+    assert step_until(app, lambda: any("input ended" in m for _, _, m in app.messages), timeout=30)
+    assert panel.input.state == "finished"
+    dpg.get_item_callback(panel.tags["loop"])(panel.tags["loop"], True)  # tick "loop the file"
+    panel.start(str(short))  # play it again: now it loops
+    t0 = panel.clock()
+    assert step_until(app, lambda: panel.clock() > t0 + 2.5, timeout=30)  # past the 1 s file twice
+    assert panel.input.state != "finished"

@@ -75,6 +75,7 @@ def test_the_window_shows_the_engines_last_frame_letterboxed(stage, tmp_path):
 def test_kill_9_mid_show_the_show_goes_on_and_reopen_works(stage, tmp_path):
     fan, make = stage
     out = make()
+    out.auto_reopen = False  # the way back by hand (Shift+F9); it comes back by itself below
     out.open()
     fan.publish(card(1, 128, 128), time.monotonic(), 0.0)
     shows(out, card(1, 128, 128), tmp_path)
@@ -94,6 +95,67 @@ def test_kill_9_mid_show_the_show_goes_on_and_reopen_works(stage, tmp_path):
     assert out.pid != first and out.state == "open"
     fan.publish(card(40, 128, 128), time.monotonic(), 2.0)
     shows(out, card(40, 128, 128), tmp_path)
+
+
+def _kill_and_wait_news(fan, out, n=2, timeout=30.0):
+    os.kill(out.pid, signal.SIGKILL)
+    news, i = [], 2
+    end = time.monotonic() + timeout
+    while len(news) < n and time.monotonic() < end:  # the main loop keeps publishing
+        fan.publish(card(i, 96, 128), time.monotonic(), i / 30)
+        got = out.poll()
+        if got:
+            news.append(got)
+        i += 1
+        time.sleep(1 / 60)
+    return news
+
+
+def test_after_kill_9_it_comes_back_by_itself_fullscreen_on_the_same_monitor(stage, tmp_path):
+    """Issue 23: no dialog, no key to press: the same monitor, fullscreen as it was."""
+    fan, make = stage
+    out = make(monitor=1, fullscreen=True, env={"HAMBAJUBA_MONITORS": MONITORS})
+    out.open()
+    fan.publish(card(2, 96, 128), time.monotonic(), 0.0)
+    shows(out, card(2, 96, 128), tmp_path, win=(320, 240))
+    first = out.pid
+    news = _kill_and_wait_news(fan, out)
+    assert [n[0] for n in news] == ["error", "info"], news
+    assert "output window died (killed by signal 9)" in news[0][1]
+    assert news[1][1] == ("output window came back by itself fullscreen on monitor 1 after it "
+                          "died (killed by signal 9)")
+    assert out.alive and out.pid != first and out.state == "open" and out.recovered == 1
+    fan.publish(card(5, 96, 128), time.monotonic(), 1.0)
+    shows(out, card(5, 96, 128), tmp_path, win=(320, 240))
+    assert sum("fullscreen 320x240 on monitor 1 (projector)" in ln for ln in out.lines) >= 1
+
+
+def test_a_moved_window_comes_back_where_it_was(stage, tmp_path):
+    import shutil
+    import subprocess
+
+    if shutil.which("xdotool") is None:
+        pytest.skip("no xdotool")
+    fan, make = stage
+    out = make()
+    out.open()
+    fan.publish(card(2, 96, 128), time.monotonic(), 0.0)
+    shows(out, card(2, 96, 128), tmp_path)
+    wid = subprocess.run(["xdotool", "search", "--pid", str(out.pid)], capture_output=True,
+                         text=True).stdout.split()
+    assert wid, "the output window has no X window"
+    subprocess.run(["xdotool", "windowmove", wid[-1], "300", "150"], check=True)
+    end = time.monotonic() + 10
+    while (out.place is None or out.place[:2] != (300, 150)) and time.monotonic() < end:
+        time.sleep(0.05)
+    assert out.place is not None and out.place[:2] == (300, 150), out.place
+    news = _kill_and_wait_news(fan, out)
+    assert news[-1][1].startswith("output window came back by itself at 300,150"), news
+    end = time.monotonic() + 15
+    while not any(ln.startswith("pos 300 150") for ln in list(out.lines)[-3:]) and \
+            time.monotonic() < end:
+        time.sleep(0.05)
+    assert any(ln.startswith("pos 300 150") for ln in list(out.lines)[-3:]), list(out.lines)[-5:]
 
 
 def test_fullscreen_on_a_chosen_monitor_and_a_missing_one(stage, tmp_path):
