@@ -16,7 +16,8 @@ shift || true
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
 # Debian packages: audio out (PortAudio), JPEG frames (libturbojpeg), a virtual
-# display and mouse driver for the GUI tests (xvfb, xdotool).
+# display and mouse driver for the GUI tests (xvfb, xdotool), Chromium and its
+# driver for the web page's browser tests.
 need_deb=()
 have_lib() { ldconfig -p 2>/dev/null | grep -q "$1"; }
 have_lib libportaudio.so || need_deb+=(libportaudio2)
@@ -24,6 +25,9 @@ have_lib libturbojpeg.so || need_deb+=(libturbojpeg0)
 if [ "$action" = test ]; then
   command -v Xvfb >/dev/null || need_deb+=(xvfb)
   command -v xdotool >/dev/null || need_deb+=(xdotool)
+  # the web page's browser tests drive Debian's headless Chromium through its driver
+  command -v chromium >/dev/null || need_deb+=(chromium)
+  command -v chromedriver >/dev/null || need_deb+=(chromium-driver)
 fi
 if [ ${#need_deb[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -73,6 +77,9 @@ fi
 case "$action" in
   install) say "done. Try: .venv/bin/hambajuba demo" ;;
   demo) exec "$VENV/bin/hambajuba" demo "$@" ;;
-  test) exec "$VENV/bin/python" -m pytest -q "$@" ;;
+  test)
+    say "lint: ruff check ."
+    "$VENV/bin/ruff" check .
+    exec "$VENV/bin/python" -m pytest -q "$@" ;;
   *) echo "usage: bash scripts/setup.sh [install|demo|test]" >&2; exit 2 ;;
 esac
