@@ -38,7 +38,7 @@ import numpy as np
 
 from .compiler import Plan, bind_inputs, carry_state, ctx_problems, make_wire
 from .node import Node
-from .plan_cache import CacheMiss
+from .plan_cache import AnalysisCache, CacheMiss
 
 PREPARE_TIME_KINDS = ("mask", "stem")  # links whose consumer reads the wire in prepare
 
@@ -81,8 +81,8 @@ def reprepare(plan: Plan, node_id: str, params: dict[str, Any], *,
     fresh: dict[str, Node] = {}
     ctx.warnings = []
     cache = ctx.cache
-    if cached_only and cache is not None:
-        ctx.cache = cache.cached_only()
+    if cached_only:  # without a track there is no cache: then every entry misses
+        ctx.cache = (cache if cache is not None else AnalysisCache(None)).cached_only()
     try:
         for nid in ids:
             old = plan.nodes[nid]
