@@ -101,6 +101,7 @@ class RenderResult:
     stats: dict = field(default_factory=dict)
     clipped: dict = field(default_factory=dict)  # block -> strengths clipped at the bound
     analysis_tools: dict = field(default_factory=dict)  # separator, beat and pitch trackers used
+    warnings: list = field(default_factory=list)  # lines for the user (refused scenes), in the sidecar
 
     @property
     def seconds(self) -> float:
@@ -284,6 +285,7 @@ def _sidecar(req: RenderRequest, patch, result: RenderResult, sink) -> dict:
         "interrupted": result.interrupted,
         "analysis": result.analysis_tools,  # "approx" stems are rough: say so where it is kept
         "clipped_strengths": result.clipped,  # per block, over the frames written
+        "warnings": list(result.warnings),  # e.g. a scene the engine refused (album art)
         "encoder": ({"video": "libx264 crf 18 veryfast no-mbtree yuv420p", "audio": "aac 192k"}
                     if sink.kind == "mp4" else {"video": "jpeg q92 4:2:0", "audio": "wav pcm16"}),
         "versions": _versions(),
@@ -417,9 +419,13 @@ def _timed(setup: dict, name: str, make: Callable[[], Any]) -> Any:
 def render(req: RenderRequest, registry, *, engine=None, analysis=None, progress: bool = True,
            on_frame: Callable[[int, int], None] | None = None,
            on_image: Callable[[int, np.ndarray], None] | None = None,
-           say: Callable[[str], None] = print) -> RenderResult:
+           say: Callable[[str], None] = print,
+           warn: Callable[[str], None] | None = None) -> RenderResult:
     """Render `req`; raise RenderError (bad input, failure) or RenderInterrupted.
 
+    `say` gets progress and notes (a quiet CLI drops them); `warn` (default: say)
+    gets what the user must see even then, e.g. a scene the engine refused; the
+    warnings also go into the sidecar.
     `engine`, `analysis`: already made ones (the demo, tests, the bench);
     otherwise they are created here. `on_image(i, rgba)` sees frame i's image
     (the engine's reused buffer: copy what you keep); `on_frame(i, n)` runs
@@ -455,7 +461,7 @@ def render(req: RenderRequest, registry, *, engine=None, analysis=None, progress
         audio = open_segment(req.track, first * dt, count * dt)
         try:
             _run_loop(req, patch, plan, engine, audio, first, count, result, setup, progress,
-                      on_frame, on_image, say)
+                      on_frame, on_image, say, warner(result, warn or say))
         finally:
             audio.close()
     finally:
@@ -484,8 +490,17 @@ def _make_sink(req: RenderRequest, shape, audio: AudioSegment):
                           f"({e.strerror}); check the folder", code=1) from None
 
 
+def warner(result: RenderResult, out: Callable[[str], None]) -> Callable[[str], None]:
+    """A warning: said once (even under -q, by the caller's `out`) and kept for the sidecar."""
+    def warn(line: str) -> None:
+        if line not in result.warnings:
+            result.warnings.append(line)
+            out(line)
+    return warn
+
+
 def _run_loop(req, patch, plan, engine, audio, first, count, result, setup, progress,
-              on_frame, on_image, say) -> None:
+              on_frame, on_image, say, warn) -> None:
     from tqdm import tqdm
 
     clock = time.perf_counter
@@ -503,7 +518,7 @@ def _run_loop(req, patch, plan, engine, audio, first, count, result, setup, prog
                 a = clock()
                 frame = plan.run((first + i) * dt, dt)
                 b = clock()
-                rgba = _guarded_render(engine, frame, view, guard, say)
+                rgba = guarded_render(engine, frame, view, guard, warn)
                 c = clock()
                 st.plan += b - a
                 st.engine += c - b
@@ -574,7 +589,7 @@ def _clip_counts(now: list[int], before: list[int], say) -> dict:
     return counts
 
 
-def _guarded_render(engine, frame, view, guard: SceneGuard, say):
+def guarded_render(engine, frame, view, guard: SceneGuard, say):
     """engine.render(frame), except that a Scene the engine refuses (an
     unreadable album image, a feature id it lacks) is said once and the last
     good one (or the plain noise destination) is rendered instead of
@@ -588,7 +603,8 @@ def _guarded_render(engine, frame, view, guard: SceneGuard, say):
             if _is_engine_error(e) else None
         if rgba is None:
             raise
-        say(f"engine refused the scene ({guard.refusal}); rendering the last good one instead")
+        say(f"warning: engine refused the scene ({guard.refusal}); rendering the last good "
+            "one (or plain noise) instead")
         return rgba
     guard.accepted(view.scene)
     return rgba

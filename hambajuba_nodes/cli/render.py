@@ -82,7 +82,8 @@ def _run_render(req, *, registry=None, quiet=False, on_image=None, analysis=None
     try:
         with _term_as_interrupt():
             result = render(req, registry, progress=not quiet, on_image=on_image,
-                            analysis=analysis, say=_say if not quiet else (lambda _l: None))
+                            analysis=analysis, say=_say if not quiet else (lambda _l: None),
+                            warn=_err)  # a refused scene is said even with -q
     except RenderInterrupted as e:
         _err(f"hambajuba: {e}")
         return 130, None
