@@ -83,6 +83,8 @@ class RenderRequest:
     cpu_threads: int | None = None  # torch threads for an engine on the CPU (None: torch's choice)
     engine_address: str | None = None  # HOST:PORT of `hambajuba serve`: render there
     engine_token: bytes | None = None  # its shared secret (--token-file), if it asks for one
+    engine_in_flight: int = 1  # frames on the wire at once (--in-flight): hides the round trip
+    engine_codec: str = "raw"  # raw: lossless, frame-exact (default); jpeg: opt-in, smaller
 
 
 @dataclass
@@ -384,14 +386,18 @@ def create_engine(model: str, size: int, device: str | None = None,
         raise RenderError(str(e), code=1) from None
 
 
-def create_remote_engine(address: str, token: bytes | None = None):
-    """A RemoteEngine on `hambajuba serve` at HOST:PORT, raw RGBA (frame-exact), errors as
-    RenderError. The server's model and size are used (its hello says which)."""
+def create_remote_engine(address: str, token: bytes | None = None, *, in_flight: int = 1,
+                         codec: str = "raw"):
+    """A RemoteEngine on `hambajuba serve` at HOST:PORT, errors as RenderError. Raw RGBA
+    (lossless, frame-exact) unless codec="jpeg" is asked for; in_flight > 1 keeps that
+    many frames on the wire, every one delivered in order. The server's model and size
+    are used (its hello says which)."""
     from .remote.client import RemoteEngine
     from .remote.connect import RemoteError
 
     try:
-        return RemoteEngine(address, token=token, codec="raw", in_flight=1, hold=False)
+        return RemoteEngine(address, token=token, codec=codec, in_flight=in_flight, hold=False,
+                            ordered=True)
     except RemoteError as e:
         raise RenderError(str(e), code=1) from None
 
@@ -440,7 +446,9 @@ def render(req: RenderRequest, registry, *, engine=None, analysis=None, progress
         size = int(patch.engine.get("size", 512))
         model = req.model or str(patch.engine.get("model", "auto"))
         engine = _timed(setup, "engine_load", lambda: (
-            create_remote_engine(req.engine_address, req.engine_token) if req.engine_address
+            create_remote_engine(req.engine_address, req.engine_token,
+                                 in_flight=req.engine_in_flight, codec=req.engine_codec)
+            if req.engine_address
             else create_engine(model, size, req.device, req.cpu_threads)))
     try:
         say(describe_model(engine))  # (why "auto" fell back to the preview: the engine logs it)
@@ -514,14 +522,7 @@ def _run_loop(req, patch, plan, engine, audio, first, count, result, setup, prog
     guard, view = SceneGuard(str), copy.copy(plan.frame)  # a refused Scene: the last good one
     try:
         try:
-            for i in range(count):
-                a = clock()
-                frame = plan.run((first + i) * dt, dt)
-                b = clock()
-                rgba = guarded_render(engine, frame, view, guard, warn)
-                c = clock()
-                st.plan += b - a
-                st.engine += c - b
+            for i, rgba, b, c in _images(plan, engine, first, count, dt, view, guard, warn, st):
                 if worker is None:  # the first frame tells the image size
                     sink = _make_sink(req, rgba.shape, audio)
                     worker = EncodeWorker(sink, rgba.shape)
@@ -578,6 +579,38 @@ def _run_loop(req, patch, plan, engine, audio, first, count, result, setup, prog
     if result.interrupted:
         say(f"interrupted: kept the first {result.seconds:.2f} s ({result.frames} of "
             f"{count} frames) as a complete, shorter file")
+
+
+def _images(plan, engine, first: int, count: int, dt: float, view, guard, warn, st):
+    """(i, rgba, t_plan_done, t_image) per frame, in order. With a remote engine keeping
+    frames in flight (`render --engine --in-flight N`) the plan runs up to N frames ahead
+    of the images (remote/render_ahead.py); otherwise one frame at a time."""
+    clock = time.perf_counter
+    ahead = None
+    if getattr(engine, "ordered", False) and getattr(engine, "in_flight", 1) > 1:
+        from .remote.render_ahead import RenderAhead
+
+        ahead = RenderAhead(engine, guard, warn)
+    done = 0
+    for i in range(count):
+        a = clock()
+        frame = plan.run((first + i) * dt, dt)
+        b = clock()
+        st.plan += b - a
+        if ahead is None:
+            rgba = guarded_render(engine, frame, view, guard, warn)
+            c = clock()
+            st.engine += c - b
+            yield i, rgba, b, c
+            continue
+        ahead.push(frame)
+        while ahead.full or (i == count - 1 and len(ahead)):
+            rgba = ahead.pop()
+            c = clock()
+            st.engine += c - b
+            yield done, rgba, b, c
+            done += 1
+            b = clock()
 
 
 def _clip_counts(now: list[int], before: list[int], say) -> dict:

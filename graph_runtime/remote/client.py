@@ -67,7 +67,9 @@ class Finished:
 class RemoteEngine:
     def __init__(self, address: str, *, token: bytes | None = None, codec: str = "jpeg",
                  quality: int = codecs.DEFAULT_QUALITY, in_flight: int = 2,
-                 frame_timeout_s: float = 30.0, hold: bool = True) -> None:
+                 frame_timeout_s: float = 30.0, hold: bool = True, ordered: bool = False) -> None:
+        """ordered: every image is kept until taken with result(id), in order (a render);
+        otherwise the newest wins and older ones are dropped unseen (the window)."""
         codecs.check_codec(codec, quality)
         if not 1 <= in_flight <= 32:
             raise RemoteError(f"in_flight {in_flight}: use 1..32 frames")
@@ -75,6 +77,8 @@ class RemoteEngine:
         self.address = f"{self.host}:{self.port}"
         self.token, self.codec, self.quality = token, codec, quality
         self.in_flight, self.frame_timeout_s, self.hold = in_flight, frame_timeout_s, hold
+        self.ordered = ordered
+        self._finished: dict[int, Finished] = {}          # ordered: id -> image, until taken
         self._cv = threading.Condition()
         self._send_lock = threading.Lock()
         self._link = None
@@ -169,9 +173,19 @@ class RemoteEngine:
             error = self._error.pop(fid, None)
             if error is not None:
                 raise RemoteError(error)
+            if self.ordered and fid in self._finished:
+                f = self._held = self.last = self._finished.pop(fid)
+                self._last_image = f.rgba
+                return f.rgba
             if self._ready is not None and self._ready.id == fid:
                 return self._take().rgba
         return None
+
+    def result(self, fid: int) -> np.ndarray | None:
+        """ordered: the image of frame `fid` (a ring buffer, valid until the next result),
+        waiting up to frame_timeout_s; None when the link dropped before it came (send
+        it again); RemoteError with the server's text when it could not render it."""
+        return self._wait_for(fid, time.monotonic() + self.frame_timeout_s)
 
     def close(self) -> None:
         """Say bye and wait (up to 2 s) for the server to close: it frees itself first,
@@ -205,7 +219,7 @@ class RemoteEngine:
         `tag` (anything) comes back on its Finished, e.g. when the caller submitted it."""
         with self._cv:
             end = time.monotonic() + wait_s
-            while self._link is None or len(self._sent) >= self.in_flight:
+            while self._link is None or len(self._sent) + len(self._finished) >= self.in_flight:
                 left = end - time.monotonic()
                 if self._closed or left <= 0:
                     return None
@@ -249,7 +263,8 @@ class RemoteEngine:
         protocol.check_image_shape(size, size)
         self.size = size
         # ring: the caller's (last polled), the newest ready, and one being decoded, + spare
-        self._ring = [Finished() for _ in range(4)]
+        self._ring = [Finished() for _ in range(max(4, self.in_flight + 2) if self.ordered else 4)]
+        self._finished.clear()
         for f in self._ring:
             f.rgba = np.zeros((size, size, 4), dtype=np.uint8)
         self._held: Finished | None = None
@@ -265,7 +280,7 @@ class RemoteEngine:
 
     def _free_slot(self) -> Finished:
         with self._cv:
-            busy = (self._held, self._ready)
+            busy = (self._held, self._ready, *self._finished.values())
             return next(f for f in self._ring if f not in busy)
 
     def _hold(self) -> np.ndarray:
@@ -325,6 +340,7 @@ class RemoteEngine:
             if self._link is link:
                 self._link = None
                 self._sent.clear()          # frames in flight died with the link
+                self._finished.clear()      # (ordered: the caller sends them all again)
                 if not self._closed:
                     self.status = f"engine disconnected, reconnecting ({why})"
             self._cv.notify_all()
@@ -392,6 +408,11 @@ class RemoteEngine:
         self._measure(slot, total_ms, 1e3 * (done - t0))
         with self._cv:
             self._sent.pop(fid, None)
+            if self.ordered:
+                self._finished[fid] = slot
+                self.received += 1
+                self._cv.notify_all()
+                return
             if self._ready is not None:
                 if self._ready.id > fid:            # a newer one is already waiting
                     self.dropped += 1

@@ -215,7 +215,7 @@ class Session:
     def _scene(self, msg: dict) -> None:
         scene, art = protocol.scene_from_wire(msg)
         if art is not None:
-            scene.latent_image = self._store_art(art)
+            scene.latent_image = self._store_art(art, msg.get("art_name", ""))
         elif "art_id" in msg:   # album art this client sent before on this connection
             scene.latent_image = self.arts.get(msg["art_id"])
             if scene.latent_image is None:
@@ -223,13 +223,17 @@ class Session:
         self.frame.scene = scene   # a new object: the engine applies it on the next frame
         self.server.stats["scenes"] += 1
 
-    def _store_art(self, art: bytes) -> str:
-        """Album art bytes -> a file in this server's own folder (named by content)."""
+    def _store_art(self, art: bytes, name: str = "") -> str:
+        """Album art bytes -> a file in this server's own folder: a folder named by content,
+        the file by the client's file name (only its last part, for the engine's messages:
+        a refusal then names the user's file, not a hash)."""
         sha = hashlib.sha256(art).hexdigest()
         if self.server.art_dir is None:
             self.server.art_dir = tempfile.mkdtemp(prefix="hambajuba-serve-art-")
-        path = os.path.join(self.server.art_dir, f"art-{sha[:32]}")
+        where = os.path.join(self.server.art_dir, f"art-{sha[:32]}")
+        path = os.path.join(where, _safe_name(name))
         if not os.path.exists(path):
+            os.makedirs(where, exist_ok=True)
             write_atomic(path, art)
         self.arts[sha] = path
         return path
@@ -269,6 +273,13 @@ def _send_quietly(conn: socket.socket, msg: dict) -> None:
         protocol.send(conn, msg)
     except OSError:
         pass
+
+
+def _safe_name(name: str) -> str:
+    """The last part of a client's file name, printable, no leading dot; else "album-art"."""
+    base = os.path.basename(str(name).replace("\\", "/"))[:100]
+    base = "".join(c for c in base if c.isprintable() and c not in "/\0").lstrip(".")
+    return base or "album-art"
 
 
 def _one_line(e: Exception) -> str:

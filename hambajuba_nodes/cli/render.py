@@ -108,6 +108,9 @@ def cmd_render(args) -> int:
 
     problems: list[str] = []
     req.engine_token, req.engine_address = engine_token(args, problems), args.engine
+    req.engine_in_flight, req.engine_codec = args.in_flight, args.engine_codec
+    if not 1 <= args.in_flight <= 32:
+        problems.append(f"--in-flight {args.in_flight}: use 1..32 frames")
     for line in problems:
         _err(f"hambajuba render: {line}")
     if problems:

@@ -86,6 +86,7 @@ class App:
                  autosave_every: float = 30.0, vsync: bool = True, title: str = "hambajuba",
                  autoplay: bool = False, analyze: Callable | None = None,
                  engine_address: str | None = None, engine_token: bytes | None = None,
+                 engine_in_flight: int = 2,
                  output_window: bool = False, monitor: int | None = None, fullscreen: bool = False,
                  serve_output: str | None = None, record: str | None = None,
                  midi: tuple[str, ...] = (), osc: str | None = None,
@@ -110,6 +111,7 @@ class App:
         self._engine_arg = engine
         self._size = size
         self._engine_address, self._engine_token = engine_address, engine_token  # remote engine
+        self._engine_in_flight = engine_in_flight  # frames on the wire to a remote engine
         self.exit_problems: list[str] = []
         self.autoplay = autoplay  # play as soon as the track given is in
         self.upload_us = 0.0  # texture copy of the last shown frame (not UI work)
@@ -277,6 +279,10 @@ class App:
             label="engine (HOST:PORT, empty = this machine)", width=160, on_enter=True,
             default_value=self._engine_address or "",
             callback=lambda s, a: self.set_engine_address(a))
+        self.engine_in_flight_input = dpg.add_input_int(
+            label="frames in flight (remote)", width=160, min_value=1, max_value=32,
+            min_clamped=True, max_clamped=True, default_value=self._engine_in_flight,
+            on_enter=True, callback=lambda s, a: self.set_engine_in_flight(a))
         dpg.add_separator()
         dpg.add_text("patch problems")
         self.problems_text = dpg.add_text("none", wrap=RIGHT_W - 30)
@@ -432,7 +438,8 @@ class App:
         if self._engine_address and not callable(arg):  # `hambajuba serve` elsewhere
             from graph_runtime.remote.client import remote_factory
 
-            factory = remote_factory(self._engine_address, self._engine_token)
+            factory = remote_factory(self._engine_address, self._engine_token,
+                                     in_flight=self._engine_in_flight)  # JPEG: the default
         self.worker = EngineWorker(factory)
         self.delivery = Delivery(self.worker.release, ui_period=1.0 / UI_FPS)
         self._engine_seen = "starting"
@@ -457,6 +464,12 @@ class App:
         """Render on `hambajuba serve` at HOST:PORT (empty: the local engine); restarts it."""
         self._engine_address = address.strip() or None
         self.start_engine(restart=True)
+
+    def set_engine_in_flight(self, n: int) -> None:
+        """Frames kept on the wire to a remote engine (1..32); restarts a remote engine."""
+        self._engine_in_flight = max(1, min(32, int(n)))
+        if self._engine_address:
+            self.start_engine(restart=True)
 
     def _engine_setting(self, key: str, value) -> None:
         reason = self.model.set_engine(key, value)
