@@ -92,6 +92,7 @@ class RemoteEngine:
         self.last_error = ""                              # the server's latest, for submit/poll users
         self.server_stats: dict = {}                      # the server's answer to the last ping
         self._scenes = SceneSender()
+        self._answers: dict[tuple, dict] = {}             # ("labels", block) / ("neighbours", ...)
         self._reported_down = False
         link = self._handshake()                          # the first connection is not retried
         self._setup(link)
@@ -116,7 +117,7 @@ class RemoteEngine:
     def n_features(self) -> int:
         return self._means.shape[1]
 
-    labels = None   # the feature labels live with the weights, on the server
+    labels = None   # the server's, fetched by remote_factory on the engine thread
 
     @property
     def note(self) -> str:
@@ -186,6 +187,49 @@ class RemoteEngine:
         waiting up to frame_timeout_s; None when the link dropped before it came (send
         it again); RemoteError with the server's text when it could not render it."""
         return self._wait_for(fid, time.monotonic() + self.frame_timeout_s)
+
+    # ---- the feature browser's questions (the labels and the decoder live on the server) -----
+    def fetch_labels(self, timeout: float = 10.0):
+        """The server's feature labels as an engine Labels (call off the main thread:
+        remote_factory does, on the engine thread). Empty blocks where it has none."""
+        from .features import labels_from_wire
+
+        keys = [("labels", b) for b in BLOCKS]
+        got = self._ask([{"t": "labels", "block": b} for b in BLOCKS], keys, timeout)
+        return labels_from_wire({k[1]: got[k] for k in keys}, self.n_features)
+
+    def neighbours(self, block: str, fid: int, k: int = 200,
+                   timeout: float = 5.0) -> tuple[list[int], list[float]]:
+        """(ids, cosines) of the k features of `block` closest to `fid`, itself first,
+        ranked on the server (the decoder stays there)."""
+        from .features import neighbours_from_wire
+
+        key = ("neighbours", block, int(fid))
+        got = self._ask([{"t": "neighbours", "block": block, "id": int(fid), "k": int(k)}],
+                        [key], timeout)
+        return neighbours_from_wire(got[key])
+
+    def _ask(self, requests: list[dict], keys: list[tuple], timeout: float) -> dict:
+        with self._cv:
+            link = self._link
+            for key in keys:
+                self._answers.pop(key, None)
+        if link is None:
+            raise RemoteError(f"not connected to {self.address} ({self.status})")
+        try:
+            with self._send_lock:
+                for req in requests:
+                    protocol.send(link.sock, req)
+        except OSError as e:
+            raise RemoteError(f"cannot ask {self.address}: {e}") from None
+        end = time.monotonic() + timeout
+        with self._cv:
+            while not all(k in self._answers for k in keys):
+                left = end - time.monotonic()
+                if left <= 0 or self._closed:
+                    raise RemoteError(f"no answer from {self.address} in {timeout:.0f} s")
+                self._cv.wait(left)
+            return {k: self._answers.pop(k) for k in keys}
 
     def close(self) -> None:
         """Say bye and wait (up to 2 s) for the server to close: it frees itself first,
@@ -375,6 +419,13 @@ class RemoteEngine:
             self._on_image(msg)
         elif kind == "stats":
             self.server_stats = msg
+        elif kind in ("labels", "neighbours"):
+            key = (kind, msg["block"]) if kind == "labels" else (kind, msg["block"], msg["id"])
+            with self._cv:
+                if len(self._answers) > 16:         # nobody asked (a late answer): forget them
+                    self._answers.clear()
+                self._answers[key] = msg
+                self._cv.notify_all()
         elif kind == "bye":
             raise Closed(f"the server said bye: {msg.get('reason', '')}")
         else:
@@ -435,7 +486,12 @@ def remote_factory(address: str, token: bytes | None = None, **options):
     """A factory for EngineWorker: builds the RemoteEngine on the engine thread."""
     def make() -> RemoteEngine:
         try:
-            return RemoteEngine(address, token=token, **options)
+            engine = RemoteEngine(address, token=token, **options)
         except RemoteError as e:   # shown as "engine failed: remote engine: ..."
             raise EngineError(e.part, e.message) from None
+        try:   # the feature browser's labels: here, on the engine thread, not the window's
+            engine.labels = engine.fetch_labels()
+        except RemoteError:
+            pass   # the browser lists ids
+        return engine
     return make

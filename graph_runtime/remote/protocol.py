@@ -159,6 +159,8 @@ SCHEMA: dict[str, dict[str, str]] = {
     "stats": {"frames": "int", "render_ms": "float", "encode_ms": "float", "errors": "int",
               "scenes": "int", "rejected_scenes": "int"},
     "bye": {"reason": "str"},
+    "labels": {"block": "str", "data": "bin"},
+    "neighbours": {"block": "str", "id": "int", "k": "int", "ids": "bin", "scores": "bin"},
 }
 OPTIONAL: dict[str, set[str]] = {
     "hello": {"v", "role", "model", "size", "preview", "description", "caps", "auth", "nonce"},
@@ -168,6 +170,8 @@ OPTIONAL: dict[str, set[str]] = {
     "image": {"at", "codec", "w", "h", "data", "render_ms", "server_ms", "error"},
     "stats": {"frames", "render_ms", "encode_ms", "errors", "scenes", "rejected_scenes"},
     "bye": {"reason"},
+    "labels": {"data"},                      # the request names a block; the answer has data
+    "neighbours": {"k", "ids", "scores"},
 }
 
 

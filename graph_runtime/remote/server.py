@@ -196,6 +196,8 @@ class Session:
                 protocol.send(self.conn, {"t": "stats", **self.server.stats})
             elif kind == "bye":
                 raise Closed("client said bye")
+            elif kind in ("labels", "neighbours"):
+                self._features(msg)
             else:
                 raise ProtocolError(f"unexpected {kind} message after the handshake")
 
@@ -207,6 +209,27 @@ class Session:
         n = len(srv.means) // len(BLOCKS)
         protocol.send(self.conn, {"t": "auth", "ok": True, "n_features": n,
                                   "means": srv.means.tobytes()})
+
+    def _features(self, msg: dict) -> None:
+        """The feature browser's questions: a block's labels, a feature's neighbours.
+        An engine without them answers empty (the browser then lists ids)."""
+        from .features import labels_message, neighbours_message
+
+        block = msg["block"]
+        if block not in BLOCKS:
+            raise ProtocolError(f"{msg['t']}: unknown block {block[:40]!r}")
+        try:
+            if msg["t"] == "labels":
+                reply = labels_message(self.engine, block)
+            else:
+                reply = neighbours_message(self.engine, block, int(msg.get("id", -1)),
+                                           int(msg.get("k", 200)))
+        except ProtocolError:
+            reply = {"t": msg["t"], "block": block, "data": b'{"rows": []}'} \
+                if msg["t"] == "labels" else \
+                {"t": "neighbours", "block": block, "id": int(msg.get("id", -1)),
+                 "ids": b"", "scores": b""}
+        protocol.send(self.conn, reply)
 
     def _set_codec(self, name: str, quality: int) -> None:
         codec.check_codec(name, quality)
