@@ -43,6 +43,7 @@ _COMMANDS = [
     ("bench", "beats", "add_bench_beats_parser"),
     ("bench", "bench_edit", "add_bench_edit_parser"),
     ("bench", "bench_window", "add_bench_analysis_ui_parser"),
+    ("bench", "bench_soak", "add_bench_soak_parser"),
 ]
 
 
