@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import sys
 import threading
@@ -147,7 +148,9 @@ def soak(minutes: float, work: str) -> dict:
     track = write_track(os.path.join(work, "soak.wav"), seconds + 30.0)
     live = write_track(os.path.join(work, "live.wav"), 30.0)
     record = os.path.join(work, "soak.mp4")
-    app = App(patch_path=str(DEFAULT_PATCH), track_path=track, model="preview", size=128,
+    patch = os.path.join(work, "soak.patch")   # a copy: the show's autosave lands beside it,
+    shutil.copyfile(str(DEFAULT_PATCH), patch)  # never beside the shipped patch
+    app = App(patch_path=patch, track_path=track, model="preview", size=128,
               audio="null", config=os.path.join(work, "cfg"), analyze=analyze, autoplay=True,
               width=1100, height=720, output_window=True, serve_output="127.0.0.1:0",
               record=record, osc="127.0.0.1:0", live_input=live)
