@@ -18,6 +18,7 @@ Refusals are logged at most once per LOG_PERIOD_S, with a count of the rest.
 """
 from __future__ import annotations
 
+import errno
 import secrets
 import selectors
 import socket
@@ -33,6 +34,7 @@ MAX_PENDING = 64            # unauthenticated connections held in all
 MAX_PER_HOST = 8            # ... and from one address
 ACCEPTS_PER_WAKE = 64       # the accept loop yields to reading after this many
 LOG_PERIOD_S = 5.0
+_OUT_OF_ROOM = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 
 
 class RateLimitedSay:
@@ -120,7 +122,10 @@ class Doorman:
                 conn, addr = self.listen.accept()
             except BlockingIOError:
                 return
-            except OSError as e:   # out of file descriptors: make room, try on the next wake
+            except OSError as e:
+                if e.errno not in _OUT_OF_ROOM:   # e.g. the caller reset before we took it
+                    continue
+                # out of file descriptors or buffers: make room, try again on the next wake
                 self.log(f"accept failed ({e.strerror}); dropping the oldest handshake")
                 if self.pending:
                     self._drop(next(iter(self.pending.values())))
