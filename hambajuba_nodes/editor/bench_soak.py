@@ -146,7 +146,7 @@ def soak(minutes: float, work: str) -> dict:
 
     seconds = 60.0 * minutes
     track = write_track(os.path.join(work, "soak.wav"), seconds + 30.0)
-    live = write_track(os.path.join(work, "live.wav"), 30.0)
+    live = write_track(os.path.join(work, "live.wav"), seconds + 30.0)  # live the whole show
     record = os.path.join(work, "soak.mp4")
     patch = os.path.join(work, "soak.patch")   # a copy: the show's autosave lands beside it,
     shutil.copyfile(str(DEFAULT_PATCH), patch)  # never beside the shipped patch
