@@ -7,10 +7,9 @@ frame (Resolume, TouchDesigner or a second hambajuba can follow this track).
 from __future__ import annotations
 
 import math
-import socket
 
 from graph_runtime.control.hub import hub_of
-from graph_runtime.control.osc import OscSender, out_host_allowed
+from graph_runtime.control.osc import OscSender, cached_out_host, out_host_refusal, resolve_out_host
 from graph_runtime.graph.node import Node, Param, signal
 
 _ADDRESS_LEN = 200
@@ -55,16 +54,17 @@ class OscOut(Node):
         if old is not None:
             old.close()
         self._sender, self._hub = None, hub_of(ctx)
-        if not out_host_allowed(self.p["host"]):  # checked before any name lookup
-            ctx.warn(f"node {self.id}: not sending to {self.p['host']!r}: a patch may send OSC "
-                     f"only to this machine unless you allow the host "
-                     f"(hambajuba perform --osc-out-host {self.p['host']})")
+        host, port = self.p["host"], self.p["port"]
+        refusal = out_host_refusal(host)  # checked before any name lookup
+        answer = cached_out_host(host, port) if refusal is None else (None, refusal)
+        if answer is None:  # a name lookup can take seconds: never on the window's main
+            # thread (there the compile is cached-only: it misses, the plan builder resolves)
+            answer = ctx.cached(("osc.out host", host, port), lambda: resolve_out_host(host, port))
+        to, why = answer
+        if to is None:  # a warning on this node; the rest of the patch plays
+            ctx.warn(f"node {self.id}: {why}")
             return
-        try:  # resolve once here: sendto with a name would look it up every frame
-            host = socket.gethostbyname(self.p["host"])
-        except (OSError, UnicodeError):
-            raise ValueError(f"param 'host': cannot resolve {self.p['host']!r}") from None
-        self._sender = OscSender(host, self.p["port"], address)
+        self._sender = OscSender(to, address)
 
     def process(self, t: float, dt: float) -> None:
         if self._sender is None or not self._hub.first_send(self.id):

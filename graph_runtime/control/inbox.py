@@ -19,14 +19,24 @@ lands mid-drain bumps `posted` again and is picked up next frame.
 
 Only allocating a slot for a source never seen before takes a lock; the
 table is bounded (CAPACITY) and refuses new sources past it, counting them.
+
+OSC addresses come from anyone who can send a datagram, so they do not get
+slots on their say-so: `post_osc` gives a slot only to an address the show
+knows (`osc_known`, set by the control session: params, commands, scenes,
+bindings, osc.in nodes). Any other address is counted (`unknown`) and goes
+into a small ring of strays (STRAYS, overwritten oldest first) that the
+session reads for learn and for its "unknown address" report. So a sweep of
+a million addresses costs nothing but a counter, and known controls never
+starve.
 """
 from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Hashable, Iterator
+from typing import Any, Callable, Hashable, Iterator
 
-CAPACITY = 1024  # distinct sources; a show uses tens
+CAPACITY = 4096  # distinct sources; a show uses tens (MIDI keys and known OSC addresses)
+STRAYS = 16  # unknown OSC messages kept for the session to look at (the newest)
 
 
 class Inbox:
@@ -43,6 +53,9 @@ class Inbox:
         self.n = 0  # slots in use
         self.refused = 0  # posts dropped because the table was full
         self._grow = threading.Lock()
+        self.osc_known: Callable[[str], bool] | None = None  # None: every address (no session)
+        self.unknown = 0  # OSC messages to addresses the show does not know (no slot taken)
+        self.strays: list[tuple[str, Any, bool] | None] = [None] * STRAYS  # (address, args, bad)
 
     # -- producer side (any one thread per source) --------------------------------
     def slot(self, key: Hashable) -> int:
@@ -75,6 +88,26 @@ class Inbox:
             self.totals[i] += delta
         self.counts[i] += 1  # last: marks the slot dirty for the drain
         return True
+
+    def post_osc(self, address: str, args: Any, *, bad: bool = False) -> bool:
+        """An OSC message (one receive thread): a slot only for an address the show knows.
+        bad: args failed a check (NaN); `args` is then the reason text."""
+        key = ("oscbad" if bad else "osc", address)
+        known = self.osc_known
+        if key in self._index or known is None or known(address):
+            return self.post(key, args)
+        n = self.unknown
+        self.strays[n % STRAYS] = (address, args, bad)
+        self.unknown = n + 1  # last: the stray is in place when the session sees the count
+        return False
+
+    def new_strays(self, seen: int) -> Iterator[tuple[str, Any, bool]]:
+        """The unknown messages after the first `seen` (at most STRAYS of them, newest kept)."""
+        n = self.unknown
+        for i in range(max(seen, n - STRAYS), n):
+            stray = self.strays[i % STRAYS]
+            if stray is not None:
+                yield stray
 
     # -- consumer side (the main thread, once per frame) ---------------------------
     def drain(self) -> Iterator[tuple[Hashable, Any, int, float, float]]:

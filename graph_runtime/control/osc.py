@@ -15,11 +15,13 @@ characters, and the Inbox refuses sources past its capacity.
 from __future__ import annotations
 
 import errno
+import ipaddress
 import math
 import os
 import socket
 import struct
 import threading
+import time
 
 from .inbox import Inbox
 
@@ -34,18 +36,72 @@ class OscError(Exception):
     """One-line, user-facing (port in use, bad host)."""
 
 
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 OUT_HOSTS_ENV = "HAMBAJUBA_OSC_OUT_HOSTS"  # comma-separated hosts the user lets patches send to
+RESOLVED_TTL_S = 60.0  # a name's lookup is reused this long (every compile would repeat it)
+_resolved: dict[tuple[str, int], tuple[float, tuple | None, str | None]] = {}
 
 
-def out_host_allowed(host: str) -> bool:
-    """A patch is data from strangers: its osc.out nodes may send to this
-    machine, and elsewhere only to hosts the user named (`perform
-    --osc-out-host HOST`, which fills HAMBAJUBA_OSC_OUT_HOSTS)."""
-    if host in LOOPBACK_HOSTS or host.startswith("127."):
-        return True
-    allowed = os.environ.get(OUT_HOSTS_ENV, "")
-    return host in {h.strip() for h in allowed.split(",") if h.strip()}
+def _allowed_hosts() -> set[str]:
+    return {h.strip().lower() for h in os.environ.get(OUT_HOSTS_ENV, "").split(",") if h.strip()}
+
+
+def _literal(host: str):
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
+
+
+def out_host_refusal(host: str) -> str | None:
+    """Why a patch may not send to `host`, decided without a name lookup; None: it may
+    (once resolved). A patch is data from strangers: its osc.out nodes may send to this
+    machine (a loopback address, or "localhost", checked again once resolved), and
+    elsewhere only to hosts the user named (`perform --osc-out-host HOST`, which fills
+    HAMBAJUBA_OSC_OUT_HOSTS). A name is never looked up before that: a patch cannot make
+    this machine ask DNS about names of its choosing."""
+    ip = _literal(host)
+    if (ip is not None and ip.is_loopback) or host.lower() == "localhost" \
+            or host.lower() in _allowed_hosts():
+        return None
+    return (f"not sending to {host!r}: a patch may send OSC only to this machine unless you "
+            f"allow the host (hambajuba perform --osc-out-host {host})")
+
+
+def cached_out_host(host: str, port: int) -> tuple[tuple | None, str | None] | None:
+    """A recent `resolve_out_host` answer for (host, port), or None (a plain dict read)."""
+    found = _resolved.get((host, port))
+    if found is None or time.monotonic() - found[0] > RESOLVED_TTL_S:
+        return None
+    return found[1], found[2]
+
+
+def resolve_out_host(host: str, port: int) -> tuple[tuple | None, str | None]:
+    """((family, sockaddr), None) to send to, or (None, why not): a refused host, a name
+    that does not resolve, or one the user did not allow that resolves off this machine
+    (only 127.0.0.0/8 and ::1 count as this machine). May block on DNS for seconds:
+    call it off the main thread (osc.out does, through the compile's cache)."""
+    refusal = out_host_refusal(host)
+    if refusal is not None:
+        return None, refusal
+    flags = socket.AI_NUMERICHOST if _literal(host) is not None else 0
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM, flags=flags)
+    except (OSError, UnicodeError) as e:
+        answer = (None, f"cannot resolve {host!r} ({getattr(e, 'strerror', None) or e}); "
+                        "not sending")
+    else:
+        addrs = [(fam, sa) for fam, _t, _p, _c, sa in infos
+                 if fam in (socket.AF_INET, socket.AF_INET6)]
+        off = [sa[0] for _f, sa in addrs if not ipaddress.ip_address(sa[0].split("%")[0]).is_loopback]
+        if not addrs:
+            answer = (None, f"cannot resolve {host!r} to an IP address; not sending")
+        elif off and host.lower() not in _allowed_hosts():
+            answer = (None, f"not sending to {host!r}: it resolves to {off[0]}, not this machine "
+                            f"(allow it with hambajuba perform --osc-out-host {host})")
+        else:
+            answer = (addrs[0], None)
+    _resolved[(host, port)] = (time.monotonic(), *answer)
+    return answer
 
 
 def parse_endpoint(text: str, default_host: str = "127.0.0.1") -> tuple[str, int]:
@@ -111,7 +167,7 @@ class OscListener:
         return self.sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) if self.sock else 0
 
     def _run(self) -> None:
-        sock, post = self.sock, self.inbox.post
+        sock, post = self.sock, self.inbox.post_osc
         while not self._stop.is_set():
             try:
                 dgram = sock.recv(MAX_DGRAM)
@@ -126,9 +182,9 @@ class OscListener:
                         self.malformed += 1
                         continue
                     if not all(_finite(a) for a in args):  # must not clobber a good value
-                        post(("oscbad", address), "NaN or infinite value")
+                        post(address, "NaN or infinite value", bad=True)
                         continue
-                    post(("osc", address), tuple(args))
+                    post(address, tuple(args))
             except Exception as e:  # any parse failure (incl. deep bundles): count, go on
                 self.malformed += 1
                 self.last_error = f"{type(e).__name__}: {e}"[:200]
@@ -147,13 +203,14 @@ class OscSender:
     """Sends one float to one address, built once: per frame it packs 4 bytes
     into a preallocated datagram and sends it (no allocation, no blocking)."""
 
-    def __init__(self, host: str, port: int, address: str) -> None:
+    def __init__(self, to: tuple, address: str) -> None:
+        """to: (family, sockaddr) from resolve_out_host."""
         addr = address.encode("ascii", "replace")
         addr += b"\0" * (4 - len(addr) % 4)
         self._dgram = bytearray(addr + b",f\0\0" + b"\0\0\0\0")
         self._off = len(self._dgram) - 4
-        self._to = (host, int(port))
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        family, self._to = to
+        self.sock = socket.socket(family, socket.SOCK_DGRAM)
         self.sock.setblocking(False)
         self.errors = 0
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from .midi import MidiError, open_output
 from .midi_clock import ClockOut, OscBeatOut
-from .osc import OscError, out_host_allowed, parse_endpoint
+from .osc import OscError, out_host_refusal, parse_endpoint
 
 
 class RigClock:
@@ -30,8 +30,9 @@ class RigClock:
         try:
             if osc_endpoint:
                 host, number = parse_endpoint(osc_endpoint)
-                if not out_host_allowed(host):
-                    return f"OSC beat out to {host}: not this machine; allow it with --osc-out-host {host}"
+                refusal = out_host_refusal(host)  # the same rule as a patch's osc.out
+                if refusal is not None:
+                    return f"OSC beat out: {refusal}"
                 if number == 0:
                     return "OSC beat out: give the port to send to (HOST:PORT)"
                 osc, self.osc_to = OscBeatOut(host, number), (host, number)

@@ -48,6 +48,25 @@ def route_osc(session, address: str, args: tuple, count: int) -> None:
         session.report_once(("osc?", address), f"OSC {address}: unknown address; ignored")
 
 
+COMMANDS = ("tap", "nudge/earlier", "nudge/later", "transport/play", "transport/pause",
+            "transport/seek")
+
+
+def known_addresses(patch, registry, bindings) -> list[str]:
+    """Every OSC address this patch answers, besides osc.in nodes' (the hub has those):
+    /hambajuba/<node>/<param> per param, the commands, each scene by name and number,
+    and the OSC bindings. The inbox gives slots to these only."""
+    out = [PREFIX + c for c in COMMANDS]
+    for spec in patch.nodes:
+        cls = registry.get(spec.type)
+        for prm in getattr(cls, "params", ()) if cls is not None else ():
+            out.append(f"{PREFIX}{spec.id}/{prm.name}")
+    for i, scene in enumerate(patch.scenes):
+        out += [f"{PREFIX}scene/{i + 1}", f"{PREFIX}scene/{scene.get('name', '')}"]
+    out += [str(b.control) for b in bindings if b.source == "osc"]
+    return out
+
+
 def _command(session, address: str, parts: list[str], args: tuple) -> bool:
     """True when the address was a command (handled or refused)."""
     head = parts[0]

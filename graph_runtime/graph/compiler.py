@@ -26,7 +26,7 @@ from .frame import FrameParams
 from .node import Node, PrepareContext, Registry, Wire
 from .patch import Link, NodeSpec, Patch
 from .plan import Plan, SlotTable  # the compiled result; re-exported here
-from .prepare_cache import CacheMiss, cache_for
+from .prepare_cache import AnalysisCache, CacheMiss, cache_for
 from .problems import CompileError, Problem, ctx_problems
 from .wiring import _bind, bind_inputs, carry_state
 
@@ -239,6 +239,8 @@ def compile_patch(patch: Patch, registry: Registry, *, analysis=None,
     frame = FrameParams()
     bank = _make_bank(analysis)
     cache = cache_for(analysis) if analysis is not None else None
+    if cache is None and cached_only:  # nothing cached without a track: every entry misses
+        cache = AnalysisCache(None)    # (an osc.out name lookup goes to the builder too)
     ctx = PrepareContext(analysis=analysis, bank=bank, frame=frame,
                          feature_mean=feature_mean or (lambda block, fid: 1.0), fps=fps,
                          base_dir=os.fspath(base_dir) if base_dir else None,

@@ -38,7 +38,7 @@ import numpy as np
 
 from .node import Node
 from .plan import Plan
-from .prepare_cache import CacheMiss
+from .prepare_cache import AnalysisCache, CacheMiss
 from .problems import ctx_problems
 from .wiring import bind_inputs, carry_state, make_wire
 
@@ -85,8 +85,8 @@ def reprepare(plan: Plan, node_id: str, params: dict[str, Any], *,
     fresh: dict[str, Node] = {}
     ctx.warnings = []
     cache = ctx.cache
-    if cached_only and cache is not None:
-        ctx.cache = cache.cached_only()
+    if cached_only:  # without a track there is no cache: then every entry misses
+        ctx.cache = (cache if cache is not None else AnalysisCache(None)).cached_only()
     try:
         for nid in ids:
             old = plan.nodes[nid]

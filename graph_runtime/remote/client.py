@@ -67,7 +67,9 @@ class Finished:
 class RemoteEngine:
     def __init__(self, address: str, *, token: bytes | None = None, codec: str = "jpeg",
                  quality: int = codecs.DEFAULT_QUALITY, in_flight: int = 2,
-                 frame_timeout_s: float = 30.0, hold: bool = True) -> None:
+                 frame_timeout_s: float = 30.0, hold: bool = True, ordered: bool = False) -> None:
+        """ordered: every image is kept until taken with result(id), in order (a render);
+        otherwise the newest wins and older ones are dropped unseen (the window)."""
         codecs.check_codec(codec, quality)
         if not 1 <= in_flight <= 32:
             raise RemoteError(f"in_flight {in_flight}: use 1..32 frames")
@@ -75,6 +77,8 @@ class RemoteEngine:
         self.address = f"{self.host}:{self.port}"
         self.token, self.codec, self.quality = token, codec, quality
         self.in_flight, self.frame_timeout_s, self.hold = in_flight, frame_timeout_s, hold
+        self.ordered = ordered
+        self._finished: dict[int, Finished] = {}          # ordered: id -> image, until taken
         self._cv = threading.Condition()
         self._send_lock = threading.Lock()
         self._link = None
@@ -88,6 +92,7 @@ class RemoteEngine:
         self.last_error = ""                              # the server's latest, for submit/poll users
         self.server_stats: dict = {}                      # the server's answer to the last ping
         self._scenes = SceneSender()
+        self._answers: dict[tuple, dict] = {}             # ("labels", block) / ("neighbours", ...)
         self._reported_down = False
         link = self._handshake()                          # the first connection is not retried
         self._setup(link)
@@ -112,7 +117,7 @@ class RemoteEngine:
     def n_features(self) -> int:
         return self._means.shape[1]
 
-    labels = None   # the feature labels live with the weights, on the server
+    labels = None   # the server's, fetched by remote_factory on the engine thread
 
     @property
     def note(self) -> str:
@@ -169,9 +174,62 @@ class RemoteEngine:
             error = self._error.pop(fid, None)
             if error is not None:
                 raise RemoteError(error)
+            if self.ordered and fid in self._finished:
+                f = self._held = self.last = self._finished.pop(fid)
+                self._last_image = f.rgba
+                return f.rgba
             if self._ready is not None and self._ready.id == fid:
                 return self._take().rgba
         return None
+
+    def result(self, fid: int) -> np.ndarray | None:
+        """ordered: the image of frame `fid` (a ring buffer, valid until the next result),
+        waiting up to frame_timeout_s; None when the link dropped before it came (send
+        it again); RemoteError with the server's text when it could not render it."""
+        return self._wait_for(fid, time.monotonic() + self.frame_timeout_s)
+
+    # ---- the feature browser's questions (the labels and the decoder live on the server) -----
+    def fetch_labels(self, timeout: float = 10.0):
+        """The server's feature labels as an engine Labels (call off the main thread:
+        remote_factory does, on the engine thread). Empty blocks where it has none."""
+        from .features import labels_from_wire
+
+        keys = [("labels", b) for b in BLOCKS]
+        got = self._ask([{"t": "labels", "block": b} for b in BLOCKS], keys, timeout)
+        return labels_from_wire({k[1]: got[k] for k in keys}, self.n_features)
+
+    def neighbours(self, block: str, fid: int, k: int = 200,
+                   timeout: float = 5.0) -> tuple[list[int], list[float]]:
+        """(ids, cosines) of the k features of `block` closest to `fid`, itself first,
+        ranked on the server (the decoder stays there)."""
+        from .features import neighbours_from_wire
+
+        key = ("neighbours", block, int(fid))
+        got = self._ask([{"t": "neighbours", "block": block, "id": int(fid), "k": int(k)}],
+                        [key], timeout)
+        return neighbours_from_wire(got[key])
+
+    def _ask(self, requests: list[dict], keys: list[tuple], timeout: float) -> dict:
+        with self._cv:
+            link = self._link
+            for key in keys:
+                self._answers.pop(key, None)
+        if link is None:
+            raise RemoteError(f"not connected to {self.address} ({self.status})")
+        try:
+            with self._send_lock:
+                for req in requests:
+                    protocol.send(link.sock, req)
+        except OSError as e:
+            raise RemoteError(f"cannot ask {self.address}: {e}") from None
+        end = time.monotonic() + timeout
+        with self._cv:
+            while not all(k in self._answers for k in keys):
+                left = end - time.monotonic()
+                if left <= 0 or self._closed:
+                    raise RemoteError(f"no answer from {self.address} in {timeout:.0f} s")
+                self._cv.wait(left)
+            return {k: self._answers.pop(k) for k in keys}
 
     def close(self) -> None:
         """Say bye and wait (up to 2 s) for the server to close: it frees itself first,
@@ -205,7 +263,7 @@ class RemoteEngine:
         `tag` (anything) comes back on its Finished, e.g. when the caller submitted it."""
         with self._cv:
             end = time.monotonic() + wait_s
-            while self._link is None or len(self._sent) >= self.in_flight:
+            while self._link is None or len(self._sent) + len(self._finished) >= self.in_flight:
                 left = end - time.monotonic()
                 if self._closed or left <= 0:
                     return None
@@ -249,7 +307,8 @@ class RemoteEngine:
         protocol.check_image_shape(size, size)
         self.size = size
         # ring: the caller's (last polled), the newest ready, and one being decoded, + spare
-        self._ring = [Finished() for _ in range(4)]
+        self._ring = [Finished() for _ in range(max(4, self.in_flight + 2) if self.ordered else 4)]
+        self._finished.clear()
         for f in self._ring:
             f.rgba = np.zeros((size, size, 4), dtype=np.uint8)
         self._held: Finished | None = None
@@ -265,7 +324,7 @@ class RemoteEngine:
 
     def _free_slot(self) -> Finished:
         with self._cv:
-            busy = (self._held, self._ready)
+            busy = (self._held, self._ready, *self._finished.values())
             return next(f for f in self._ring if f not in busy)
 
     def _hold(self) -> np.ndarray:
@@ -325,6 +384,7 @@ class RemoteEngine:
             if self._link is link:
                 self._link = None
                 self._sent.clear()          # frames in flight died with the link
+                self._finished.clear()      # (ordered: the caller sends them all again)
                 if not self._closed:
                     self.status = f"engine disconnected, reconnecting ({why})"
             self._cv.notify_all()
@@ -359,6 +419,13 @@ class RemoteEngine:
             self._on_image(msg)
         elif kind == "stats":
             self.server_stats = msg
+        elif kind in ("labels", "neighbours"):
+            key = (kind, msg["block"]) if kind == "labels" else (kind, msg["block"], msg["id"])
+            with self._cv:
+                if len(self._answers) > 16:         # nobody asked (a late answer): forget them
+                    self._answers.clear()
+                self._answers[key] = msg
+                self._cv.notify_all()
         elif kind == "bye":
             raise Closed(f"the server said bye: {msg.get('reason', '')}")
         else:
@@ -392,6 +459,11 @@ class RemoteEngine:
         self._measure(slot, total_ms, 1e3 * (done - t0))
         with self._cv:
             self._sent.pop(fid, None)
+            if self.ordered:
+                self._finished[fid] = slot
+                self.received += 1
+                self._cv.notify_all()
+                return
             if self._ready is not None:
                 if self._ready.id > fid:            # a newer one is already waiting
                     self.dropped += 1
@@ -414,7 +486,12 @@ def remote_factory(address: str, token: bytes | None = None, **options):
     """A factory for EngineWorker: builds the RemoteEngine on the engine thread."""
     def make() -> RemoteEngine:
         try:
-            return RemoteEngine(address, token=token, **options)
+            engine = RemoteEngine(address, token=token, **options)
         except RemoteError as e:   # shown as "engine failed: remote engine: ..."
             raise EngineError(e.part, e.message) from None
+        try:   # the feature browser's labels: here, on the engine thread, not the window's
+            engine.labels = engine.fetch_labels()
+        except RemoteError:
+            pass   # the browser lists ids
+        return engine
     return make

@@ -152,22 +152,26 @@ SCHEMA: dict[str, dict[str, str]] = {
     "auth": {"mac": "bin", "ok": "bool", "reason": "str", "means": "bin", "n_features": "int",
              "codec": "str", "quality": "int"},
     "scene": {"version": "int", "feature_ids": "bin", "prompt_a": "prompt", "prompt_b": "prompt",
-              "seed_a": "int", "seed_b": "int", "art": "bin?", "art_id": "str"},
+              "seed_a": "int", "seed_b": "int", "art": "bin?", "art_id": "str", "art_name": "str"},
     "frame": {"id": "int", "at": "float", "vec": "bin", "codec": "str", "quality": "int"},
     "image": {"id": "int", "at": "float", "codec": "str", "w": "int", "h": "int", "data": "bin",
               "render_ms": "float", "server_ms": "float", "error": "str"},
     "stats": {"frames": "int", "render_ms": "float", "encode_ms": "float", "errors": "int",
               "scenes": "int", "rejected_scenes": "int"},
     "bye": {"reason": "str"},
+    "labels": {"block": "str", "data": "bin"},
+    "neighbours": {"block": "str", "id": "int", "k": "int", "ids": "bin", "scores": "bin"},
 }
 OPTIONAL: dict[str, set[str]] = {
     "hello": {"v", "role", "model", "size", "preview", "description", "caps", "auth", "nonce"},
     "auth": {"mac", "ok", "reason", "means", "n_features", "codec", "quality"},
-    "scene": {"art", "art_id"},
+    "scene": {"art", "art_id", "art_name"},
     "frame": {"codec", "quality"},
     "image": {"at", "codec", "w", "h", "data", "render_ms", "server_ms", "error"},
     "stats": {"frames", "render_ms", "encode_ms", "errors", "scenes", "rejected_scenes"},
     "bye": {"reason"},
+    "labels": {"data"},                      # the request names a block; the answer has data
+    "neighbours": {"k", "ids", "scores"},
 }
 
 

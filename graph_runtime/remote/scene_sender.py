@@ -39,6 +39,7 @@ class SceneSender:
         art = self._art(scene.latent_image)
         if art is not None:
             data, sha = art
+            msg["art_name"] = os.path.basename(str(scene.latent_image))[:100]  # for messages
             if sha in self._arts_on_link:
                 msg["art_id"] = sha
             else:

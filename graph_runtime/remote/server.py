@@ -9,8 +9,12 @@ Per connection (docs/protocol.md has the fields):
     server: auth ok + the feature means table      (or bye "wrong token", then close)
     client: scene (when its version moves), frame, frame, ...   server: image per frame
 
-The accept loop only accepts and refuses; the one client's session runs on
-its own thread and is the only caller of the engine. A second client gets a
+The accept loop (remote/doorman.py) accepts and authenticates every caller
+on one thread, with a 2 s handshake deadline and caps per address and in
+all (the oldest unauthenticated caller is dropped, never the newcomer); the
+engine's one slot is taken only after the HMAC checks out. The one client's
+session runs on its own thread and is the only caller of the engine. A second
+authenticated client gets a
 `bye` naming why and is closed; a client leaving (or its connection
 breaking) frees the engine for the next one. A bad message closes that
 connection only. Album art arrives as bytes and is written to a folder this
@@ -21,7 +25,6 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import os
-import secrets
 import shutil
 import socket
 import tempfile
@@ -35,9 +38,10 @@ from graph_runtime.graph.frame import BLOCKS, FrameParams, Scene
 from graph_runtime.media.atomic import write_atomic
 
 from . import codec, protocol
+from .doorman import Doorman
 from .protocol import Closed, ProtocolError
 
-HANDSHAKE_TIMEOUT_S = 10.0   # a client that says nothing is let go
+WELCOME_TIMEOUT_S = 10.0     # sending the means table to an admitted client
 IDLE_TIMEOUT_S = 60.0        # clients send stats pings while paused
 _EMA = 0.1
 
@@ -93,6 +97,7 @@ class Server:
         self._lock = threading.Lock()
         self._closing = False
         self._thread: threading.Thread | None = None
+        self.door: Doorman | None = None
 
     # -- accept loop ---------------------------------------------------------------------
     def start(self) -> "Server":
@@ -102,36 +107,40 @@ class Server:
         return self
 
     def serve_forever(self) -> None:
-        while not self._closing:
-            try:
-                conn, addr = self.sock.accept()
-            except OSError:
-                break
-            who = f"{addr[0]}:{addr[1]}"
-            with self._lock:
-                holder = self.client
-                if holder is None:
-                    self.client = who
-            if holder is not None:
-                self._refuse(conn, who, holder)
-                continue
-            threading.Thread(target=self._session, args=(conn, who), daemon=True,
-                             name="hambajuba-serve-client").start()
+        """Accept and authenticate on this thread (the doorman); each admitted client's
+        session runs on its own thread. The slot is taken only after the HMAC checks out."""
+        eng = self.engine
+        hello = {"t": "hello", "v": protocol.VERSION, "role": "server",
+                 "model": _model_name(eng), "size": int(getattr(eng, "size", 512)),
+                 "preview": bool(getattr(eng, "is_preview", False)),
+                 "description": str(getattr(eng, "description", ""))[:protocol.MAX_TEXT],
+                 "caps": list(protocol.CODECS), "auth": self.token is not None}
+        self.door = Doorman(self.sock, self.token, hello, admit=self._admit, say=self.say)
+        self.door.run()
+
+    def _admit(self, conn: socket.socket, who: str, auth: dict) -> None:
+        with self._lock:
+            holder = self.client
+            if holder is None:
+                self.client = who
+        if holder is not None:
+            self._refuse(conn, who, holder)
+            return
+        threading.Thread(target=self._session, args=(conn, who, auth), daemon=True,
+                         name="hambajuba-serve-client").start()
 
     def _refuse(self, conn: socket.socket, who: str, holder: str) -> None:
         self.refused += 1
         reason = (f"server busy: another client ({holder}) is using this engine; "
                   "one client at a time, try again when it disconnects")
-        try:
-            conn.settimeout(1.0)
-            protocol.send(conn, {"t": "bye", "reason": reason})
-        except OSError:
-            pass
+        _send_quietly(conn, {"t": "bye", "reason": reason})
         conn.close()
-        self.say(f"refused {who}: {holder} holds the engine")
+        self.door.log(f"refused {who}: {holder} holds the engine")
 
     def close(self) -> None:
         self._closing = True
+        if self.door is not None:
+            self.door.close()
         try:
             self.sock.close()
         except OSError:
@@ -140,14 +149,14 @@ class Server:
             shutil.rmtree(self.art_dir, ignore_errors=True)
 
     # -- one client ------------------------------------------------------------------------
-    def _session(self, conn: socket.socket, who: str) -> None:
+    def _session(self, conn: socket.socket, who: str, auth: dict) -> None:
         self.sessions += 1
         self.say(f"client {who} connected")
         reason = "client left"
         frames_before = self.stats["frames"]
         try:
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            Session(self, conn).run()
+            Session(self, conn, auth).run()
         except Closed:
             pass
         except ProtocolError as e:
@@ -165,18 +174,17 @@ class Server:
 class Session:
     """The protocol with one client: handshake, then scene/frame/stats/bye."""
 
-    def __init__(self, server: Server, conn: socket.socket) -> None:
-        self.server, self.conn, self.engine = server, conn, server.engine
-        self.reader = protocol.Reader(conn, protocol.MAX_PREAUTH)
+    def __init__(self, server: Server, conn: socket.socket, auth: dict) -> None:
+        self.server, self.conn, self.engine, self.auth = server, conn, server.engine, auth
+        self.reader = protocol.Reader(conn, protocol.MAX_CLIENT)
         self.frame = FrameParams()
         self.frame.scene = Scene()
         self.codec, self.quality = "jpeg", codec.DEFAULT_QUALITY
         self.arts: dict[str, str] = {}   # sha256 hex of album art -> the file this server wrote
 
     def run(self) -> None:
-        self._handshake()
+        self._welcome()
         self.conn.settimeout(IDLE_TIMEOUT_S)
-        self.reader.set_limit(protocol.MAX_CLIENT)
         while True:
             msg = self.reader.read()
             kind = msg["t"]
@@ -188,37 +196,40 @@ class Session:
                 protocol.send(self.conn, {"t": "stats", **self.server.stats})
             elif kind == "bye":
                 raise Closed("client said bye")
+            elif kind in ("labels", "neighbours"):
+                self._features(msg)
             else:
                 raise ProtocolError(f"unexpected {kind} message after the handshake")
 
-    def _handshake(self) -> None:
-        srv, eng = self.server, self.engine
-        nonce = secrets.token_bytes(protocol.NONCE_BYTES)
-        self.conn.settimeout(HANDSHAKE_TIMEOUT_S)
-        protocol.send(self.conn, {
-            "t": "hello", "v": protocol.VERSION, "role": "server",
-            "model": _model_name(eng), "size": int(getattr(eng, "size", 512)),
-            "preview": bool(getattr(eng, "is_preview", False)),
-            "description": str(getattr(eng, "description", ""))[:protocol.MAX_TEXT],
-            "caps": list(protocol.CODECS), "auth": srv.token is not None, "nonce": nonce})
-        hello = self._expect("hello")
-        if hello.get("v") != protocol.VERSION:
-            raise ProtocolError(f"client speaks protocol {hello.get('v')}, this server "
-                                f"{protocol.VERSION}; use the same hambajuba version on both")
-        auth = self._expect("auth")
-        if not protocol.auth_ok(srv.token, nonce, auth.get("mac")):
-            protocol.send(self.conn, {"t": "bye", "reason": "wrong token: authentication failed"})
-            raise ProtocolError("wrong token")
+    def _welcome(self) -> None:
+        """The doorman checked hello and the HMAC; say ok and send the means table."""
+        srv, auth = self.server, self.auth
+        self.conn.settimeout(WELCOME_TIMEOUT_S)
         self._set_codec(auth.get("codec", self.codec), auth.get("quality", self.quality))
         n = len(srv.means) // len(BLOCKS)
         protocol.send(self.conn, {"t": "auth", "ok": True, "n_features": n,
                                   "means": srv.means.tobytes()})
 
-    def _expect(self, kind: str) -> dict:
-        msg = self.reader.read()
-        if msg["t"] != kind:
-            raise ProtocolError(f"expected {kind}, got {msg['t']}")
-        return msg
+    def _features(self, msg: dict) -> None:
+        """The feature browser's questions: a block's labels, a feature's neighbours.
+        An engine without them answers empty (the browser then lists ids)."""
+        from .features import labels_message, neighbours_message
+
+        block = msg["block"]
+        if block not in BLOCKS:
+            raise ProtocolError(f"{msg['t']}: unknown block {block[:40]!r}")
+        try:
+            if msg["t"] == "labels":
+                reply = labels_message(self.engine, block)
+            else:
+                reply = neighbours_message(self.engine, block, int(msg.get("id", -1)),
+                                           int(msg.get("k", 200)))
+        except ProtocolError:
+            reply = {"t": msg["t"], "block": block, "data": b'{"rows": []}'} \
+                if msg["t"] == "labels" else \
+                {"t": "neighbours", "block": block, "id": int(msg.get("id", -1)),
+                 "ids": b"", "scores": b""}
+        protocol.send(self.conn, reply)
 
     def _set_codec(self, name: str, quality: int) -> None:
         codec.check_codec(name, quality)
@@ -227,7 +238,7 @@ class Session:
     def _scene(self, msg: dict) -> None:
         scene, art = protocol.scene_from_wire(msg)
         if art is not None:
-            scene.latent_image = self._store_art(art)
+            scene.latent_image = self._store_art(art, msg.get("art_name", ""))
         elif "art_id" in msg:   # album art this client sent before on this connection
             scene.latent_image = self.arts.get(msg["art_id"])
             if scene.latent_image is None:
@@ -235,13 +246,17 @@ class Session:
         self.frame.scene = scene   # a new object: the engine applies it on the next frame
         self.server.stats["scenes"] += 1
 
-    def _store_art(self, art: bytes) -> str:
-        """Album art bytes -> a file in this server's own folder (named by content)."""
+    def _store_art(self, art: bytes, name: str = "") -> str:
+        """Album art bytes -> a file in this server's own folder: a folder named by content,
+        the file by the client's file name (only its last part, for the engine's messages:
+        a refusal then names the user's file, not a hash)."""
         sha = hashlib.sha256(art).hexdigest()
         if self.server.art_dir is None:
             self.server.art_dir = tempfile.mkdtemp(prefix="hambajuba-serve-art-")
-        path = os.path.join(self.server.art_dir, f"art-{sha[:32]}")
+        where = os.path.join(self.server.art_dir, f"art-{sha[:32]}")
+        path = os.path.join(where, _safe_name(name))
         if not os.path.exists(path):
+            os.makedirs(where, exist_ok=True)
             write_atomic(path, art)
         self.arts[sha] = path
         return path
@@ -281,6 +296,13 @@ def _send_quietly(conn: socket.socket, msg: dict) -> None:
         protocol.send(conn, msg)
     except OSError:
         pass
+
+
+def _safe_name(name: str) -> str:
+    """The last part of a client's file name, printable, no leading dot; else "album-art"."""
+    base = os.path.basename(str(name).replace("\\", "/"))[:100]
+    base = "".join(c for c in base if c.isprintable() and c not in "/\0").lstrip(".")
+    return base or "album-art"
 
 
 def _one_line(e: Exception) -> str:

@@ -38,14 +38,18 @@ def engine_factory(model: str, size: int) -> Callable[[], FrameEngine]:
     return make
 
 
-def create_remote_engine(address: str, token: bytes | None = None) -> FrameEngine:
-    """A RemoteEngine on `hambajuba serve` at HOST:PORT, raw RGBA (frame-exact), errors as
-    RenderError. The server's model and size are used (its hello says which)."""
+def create_remote_engine(address: str, token: bytes | None = None, *, in_flight: int = 1,
+                         codec: str = "raw") -> FrameEngine:
+    """A RemoteEngine on `hambajuba serve` at HOST:PORT, errors as RenderError. Raw RGBA
+    (lossless, frame-exact) unless codec="jpeg" is asked for; in_flight > 1 keeps that
+    many frames on the wire, every one delivered in order. The server's model and size
+    are used (its hello says which)."""
     from ..remote.client import RemoteEngine
     from ..remote.connect import RemoteError
 
     try:
-        return RemoteEngine(address, token=token, codec="raw", in_flight=1, hold=False)
+        return RemoteEngine(address, token=token, codec=codec, in_flight=in_flight, hold=False,
+                            ordered=True)
     except RemoteError as e:
         raise RenderError(str(e), code=1) from None
 

@@ -65,8 +65,13 @@ def _timed(setup: dict, name: str, make: Callable[[], Any]) -> Any:
 def render(req: RenderRequest, registry, *, engine=None, analysis=None, progress: bool = True,
            on_frame: Callable[[int, int], None] | None = None,
            on_image: Callable[[int, np.ndarray], None] | None = None,
-           say: Callable[[str], None] = print) -> RenderResult:
+           say: Callable[[str], None] = print,
+           warn: Callable[[str], None] | None = None) -> RenderResult:
     """Render `req`; raise RenderError (bad input, failure) or RenderInterrupted.
+
+    `say` gets progress and notes (a quiet CLI drops them); `warn` (default: say)
+    gets what the user must see even then, e.g. a scene the engine refused; the
+    warnings also go into the sidecar.
 
     `engine`, `analysis`: already made ones (the demo, tests, the bench);
     otherwise they are created here. `on_image(i, rgba)` sees frame i's image
@@ -83,7 +88,9 @@ def render(req: RenderRequest, registry, *, engine=None, analysis=None, progress
         size = int(patch.engine.get("size", 512))
         model = req.model or str(patch.engine.get("model", "auto"))
         engine = _timed(setup, "engine_load", lambda: (
-            create_remote_engine(req.engine_address, req.engine_token) if req.engine_address
+            create_remote_engine(req.engine_address, req.engine_token,
+                                 in_flight=req.engine_in_flight, codec=req.engine_codec)
+            if req.engine_address
             else create_engine(model, size, req.device, req.cpu_threads)))
     try:
         say(describe_model(engine))  # (why "auto" fell back to the preview: the engine logs it)
@@ -108,7 +115,7 @@ def render(req: RenderRequest, registry, *, engine=None, analysis=None, progress
         audio = open_segment(req.track, first * dt, count * dt)
         try:
             _run_loop(req, patch, plan, engine, audio, first, count, result, setup, progress,
-                      on_frame, on_image, say, view)
+                      on_frame, on_image, say, warner(result, warn or say), view)
         finally:
             audio.close()
     finally:
@@ -141,8 +148,17 @@ def _open_view(req: RenderRequest, say):
         raise RenderError(str(e)) from None
 
 
+def warner(result: RenderResult, out: Callable[[str], None]) -> Callable[[str], None]:
+    """A warning: said once (even under -q, by the caller's `out`) and kept for the sidecar."""
+    def warn(line: str) -> None:
+        if line not in result.warnings:
+            result.warnings.append(line)
+            out(line)
+    return warn
+
+
 def _run_loop(req, patch, plan, engine, audio, first, count, result, setup, progress,
-              on_frame, on_image, say, view=None) -> None:
+              on_frame, on_image, say, warn, view=None) -> None:
     from tqdm import tqdm
 
     clock = time.perf_counter
@@ -158,17 +174,10 @@ def _run_loop(req, patch, plan, engine, audio, first, count, result, setup, prog
         view.start()  # from here on, blinks, widenings and orbs are logged for the sidecar
     try:
         try:
-            for i in range(count):
-                a = clock()
-                frame = plan.run((first + i) * dt, dt)
-                b = clock()
-                rgba = _guarded_render(engine, frame, scene_view, guard, say)
+            for i, rgba, b, c in _images(plan, engine, first, count, dt, scene_view, guard, warn, st):
                 if view is not None:
                     image_shape = rgba.shape
                     rgba = view.frame(rgba, (first + i) * dt, dt)  # the canvas is what is kept
-                c = clock()
-                st.plan += b - a
-                st.engine += c - b
                 if worker is None:  # the first frame tells the image size
                     sink = _make_sink(req, rgba.shape, audio)
                     worker = EncodeWorker(sink, rgba.shape)
@@ -230,6 +239,38 @@ def _run_loop(req, patch, plan, engine, audio, first, count, result, setup, prog
             f"{count} frames) as a complete, shorter file")
 
 
+def _images(plan, engine, first: int, count: int, dt: float, view, guard, warn, st):
+    """(i, rgba, t_plan_done, t_image) per frame, in order. With a remote engine keeping
+    frames in flight (`render --engine --in-flight N`) the plan runs up to N frames ahead
+    of the images (remote/render_ahead.py); otherwise one frame at a time."""
+    clock = time.perf_counter
+    ahead = None
+    if getattr(engine, "ordered", False) and getattr(engine, "in_flight", 1) > 1:
+        from graph_runtime.remote.render_ahead import RenderAhead
+
+        ahead = RenderAhead(engine, guard, warn)
+    done = 0
+    for i in range(count):
+        a = clock()
+        frame = plan.run((first + i) * dt, dt)
+        b = clock()
+        st.plan += b - a
+        if ahead is None:
+            rgba = guarded_render(engine, frame, view, guard, warn)
+            c = clock()
+            st.engine += c - b
+            yield i, rgba, b, c
+            continue
+        ahead.push(frame)
+        while ahead.full or (i == count - 1 and len(ahead)):
+            rgba = ahead.pop()
+            c = clock()
+            st.engine += c - b
+            yield done, rgba, b, c
+            done += 1
+            b = clock()
+
+
 def _clip_counts(now: list[int], before: list[int], say) -> dict:
     """block -> scaled strengths clipped at STRENGTH_BOUND during the render; said if any."""
     counts = {block: int(n - b) for block, n, b in zip(BLOCKS, now, before)}
@@ -239,7 +280,7 @@ def _clip_counts(now: list[int], before: list[int], say) -> dict:
     return counts
 
 
-def _guarded_render(engine, frame, view, guard: SceneGuard, say):
+def guarded_render(engine, frame, view, guard: SceneGuard, say):
     """engine.render(frame), except that a Scene the engine refuses (an
     unreadable album image, a feature id it lacks) is said once and the last
     good one (or the plain noise destination) is rendered instead of
@@ -253,7 +294,8 @@ def _guarded_render(engine, frame, view, guard: SceneGuard, say):
             if _is_engine_error(e) else None
         if rgba is None:
             raise
-        say(f"engine refused the scene ({guard.refusal}); rendering the last good one instead")
+        say(f"warning: engine refused the scene ({guard.refusal}); rendering the last good "
+            "one (or plain noise) instead")
         return rgba
     guard.accepted(view.scene)
     return rgba

@@ -53,6 +53,8 @@ class RenderRequest:
     cpu_threads: int | None = None  # torch threads for an engine on the CPU (None: torch's choice)
     engine_address: str | None = None  # HOST:PORT of `hambajuba serve`: render there
     engine_token: bytes | None = None  # its shared secret (--token-file), if it asks for one
+    engine_in_flight: int = 1  # frames on the wire at once (--in-flight): hides the round trip
+    engine_codec: str = "raw"  # raw: lossless, frame-exact (default); jpeg: opt-in, smaller
     view: str = "image"  # "character": hambajuba drawn around the image (stage/character)
     canvas: tuple[int, int] = (1280, 720)  # the character view's (width, height), px
     skin: str | None = None  # NAME|PATH of his skin (None: the default)
@@ -76,6 +78,7 @@ class RenderResult:
     clipped: dict = field(default_factory=dict)  # block -> strengths clipped at the bound
     analysis_tools: dict = field(default_factory=dict)  # separator, beat and pitch trackers used
     character: dict = field(default_factory=dict)  # --view character: skin, creature hash, sync
+    warnings: list = field(default_factory=list)  # lines for the user (refused scenes), in the sidecar
 
     @property
     def seconds(self) -> float:

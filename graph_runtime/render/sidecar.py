@@ -81,6 +81,7 @@ def _sidecar(req: RenderRequest, patch, result: RenderResult, sink) -> dict:
         "interrupted": result.interrupted,
         "analysis": result.analysis_tools,  # "approx" stems are rough: say so where it is kept
         "clipped_strengths": result.clipped,  # per block, over the frames written
+        "warnings": list(result.warnings),  # e.g. a scene the engine refused (album art)
         "encoder": ({"video": "libx264 crf 18 veryfast no-mbtree yuv420p", "audio": "aac 192k"}
                     if sink.kind == "mp4" else {"video": "jpeg q92 4:2:0", "audio": "wav pcm16"}),
         **result.character,  # view, canvas, skin, creature, character (sync log)

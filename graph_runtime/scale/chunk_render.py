@@ -11,6 +11,7 @@ with the settings every hambajuba video uses) or one JPEG per frame.
 """
 from __future__ import annotations
 
+import copy
 import io
 import os
 import time
@@ -20,8 +21,11 @@ import numpy as np
 
 from graph_runtime.graph.frame import FrameParams
 from graph_runtime.media.video import add_h264_stream, fps_fraction, yuv_frame
+from graph_runtime.render.loop import guarded_render
+from graph_runtime.show.scene_guard import SceneGuard
 
 from .control_track import ControlTrack
+from .scene_art import place_arts
 from .scene_codec import scene_from_data
 
 JPEG_QUALITY = 92  # the same as JpegDirSink, so frames-dir renders match byte for byte
@@ -46,6 +50,7 @@ class ChunkResult:
     engine_s: float = 0.0
     encode_s: float = 0.0
     pid: int = field(default_factory=os.getpid)
+    warnings: list[str] = field(default_factory=list)  # scenes the engine refused, once each
 
 
 def engine_for(spec: EngineSpec):
@@ -73,11 +78,19 @@ def engine_info(spec: EngineSpec) -> dict:
             "is_preview": bool(getattr(engine, "is_preview", False)), "model": spec.model}
 
 
-def render_chunk(spec: EngineSpec, track: ControlTrack, start: int, kind: str) -> ChunkResult:
-    """Render every frame of `track` (a slice starting at local frame `start`)."""
+def render_chunk(spec: EngineSpec, track: ControlTrack, start: int, kind: str,
+                 arts: dict | None = None) -> ChunkResult:
+    """Render every frame of `track` (a slice starting at local frame `start`).
+
+    Through the same scene guard as a one-process render: a scene the engine
+    refuses (unreadable album art, a feature id it lacks) renders the last good
+    one, or the plain noise destination, and is reported in `warnings`.
+    arts: album-art bytes by the path the scenes name (scene_art.py)."""
     engine = engine_for(spec)
-    scenes = [scene_from_data(d) for d in track.scenes]
+    scenes = [scene_from_data(d) for d in place_arts(track.scenes, arts)]
     frame = FrameParams()
+    view = copy.copy(frame)
+    guard = SceneGuard(str)
     encoder = _SegmentEncoder(track.fps) if kind == "mp4" else _JpegEncoder()
     result = ChunkResult(start, track.frames, kind, b"")
     k = 0
@@ -87,13 +100,18 @@ def render_chunk(spec: EngineSpec, track: ControlTrack, start: int, kind: str) -
         frame.scene = scenes[k]
         np.copyto(frame.vec, track.vecs[i])
         t0 = time.perf_counter()
-        rgba = engine.render(frame)
+        rgba = guarded_render(engine, frame, view, guard, lambda line: _once(result, line))
         t1 = time.perf_counter()
         encoder.add(rgba)
         result.engine_s += t1 - t0
         result.encode_s += time.perf_counter() - t1
     result.data = encoder.finish()
     return result
+
+
+def _once(result: ChunkResult, line: str) -> None:
+    if line not in result.warnings:
+        result.warnings.append(line)
 
 
 class _SegmentEncoder:

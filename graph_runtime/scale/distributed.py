@@ -15,7 +15,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from graph_runtime.render.request import RenderError, RenderRequest, RenderResult, _analyse, _load_patch
+from graph_runtime.render.request import (
+    RenderError,
+    RenderInterrupted,
+    RenderRequest,
+    RenderResult,
+    _analyse,
+    _load_patch,
+)
 
 from . import ray_env
 from .chunk_render import EngineSpec
@@ -76,14 +83,17 @@ def plan_job(cluster: Cluster, req: RenderRequest, registry, *, analysis=None,
 def ray_render(req: RenderRequest, registry, *, address: str | None = None,
                chunk_seconds: float = DEFAULT_CHUNK_SECONDS, progress: bool = True,
                analysis=None, say: Callable[[str], None] = print, num_cpus: int | None = None,
-               fault: Fault | None = None) -> RenderResult:
-    """Render one track on Ray; the same frames as render(req) in one process."""
+               fault: Fault | None = None,
+               warn: Callable[[str], None] | None = None) -> RenderResult:
+    """Render one track on Ray; the same frames as render(req) in one process.
+    `warn` (default: say) gets what must be seen even under -q (a refused scene)."""
     if not chunk_seconds > 0:
         raise RenderError(f"--chunk-seconds {chunk_seconds:g}: give a positive number of seconds")
     cluster = _connect(address, num_cpus)
     say(f"ray: {cluster.slots} {'GPU' if cluster.gpus else 'CPU'} worker slot(s)")
     t0 = time.perf_counter()
     job = plan_job(cluster, req, registry, analysis=analysis, say=say)
+    job.warn = warn or say
     say(f"control track: {job.frames} frames in {job.control_s:.2f} s")
     outcome = run_jobs(cluster.ray, cluster.chunk_fn, [job], progress=progress, fault=fault,
                        chunk_frames=max(1, round(chunk_seconds * req.fps)))[0]
@@ -112,11 +122,13 @@ class BatchRow:
     seconds: float = 0.0
     output: str = ""
     error: str = ""
+    interrupted: bool = False  # Ctrl-C stopped the batch before this track was finished
 
 
 def batch(reqs: list[RenderRequest], registry, *, address: str | None = None,
           chunk_seconds: float = DEFAULT_CHUNK_SECONDS, progress: bool = True,
-          say: Callable[[str], None] = print, num_cpus: int | None = None) -> list[BatchRow]:
+          say: Callable[[str], None] = print, num_cpus: int | None = None,
+          warn: Callable[[str], None] | None = None) -> list[BatchRow]:
     """Analyse every track on Ray, plan each, render all chunks together.
     A track that cannot be read or rendered fails alone, with its reason."""
     cluster = _connect(address, num_cpus)
@@ -131,13 +143,20 @@ def batch(reqs: list[RenderRequest], registry, *, address: str | None = None,
             continue
         try:
             jobs.append(plan_job(cluster, req, registry, analysis=found, say=say))
+            name, out = os.path.basename(req.track), warn or say
+            jobs[-1].warn = lambda line, name=name, out=out: out(f"{name}: {line}")
             owners.append(i)
         except RenderError as e:
             rows[i].error = "; ".join(e.problems)
-    outcome = run_jobs(cluster.ray, cluster.chunk_fn, jobs, progress=progress,
-                       chunk_frames=max(1, round(chunk_seconds * reqs[0].fps))) if jobs else []
+    try:
+        outcome = run_jobs(cluster.ray, cluster.chunk_fn, jobs, progress=progress,
+                           chunk_frames=max(1, round(chunk_seconds * reqs[0].fps))) if jobs else []
+    except RenderInterrupted as e:  # Ctrl-C: the tracks joined before it stay; say the rest
+        outcome = e.outcome
     for i, got in zip(owners, outcome):
-        if isinstance(got, RenderError):
+        if got is None:
+            rows[i].error, rows[i].interrupted = "interrupted: cancelled, nothing kept", True
+        elif isinstance(got, RenderError):
             rows[i].error = "; ".join(got.problems)
         else:
             rows[i].frames, rows[i].seconds, rows[i].output = got.frames, got.seconds, got.path

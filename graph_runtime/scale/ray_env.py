@@ -46,7 +46,7 @@ def worker_slots(ray) -> int:
     return gpus if gpus else max(1, int(ray.cluster_resources().get("CPU", 1)))
 
 
-def _render_chunk(spec, track, start, kind, fault_marker=None):
+def _render_chunk(spec, track, start, kind, fault_marker=None, arts=None):
     if fault_marker is not None and not os.path.exists(fault_marker):
         # tests: this attempt's worker dies mid-chunk, as a killed machine would
         with open(fault_marker, "w") as f:
@@ -54,7 +54,7 @@ def _render_chunk(spec, track, start, kind, fault_marker=None):
         os._exit(1)
     from .chunk_render import render_chunk
 
-    return render_chunk(spec, track, start, kind)
+    return render_chunk(spec, track, start, kind, arts)
 
 
 def _engine_info(spec):

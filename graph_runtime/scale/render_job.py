@@ -44,6 +44,10 @@ class RenderJob:
     first: int
     control_s: float = 0.0  # seconds phase one took (the patch over every frame)
     result: RenderResult | None = None
+    analysis_tools: dict = field(default_factory=dict)  # as a one-process sidecar has them
+    arts: dict = field(default_factory=dict)  # album art the scenes name: path -> bytes | reason
+    warnings: list[str] = field(default_factory=list)  # from the chunks (refused scenes), once each
+    warn: Any = None  # says a new warning as it arrives (even under -q)
     _segments: dict[int, bytes] = field(default_factory=dict)
     _jpeg: JpegDirSink | None = None
     _done_frames: int = 0
@@ -69,7 +73,8 @@ class RenderJob:
         blocks = info["blocks"]
         try:
             plan = compile_patch(patch, registry, analysis=analysis, fps=req.fps,
-                                 feature_mean=lambda b, f: float(means[blocks.index(b)][int(f)]))
+                                 feature_mean=lambda b, f: float(means[blocks.index(b)][int(f)]),
+                                 base_dir=os.path.dirname(os.path.abspath(req.patch)))
         except CompileError as e:
             raise RenderError([f"{req.patch}: {p}" for p in e.problems]) from None
         t0 = time.perf_counter()
@@ -77,7 +82,12 @@ class RenderJob:
         control_s = time.perf_counter() - t0
         track.meta.update(patch=os.path.abspath(req.patch), track=os.path.abspath(req.track),
                           model=spec.model, size=spec.size)
-        return cls(req, patch, spec, info, track, first, control_s)
+        from graph_runtime.render.loop import _analysis_tools
+
+        from .scene_art import read_arts
+
+        return cls(req, patch, spec, info, track, first, control_s,
+                   analysis_tools=_analysis_tools(analysis), arts=read_arts(track.scenes))
 
     def chunks(self, chunk_frames: int) -> list[tuple[int, int]]:
         n = self.track.frames
@@ -86,6 +96,11 @@ class RenderJob:
 
     # -- phase two's results ---------------------------------------------------------------
     def take(self, chunk: ChunkResult) -> None:
+        for line in getattr(chunk, "warnings", ()):
+            if line not in self.warnings:
+                self.warnings.append(line)
+                if self.warn is not None:
+                    self.warn(line)
         if chunk.kind == "jpeg":
             sink = self._jpeg_sink()
             for j, data in enumerate(chunk.data):
@@ -115,6 +130,7 @@ class RenderJob:
                               start=self.first / req.fps, model=self.info.get("model", ""),
                               preview=bool(self.info.get("is_preview")), interrupted=False,
                               image_size=(self.spec.size, self.spec.size))
+        result.analysis_tools, result.warnings = self.analysis_tools, list(self.warnings)
         scene = self.track.scenes[-1]
         result.noise_seeds = (int(scene["seed_a"]), int(scene["seed_b"]))
         if self.kind == "jpeg":

@@ -35,9 +35,10 @@ def run_jobs(ray, render_chunk, jobs: list[RenderJob], *, chunk_frames: int,
     pending: dict[Any, tuple[int, int]] = {}  # ref -> (job index, frames)
     left = [0] * len(jobs)
     for j, job in enumerate(jobs):
+        arts = ray.put(job.arts) if job.arts else None  # album art: once per job, as bytes
         for c, (a, b) in enumerate(job.chunks(chunk_frames)):
             marker = fault.marker if fault and (fault.job, fault.chunk) == (j, c) else None
-            ref = render_chunk.remote(job.spec, job.track.slice(a, b), a, job.kind, marker)
+            ref = render_chunk.remote(job.spec, job.track.slice(a, b), a, job.kind, marker, arts)
             pending[ref] = (j, b - a)
             left[j] += 1
     bar = tqdm(total=sum(job.frames for job in jobs), unit="frame", disable=not progress,
@@ -60,8 +61,10 @@ def run_jobs(ray, render_chunk, jobs: list[RenderJob], *, chunk_frames: int,
         for j, job in enumerate(jobs):
             if outcome[j] is None:
                 job.abort()
-        raise RenderInterrupted("interrupted: the Ray tasks were cancelled; no partial output "
-                                "was left") from None
+        stopped = RenderInterrupted("interrupted: the Ray tasks were cancelled; no partial "
+                                    "output was left")
+        stopped.outcome = outcome  # the jobs finished before Ctrl-C (a batch lists them)
+        raise stopped from None
     finally:
         bar.close()
     return outcome

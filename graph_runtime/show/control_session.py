@@ -73,6 +73,7 @@ class ControlSession(LearnAndBindings):
         self.problems: list[str] = []
         self._by_source: dict[tuple, list[Binding]] = {}
         self._bindings_of: Any = None
+        self._known_of: Any = None
         self._snapshot: dict[str, dict] = {}
         self.last_touched: tuple[str, str] | None = None  # the param last edited in the window
         self._held: dict[Binding, int] = {}  # CC buttons bound to actions: last value
@@ -89,9 +90,13 @@ class ControlSession(LearnAndBindings):
         # t -> (source, bpm, a beat's track time, its index, beats per bar, downbeat anchor) or
         # None: the live tracker's clock when the input is live (else the grid below)
         self.beat_source: Callable[[float], tuple | None] | None = None
+        self._known_osc: frozenset[str] = frozenset()  # addresses that get inbox slots
+        self.strays_seen = 0  # unknown OSC messages looked at (inbox.unknown counts them all)
+        self.inbox.osc_known = self.osc_known
         self.watch_edits()
         self._writing = False
         model.listeners.append(self._on_change)
+        self._publish_known_osc()
 
     # -- reporting ----------------------------------------------------------------
     def report(self, text: str) -> None:
@@ -121,6 +126,7 @@ class ControlSession(LearnAndBindings):
         """Parse the patch's bindings (after an edit, undo, open); report dangling ones."""
         patch = self.model.patch
         self._bindings_of = (id(patch), id(patch.bindings), len(patch.bindings))
+        self._known_of = (len(patch.nodes), len(patch.scenes))
         self.bindings, self.problems = parse_bindings(patch.bindings, "patch")
         self.problems += dangling(self.bindings, patch, self.registry)
         for p in self.problems:
@@ -134,6 +140,25 @@ class ControlSession(LearnAndBindings):
         self._by_source = index
         self.relative.styles = styles  # one reference store: the MIDI threads see old or new
         self.takeover.forget()
+        self._publish_known_osc()
+
+    def osc_known(self, address: str) -> bool:
+        """Whether an OSC address may take an inbox slot. Called on the OSC receive
+        thread: reads one published frozenset and the hub's dict, writes nothing."""
+        return address in self._known_osc or address in self.hub.osc
+
+    def _publish_known_osc(self) -> None:
+        """Every address this patch answers (rebuilt when its structure, scenes or
+        bindings change; one reference store, so the OSC thread sees old or new)."""
+        from graph_runtime.control.routes import known_addresses
+
+        self._known_osc = frozenset(known_addresses(self.model.patch, self.registry,
+                                                    self.bindings))
+
+    @property
+    def unknown_osc(self) -> int:
+        """OSC messages to addresses the show does not know (ignored, no slot taken)."""
+        return self.inbox.unknown
 
     def bound(self, source: str, channel: int, control) -> list[Binding]:
         found = self._by_source.get((source, channel, control), ())
@@ -144,6 +169,8 @@ class ControlSession(LearnAndBindings):
         patch = self.model.patch
         if self._bindings_of != (id(patch), id(patch.bindings), len(patch.bindings)):
             self.refresh_bindings()
+        elif self._known_of != (len(patch.nodes), len(patch.scenes)):
+            self._publish_known_osc()
 
     # -- the frame ----------------------------------------------------------------------
     def drain(self, t: float, heard: float | None = None, *, playing: bool = True) -> int:
@@ -167,6 +194,8 @@ class ControlSession(LearnAndBindings):
                                  f"control: {key[0]} message failed: {type(e).__name__}: {e}")
         self._stamp = None
         self.consumed += n
+        if self.inbox.unknown != self.strays_seen:
+            self._strays()
         if self.inbox.refused:
             self.report_once("inbox-full", f"control: more than {self.inbox.capacity} distinct "
                              "controls/addresses; the rest are ignored")
@@ -226,6 +255,15 @@ class ControlSession(LearnAndBindings):
         anchor = round(g.position(g.downs[0])) if g.analysed and g.downs else 0
         source = "tap" if self.tempo.bpm and not g.analysed else "tracker"
         return source, bpm, beat_t, k, g.beats_per_bar, anchor
+    def _strays(self) -> None:
+        """Unknown OSC addresses: learn from them, or report each once (the newest
+        STRAYS since the last frame; the rest are only counted)."""
+        seen, self.strays_seen = self.strays_seen, self.inbox.unknown
+        for address, args, bad in self.inbox.new_strays(seen):
+            if bad:
+                self.report_once(("oscbad", address), f"OSC {address}: {args}; ignored")
+            else:
+                route_osc(self, address, args, 1)
 
     def _dispatch(self, key: tuple, value: Any, count: int, delta: float) -> None:
         kind = key[0]

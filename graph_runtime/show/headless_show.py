@@ -16,10 +16,12 @@ from .live_plan import LiveSession
 
 
 class HeadlessShow:
-    def __init__(self, patch: Patch, *, registry, analysis=None, fps: float = 60.0) -> None:
+    def __init__(self, patch: Patch, *, registry, analysis=None, fps: float = 60.0,
+                 background: bool = False) -> None:
+        """background: compile new per-track work on the plan builder, as the window does."""
         self.registry = registry
         self.model = EditorModel(registry, patch)
-        self.live = LiveSession(registry, fps=fps)
+        self.live = LiveSession(registry, fps=fps, background=background)
         self.live.follow(self.model)
         self.live.set_analysis(analysis)
         self.control = ControlSession(self.model, registry)

@@ -367,7 +367,10 @@ def scene_node(plan, message: str) -> str | None:
     known node types: the latent destination, the block sinks."""
     if plan is None:
         return None
-    part = message.split(":", 1)[0]
+    parts = message.split(": ")
+    if parts[0] == "remote engine" and len(parts) > 1:  # the server's text, behind the client's
+        parts = parts[1:]
+    part = parts[0]
     for nid, node in plan.nodes.items():
         tid = type(node).type_id
         if part.startswith("latent image") and tid == "dest.latent":

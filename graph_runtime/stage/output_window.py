@@ -197,7 +197,7 @@ class OutputWindow:
             self.texture = self.ctx.texture((w, h), 4, dtype="f1")
             self.texture.filter = (self.ctx.LINEAR, self.ctx.LINEAR)
         self.texture.write(view)  # straight from shared memory
-        if not self.ring.still(seq):
+        if not self.ring.still(seq) or not self.ring.intact(seq, view):
             return False  # overwritten mid-upload: the next poll takes the newer one
         self.seen, self.img_size = seq, (w, h)
         return True

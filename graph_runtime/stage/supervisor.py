@@ -30,6 +30,7 @@ import numpy as np
 from .shm_ring import FrameRing
 
 CHILD_MODULE = "graph_runtime.stage.output_window"
+QUIT_S = 2.0  # a closed child has this long to quit before it is killed (off the main thread)
 FIRST_SIZE = (512, 512)  # (H, W) of the ring made before the first frame
 AUTO_REOPENS = 3  # automatic reopens allowed per REOPEN_WINDOW_S
 REOPEN_WINDOW_S = 60.0
@@ -89,6 +90,7 @@ class OutputProcess:
                                     stderr=subprocess.STDOUT, env=env, text=True, bufsize=1)
         except OSError as e:
             return f"output window: cannot start {sys.executable} ({e})"
+        os.set_blocking(proc.stdin.fileno(), False)  # a hung child's full pipe never blocks us
         with self._lock:
             self._proc = proc
         threading.Thread(target=self._listen, args=(proc,), name="output-window-log",
@@ -122,30 +124,20 @@ class OutputProcess:
                                        f"after it died ({how})"))
 
     def close(self, keep_ring: bool = False) -> None:
+        """Ask the child to quit and return at once (main thread: never more than a few
+        ms, even on a hung child). A reaper thread waits QUIT_S for it, then kills it."""
         with self._lock:
             proc, self._proc = self._proc, None
         if proc is not None:
-            try:
-                proc.stdin.write("quit\n")
-                proc.stdin.flush()
-            except (OSError, ValueError):
-                pass  # already gone
-            try:
-                proc.wait(2.0)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(2.0)
-            for f in (proc.stdin, proc.stdout):
-                try:
-                    f.close()
-                except (OSError, ValueError):
-                    pass
+            _write_quietly(proc, "quit")
+            threading.Thread(target=_reap, args=(proc,), name="output-window-reaper",
+                             daemon=True).start()
         self.state = "closed"
         if not keep_ring:
             with self._lock:
                 ring, self._ring = self._ring, None
             if ring is not None:
-                ring.close()
+                ring.close()  # unlinks the name; a child still mapping it keeps its pages
 
     def poll(self) -> tuple[str, str] | None:
         """(level, text) once per event: the child died, closed, or warned."""
@@ -203,12 +195,7 @@ class OutputProcess:
         proc = self._proc
         if proc is None or proc.poll() is not None:
             return False
-        try:
-            proc.stdin.write(line + "\n")
-            proc.stdin.flush()
-            return True
-        except (OSError, ValueError):
-            return False
+        return _write_quietly(proc, line)
 
     def _listen(self, proc: subprocess.Popen) -> None:
         try:
@@ -226,3 +213,31 @@ class OutputProcess:
         except (OSError, ValueError):
             pass
 
+
+
+def _write_quietly(proc: subprocess.Popen, line: str) -> bool:
+    """One control line to the child; False when it is gone or not reading (its stdin is
+    non-blocking: a child that stopped reading loses the line rather than stall us)."""
+    try:
+        proc.stdin.write(line + "\n")
+        proc.stdin.flush()
+        return True
+    except (OSError, ValueError):  # BlockingIOError (a full pipe) is an OSError
+        return False
+
+
+def _reap(proc: subprocess.Popen) -> None:
+    """Wait for a closed child to quit; kill it when it does not (hung, stopped)."""
+    try:
+        proc.wait(QUIT_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        try:
+            proc.wait(QUIT_S)
+        except subprocess.TimeoutExpired:
+            pass
+    for f in (proc.stdin, proc.stdout):
+        try:
+            f.close()
+        except (OSError, ValueError):
+            pass

@@ -48,6 +48,7 @@ _COMMANDS = [
     ("bench", "bench_window", "add_bench_analysis_ui_parser"),
     ("top", "character", "add_character_parser"),
     ("bench", "character", "add_bench_character_parser"),
+    ("bench", "bench_soak", "add_bench_soak_parser"),
 ]
 
 

@@ -30,6 +30,9 @@ def add_perform_parser(subparsers) -> argparse.ArgumentParser:
                    help="render on `hambajuba serve` at HOST:PORT instead of this machine")
     p.add_argument("--token-file", metavar="F", default=None,
                    help="with --engine: file holding the server's shared secret")
+    p.add_argument("--in-flight", type=int, default=2, metavar="N",
+                   help="with --engine: frames on the wire at once, 1..32 (default %(default)s; "
+                        "raise it to cover a long round trip); frames travel as JPEG q85")
     p.add_argument("--null-audio", action="store_true",
                    help="do not open an audio device; keep time with the system clock")
     p.add_argument("--synthetic-analysis", action="store_true",
@@ -107,6 +110,8 @@ def run_perform(args) -> int:
     from .remote import engine_token
 
     token = engine_token(args, problems)  # --engine HOST:PORT, --token-file F
+    if not 1 <= args.in_flight <= 32:
+        problems.append(f"--in-flight {args.in_flight}: use 1..32 frames")
     from .stage import check_stage_flags, stage_kwargs
 
     check_stage_flags(args, problems)
@@ -136,7 +141,8 @@ def run_perform(args) -> int:
               audio="null" if args.null_audio else "auto", size=args.size,
               width=args.width, height=args.height, autoplay=True,
               analyze=_synthetic_analyze if args.synthetic_analysis else None,
-              engine_address=args.engine, engine_token=token, **stage_kwargs(args),
+              engine_address=args.engine, engine_token=token, engine_in_flight=args.in_flight,
+              **stage_kwargs(args),
               midi=tuple(args.midi), osc=args.osc, live_input=args.input, mcp=args.mcp,
               character=character, clock_out=args.midi_clock_out, beat_out=args.osc_beat_out)
     if args.mcp and app.agent is not None and app.agent.endpoint is not None:

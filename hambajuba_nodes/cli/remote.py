@@ -144,6 +144,12 @@ def add_engine_options(p) -> None:
                         "this machine; --model/--device are then the server's")
     p.add_argument("--token-file", metavar="F", default=None,
                    help="with --engine: file holding the server's shared secret")
+    p.add_argument("--in-flight", type=int, default=4, metavar="N",
+                   help="with --engine: frames on the wire at once, 1..32 (default %(default)s); "
+                        "every frame still comes back, in order")
+    p.add_argument("--engine-codec", choices=("raw", "jpeg"), default="raw",
+                   help="with --engine: raw RGBA (default: lossless, frame-exact) or JPEG q85 "
+                        "(opt-in: about 10x fewer bytes, not frame-exact)")
 
 
 def engine_token(args, problems: list[str]) -> bytes | None:

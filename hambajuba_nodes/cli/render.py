@@ -38,7 +38,8 @@ def _run_render(req, *, registry=None, quiet=False, on_image=None, analysis=None
     try:
         with _term_as_interrupt():
             result = render(req, registry, progress=not quiet, on_image=on_image,
-                            analysis=analysis, say=_say if not quiet else (lambda _l: None))
+                            analysis=analysis, say=_say if not quiet else (lambda _l: None),
+                            warn=_err)  # a refused scene is said even with -q
     except RenderInterrupted as e:
         _err(f"hambajuba: {e}")
         return 130, None
@@ -73,6 +74,9 @@ def cmd_render(args) -> int:
         problems.append("--view character renders on this machine only (the sync log and "
                         "his state run through the whole track); leave out --ray/--controls-only")
     req.engine_token, req.engine_address = engine_token(args, problems), args.engine
+    req.engine_in_flight, req.engine_codec = args.in_flight, args.engine_codec
+    if not 1 <= args.in_flight <= 32:
+        problems.append(f"--in-flight {args.in_flight}: use 1..32 frames")
     for line in problems:
         _err(f"hambajuba render: {line}")
     if problems:

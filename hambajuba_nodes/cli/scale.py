@@ -48,7 +48,8 @@ def cmd_render_scaled(args, req) -> int:
             from graph_runtime.scale.distributed import ray_render
 
             result = ray_render(req, default_registry(), address=ray_address(args.ray),
-                                chunk_seconds=args.chunk_seconds, progress=not args.quiet, say=say)
+                                chunk_seconds=args.chunk_seconds, progress=not args.quiet, say=say,
+                                warn=_err)  # a refused scene is said even with -q
     except RenderInterrupted as e:
         _err(f"hambajuba: {e}")
         return 130
@@ -110,12 +111,29 @@ def _tracks(items: list[str]) -> list[str]:
     return out
 
 
+def output_names(tracks: list[str]) -> list[str]:
+    """One distinct output name per track: its file stem, with its folder's name in
+    front where two tracks share a stem (a/intro.wav, b/intro.wav -> a-intro, b-intro),
+    and a number after where even that collides."""
+    stems = [os.path.splitext(os.path.basename(t))[0] for t in tracks]
+    names = [f"{os.path.basename(os.path.dirname(os.path.abspath(t))) or 'track'}-{s}"
+             if stems.count(s) > 1 else s for t, s in zip(tracks, stems)]
+    taken: set[str] = set()
+    out = []
+    for name in names:
+        unique, n = name, 2
+        while unique.lower() in taken:
+            unique, n = f"{name}-{n}", n + 1
+        taken.add(unique.lower())
+        out.append(unique)
+    return out
+
+
 def _requests(args, tracks: list[str]):
     from graph_runtime.render.request import RenderRequest
 
     reqs = []
-    for t in tracks:
-        stem = os.path.splitext(os.path.basename(t))[0]
+    for t, stem in zip(tracks, output_names(tracks)):
         target = os.path.join(args.out, stem if args.frames_dir else stem + ".mp4")
         reqs.append(RenderRequest(track=t, patch=args.patch, out=None if args.frames_dir else target,
                                   frames_dir=target if args.frames_dir else None,
@@ -126,6 +144,7 @@ def _requests(args, tracks: list[str]):
 
 
 def cmd_batch(args) -> int:
+    """Exit 0 all done, 1 a track failed, 130 Ctrl-C (the summary says what finished)."""
     tracks = _tracks(args.tracks)
     if not tracks:
         _err(f"batch: no audio files in {', '.join(args.tracks)}; give tracks or folders of them")
@@ -142,19 +161,27 @@ def cmd_batch(args) -> int:
     if rows is None:
         return 1
     _print_table(rows)
+    if any(r.interrupted for r in rows):
+        done = sum(1 for r in rows if r.output and not r.error)
+        _err(f"hambajuba batch: interrupted; {done} of {len(rows)} tracks finished (listed above)")
+        return 130
     return 0 if all(not r.error for r in rows) else 1
 
 
 def _batch_ray(args, reqs, registry, say):
-    from graph_runtime.render.request import RenderError, RenderInterrupted
+    from graph_runtime.render.request import RenderError
     from graph_runtime.scale.distributed import batch
 
     try:
         with _term_as_interrupt():
             return batch(reqs, registry, address=ray_address(args.ray),
-                         chunk_seconds=args.chunk_seconds, progress=not args.quiet, say=say)
-    except RenderInterrupted as e:
-        _err(f"hambajuba: {e}")
+                         chunk_seconds=args.chunk_seconds, progress=not args.quiet, say=say,
+                         warn=_err)
+    except KeyboardInterrupt:  # while the tracks were analysed: nothing was rendered
+        from graph_runtime.scale.distributed import BatchRow
+
+        return [BatchRow(r.track, error="interrupted: not started", interrupted=True)
+                for r in reqs]
     except RenderError as e:
         for p in e.problems:
             _err(p)
@@ -162,22 +189,37 @@ def _batch_ray(args, reqs, registry, say):
 
 
 def _batch_here(args, reqs, registry):
-    """No Ray: one track after another in this process (same table at the end)."""
+    """No Ray: one track after another in this process (same table at the end).
+    Ctrl-C stops the whole batch: the track being rendered keeps what it made as a
+    shorter file (said in its row), and the tracks after it are not started."""
     from graph_runtime.render.loop import render
-    from graph_runtime.render.request import RenderError
+    from graph_runtime.render.request import RenderError, RenderInterrupted
     from graph_runtime.scale.distributed import BatchRow
 
-    rows = []
-    for req in reqs:
-        row = BatchRow(req.track)
+    rows = [BatchRow(req.track) for req in reqs]
+    for n, (req, row) in enumerate(zip(reqs, rows), 1):
         try:
             with _term_as_interrupt():
                 res = render(req, registry, progress=not args.quiet,
-                             say=_say if not args.quiet else (lambda _l: None))
+                             say=_say if not args.quiet else (lambda _l: None), warn=_err)
             row.frames, row.seconds, row.output = res.frames, res.seconds, res.path
+            if res.interrupted:
+                row.error = f"interrupted: kept the first {res.seconds:.2f} s"
+        except RenderInterrupted:
+            row.error = "interrupted: nothing kept"
+            res = None
+        except KeyboardInterrupt:  # between two tracks
+            res = None
+            row.error = "interrupted: not started"
         except RenderError as e:
             row.error = "; ".join(e.problems)
-        rows.append(row)
+            continue
+        if res is None or res.interrupted:
+            row.interrupted = True
+            for later in rows[n:]:
+                later.error, later.interrupted = "interrupted: not started", True
+            break
+        _say(f"done {n}/{len(rows)}: {os.path.basename(req.track)} -> {res.path}")
     return rows
 
 

@@ -72,6 +72,7 @@ class App(EnginePanel, PatchActions, Menus):
                  autosave_every: float = 30.0, vsync: bool = True, title: str = "hambajuba",
                  autoplay: bool = False, analyze: Callable | None = None,
                  engine_address: str | None = None, engine_token: bytes | None = None,
+                 engine_in_flight: int = 2,
                  output_window: bool = False, monitor: int | None = None, fullscreen: bool = False,
                  serve_output: str | None = None, record: str | None = None,
                  serve_token: bytes | None = None, web: str | None = None,
@@ -99,6 +100,7 @@ class App(EnginePanel, PatchActions, Menus):
         self._engine_arg = engine
         self._size = size
         self._engine_address, self._engine_token = engine_address, engine_token  # remote engine
+        self._engine_in_flight = engine_in_flight  # frames on the wire to a remote engine
         self.exit_problems: list[str] = []
         self.autoplay = autoplay  # play as soon as the track given is in
         self.upload_us = 0.0  # texture copy of the last shown frame (not UI work)

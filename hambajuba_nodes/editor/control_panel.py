@@ -13,6 +13,8 @@ with the tab's "when" and fade, T taps tempo, [ and ] nudge the beat.
 """
 from __future__ import annotations
 
+import time
+
 import dearpygui.dearpygui as dpg
 
 from graph_runtime.control.grid_nudge import TrackGrid
@@ -218,8 +220,20 @@ class ControlPanel:
             names, text = [], str(e)
         if self.osc is not None:
             text += f"; OSC on {self.osc.host}:{self.osc.port}"
+        self._devices = text
         dpg.configure_item(self.tags["port"], items=names)
-        dpg.set_value(self.tags["devices"], text)
+        self._show_unknown(force=True)
+
+    def _show_unknown(self, force: bool = False) -> None:
+        """The devices line, with how many OSC messages went to unknown addresses (a
+        sweep of addresses is ignored and counted, never given a slot); twice a second."""
+        n, now = self.session.unknown_osc, time.monotonic()
+        if not force and (n == getattr(self, "_unknown_shown", 0)
+                          or now < getattr(self, "_unknown_next", 0.0)):
+            return
+        self._unknown_shown, self._unknown_next = n, now + 0.5
+        extra = f"; {n} OSC messages to unknown addresses ignored" if n else ""
+        dpg.set_value(self.tags["devices"], getattr(self, "_devices", "") + extra)
 
     # -- actions --------------------------------------------------------------------------------
     def _learn(self, on: bool) -> None:
@@ -284,6 +298,7 @@ class ControlPanel:
     # -- refreshing the tab --------------------------------------------------------------------
     def _refresh(self) -> None:
         s = self.session
+        self._show_unknown()
         learn = ("move a control for " + ".".join(s.learn_target)) if s.learn_target else \
             "touch a param" if s.learning else ""
         bpm = s.tempo.bpm

@@ -35,6 +35,10 @@ class EnginePanel:
             label="engine (HOST:PORT, empty = this machine)", width=160, on_enter=True,
             default_value=self._engine_address or "",
             callback=lambda s, a: self.set_engine_address(a))
+        self.engine_in_flight_input = dpg.add_input_int(
+            label="frames in flight (remote)", width=160, min_value=1, max_value=32,
+            min_clamped=True, max_clamped=True, default_value=self._engine_in_flight,
+            on_enter=True, callback=lambda s, a: self.set_engine_in_flight(a))
         dpg.add_separator()
         dpg.add_text("patch problems")
         self.problems_text = dpg.add_text("none", wrap=RIGHT_W - 30)
@@ -56,7 +60,8 @@ class EnginePanel:
         if self._engine_address and not callable(arg):  # `hambajuba serve` elsewhere
             from graph_runtime.remote.client import remote_factory
 
-            factory = remote_factory(self._engine_address, self._engine_token)
+            factory = remote_factory(self._engine_address, self._engine_token,
+                                     in_flight=self._engine_in_flight)  # JPEG: the default
         self.worker = EngineWorker(factory)
         self.delivery = Delivery(self.worker.release, ui_period=1.0 / UI_FPS)
         self._engine_seen = "starting"
@@ -81,6 +86,12 @@ class EnginePanel:
         """Render on `hambajuba serve` at HOST:PORT (empty: the local engine); restarts it."""
         self._engine_address = address.strip() or None
         self.start_engine(restart=True)
+
+    def set_engine_in_flight(self, n: int) -> None:
+        """Frames kept on the wire to a remote engine (1..32); restarts a remote engine."""
+        self._engine_in_flight = max(1, min(32, int(n)))
+        if self._engine_address:
+            self.start_engine(restart=True)
 
     def _engine_setting(self, key: str, value) -> None:
         reason = self.model.set_engine(key, value)

@@ -50,9 +50,12 @@ class FeatureIndex:
     callable block -> (d_model, n_features) tensor, or None."""
 
     def __init__(self, labels: Any = None, decoders: Callable[[str], Any] | None = None,
-                 n_features: int = N_FEATURES) -> None:
+                 n_features: int = N_FEATURES,
+                 ranked: Callable[[str, int, int], tuple[list, list]] | None = None) -> None:
+        """ranked: (block, id, k) -> (ids, cosines), for an engine whose decoders are
+        elsewhere (a remote engine ranks on its server)."""
         self.n_features = n_features
-        self.decoders = decoders
+        self.decoders, self.ranked = decoders, ranked
         self.source = getattr(labels, "source", "no labels")
         by_block = getattr(labels, "by_block", None) or {}
         self.rows: dict[str, list[Row]] = {}
@@ -106,7 +109,12 @@ class FeatureIndex:
         """The k features of `block` closest to `fid` by decoder cosine, best
         first, the feature itself first (score 1)."""
         if self.decoders is None:
-            return []
+            if self.ranked is None:
+                return []
+            ids, scores = self.ranked(block, fid, k)
+            return [Row(r.block, r.id, r.label, r.category, r.confidence, float(v))
+                    for r, v in ((self.rows[block][i], v) for i, v in zip(ids, scores)
+                                 if 0 <= i < self.n_features)]
         import torch
 
         unit = self._unit.get(block)
@@ -133,8 +141,10 @@ def engine_index(engine) -> FeatureIndex:
     """A FeatureIndex over an Engine's labels and SAE decoders."""
     saes = getattr(getattr(engine, "parts", None), "saes", None)
     decoders = (lambda b: saes[b].decoder) if saes else None
+    ranked = getattr(engine, "neighbours", None) if decoders is None else None  # remote
     return FeatureIndex(getattr(engine, "labels", None), decoders,
-                        getattr(engine, "n_features", N_FEATURES))
+                        getattr(engine, "n_features", N_FEATURES),
+                        ranked if callable(ranked) else None)
 
 
 class FeatureBrowser:

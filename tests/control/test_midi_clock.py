@@ -130,6 +130,14 @@ def test_osc_beats_bars_and_tempo_out(registry):
                 continue
             for m in OscPacket(data).messages:
                 got.append((time.perf_counter(), m.message.address, tuple(m.message.params)))
+        out.stop()
+        while True:  # what was sent before the stop (a bar's messages travel as several datagrams)
+            try:
+                data = rx.recv(2048)
+            except socket.timeout:
+                break
+            for m in OscPacket(data).messages:
+                got.append((time.perf_counter(), m.message.address, tuple(m.message.params)))
     finally:
         out.stop()
         rx.close()

@@ -246,7 +246,9 @@ def test_a_patch_cannot_send_osc_off_this_machine_without_the_users_permission(s
     from graph_runtime.control.osc import OUT_HOSTS_ENV
 
     looked_up = []
-    monkeypatch.setattr(socket, "gethostbyname", lambda h: looked_up.append(h) or "127.0.0.1")  # loopback only
+    real = socket.getaddrinfo
+    monkeypatch.setattr(socket, "getaddrinfo",
+                        lambda h, p, **kw: looked_up.append(h) or real("127.0.0.1", p, **kw))
     monkeypatch.delenv(OUT_HOSTS_ENV, raising=False)
     nid = show.model.add_node("osc.out", params={"host": "somewhere.example", "port": 9})
     show.tick(0.0)

@@ -87,8 +87,12 @@ def test_album_art_arrives_as_bytes_into_the_servers_own_folder(null_server):
         protocol.send(s, {"t": "frame", "id": 0, "at": 0.0, "vec": FrameParams().vec.tobytes()})
         reply = protocol.Reader(s, protocol.MAX_SERVER).read()
     assert reply["t"] == "image" and reply["id"] == 0
-    files = os.listdir(null_server.art_dir)
-    assert len(files) == 1 and open(os.path.join(null_server.art_dir, files[0]), "rb").read() == art
+    files = _art_files(null_server)
+    assert len(files) == 1 and open(files[0], "rb").read() == art
+
+
+def _art_files(srv) -> list[str]:
+    return [os.path.join(d, f) for d, _, names in os.walk(srv.art_dir) for f in names]
 
 
 def _handshake(s: socket.socket, token: bytes | None = None) -> None:
@@ -152,9 +156,9 @@ def test_the_client_sends_album_art_once_as_bytes_and_reports_a_bad_path(null_se
         frame.scene.seed_a = 9
         frame.scene.touch()                     # another scene, the same art: named, not re-sent
         eng.render(frame)
-        files = os.listdir(null_server.art_dir)
-        assert len(files) == 1
-        assert open(os.path.join(null_server.art_dir, files[0]), "rb").read() == png.read_bytes()
+        files = _art_files(null_server)
+        assert len(files) == 1 and os.path.basename(files[0]) == "cover.png"   # named for messages
+        assert open(files[0], "rb").read() == png.read_bytes()
         frame.scene.latent_image = str(tmp_path / "missing.png")
         frame.scene.touch()
         with pytest.raises(EngineError, match="missing.png: cannot read it"):
