@@ -103,14 +103,35 @@ def _term_as_interrupt() -> None:
 
 
 def _make_engine(args):
+    """The engine, saying what it loads and, every few seconds, that it still is: torch's
+    import, the weights and a compile can take a minute before `listening`."""
+    import threading
+    import time
+
     from graph_runtime.render.engines import create_engine
     from graph_runtime.render.request import RenderError
 
+    print(f"loading the {args.model} engine ({args.size} px, {args.device or 'CUDA if present'}): "
+          "importing torch, reading weights, compiling...", flush=True)
+    done, t0 = threading.Event(), time.monotonic()
+
+    def still_loading() -> None:
+        while not done.wait(LOADING_EVERY_S):
+            print(f"  still loading the engine: {time.monotonic() - t0:.0f} s", flush=True)
+
+    threading.Thread(target=still_loading, name="hbj-serve-loading", daemon=True).start()
     try:
-        return create_engine(args.model, args.size, args.device)
+        engine = create_engine(args.model, args.size, args.device)
     except RenderError as e:
         _err(str(e))
         return None
+    finally:
+        done.set()
+    print(f"engine ready in {time.monotonic() - t0:.1f} s", flush=True)
+    return engine
+
+
+LOADING_EVERY_S = 5.0  # how often serve says it is still loading
 
 
 def run_bench_remote(args) -> int:

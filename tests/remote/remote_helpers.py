@@ -19,14 +19,19 @@ def free_port() -> int:
 
 
 def spawn_serve(port: int, *extra: str, model: str = "null") -> subprocess.Popen:
-    """`hambajuba serve` as a real process; returns once it listens."""
+    """`hambajuba serve` as a real process; returns once it listens. What it said
+    before that (the engine's loading progress) is kept in `proc.said`."""
     proc = subprocess.Popen([sys.executable, "-m", "hambajuba_nodes.cli", "serve", "--model", model,
                              "--size", "128", "--port", str(port), *extra],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    line = proc.stdout.readline()
-    assert "listening on" in line, line
-    return proc
+    proc.said = []
+    while True:
+        line = proc.stdout.readline()
+        assert line, "serve ended before listening: " + "".join(proc.said)
+        proc.said.append(line)
+        if "listening on" in line:
+            return proc
 
 
 def wait_until(cond, timeout: float = 20.0, step: float = 0.02) -> bool:

@@ -166,3 +166,17 @@ def test_the_client_sends_album_art_once_as_bytes_and_reports_a_bad_path(null_se
         assert eng.render(frame).shape == (128, 128, 4)   # reported once; the show goes on
     finally:
         eng.close()
+
+
+def test_serve_says_it_is_loading_before_it_listens():
+    """A first start can be silent for a minute (torch, weights, compile): say so."""
+    from remote_helpers import free_port, spawn_serve
+
+    server = spawn_serve(free_port(), model="preview")
+    try:
+        said = "".join(server.said)
+        assert said.startswith("loading the preview engine (128 px")
+        assert "engine ready in" in said and said.index("engine ready in") < said.index("listening on")
+    finally:
+        server.terminate()
+        server.wait(10)
