@@ -341,6 +341,8 @@ class App(EnginePanel, PatchActions, Menus):
             link = link_text(w.engine, w.state)
             if link.startswith("remote"):  # the link's health: RTT (and the fps above)
                 parts.append(f"engine {link}")
+                link = f"{link}, {self.output.fps():.1f} fps"
+            dpg.set_value(self.engine_link, f"link: {link}")  # the Engine tab says it too
         self.output.set_stats("  |  ".join(parts))
 
     def _run_callbacks(self) -> None:

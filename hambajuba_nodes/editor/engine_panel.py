@@ -31,6 +31,7 @@ class EnginePanel:
         self.seed_input = dpg.add_input_int(label="seed", width=160, min_value=0, min_clamped=True,
                                             callback=lambda s, a: self._engine_setting("seed", a))
         self.engine_info = dpg.add_text("", wrap=RIGHT_W - 30, color=theme.DIM)
+        self.engine_link = dpg.add_text("link: -", color=theme.DIM)  # remote: RTT and fps
         self.engine_address_input = dpg.add_input_text(
             label="engine (HOST:PORT, empty = this machine)", width=160, on_enter=True,
             default_value=self._engine_address or "",

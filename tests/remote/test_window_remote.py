@@ -82,6 +82,8 @@ def test_the_engine_tab_field_moves_the_window_to_another_server(tmp_path, displ
     out = dict(line.split(" ", 1) for line in r.stdout.splitlines() if " " in line)
     assert r.returncode == 0, r.stderr[-3000:]
     assert out["first_ready"] == "True" and out["first_engine"] == f"127.0.0.1:{ports[0]}"
+    assert out["engine_tab_link"].startswith("link: remote ") and " ms, " in out["engine_tab_link"]
+    assert out["engine_tab_link"].endswith(" fps"), out            # RTT and fps in the Engine tab
     assert out["second_ready"] == "True" and out["second_engine"] == f"127.0.0.1:{ports[1]}"
     assert "null engine" in out["description"]
     assert out["bad_state"] == "failed" and "HOST:PORT" in out["bad_message"], out

@@ -31,6 +31,8 @@ def main() -> None:
     w = lambda: app.worker  # noqa: E731
     print("first_ready", until(app, lambda: w().ready and w().rendered >= 5))
     print("first_engine", w().engine.address)
+    until(app, lambda: "ms" in dpg.get_value(app.engine_link), 10.0)
+    print("engine_tab_link", dpg.get_value(app.engine_link))
     field = app.engine_address_input
     dpg.get_item_callback(field)(field, f"  {second} ")   # what typing + Enter does
     print("second_ready", until(app, lambda: w().ready and w().engine.address == second
