@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import step_until, xdo
+from gui_harness import step_until, xdo
 
 pytestmark = pytest.mark.gui
 

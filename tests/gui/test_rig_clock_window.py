@@ -11,7 +11,7 @@ import time
 import dearpygui.dearpygui as dpg
 import mido
 import pytest
-from conftest import centre, step_until, xdo
+from gui_harness import centre, step_until, xdo
 
 from graph_runtime.control.midi import MidiHandler
 from graph_runtime.graph import patch as P

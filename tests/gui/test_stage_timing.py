@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import step_until
+from gui_harness import step_until
 
 from graph_runtime.graph import patch as P
 from graph_runtime.graph.patch import Patch
@@ -249,7 +249,7 @@ def test_paused_the_picture_holds_except_what_runs_while_paused(make_app, wav, t
 @pytest.mark.gui
 def test_f11_shows_the_operator_line_never_in_the_output(make_app, wav, tmp_path):
     import dearpygui.dearpygui as dpg
-    from conftest import xdo
+    from gui_harness import xdo
 
     app = make_app(engine=lambda: SceneEngine(render_s=0.02), patch_path=scene_patch(tmp_path / "s.patch"),
                    track_path=wav(20.0), autoplay=True, record=str(tmp_path / "rec.mp4"))

@@ -12,7 +12,7 @@ import sys
 import threading
 
 import pytest
-from conftest import StandInEngine, step_until, xdo
+from gui_harness import GradientEngine, step_until, xdo
 
 pytestmark = pytest.mark.gui
 pytest.importorskip("mcp")
@@ -38,7 +38,7 @@ def test_an_agent_plays_the_window_and_the_panic_key_freezes_it(make_app, wav, t
     data = tmp_path / "data"
     monkeypatch.setenv("XDG_DATA_HOME", str(data))
     app = make_app(patch_path=os.path.join(ROOT, "patches", "default.patch"),
-                   track_path=wav(60.0), engine=lambda: StandInEngine(), mcp=True, autoplay=True)
+                   track_path=wav(60.0), engine=lambda: GradientEngine(), mcp=True, autoplay=True)
     assert endpoint_path().exists() and app.agent.endpoint is not None
     assert step_until(app, lambda: app.agent.latest.seq > 0, 60.0)  # frames are shown
 
