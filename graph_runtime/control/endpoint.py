@@ -30,9 +30,10 @@ import json
 import os
 import secrets
 import socket
-import tempfile
 import threading
 from pathlib import Path
+
+from graph_runtime.media.atomic import write_atomic
 
 from .rate_cap import RATE, RateCap
 
@@ -212,21 +213,9 @@ def _send(conn: socket.socket, doc: dict) -> None:
 # -- the endpoint file ------------------------------------------------------------------
 
 def write_endpoint(path: Path, doc: dict) -> None:
-    """Atomically, readable by this user only (mkstemp makes 0600; the folder is 0700)."""
+    """Atomically, readable by this user only (the file 0600, the folder 0700): it holds the token."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp = tempfile.mkstemp(prefix=".mcp.", suffix=".partial", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(doc, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_atomic(path, json.dumps(doc), mode=0o600)
 
 
 def read_endpoint(path: Path | None = None) -> tuple[dict | None, str]:

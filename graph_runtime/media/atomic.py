@@ -24,13 +24,14 @@ def file_mode(path: str) -> int:
 
 
 @contextmanager
-def open_atomic(path: str | os.PathLike) -> Iterator[BinaryIO]:
-    """`with open_atomic(p) as f: f.write(...)`: p appears only when the block ends well."""
+def open_atomic(path: str | os.PathLike, mode: int | None = None) -> Iterator[BinaryIO]:
+    """`with open_atomic(p) as f: f.write(...)`: p appears only when the block ends well.
+    mode: the file's permissions (0o600 for a secret); default: file_mode(p)."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".partial", dir=folder)
     try:
-        os.fchmod(fd, file_mode(path))
+        os.fchmod(fd, file_mode(path) if mode is None else mode)
         with os.fdopen(fd, "wb") as f:
             yield f
             f.flush()
@@ -44,9 +45,9 @@ def open_atomic(path: str | os.PathLike) -> Iterator[BinaryIO]:
         raise
 
 
-def write_atomic(path: str | os.PathLike, data: bytes | str) -> None:
-    """Write bytes, or text as UTF-8, atomically."""
+def write_atomic(path: str | os.PathLike, data: bytes | str, mode: int | None = None) -> None:
+    """Write bytes, or text as UTF-8, atomically (mode: as open_atomic)."""
     if isinstance(data, str):
         data = data.encode("utf-8")
-    with open_atomic(path) as f:
+    with open_atomic(path, mode) as f:
         f.write(data)
