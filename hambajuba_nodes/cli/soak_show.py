@@ -7,9 +7,12 @@ the default patch on the preview model at 128 px with:
   - a recording (MP4 + sidecar),
   - OSC at 200 messages/s to the patch's params, and a scene recall every 10 s,
   - live input from a file (played at real-time pace into the live analyser).
-The track is a generated M-minute pulse with a synthetic beat grid (the
-offline analysis of a long track would take the CPU for minutes before the
-show starts; the per-frame path is the same).
+The track is a generated pulse with a synthetic beat grid (the offline
+analysis of a long track would take the CPU for minutes before the show
+starts; the per-frame path is the same). It is M minutes plus 30 s, but no
+longer than the longest track the window opens (an hour): a longer show
+loops A-B over the whole track, as a performer would, and the live file
+(10 minutes) loops too.
 
 It reports the process's RSS at start, at the end and the most seen (and the
 output window child's), frames dropped (the window's delivery, the engine
@@ -33,6 +36,7 @@ import numpy as np
 OSC_RATE = 200.0          # messages a second
 SCENE_EVERY_S = 10.0
 SR = 22050
+LIVE_FILE_S = 600.0       # the live input file, looped
 
 
 def rss_mb(pid: int | str = "self") -> float:
@@ -131,6 +135,13 @@ def _float_params(app, limit: int = 8) -> list[str]:
     return out[:limit] or ["/hambajuba/none/none"]
 
 
+def _started(app) -> bool:
+    """Playing and showing frames; a track the window refused ends the soak now."""
+    if app.transport.error:
+        raise RuntimeError(f"the window refused the soak track: {app.transport.error}")
+    return app.transport.playing and app.output.frames_shown > 5
+
+
 def _step_until(app, cond, timeout: float) -> bool:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -144,9 +155,12 @@ def soak(minutes: float, work: str) -> dict:
     from hambajuba_nodes.cli.common import DEFAULT_PATCH
     from hambajuba_nodes.editor.app import App
 
+    from graph_runtime.media.playback import MAX_TRACK_SECONDS
+
     seconds = 60.0 * minutes
-    track = write_track(os.path.join(work, "soak.wav"), seconds + 30.0)
-    live = write_track(os.path.join(work, "live.wav"), seconds + 30.0)  # live the whole show
+    track_s = min(seconds + 30.0, MAX_TRACK_SECONDS - 5.0)
+    track = write_track(os.path.join(work, "soak.wav"), track_s)
+    live = write_track(os.path.join(work, "live.wav"), min(LIVE_FILE_S, track_s))
     record = os.path.join(work, "soak.mp4")
     patch = os.path.join(work, "soak.patch")   # a copy: the show's autosave lands beside it,
     shutil.copyfile(str(DEFAULT_PATCH), patch)  # never beside the shipped patch
@@ -157,9 +171,12 @@ def soak(minutes: float, work: str) -> dict:
     out: dict = {"minutes": minutes}
     opened = time.monotonic()   # the recording starts with the window (record=...)
     try:
-        if not _step_until(app, lambda: app.transport.playing and app.output.frames_shown > 5,
-                           300):
+        app.live_input.set_loop(True)
+        if not _step_until(app, lambda: _started(app), 300):
             raise RuntimeError("the show did not start playing within 300 s")
+        if track_s < seconds + 30.0:
+            app.transport.set_loop(0.0, track_s - 1.0)
+        out["track_s"], out["looped"] = round(track_s, 1), track_s < seconds + 30.0
         session = app.control.session
         session.store_scene("soak A")
         session.store_scene("soak B")   # the same values: recalls exercise the path, not the look
@@ -170,7 +187,7 @@ def soak(minutes: float, work: str) -> dict:
         osc = OscDriver(app.control.osc.port, _float_params(app), len(session.scene_names()))
         viewer.start()
         osc.start()
-        t_track0, t0 = app.transport.time(), time.monotonic()
+        t_track0, t0 = app.transport.played(), time.monotonic()
         rss_max, win_max, next_sample = out["rss_start_mb"], out["window_rss_start_mb"], t0
         while time.monotonic() - t0 < seconds:
             app.step()
@@ -179,8 +196,8 @@ def soak(minutes: float, work: str) -> dict:
                 rss_max = max(rss_max, rss_mb())
                 if app.stage.window.pid:
                     win_max = max(win_max, rss_mb(app.stage.window.pid))
-        played = app.transport.time() - t_track0
-        played_total = app.transport.time()     # the track played from 0 since it came in
+        played = app.transport.played() - t_track0
+        played_total = app.transport.played()   # since the track came in, loops included
         osc.stop.set()
         viewer.stop.set()
         out.update(

@@ -145,6 +145,10 @@ class Transport:
     def time(self) -> float:
         return self.output.time()
 
+    def played(self) -> float:
+        """Seconds played since the track came in: loops and seeks included, never jumps."""
+        return self.output.clock.time()
+
     def toggle(self) -> None:
         self.output.toggle()
 
