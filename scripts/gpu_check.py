@@ -50,8 +50,8 @@ def step_steering(model: str, device: str) -> dict:
     import numpy as np
 
     from graph_runtime.engine.bench import steered_frame
-    from graph_runtime.engine.engine import Engine
-    engine = Engine.create(model, device=device, compile="none", warmup=False)
+    from graph_runtime.render.engines import create_engine
+    engine = create_engine(model, device=device, compile="none", warmup=False)
     try:
         frame = steered_frame(engine)
         frame.strength[:] = 0.0

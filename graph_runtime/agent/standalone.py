@@ -62,8 +62,8 @@ class StandaloneShow:
     def engine_info(self) -> dict:
         eng = self.engine
         state = "loading" if self.engine_state == "loaded" else self.engine_state
-        info = {"state": state, "preview": bool(getattr(eng, "is_preview", False)),
-                "model": getattr(eng, "description", "") if eng is not None else "",
+        info = {"state": state, "preview": eng is not None and bool(eng.is_preview),
+                "model": eng.description if eng is not None else "",
                 "message": self.engine_message}
         if info["preview"]:
             info["note"] = "preview model: tiny, untrained, random weights (shows the dataflow)"
@@ -97,7 +97,7 @@ class StandaloneShow:
                                              daemon=True)
             self._loading.start()
         if self.engine_state == "loaded":  # hand-over on the show's thread
-            self.show.live.set_feature_mean(getattr(self.engine, "feature_mean", None))
+            self.show.live.set_feature_mean(self.engine.feature_mean)
             self.show.tick(self.t, playing=False)  # recompile with the engine's feature means
             self.engine_state = "ready"
         return self.engine_state == "ready"

@@ -84,9 +84,10 @@ def bench_engine(engine, frames: int = 100, warmup: int = 5, setup_s: float = 0.
 def run_bench(model: str = "auto", frames: int = 100, size: int = 512, device=None,
               models_dir=None, warmup: int = 5, cpu_threads: int | None = None,
               compile: str = "auto") -> BenchResult:
-    from .engine import Engine
+    from graph_runtime.render.engines import create_engine  # the one factory
+
     t0 = time.perf_counter()
-    engine = Engine.create(model, device=device, size=size, models_dir=models_dir,
+    engine = create_engine(model, size, device, models_dir=models_dir,
                            cpu_threads=cpu_threads, compile=compile)
     setup = time.perf_counter() - t0
     try:

@@ -29,6 +29,7 @@ from .frame_guard import check_frame_vec, sanitize_frame
 from .generate import Generator
 from .parts import ModelParts
 from .prompts import PromptEncoder
+from .protocol import EngineBase
 from .scene import SceneState
 from .steering import install_steering
 
@@ -47,7 +48,7 @@ class EngineStats:
     last_error: str = ""
 
 
-class Engine:
+class Engine(EngineBase):
     """SDXL-Turbo (or the untrained preview) with inline SAE steering."""
 
     def __init__(self, parts: ModelParts, device: torch.device, size: int = 512,
@@ -168,6 +169,10 @@ class Engine:
     @property
     def description(self) -> str:
         return self.parts.description
+
+    @property
+    def model(self) -> str:
+        return self.parts.kind
 
     @property
     def labels(self):

@@ -33,6 +33,7 @@ import time
 import numpy as np
 
 from graph_runtime.engine.errors import EngineError
+from graph_runtime.engine.protocol import EngineBase
 from graph_runtime.graph.frame import BLOCKS, FrameParams
 
 from . import codec as codecs
@@ -64,7 +65,7 @@ class Finished:
         self.done = 0.0
 
 
-class RemoteEngine:
+class RemoteEngine(EngineBase):
     def __init__(self, address: str, *, token: bytes | None = None, codec: str = "jpeg",
                  quality: int = codecs.DEFAULT_QUALITY, in_flight: int = 2,
                  frame_timeout_s: float = 30.0, hold: bool = True, ordered: bool = False) -> None:
@@ -117,7 +118,7 @@ class RemoteEngine:
     def n_features(self) -> int:
         return self._means.shape[1]
 
-    labels = None   # the server's, fetched by remote_factory on the engine thread
+    labels = None   # the server's, fetched by render.engines.engine_factory on the engine thread
 
     @property
     def note(self) -> str:
@@ -191,7 +192,7 @@ class RemoteEngine:
     # ---- the feature browser's questions (the labels and the decoder live on the server) -----
     def fetch_labels(self, timeout: float = 10.0):
         """The server's feature labels as an engine Labels (call off the main thread:
-        remote_factory does, on the engine thread). Empty blocks where it has none."""
+        render.engines.engine_factory does, on the engine thread). Empty blocks where it has none."""
         from .features import labels_from_wire
 
         keys = [("labels", b) for b in BLOCKS]
@@ -480,18 +481,3 @@ class RemoteEngine:
         for key, value in (("rtt_ms", slot.rtt_ms), ("render_ms", slot.render_ms),
                            ("decode_ms", decode_ms), ("latency_ms", total_ms)):
             t[key] = value if first else t[key] + _EMA * (value - t[key])
-
-
-def remote_factory(address: str, token: bytes | None = None, **options):
-    """A factory for EngineWorker: builds the RemoteEngine on the engine thread."""
-    def make() -> RemoteEngine:
-        try:
-            engine = RemoteEngine(address, token=token, **options)
-        except RemoteError as e:   # shown as "engine failed: remote engine: ..."
-            raise EngineError(e.part, e.message) from None
-        try:   # the feature browser's labels: here, on the engine thread, not the window's
-            engine.labels = engine.fetch_labels()
-        except RemoteError:
-            pass   # the browser lists ids
-        return engine
-    return make

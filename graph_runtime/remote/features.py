@@ -13,9 +13,10 @@ ranks by cosine and sends ids and scores.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import numpy as np
+
+from graph_runtime.engine.protocol import FrameEngine
 
 from .protocol import ProtocolError
 
@@ -24,24 +25,24 @@ MAX_K = 1000
 MAX_LABEL_BYTES = 2 << 20
 
 
-def labels_message(engine: Any, block: str) -> dict:
+def labels_message(engine: FrameEngine, block: str) -> dict:
     """Every labelled feature of `block` as JSON rows [id, label, category, confidence]."""
-    labels = getattr(engine, "labels", None)
-    recs = (getattr(labels, "by_block", None) or {}).get(block, {})
+    labels = engine.labels   # engine.labels.Labels, or None
+    recs = labels.by_block.get(block, {}) if labels is not None else {}
     rows = [[int(fid), str(r.label)[:MAX_CHARS], str(r.category)[:MAX_CHARS],
              str(r.confidence)[:16]] for fid, r in sorted(recs.items())]
-    data = json.dumps({"source": str(getattr(labels, "source", "none"))[:MAX_CHARS],
+    data = json.dumps({"source": str(labels.source if labels is not None else "none")[:MAX_CHARS],
                        "rows": rows}).encode("utf-8")
     if len(data) > MAX_LABEL_BYTES:
         raise ProtocolError(f"labels of {block}: {len(data)} bytes, over {MAX_LABEL_BYTES}")
     return {"t": "labels", "block": block, "data": data}
 
 
-def neighbours_message(engine: Any, block: str, fid: int, k: int) -> dict:
+def neighbours_message(engine: FrameEngine, block: str, fid: int, k: int) -> dict:
     """The k features of `block` closest to `fid` by decoder cosine (itself first)."""
     import torch
 
-    saes = getattr(getattr(engine, "parts", None), "saes", None)
+    saes = engine.parts.saes if engine.parts is not None else None
     if not saes or block not in saes:
         raise ProtocolError(f"neighbours: this engine has no SAE decoder for {block}")
     dec = saes[block].decoder.detach().float()

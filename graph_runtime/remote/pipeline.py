@@ -14,8 +14,8 @@ its link thread.
 from __future__ import annotations
 
 import time
-from typing import Any
 
+from graph_runtime.engine.protocol import FrameEngine, is_pipelined
 from graph_runtime.graph.frame import FrameParams
 
 from .client import Finished
@@ -26,7 +26,7 @@ class LocalPipe:
 
     in_flight = 1
 
-    def __init__(self, engine: Any) -> None:
+    def __init__(self, engine: FrameEngine) -> None:
         self.engine = engine
         self._done = Finished()
         self._ready = False
@@ -55,8 +55,8 @@ class LocalPipe:
         """Nothing is ever in flight: submit already finished the frame."""
 
 
-def frame_pipe(engine: Any):
+def frame_pipe(engine: FrameEngine):
     """The engine itself when it pipelines (submit/poll/wait), else a LocalPipe around it."""
-    if all(callable(getattr(engine, name, None)) for name in ("submit", "poll", "wait")):
+    if is_pipelined(engine):
         return engine
     return LocalPipe(engine)

@@ -30,10 +30,11 @@ import socket
 import tempfile
 import threading
 import time
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 
+from graph_runtime.engine.protocol import FrameEngine
 from graph_runtime.graph.frame import BLOCKS, FrameParams, Scene
 from graph_runtime.media.atomic import write_atomic
 
@@ -79,7 +80,7 @@ def read_token(path: str) -> bytes:
 
 
 class Server:
-    def __init__(self, engine: Any, *, host: str = "127.0.0.1", port: int = protocol.DEFAULT_PORT,
+    def __init__(self, engine: FrameEngine, *, host: str = "127.0.0.1", port: int = protocol.DEFAULT_PORT,
                  token: bytes | None = None, say: Callable[[str], None] = print) -> None:
         check_bind(host, token)
         self.engine, self.token, self.say = engine, token or None, say
@@ -111,9 +112,8 @@ class Server:
         session runs on its own thread. The slot is taken only after the HMAC checks out."""
         eng = self.engine
         hello = {"t": "hello", "v": protocol.VERSION, "role": "server",
-                 "model": _model_name(eng), "size": int(getattr(eng, "size", 512)),
-                 "preview": bool(getattr(eng, "is_preview", False)),
-                 "description": str(getattr(eng, "description", ""))[:protocol.MAX_TEXT],
+                 "model": eng.model, "size": int(eng.size), "preview": bool(eng.is_preview),
+                 "description": str(eng.description)[:protocol.MAX_TEXT],
                  "caps": list(protocol.CODECS), "auth": self.token is not None}
         self.door = Doorman(self.sock, self.token, hello, admit=self._admit, say=self.say)
         self.door.run()
@@ -310,17 +310,9 @@ def _one_line(e: Exception) -> str:
     return text.splitlines()[0]
 
 
-def _model_name(engine: Any) -> str:
-    kind = getattr(getattr(engine, "parts", None), "kind", None)
-    if isinstance(kind, str):
-        return kind
-    return "null" if type(engine).__name__ == "NullEngine" else (
-        "preview" if getattr(engine, "is_preview", False) else "sdxl-turbo")
-
-
-def _means_table(engine: Any) -> np.ndarray:
+def _means_table(engine: FrameEngine) -> np.ndarray:
     """(len(BLOCKS) * n_features,) float32: every feature's mean activation, block-major."""
-    n = int(getattr(engine, "n_features", 0) or 0)
+    n = int(engine.n_features or 0)
     if not 0 < n <= 65536:
         raise ServeError(f"the engine reports {n} features per block")
     return np.array([engine.feature_mean(b, i) for b in BLOCKS for i in range(n)],

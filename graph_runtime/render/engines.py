@@ -1,62 +1,57 @@
-"""The one engine factory: the local Engine (SDXL-Turbo or the preview),
-NullEngine (`--model null`: one constant image, for benchmarks) or a
-RemoteEngine on `hambajuba serve`; their errors as RenderError. Every one is
-a FrameEngine (engine/protocol.py). Torch is imported only through the
-engine, and only when one is made."""
+"""The one engine factory. Every engine the program makes from a model name
+or an address comes from create_engine: the local Engine (SDXL-Turbo or the
+preview), NullEngine (`--model null`: one constant image, for benchmarks) or
+a RemoteEngine on `hambajuba serve`. Every one is a FrameEngine
+(engine/protocol.py) and its failures are EngineErrors (engine/errors.py,
+no torch), which each boundary says in its own way (a render: RenderError).
+Torch is imported only through the local engine, and only when one is made."""
 from __future__ import annotations
 
 import os
 from typing import Callable
 
+from ..engine.errors import EngineError
 from ..engine.protocol import FrameEngine
-from .request import RenderError
 
 
-def create_engine(model: str, size: int, device: str | None = None,
-                  cpu_threads: int | None = None) -> FrameEngine:
-    """Engine.create (or NullEngine for model "null") with its errors turned into RenderError."""
+def create_engine(model: str = "auto", size: int = 512, device: str | None = None, *,
+                  address: str | None = None, token: bytes | None = None,
+                  **options) -> FrameEngine:
+    """The engine for `model` at `size` px, or the one `hambajuba serve` runs at
+    `address` (HOST:PORT; the server's model and size are used, its hello says which).
+
+    options: for a local model, Engine.create's (cpu_threads, compile, warmup,
+    models_dir); for an address, RemoteEngine's (codec, quality, in_flight, ordered,
+    hold, frame_timeout_s). Raises EngineError (RemoteError for an address)."""
+    if address:
+        from ..remote.client import RemoteEngine
+
+        return RemoteEngine(address, token=token, **options)
     if model == "null":
         from ..engine.null_engine import NullEngine
 
         return NullEngine(size)
     try:
-        from ..engine.engine import Engine, EngineError
+        from ..engine.engine import Engine
     except ModuleNotFoundError as e:
-        raise RenderError(f"the engine is not in this checkout ({e.name}); "
-                          "install the full project", code=1) from None
-    try:
-        return Engine.create(model=model, device=device, size=size, cpu_threads=cpu_threads)
-    except EngineError as e:
-        raise RenderError(str(e), code=1) from None
+        raise EngineError("engine", f"it is not in this checkout ({e.name}); "
+                          "install the full project") from None
+    return Engine.create(model=model, device=device, size=size, **options)
 
 
-def engine_factory(model: str, size: int) -> Callable[[], FrameEngine]:
-    """create_engine, deferred: the window's engine thread calls it (and so
-    imports torch there), leaving one core to the window on a CPU."""
+def engine_factory(model: str, size: int, *, address: str | None = None,
+                   token: bytes | None = None, in_flight: int = 2) -> Callable[[], FrameEngine]:
+    """create_engine, deferred: the window's engine thread calls it (and so imports
+    torch there), leaving one core to the window on a CPU. A remote engine keeps
+    `in_flight` frames on the wire, newest wins (JPEG), and brings the server's
+    feature labels for the browser (fetched here, on the engine thread)."""
     def make() -> FrameEngine:
-        return create_engine(model, size, cpu_threads=max(1, (os.cpu_count() or 2) - 1))
+        if not address:
+            return create_engine(model, size, cpu_threads=max(1, (os.cpu_count() or 2) - 1))
+        engine = create_engine(address=address, token=token, in_flight=in_flight)
+        try:
+            engine.labels = engine.fetch_labels()
+        except EngineError:
+            pass   # the browser lists ids
+        return engine
     return make
-
-
-def create_remote_engine(address: str, token: bytes | None = None, *, in_flight: int = 1,
-                         codec: str = "raw") -> FrameEngine:
-    """A RemoteEngine on `hambajuba serve` at HOST:PORT, errors as RenderError. Raw RGBA
-    (lossless, frame-exact) unless codec="jpeg" is asked for; in_flight > 1 keeps that
-    many frames on the wire, every one delivered in order. The server's model and size
-    are used (its hello says which)."""
-    from ..remote.client import RemoteEngine
-    from ..remote.connect import RemoteError
-
-    try:
-        return RemoteEngine(address, token=token, codec=codec, in_flight=in_flight, hold=False,
-                            ordered=True)
-    except RemoteError as e:
-        raise RenderError(str(e), code=1) from None
-
-
-def _is_engine_error(e: BaseException) -> bool:
-    try:
-        from ..engine.errors import EngineError  # no torch
-    except ImportError:
-        return False
-    return isinstance(e, EngineError)

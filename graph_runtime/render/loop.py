@@ -33,13 +33,14 @@ import numpy as np
 
 from graph_runtime.show.scene_guard import SceneGuard
 
+from ..engine.errors import EngineError
 from ..graph.compiler import CompileError, compile_patch
 from ..graph.frame import BLOCKS, STRENGTH_BOUND
 from ..media.video import SinkError, open_segment
 from .encode import EncodeWorker, _make_sink
-from .engines import _is_engine_error, create_engine, create_remote_engine
+from .engines import create_engine
 from .request import RenderError, RenderInterrupted, RenderRequest, RenderResult, _analyse, _check_request, load_span
-from .sidecar import _analysis_tools, _sidecar, describe_model, engine_model_name
+from .sidecar import _analysis_tools, _sidecar, describe_model
 
 
 @dataclass
@@ -87,11 +88,7 @@ def render(req: RenderRequest, registry, *, engine=None, analysis=None, progress
     if own_engine:
         size = int(patch.engine.get("size", 512))
         model = req.model or str(patch.engine.get("model", "auto"))
-        engine = _timed(setup, "engine_load", lambda: (
-            create_remote_engine(req.engine_address, req.engine_token,
-                                 in_flight=req.engine_in_flight, codec=req.engine_codec)
-            if req.engine_address
-            else create_engine(model, size, req.device, req.cpu_threads)))
+        engine = _timed(setup, "engine_load", lambda: _load_engine(req, model, size))
     try:
         say(describe_model(engine))  # (why "auto" fell back to the preview: the engine logs it)
         plan = _timed(setup, "compile", lambda: _compile(req, patch, registry, analysis, engine))
@@ -108,8 +105,7 @@ def render(req: RenderRequest, registry, *, engine=None, analysis=None, progress
         setup["preroll"] = time.perf_counter() - t0
         result = RenderResult(path=os.path.abspath(req.frames_dir or req.out), sidecar="",
                               frames=0, requested_frames=count, fps=req.fps, start=first * dt,
-                              model=engine_model_name(engine),
-                              preview=bool(getattr(engine, "is_preview", False)),
+                              model=engine.model, preview=engine.is_preview,
                               interrupted=False)
         result.analysis_tools = _analysis_tools(analysis)
         audio = open_segment(req.track, first * dt, count * dt)
@@ -119,15 +115,29 @@ def render(req: RenderRequest, registry, *, engine=None, analysis=None, progress
         finally:
             audio.close()
     finally:
-        if own_engine and hasattr(engine, "close"):
+        if own_engine:
             engine.close()
     return result
+
+
+def _load_engine(req: RenderRequest, model: str, size: int):
+    """The render's own engine, through the one factory; its failure as RenderError.
+    A remote one sends raw RGBA (lossless, frame-exact) unless JPEG is asked for and
+    delivers every frame, in order."""
+    try:
+        if req.engine_address:
+            return create_engine(address=req.engine_address, token=req.engine_token,
+                                 in_flight=req.engine_in_flight, codec=req.engine_codec,
+                                 hold=False, ordered=True)
+        return create_engine(model, size, req.device, cpu_threads=req.cpu_threads)
+    except EngineError as e:
+        raise RenderError(str(e), code=1) from None
 
 
 def _compile(req: RenderRequest, patch, registry, analysis, engine):
     try:
         return compile_patch(patch, registry, analysis=analysis,
-                             feature_mean=getattr(engine, "feature_mean", None), fps=req.fps,
+                             feature_mean=engine.feature_mean, fps=req.fps,
                              base_dir=os.path.dirname(os.path.abspath(req.patch))
                              if isinstance(req.patch, str) else None)  # album art beside the patch
     except CompileError as e:
@@ -224,7 +234,7 @@ def _run_loop(req, patch, plan, engine, audio, first, count, result, setup, prog
             sink.abort()
         if isinstance(e, SinkError):
             raise RenderError(str(e), code=1) from None
-        if _is_engine_error(e):
+        if isinstance(e, EngineError):
             raise RenderError(f"engine failed at frame {result.frames} "
                               f"(t = {(first + result.frames) * dt:.2f} s): {e}; nothing was "
                               "written", code=1) from None
@@ -245,7 +255,7 @@ def _images(plan, engine, first: int, count: int, dt: float, view, guard, warn, 
     of the images (remote/render_ahead.py); otherwise one frame at a time."""
     clock = time.perf_counter
     ahead = None
-    if getattr(engine, "ordered", False) and getattr(engine, "in_flight", 1) > 1:
+    if engine.ordered and engine.in_flight > 1:
         from graph_runtime.remote.render_ahead import RenderAhead
 
         ahead = RenderAhead(engine, guard, warn)
@@ -291,7 +301,7 @@ def guarded_render(engine, frame, view, guard: SceneGuard, say):
         rgba = engine.render(view)
     except Exception as e:
         rgba = guard.failed(view.scene, lambda s: _render_scene(engine, view, s), e) \
-            if _is_engine_error(e) else None
+            if isinstance(e, EngineError) else None
         if rgba is None:
             raise
         say(f"warning: engine refused the scene ({guard.refusal}); rendering the last good "

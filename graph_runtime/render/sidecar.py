@@ -30,17 +30,6 @@ def _versions() -> dict[str, str | None]:
     return out
 
 
-def engine_model_name(engine) -> str:
-    kind = getattr(getattr(engine, "parts", None), "kind", None)
-    if isinstance(kind, str):
-        return kind
-    for attr in ("model_name", "model"):
-        v = getattr(engine, attr, None)
-        if isinstance(v, str):
-            return v
-    return "preview" if getattr(engine, "is_preview", False) else "sdxl-turbo"
-
-
 PREVIEW_NOTE = ("the untrained preview: a tiny SDXL-shaped model with random weights that "
                 "shows the whole dataflow on a CPU (abstract colour fields, not pictures); for "
                 "real images get the SDXL-Turbo weights: hambajuba models download")
@@ -48,11 +37,9 @@ PREVIEW_NOTE = ("the untrained preview: a tiny SDXL-shaped model with random wei
 
 def describe_model(engine) -> str:
     """One line for the console: which model renders, and what that means."""
-    name = engine_model_name(engine)
-    if getattr(engine, "is_preview", False):
-        return f"model: {name}, {PREVIEW_NOTE}"
-    return f"model: {name}" + (f" ({engine.description})"
-                               if isinstance(getattr(engine, "description", None), str) else "")
+    if engine.is_preview:
+        return f"model: {engine.model}, {PREVIEW_NOTE}"
+    return f"model: {engine.model}" + (f" ({engine.description})" if engine.description else "")
 
 
 def _analysis_tools(analysis) -> dict:

@@ -58,10 +58,9 @@ def engine_for(spec: EngineSpec):
     key = (spec.model, spec.size, spec.device, spec.cpu_threads)
     engine = _ENGINES.get(key)
     if engine is None:
-        from ..engine.engine import Engine
+        from ..render.engines import create_engine
 
-        engine = Engine.create(model=spec.model, device=spec.device, size=spec.size,
-                               cpu_threads=spec.cpu_threads)
+        engine = create_engine(spec.model, spec.size, spec.device, cpu_threads=spec.cpu_threads)
         _ENGINES[key] = engine
     return engine
 
@@ -74,8 +73,8 @@ def engine_info(spec: EngineSpec) -> dict:
     n = int(engine.n_features)
     means = np.array([[engine.feature_mean(b, f) for f in range(n)] for b in BLOCKS],
                      dtype=np.float64)
-    return {"means": means, "blocks": list(BLOCKS), "description": getattr(engine, "description", ""),
-            "is_preview": bool(getattr(engine, "is_preview", False)), "model": spec.model}
+    return {"means": means, "blocks": list(BLOCKS), "description": engine.description,
+            "is_preview": bool(engine.is_preview), "model": spec.model}
 
 
 def render_chunk(spec: EngineSpec, track: ControlTrack, start: int, kind: str,

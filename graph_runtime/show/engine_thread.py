@@ -35,6 +35,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from graph_runtime.engine.protocol import is_pipelined
 from graph_runtime.graph.frame import FrameParams
 from graph_runtime.show.scene_guard import SceneGuard
 
@@ -182,12 +183,12 @@ class EngineWorker:
     def _run(self) -> None:
         try:
             self.engine = self.factory()
-            self.is_preview = bool(getattr(self.engine, "is_preview", False))
+            self.is_preview = bool(self.engine.is_preview)
         except Exception as e:
             self.state, self.message = "failed", _message(e)
             return
         self.state, self.message = "ready", ""
-        if _pipelines(self.engine):  # decided once: a remote engine keeps frames in flight
+        if is_pipelined(self.engine):  # decided once: a remote engine keeps frames in flight
             self._pipe_loop(self.engine)
         else:
             self._render_loop()
@@ -219,8 +220,8 @@ class EngineWorker:
         its engine's to skip (it keeps the last good one), its errors come
         back as messages."""
         pending: _Snapshot | None = None
-        errors_seen = getattr(pipe, "errors", 0)
-        link_seen = getattr(pipe, "status", "")
+        errors_seen = pipe.errors
+        link_seen = pipe.status
         while True:
             with self._lock:
                 if self._stop:
@@ -240,12 +241,12 @@ class EngineWorker:
                 self._finish(done.rgba, done.at, done.tag, done.render_ms / 1e3, preview=False)
             else:
                 pipe.wait(0.004)  # an image, room in the pipe, or 4 ms: a newer snapshot
-            errors = getattr(pipe, "errors", 0)
+            errors = pipe.errors
             if errors != errors_seen:
                 errors_seen = errors
                 self.errors += 1
-                self.message = f"engine: {getattr(pipe, 'last_error', '') or 'frame failed'}"
-            link = getattr(pipe, "status", "")
+                self.message = f"engine: {pipe.last_error or 'frame failed'}"
+            link = pipe.status
             if link != link_seen:  # "engine disconnected, reconnecting (...)" / "connected"
                 link_seen = link
                 self.errors += 1
@@ -312,16 +313,10 @@ class EngineWorker:
         return self.engine.render(frame)
 
     def _close_engine(self) -> None:
-        close = getattr(self.engine, "close", None)
-        if callable(close):
-            try:
-                close()
-            except Exception:
-                pass
-
-
-def _pipelines(engine: Any) -> bool:
-    return all(callable(getattr(engine, n, None)) for n in ("submit", "poll", "wait"))
+        try:
+            self.engine.close()
+        except Exception:
+            pass
 
 
 def _message(e: Exception) -> str:

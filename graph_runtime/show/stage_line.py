@@ -64,10 +64,10 @@ def link_text(engine, worker_state: str) -> str:
     """'local', 'remote 23 ms' or 'remote: engine disconnected, reconnecting (...)'."""
     if engine is None:
         return worker_state or "none"
-    status = getattr(engine, "status", None)
+    status = engine.status
     if status is None:  # a local engine
         return "local" if worker_state == "ready" else worker_state
     if status != "connected":
         return f"remote: {status}"
-    rtt = float(getattr(engine, "timing", {}).get("rtt_ms", 0.0) or 0.0)
+    rtt = float(engine.timing.get("rtt_ms", 0.0) or 0.0)
     return f"remote {rtt:.0f} ms"

@@ -139,9 +139,9 @@ def _standalone(args, registry, track, stems):
     size = args.size or int(patch.engine.get("size", 512))
 
     def engine():  # on the loader thread; frames one at a time, so no compile
-        from graph_runtime.engine.engine import Engine
+        from graph_runtime.render.engines import create_engine
 
-        return Engine.create(model, "cpu" if model == "preview" else None, size,
+        return create_engine(model, size, "cpu" if model == "preview" else None,
                              compile="none", warmup=False)
 
     def analyse():

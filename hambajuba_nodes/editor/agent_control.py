@@ -66,9 +66,8 @@ class WindowShow:
         w = self.app.worker
         if w is None:
             return {"state": "off", "preview": False, "model": ""}
-        eng = getattr(w, "engine", None)
         info = {"state": w.state, "preview": bool(w.is_preview),
-                "model": getattr(eng, "description", "") if eng is not None else ""}
+                "model": w.engine.description if w.engine is not None else ""}
         if w.is_preview:
             info["note"] = "preview model: tiny, untrained, random weights (shows the dataflow)"
         return info

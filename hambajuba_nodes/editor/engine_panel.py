@@ -57,12 +57,9 @@ class EnginePanel:
             return
         model, size = self._engine_spec()
         self._running_spec = (model, size)
-        factory = arg if callable(arg) else engine_factory(model, size)
-        if self._engine_address and not callable(arg):  # `hambajuba serve` elsewhere
-            from graph_runtime.remote.client import remote_factory
-
-            factory = remote_factory(self._engine_address, self._engine_token,
-                                     in_flight=self._engine_in_flight)  # JPEG: the default
+        factory = arg if callable(arg) else engine_factory(  # an address: `hambajuba serve`
+            model, size, address=self._engine_address, token=self._engine_token,
+            in_flight=self._engine_in_flight)
         self.worker = EngineWorker(factory)
         self.delivery = Delivery(self.worker.release, ui_period=1.0 / UI_FPS)
         self._engine_seen = "starting"
@@ -114,14 +111,14 @@ class EnginePanel:
         self._engine_seen = w.state
         if w.state == "ready":
             eng = w.engine
-            desc = getattr(eng, "description", "") or ("preview model" if w.is_preview else "SDXL-Turbo")
-            note = getattr(eng, "note", "")
+            desc = eng.description or ("preview model" if w.is_preview else "SDXL-Turbo")
+            note = eng.note
             label = f"PREVIEW MODEL (untrained, random weights): {desc}" if w.is_preview else desc
             self.output.set_model_text(label, preview=w.is_preview)
             dpg.set_value(self.engine_info, f"{desc}\n{note}".strip())
             if note:
                 self.status("warn", note)
-            self.live.set_feature_mean(getattr(eng, "feature_mean", None))
+            self.live.set_feature_mean(eng.feature_mean)
             self._settle_garbage()
             try:
                 self.features.set_index(engine_index(eng))

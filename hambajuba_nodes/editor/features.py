@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from graph_runtime.engine.protocol import FrameEngine
 from graph_runtime.graph.frame import BLOCKS, N_FEATURES
 
 from . import theme
@@ -137,14 +138,13 @@ def _conf(c: str) -> int:
     return CONFIDENCE.index(c) if c in CONFIDENCE else 0
 
 
-def engine_index(engine) -> FeatureIndex:
-    """A FeatureIndex over an Engine's labels and SAE decoders."""
-    saes = getattr(getattr(engine, "parts", None), "saes", None)
+def engine_index(engine: FrameEngine) -> FeatureIndex:
+    """A FeatureIndex over an engine's labels and SAE decoders (a remote engine
+    ranks neighbours on its server)."""
+    saes = engine.parts.saes if engine.parts is not None else None
     decoders = (lambda b: saes[b].decoder) if saes else None
-    ranked = getattr(engine, "neighbours", None) if decoders is None else None  # remote
-    return FeatureIndex(getattr(engine, "labels", None), decoders,
-                        getattr(engine, "n_features", N_FEATURES),
-                        ranked if callable(ranked) else None)
+    ranked = engine.neighbours if decoders is None else None
+    return FeatureIndex(engine.labels, decoders, engine.n_features, ranked)
 
 
 class FeatureBrowser:

@@ -317,9 +317,10 @@ class StageControls:
     def _live_meta(self) -> dict:
         """What the sidecar says about the show now (cheap: read every second)."""
         app = self.app
+        eng = app.worker.engine if app.worker is not None else None
         return {"track": getattr(app.transport.output.track, "path", "") or "",
                 "patch": getattr(app.files, "path", None) or "(unsaved)",
-                "model": getattr(getattr(app.worker, "engine", None), "description", "") or "none"}
+                "model": (eng.description if eng is not None else "") or "none"}
 
     def _meta(self, key: str = "patch_sha256") -> dict:
         meta = self._live_meta()

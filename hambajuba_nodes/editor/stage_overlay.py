@@ -67,7 +67,7 @@ class StageOverlay:
             f.cue = cue_text(session.countdown(f.heard))
             f.scene = session.scene_now
         w = app.worker
-        f.link = link_text(getattr(w, "engine", None), getattr(w, "state", "")) if w else "none"
+        f.link = link_text(w.engine, w.state) if w else "none"
         f.output_fps = app.output.fps()
         rec = app.stage.recorder
         behind = rec.behind_s

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from graph_runtime.graph.frame import BLOCKS
-from graph_runtime.remote.client import remote_factory
 from graph_runtime.remote.server import Server
+from graph_runtime.render.engines import engine_factory
 from hambajuba_nodes.editor.features import engine_index
 
 pytest.importorskip("torch")
@@ -19,7 +19,7 @@ def local_and_remote():
 
     local = create_engine("preview", 128)
     srv = Server(local, port=0, say=lambda _l: None).start()
-    remote = remote_factory(f"127.0.0.1:{srv.port}")()   # what the window's engine thread runs
+    remote = engine_factory("auto", 128, address=f"127.0.0.1:{srv.port}")()   # the window's
     yield local, remote
     remote.close()
     srv.close()

@@ -10,7 +10,8 @@ import pytest
 from remote_helpers import free_port, spawn_serve, wait_until
 
 from graph_runtime.graph.frame import FrameParams
-from graph_runtime.remote.client import RemoteEngine, remote_factory
+from graph_runtime.remote.client import RemoteEngine
+from graph_runtime.render.engines import engine_factory
 from graph_runtime.show.delivery import Delivery
 from graph_runtime.show.engine_thread import EngineWorker
 
@@ -48,7 +49,7 @@ class Window:
 def test_kill_9_the_server_then_restart_it_and_frames_resume():
     port = free_port()
     server = spawn_serve(port)
-    worker = EngineWorker(remote_factory(f"127.0.0.1:{port}"))
+    worker = EngineWorker(engine_factory("auto", 512, address=f"127.0.0.1:{port}"))
     worker.start()
     try:
         assert wait_until(lambda: worker.state in ("ready", "failed"), 30.0), worker.state
