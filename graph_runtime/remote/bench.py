@@ -81,28 +81,35 @@ def _step(engine: RemoteEngine, frame: FrameParams) -> None:
     engine.poll()
 
 
+def _client(port: int, **options) -> RemoteEngine:
+    """A RemoteEngine on loopback, through the one factory."""
+    from graph_runtime.render.engines import create_engine
+
+    return create_engine(address=f"127.0.0.1:{port}", **options)
+
+
 def bench_remote(*, size: int = 512, quality: int = 85, in_flight: int = 32,
                  frames: int = 400, seconds: float = 3.0, rtt_ms: float = 30.0) -> dict:
     server, port = start_null_server(size)
     procs = [server]
     try:
-        eng = RemoteEngine(f"127.0.0.1:{port}", quality=quality, in_flight=in_flight)
+        eng = _client(port, quality=quality, in_flight=in_flight)
         over = overhead_ms(eng, frames)
         fps = pipelined_fps(eng, seconds)
         eng.close()
         time.sleep(0.3)
-        near_two = RemoteEngine(f"127.0.0.1:{port}", quality=quality, in_flight=2)
+        near_two = _client(port, quality=quality, in_flight=2)
         fps_near_two = pipelined_fps(near_two, min(seconds, 2.0))
         near_two.close()
         proxy, pport = start_proxy(port, rtt_ms)
         procs.append(proxy)
         time.sleep(0.3)  # the server frees itself of the last client
-        far = RemoteEngine(f"127.0.0.1:{pport}", quality=quality, in_flight=in_flight)
+        far = _client(pport, quality=quality, in_flight=in_flight)
         fps_far = pipelined_fps(far, seconds)
         rtt = far.timing["rtt_ms"]
         far.close()
         time.sleep(0.3)
-        two = RemoteEngine(f"127.0.0.1:{pport}", quality=quality, in_flight=2)
+        two = _client(pport, quality=quality, in_flight=2)
         fps_two = pipelined_fps(two, min(seconds, 2.0))
         two.close()
     finally:

@@ -13,6 +13,8 @@ from typing import Callable
 from ..engine.errors import EngineError
 from ..engine.protocol import FrameEngine
 
+MODEL_OPTIONS = ("cpu_threads", "compile", "warmup", "models_dir")  # nothing to a null engine
+
 
 def create_engine(model: str = "auto", size: int = 512, device: str | None = None, *,
                   address: str | None = None, token: bytes | None = None,
@@ -21,8 +23,9 @@ def create_engine(model: str = "auto", size: int = 512, device: str | None = Non
     `address` (HOST:PORT; the server's model and size are used, its hello says which).
 
     options: for a local model, Engine.create's (cpu_threads, compile, warmup,
-    models_dir); for an address, RemoteEngine's (codec, quality, in_flight, ordered,
-    hold, frame_timeout_s). Raises EngineError (RemoteError for an address)."""
+    models_dir); for "null", NullEngine's (image, render_s, mean, preview,
+    description); for an address, RemoteEngine's (codec, quality, in_flight,
+    ordered, hold, frame_timeout_s). Raises EngineError (RemoteError for an address)."""
     if address:
         from ..remote.client import RemoteEngine
 
@@ -30,7 +33,7 @@ def create_engine(model: str = "auto", size: int = 512, device: str | None = Non
     if model == "null":
         from ..engine.null_engine import NullEngine
 
-        return NullEngine(size)
+        return NullEngine(size, **{k: v for k, v in options.items() if k not in MODEL_OPTIONS})
     try:
         from ..engine.engine import Engine
     except ModuleNotFoundError as e:

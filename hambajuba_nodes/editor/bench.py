@@ -22,29 +22,6 @@ import numpy as np
 N_NODES = 40
 
 
-class InstantEngine:
-    """Renders nothing: waits 20 ms outside Python (as a GPU engine at 50 fps
-    waits on its CUDA graph, GIL released) and hands back a fixed gradient."""
-
-    is_preview = True
-    description = "bench stand-in (no model)"
-
-    def __init__(self, size: int = 512) -> None:
-        g = np.linspace(0, 255, size, dtype=np.float32)
-        self.image = np.empty((size, size, 4), np.uint8)
-        self.image[..., 0] = g[None, :]
-        self.image[..., 1] = g[:, None]
-        self.image[..., 2] = 128
-        self.image[..., 3] = 255
-
-    def render(self, frame):
-        time.sleep(0.02)
-        return self.image
-
-    def feature_mean(self, block, fid):
-        return 1.0
-
-
 def bench_patch_40(registry):
     """The default patch grown to 40 nodes with general-node chains."""
     from graph_runtime.graph import patch as patch_io
@@ -94,7 +71,7 @@ def _bench(frames: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "bench.patch")
         patch_io.save(bench_patch_40(registry), path)
-        app = App(registry=registry, patch_path=path, engine=lambda: InstantEngine(),
+        app = App(registry=registry, patch_path=path, engine=_instant_engine,
                   output=NullOutput("bench"), config=tmp, vsync=False)
         try:
             seconds = 120.0
@@ -138,3 +115,12 @@ def _bench(frames: int) -> dict:
             "cpus": os.cpu_count(), "render_p50_us": float(np.percentile(r, 50)),
             "render_p99_us": float(np.percentile(r, 99)), "frames": int(frames), "nodes": nodes,
             "engine_frames_shown": int(shown)}
+
+
+def _instant_engine():
+    """Renders nothing: waits 20 ms outside Python (as a GPU engine at 50 fps
+    waits on its CUDA graph, GIL released) and hands back a fixed image."""
+    from graph_runtime.render.engines import create_engine
+
+    return create_engine("null", 512, render_s=0.02, preview=True,
+                         description="bench stand-in (no model)")

@@ -38,14 +38,12 @@ def groove(seconds: float, bpm: float = 120.0, bass_from: float | None = None):
 
 
 class KeepingEngine:
-    """The preview engine, keeping a copy of each image it made (to compare the heart)."""
+    """The preview engine, keeping a copy of each image it made (to compare the heart).
+    A proxy, not a stand-in: every member but render is the engine's own."""
 
     def __init__(self, engine) -> None:
         self.engine = engine
         self.images: list[np.ndarray] = []
-        self.is_preview = True
-        self.feature_mean = getattr(engine, "feature_mean", None)
-        self.parts = getattr(engine, "parts", None)
 
     def render(self, frame):
         rgba = self.engine.render(frame)

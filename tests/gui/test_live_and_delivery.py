@@ -6,6 +6,7 @@ import time
 import numpy as np
 
 from graph_runtime.analysis.store import synthetic
+from graph_runtime.engine.null_engine import NullEngine
 from graph_runtime.show.commands import EditorModel
 from graph_runtime.show.delivery import Delivery, Result
 from graph_runtime.show.engine_thread import EngineWorker
@@ -81,23 +82,10 @@ def test_delivery_drops_late_holds_early_shows_due():
     assert d.lookahead() > d.ui_period
 
 
-class SlowEngine:
-    is_preview = True
-
-    def __init__(self):
-        self.calls = 0
-        self.img = np.full((64, 64, 4), 255, np.uint8)
-
-    def render(self, frame):
-        self.calls += 1
-        time.sleep(0.02)
-        return self.img
-
-
 def test_worker_takes_newest_snapshot_and_never_queues():
     from graph_runtime.graph.frame import FrameParams
 
-    eng = SlowEngine()
+    eng = NullEngine(64, np.full((64, 64, 4), 255, np.uint8), render_s=0.02, preview=True)
     w = EngineWorker(lambda: eng)
     w.start()
     deadline = time.monotonic() + 5
@@ -113,7 +101,7 @@ def test_worker_takes_newest_snapshot_and_never_queues():
     res = w.poll()
     w.stop()
     assert res is not None and res.t == 49.0  # the newest one was rendered last
-    assert w.skipped > 0 and eng.calls < 50
+    assert w.skipped > 0 and eng.frames < 50
     assert res.image.dtype == np.float32 and res.image.max() == 1.0
 
 

@@ -14,23 +14,23 @@ import time
 import numpy as np
 
 from graph_runtime.engine.errors import EngineError
+from graph_runtime.engine.null_engine import NullEngine
 from graph_runtime.graph.frame import FrameParams
 from graph_runtime.show.engine_thread import EngineWorker
 from graph_runtime.show.live_plan import scene_node
 
 
-class RefusingEngine:
-    """Shows the applied Scene's seed_a as the image's red value."""
-
-    is_preview = True
-    description = "refusing test engine"
+class RefusingEngine(NullEngine):
+    """Shows the applied Scene's seed_a as the image's red value; refuses a broken
+    album image and a feature id out of range, as the real engine does."""
 
     def __init__(self) -> None:
+        super().__init__(8, np.zeros((8, 8, 4), dtype=np.uint8), preview=True,
+                         description="refusing test engine")
         self._seen = None
         self._version = None
         self.shown_seed = -1
         self.applies: list[tuple[int, str | None]] = []  # (seed_a, latent_image) tried
-        self.image = np.zeros((8, 8, 4), dtype=np.uint8)
 
     def render(self, frame: FrameParams) -> np.ndarray:
         scene = frame.scene
@@ -42,14 +42,9 @@ class RefusingEngine:
             if (scene.feature_ids > 5119).any():
                 raise EngineError("block mid.0", "feature id 9000 out of range 0..5119")
             self.shown_seed = scene.seed_a
-        self.image[...] = self.shown_seed
-        return self.image
-
-    def feature_mean(self, block, fid):
-        return 1.0
-
-    def close(self) -> None:
-        pass
+        image = super().render(frame)
+        image[...] = self.shown_seed
+        return image
 
 
 def started():

@@ -12,35 +12,29 @@ import numpy as np
 import pytest
 from gui_harness import step_until
 
+from graph_runtime.engine.null_engine import NullEngine
 from graph_runtime.graph import patch as P
 from graph_runtime.graph.patch import Patch
 
 RENDER_S = 0.10  # the stand-in engine's render time: the window renders that far ahead
 
 
-class SceneEngine:
+class SceneEngine(NullEngine):
     """A stand-in engine whose picture says which look is on: red = the first
     sink's feature id (switched at a fade's start), green = its strength."""
 
-    is_preview = True
-    description = "test engine (scene look)"
-    n_features = 5120
-
     def __init__(self, size=64, render_s=RENDER_S):
-        self.out = np.zeros((size, size, 4), np.uint8)
-        self.out[..., 3] = 255
-        self.render_s = render_s
+        super().__init__(size, np.zeros((size, size, 4), np.uint8), render_s=render_s,
+                         preview=True, description="test engine (scene look)")
+        self._image[..., 3] = 255
 
     def render(self, frame):
-        time.sleep(self.render_s)
-        self.out[..., 0] = int(frame.scene.feature_ids[0, 0]) % 256
+        out = super().render(frame)   # render_s, then the picture
+        out[..., 0] = int(frame.scene.feature_ids[0, 0]) % 256
         strength = np.asarray(frame.strength)
-        self.out[..., 1] = int(min(255.0, abs(float(strength[0, 0]))))
-        self.out[..., 2] = int(min(255.0, abs(float(strength[1, 0]))))  # mid.0's first sink
-        return self.out
-
-    def feature_mean(self, block, fid):
-        return 1.0
+        out[..., 1] = int(min(255.0, abs(float(strength[0, 0]))))
+        out[..., 2] = int(min(255.0, abs(float(strength[1, 0]))))  # mid.0's first sink
+        return out
 
 
 def scene_patch(path) -> str:

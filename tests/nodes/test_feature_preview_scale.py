@@ -14,27 +14,25 @@ import numpy as np
 import pytest
 from nodes_helpers import DT, single
 
+from graph_runtime.engine.null_engine import NullEngine
 from graph_runtime.graph.frame import BLOCKS, STRENGTH_BOUND
 
 MEANS = {("down.2.1", 11): 47.6, ("mid.0", 300): 9.6, ("up.0.1", 4000): 18.7}
 
 
-class RecordingEngine:
-    is_preview = True
+class RecordingEngine(NullEngine):
+    """Keeps the strengths of every frame it renders; the features' real means."""
 
     def __init__(self) -> None:
+        super().__init__(8, np.zeros((8, 8, 4), np.uint8), preview=True)
         self.rendered: list[np.ndarray] = []
-        self.image = np.zeros((8, 8, 4), np.uint8)
 
     def feature_mean(self, block, fid):
         return MEANS[(block, fid)]
 
     def render(self, frame):
         self.rendered.append(frame.strength.copy())
-        return self.image
-
-    def close(self):
-        pass
+        return super().render(frame)
 
 
 @pytest.fixture()

@@ -13,6 +13,7 @@ import pytest
 from remote_helpers import ROOT
 
 from graph_runtime.engine.errors import EngineError
+from graph_runtime.engine.null_engine import NullEngine
 from graph_runtime.graph.frame import FrameParams
 from graph_runtime.remote.proxy import DelayProxy
 from graph_runtime.remote.server import Server
@@ -21,16 +22,14 @@ FPS = 20
 SIZE = 128
 
 
-class EchoEngine:
+class EchoEngine(NullEngine):
     """Its image carries the frame's whole vector (so order and content are checkable);
     a scene naming album art it cannot read is refused, as the real engine does."""
 
-    is_preview = True
-    description = "echo engine (tests)"
-
     def __init__(self) -> None:
-        self.size, self.n_features, self.scene = SIZE, 5120, None
-        self._img = np.zeros((SIZE, SIZE, 4), np.uint8)
+        super().__init__(SIZE, np.zeros((SIZE, SIZE, 4), np.uint8), preview=True,
+                         description="echo engine (tests)")
+        self.scene = None
 
     def render(self, frame: FrameParams) -> np.ndarray:
         if frame.scene is not self.scene:
@@ -39,15 +38,9 @@ class EchoEngine:
                 raise EngineError(f"latent image {os.path.basename(image)}",
                                   "not a readable image")
             self.scene = frame.scene
-        flat = self._img.reshape(-1)
-        flat[:frame.vec.nbytes] = frame.vec.view(np.uint8)
-        return self._img
-
-    def feature_mean(self, block, fid) -> float:
-        return 1.0
-
-    def close(self) -> None:
-        pass
+        image = super().render(frame)
+        image.reshape(-1)[:frame.vec.nbytes] = frame.vec.view(np.uint8)
+        return image
 
 
 @pytest.fixture()

@@ -1,4 +1,4 @@
-"""Helpers for the render tests: a tiny stand-in engine (used beside the real
+"""Helpers for the render tests: a tiny stand-in engine (a NullEngine, used beside the real
 preview engine), a block sink for a small test registry, test tones, and
 reading an MP4 back. Named uniquely (not conftest) so imports never collide
 with another folder's conftest."""
@@ -9,6 +9,7 @@ import pathlib
 
 import numpy as np
 
+from graph_runtime.engine.null_engine import NullEngine
 from graph_runtime.graph.node import Node, Param, mask, signal
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -33,35 +34,27 @@ class RenderSink(Node):
         self.frame.set_strength(self.b, self.s, self.finite(self.strength.v))
 
 
-class StandInEngine:
-    """Same interface as graph_runtime.engine.Engine: render(frame) returns a
-    reused (H, W, 4) uint8 buffer that depends only on the frame's numbers."""
+class StandInEngine(NullEngine):
+    """A NullEngine whose picture depends only on the frame's numbers (the sum of
+    its strengths): render(frame) returns a reused (H, W, 4) uint8 buffer, as the
+    real Engine does. `delay`: seconds each render takes; `mean`: every feature's."""
 
-    is_preview = True
-    model_name = "stand-in"
+    model = "stand-in"
 
-    def __init__(self, size: int = 64, delay: float = 0.0) -> None:
-        self.buf = np.zeros((size, size, 4), dtype=np.uint8)
-        yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / size
-        self.yy, self.xx = yy, xx
-        self.delay = delay
-        self.calls = 0
-
-    def feature_mean(self, block, fid):
-        return 1.0
+    def __init__(self, size: int = 64, delay: float = 0.0, mean: float = 1.0) -> None:
+        super().__init__(size, np.zeros((size, size, 4), np.uint8), render_s=delay, mean=mean,
+                         preview=True,
+                         description="stand-in engine (tests): a picture of the strengths")
+        self.yy, self.xx = np.mgrid[0:size, 0:size].astype(np.float32) / size
 
     def render(self, frame):
-        import time
-
-        if self.delay:
-            time.sleep(self.delay)
+        buf = super().render(frame)   # the render time, the frame count
         s = float(frame.strength.sum())
-        self.buf[..., 0] = (255 * ((self.xx + s * 0.37) % 1.0)).astype(np.uint8)
-        self.buf[..., 1] = (255 * ((self.yy * 2 + s * 0.11) % 1.0)).astype(np.uint8)
-        self.buf[..., 2] = (127 + 120 * np.sin(6.28 * (self.xx + self.yy + s))).astype(np.uint8)
-        self.buf[..., 3] = 255
-        self.calls += 1
-        return self.buf
+        buf[..., 0] = (255 * ((self.xx + s * 0.37) % 1.0)).astype(np.uint8)
+        buf[..., 1] = (255 * ((self.yy * 2 + s * 0.11) % 1.0)).astype(np.uint8)
+        buf[..., 2] = (127 + 120 * np.sin(6.28 * (self.xx + self.yy + s))).astype(np.uint8)
+        buf[..., 3] = 255
+        return buf
 
 
 def write_tone(path, seconds: float, rate: int = 44100, channels: int = 2) -> str:

@@ -11,13 +11,7 @@ from graph_runtime.render.loop import render
 from graph_runtime.render.request import RenderRequest
 
 FPS = 15
-
-
-class RealMeansEngine(StandInEngine):
-    """The stand-in with the largest real down.2.1 mean for every feature."""
-
-    def feature_mean(self, block, fid):
-        return 47.6
+REAL_MEAN = 47.6  # the largest real down.2.1 mean, for every feature
 
 
 def _patch(tmp_path, strength: float) -> str:
@@ -34,8 +28,8 @@ def _patch(tmp_path, strength: float) -> str:
 def _render(registry, track, patch_file, out, analysis, said):
     req = RenderRequest(track=track, patch=patch_file, out=str(out), fps=FPS, start=1.0,
                         seconds=1.0)
-    return render(req, registry, engine=RealMeansEngine(64), analysis=analysis, progress=False,
-                  say=said.append)
+    return render(req, registry, engine=StandInEngine(64, mean=REAL_MEAN), analysis=analysis,
+                  progress=False, say=said.append)
 
 
 def test_sidecar_counts_clipped_strengths_per_block(registry, track, analysis, tmp_path):

@@ -17,33 +17,28 @@ import time
 
 import numpy as np
 
+from graph_runtime.engine.null_engine import NullEngine
 
-class MovingEngine:
-    """A stand-in engine: a gradient that moves every frame; keeps what it made."""
 
-    is_preview = True
-    description = "stage test engine (moving gradient)"
-    n_features = 5120
+class MovingEngine(NullEngine):
+    """A stand-in engine: a gradient that moves every frame (10 ms each); keeps what it made."""
 
     def __init__(self, size=128):
+        super().__init__(size, np.empty((size, size, 4), np.uint8), render_s=0.01, preview=True,
+                         description="stage test engine (moving gradient)")
         y, x = np.mgrid[0:size, 0:size].astype(np.float32)
         self.x, self.y = x, y
-        self.out = np.empty((size, size, 4), np.uint8)
-        self.out[..., 3] = 255
+        self._image[..., 3] = 255
         self.made: list[np.ndarray] = []
-        self.n = 0
 
     def render(self, frame):
-        time.sleep(0.01)
-        self.n += 1
-        self.out[..., 0] = (self.x * 2 + 3 * self.n) % 256
-        self.out[..., 1] = self.y * 2
-        self.out[..., 2] = 128 + 100 * np.sin((self.x + self.y) / 20.0 + self.n * 0.3)
-        self.made = (self.made + [self.out.copy()])[-400:]
-        return self.out
-
-    def feature_mean(self, block, fid):
-        return 1.0
+        out = super().render(frame)   # 10 ms, then frame n's picture
+        n = self.frames
+        out[..., 0] = (self.x * 2 + 3 * n) % 256
+        out[..., 1] = self.y * 2
+        out[..., 2] = 128 + 100 * np.sin((self.x + self.y) / 20.0 + n * 0.3)
+        self.made = (self.made + [out.copy()])[-400:]
+        return out
 
 
 def analyze(path, progress, duration):

@@ -26,6 +26,7 @@ import pytest
 import soundfile as sf
 
 from graph_runtime.analysis.store import synthetic
+from graph_runtime.engine.null_engine import NullEngine
 
 CHILD = "HAMBAJUBA_GUI_TEST_CHILD"
 VIEWPORT_TRIES = 3  # a child that Dear PyGui aborts before the test starts is run again
@@ -95,31 +96,22 @@ def synthetic_analyze(path, progress, duration):
     return synthetic(duration, channels=chans), "synthetic analysis (test)"
 
 
-class GradientEngine:
-    """A tiny engine for the window tests: a gradient whose tint follows the strengths."""
-
-    is_preview = True
-    description = "test stand-in engine (gradient)"
-    n_features = 5120
+class GradientEngine(NullEngine):
+    """A tiny engine for the window tests: a gradient whose tint follows the strengths,
+    10 ms a frame."""
 
     def __init__(self, size=128):
+        super().__init__(size, np.empty((size, size, 4), np.uint8), render_s=0.01, preview=True,
+                         description="test stand-in engine (gradient)")
         y, x = np.mgrid[0:size, 0:size]
         self.base = np.stack([x, y, (x + y) // 2], -1).astype(np.float32) * (255.0 / size)
-        self.out = np.empty((size, size, 4), np.uint8)
-        self.out[..., 3] = 255
-        self.frames = 0
+        self._image[..., 3] = 255
 
     def render(self, frame):
-        import time
-
-        time.sleep(0.01)
+        out = super().render(frame)   # the render time, the frame count
         s = float(np.abs(frame.strength).sum())
-        self.out[..., :3] = np.clip(self.base * (0.5 + 0.5 * np.tanh(s / 30.0)), 0, 255)
-        self.frames += 1
-        return self.out
-
-    def feature_mean(self, block, fid):
-        return 1.0
+        out[..., :3] = np.clip(self.base * (0.5 + 0.5 * np.tanh(s / 30.0)), 0, 255)
+        return out
 
 
 @pytest.fixture
