@@ -23,12 +23,12 @@ import numpy as np
 
 from graph_runtime.graph.frame import FrameParams
 
-from .client import RemoteDisconnected
+from .client import RemoteDisconnected, RemoteEngine
 from .connect import RemoteError
 
 
 class RenderAhead:
-    def __init__(self, engine, guard, say: Callable[[str], None]) -> None:
+    def __init__(self, engine: RemoteEngine, guard, say: Callable[[str], None]) -> None:
         self.engine, self.guard, self.say = engine, guard, say
         self.depth = int(engine.in_flight)
         self._frame = FrameParams()         # what is sent: a pending frame's vector + Scene

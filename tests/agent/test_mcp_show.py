@@ -21,7 +21,7 @@ pytest.importorskip("mcp")
 @pytest.fixture
 def running_show(tmp_path, monkeypatch):
     """120 BPM synthetic track (a downbeat every 2 s), preview engine at 128 px."""
-    from graph_runtime.engine.engine import Engine
+    from graph_runtime.render.engines import create_engine
     from graph_runtime.show.headless_show import HeadlessShow
     from hambajuba_nodes.registry import default_registry
 
@@ -29,9 +29,8 @@ def running_show(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(data))
     analysis = synthetic(600.0)
     show = HeadlessShow(sink_patch(), registry=default_registry(), analysis=analysis, fps=30.0)
-    host = StandaloneShow(show, engine_factory=lambda: Engine.create(
-        "preview", "cpu", 128, compile="none", warmup=False),
-                          fps=30.0)
+    host = StandaloneShow(show, engine_factory=lambda: create_engine(  # as `hambajuba mcp` does
+        "preview", 128, "cpu", compile="none", warmup=False), fps=30.0)
     host.duration = analysis.duration
     log: list[tuple[float, float]] = []  # (track time, sink strength) at each change
     lock = threading.Lock()
