@@ -108,8 +108,8 @@ def _make_engine(args):
     import threading
     import time
 
+    from graph_runtime.engine.errors import EngineError
     from graph_runtime.render.engines import create_engine
-    from graph_runtime.render.request import RenderError
 
     print(f"loading the {args.model} engine ({args.size} px, {args.device or 'CUDA if present'}): "
           "importing torch, reading weights, compiling...", flush=True)
@@ -122,7 +122,7 @@ def _make_engine(args):
     threading.Thread(target=still_loading, name="hbj-serve-loading", daemon=True).start()
     try:
         engine = create_engine(args.model, args.size, args.device)
-    except RenderError as e:
+    except EngineError as e:
         _err(str(e))
         return None
     finally:
