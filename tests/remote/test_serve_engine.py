@@ -22,3 +22,24 @@ def test_an_engine_that_cannot_be_built_is_said_in_one_line(capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith("hambajuba serve: engine: unknown model 'no-such-model'")
     assert len(err.splitlines()) == 1
+
+
+def test_the_remote_engine_satisfies_the_declared_interface():
+    from graph_runtime.engine.protocol import EngineBase, FrameEngine, PipelinedEngine, is_pipelined
+    from graph_runtime.remote.server import Server
+    from graph_runtime.render.engines import create_engine
+
+    srv = Server(NullEngine(32), port=0, say=lambda _l: None).start()
+    try:
+        remote = create_engine(address=f"127.0.0.1:{srv.port}", in_flight=3)
+        try:
+            assert isinstance(remote, EngineBase) and isinstance(remote, FrameEngine)
+            assert is_pipelined(remote) and isinstance(remote, PipelinedEngine)
+            assert remote.model == "null" and remote.size == 32 and not remote.is_preview
+            assert remote.status == "connected" and remote.note == "" and "rtt_ms" in remote.timing
+            assert remote.in_flight == 3 and remote.ordered is False and remote.parts is None
+            assert callable(remote.neighbours) and remote.errors == 0
+        finally:
+            remote.close()
+    finally:
+        srv.close()
