@@ -170,10 +170,10 @@ def grid_of(audio: str, *, full: bool, beat_checkpoint=None, live: bool = False)
         from graph_runtime.analysis.pipeline import analyze
         a = analyze(audio, use_cache=False, beat_checkpoint=beat_checkpoint)
         return a.beats, a.downbeats, a.bpm, a.meta.get("beats_per_bar"), a.meta.get("bpm_range")
-    from graph_runtime.analysis import beat_grid, beat_this_runner, features, load, spectral, tonal
+    from graph_runtime.analysis import beat_grid, beat_this_runner, decode, features, spectral, tonal
     sr, fps = spectral.ANALYSIS_SR, spectral.FPS
-    track = load.load_track(audio)
-    mix = load.resample(track.mono(), track.sr, sr)
+    track = decode.decode_for_analysis(audio)
+    mix = decode.resample(track.mono(), track.sr, sr)
     mag = spectral.stft_magnitude(mix)
     rms = spectral.rms(mag)
     active = features.activity(rms, mix_peak=float(rms.max(initial=0.0)), fps=fps).astype(bool)

@@ -27,7 +27,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from graph_runtime.media.playback import Output, PlaybackError, Track, load_track
+from graph_runtime.media.audio_file import AudioFileError
+from graph_runtime.media.playback import Output, Track, load_track
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
 
@@ -100,7 +101,7 @@ class Transport:
 
             job.analysis, job.notice = self.analyze(job.path, progress, job.track.duration)
             job.progress = 1.0
-        except PlaybackError as e:
+        except AudioFileError as e:
             job.error = str(e)
         except Exception as e:  # AnalysisError and anything the pipeline raises
             kind = "analysis failed" if job.track is not None else "cannot open"
