@@ -13,9 +13,8 @@ analysis loader when the track is opened again. Here:
     (apply_correction starts from the analysis's own grid, so corrections
     replace each other rather than stack) and handed to `on_analysis(new)`,
     so the show follows at once.
-Without grid.py in this checkout, taps and nudges still steer the control's
-own beat grid (scene quantisation) and a one-line notice says the
-correction is not saved.
+Without a track and its analysis, taps still steer the control's own beat
+grid (scene quantisation); there is nothing to correct or save.
 """
 from __future__ import annotations
 
@@ -23,42 +22,36 @@ import time
 from dataclasses import replace
 from typing import Any, Callable
 
-from .tempo import MAX_GAP_S, NUDGE_S, correction_from_taps, load_grid_module
+from ..analysis import grid_correction
+from .tempo import MAX_GAP_S, NUDGE_S, correction_from_taps
 
 TAPS_FOR_GRID = 4
 
 
 class TrackGrid:
     def __init__(self, session, *, status: Callable[[str, str], None] | None = None,
-                 on_analysis: Callable[[Any], None] | None = None, grid_module=None) -> None:
+                 on_analysis: Callable[[Any], None] | None = None) -> None:
         self.session = session
         self.status = status or (lambda level, text: None)
         self.on_analysis = on_analysis
-        self.grid = grid_module if grid_module is not None else load_grid_module()
+        self.grid = grid_correction
         self.path: str | None = None
         self.analysis: Any = None
         self.correction: Any = None
-        self._warned = False
         self._unsaved: Any = None  # a tapped correction applied but not yet saved
         self._tapped_at = 0.0  # time.monotonic() of the last tap
 
     def track(self, path: str | None, analysis) -> None:
         self.path, self.analysis = path, analysis
         self.correction = None
-        if self.grid is not None and path:
+        if path:
             try:
                 self.correction = self.grid.load_correction(path)
             except Exception as e:  # a damaged file (AnalysisError), an unreadable track
                 self.status("warn", f"beat grid correction: {e}")
 
     def _available(self) -> bool:
-        if self.path and self.analysis is not None and self.grid is not None:
-            return True
-        if self.path and self.grid is None and not self._warned:
-            self._warned = True
-            self.status("warn", "tap/nudge steer scene timing only: this checkout has no "
-                        "graph_runtime/analysis/grid_correction.py to save a track's beat-grid correction")
-        return False
+        return bool(self.path) and self.analysis is not None
 
     def tapped(self, t: float) -> None:
         taps = list(self.session.tempo.taps)

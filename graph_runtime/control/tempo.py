@@ -97,12 +97,3 @@ def correction_from_taps(taps: list[float], beats: list[float], analysed_bpm: fl
         near = min((beats[j] for j in (i - 1, i) if 0 <= j < len(beats)), key=lambda b: abs(b - t))
         offsets.append(t - near)
     return scale, phase_s + statistics.fmean(offsets)
-
-
-def load_grid_module():
-    """graph_runtime.analysis.grid_correction, or None while it is not in this checkout."""
-    try:
-        from graph_runtime.analysis import grid_correction as grid
-    except ImportError:
-        return None
-    return grid if hasattr(grid, "save_correction") and hasattr(grid, "GridCorrection") else None

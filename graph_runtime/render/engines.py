@@ -19,11 +19,8 @@ def create_engine(model: str, size: int, device: str | None = None,
         from ..engine.null_engine import NullEngine
 
         return NullEngine(size)
-    try:
-        from ..engine.engine import Engine, EngineError
-    except ModuleNotFoundError as e:
-        raise RenderError(f"the engine is not in this checkout ({e.name}); "
-                          "install the full project", code=1) from None
+    from ..engine.engine import Engine, EngineError  # here: torch loads only for a real model
+
     try:
         return Engine.create(model=model, device=device, size=size, cpu_threads=cpu_threads)
     except EngineError as e:

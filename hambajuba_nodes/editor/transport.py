@@ -14,9 +14,7 @@ strip under the seek bar (bright while looping, dim when only set), and
 with "bars" ticked A and B snap to the nearest downbeat.
 
 Analysis comes from graph_runtime.analysis.pipeline.analyze (cached on disk
-by content hash there). When that module is not in this checkout the track
-still plays, with a synthetic analysis (a 120 BPM grid, silent channels),
-and the window says so.
+by content hash there), run by show/analysis_worker.py.
 """
 from __future__ import annotations
 
