@@ -1,4 +1,4 @@
-"""Issue 23: stage timing in the real window (a recall on the bar, taps, tempo, pause).
+"""Stage timing in the real window (a recall on the bar, taps, tempo, pause).
 
 Each test drives App under Xvfb through the path a performer uses (OSC over
 UDP, MIDI through the inbox, the Control tab's buttons) and judges what the
