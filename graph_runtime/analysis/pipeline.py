@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import basic_pitch_onnx, beat_this_runner, cache, demucs_separator, stems
+from .beat_grid_correction import apply_saved
 from .decode import TRACK_SR, check_path, decode_for_analysis, resample
 from .errors import AnalysisError
-from .grid_correction import apply_saved
 from .stages import Progress, Stages
 from .store import ALL_STEMS, CHANNELS, STEMS, Analysis, pair_key
 
@@ -234,7 +234,7 @@ def _sources(track, plan: Plan, n_samples: int, step=None) -> tuple[dict[str, np
 def _beats(plan: Plan, mix_mag, mix, chroma, mix_active, fps):
     from . import beat_grid, spectral
     if not mix_active.any():
-        return beat_grid.BeatGrid.empty()
+        return beat_grid.GridEstimate.empty()
     if plan.beat_tracker == "beat_this":
         beat_s, down_s = beat_this_runner.track(mix, sr=spectral.ANALYSIS_SR,
                                                 checkpoint=plan.beat_checkpoint)

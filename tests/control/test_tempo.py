@@ -3,9 +3,9 @@ import os
 
 import pytest
 
-from graph_runtime.analysis import grid_correction as grid
+from graph_runtime.analysis import beat_grid_correction as grid
 from graph_runtime.analysis.store import synthetic
-from graph_runtime.control.grid_nudge import TrackGrid
+from graph_runtime.control.tap_correction import TapCorrector
 from graph_runtime.control.tempo import MAX_GAP_S, TapTempo, correction_from_taps, fit_taps
 
 
@@ -28,12 +28,12 @@ def test_correction_from_taps_finds_the_scale_and_the_phase():
 
 
 def test_taps_and_nudges_on_a_track_are_saved_per_track(show, tmp_path, monkeypatch):
-    """Through the real grid-correction store (graph_runtime/analysis/grid_correction.py), in a private cache."""
+    """Through the real grid-correction store (graph_runtime/analysis/beat_grid_correction.py), in a private cache."""
     monkeypatch.setenv("HAMBAJUBA_CACHE", str(tmp_path / "cache"))
     track = tmp_path / "song.wav"
     track.write_bytes(b"RIFF not really audio, but a file with bytes to hash")
     analysis, applied = synthetic(30.0), []
-    tg = TrackGrid(show.control, on_analysis=applied.append)
+    tg = TapCorrector(show.control, on_analysis=applied.append)
     show.control.on_tap, show.control.on_nudge = tg.tapped, tg.nudged
     show.control.set_analysis(analysis)
     tg.track(str(track), analysis)
@@ -59,7 +59,7 @@ def test_taps_and_nudges_on_a_track_are_saved_per_track(show, tmp_path, monkeypa
 
 def test_without_an_analysis_taps_still_steer_the_free_grid(show):
     notes = []
-    tg = TrackGrid(show.control, status=lambda lv, t: notes.append(t))
+    tg = TapCorrector(show.control, status=lambda lv, t: notes.append(t))
     show.control.on_tap = tg.tapped
     tg.track(None, None)
     for i in range(4):
@@ -75,7 +75,7 @@ def test_one_click_x2_and_downbeat_shift_are_saved_and_followed(show, tmp_path, 
     track = tmp_path / "song.wav"
     track.write_bytes(b"RIFF bytes to hash")
     analysis, applied = synthetic(30.0, bpm=60.0), []
-    tg = TrackGrid(show.control, on_analysis=applied.append)
+    tg = TapCorrector(show.control, on_analysis=applied.append)
     show.control.set_analysis(analysis)
     tg.track(str(track), analysis)
     tg.scaled(2.0)
