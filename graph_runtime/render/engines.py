@@ -52,8 +52,6 @@ def create_remote_engine(address: str, token: bytes | None = None, *, in_flight:
 
 
 def _is_engine_error(e: BaseException) -> bool:
-    try:
-        from ..engine.errors import EngineError  # no torch
-    except ImportError:
-        return False
+    from ..engine.errors import EngineError  # no torch
+
     return isinstance(e, EngineError)
