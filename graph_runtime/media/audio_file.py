@@ -103,7 +103,7 @@ def _reason(e: Exception) -> str:
     return text[0] if text else type(e).__name__
 
 
-def _fold_channels(block: np.ndarray) -> np.ndarray:
+def fold_to_stereo(block: np.ndarray) -> np.ndarray:
     """(frames, channels) -> (frames, 1 or 2): more than two are folded to stereo."""
     if block.shape[1] <= 2:
         return block
@@ -124,7 +124,7 @@ def _read_into(f, frames: int, channels: int, channels_first: bool) -> np.ndarra
         audio = np.empty((frames, channels), np.float32).T
     filled, extra = 0, []
     for block in f.blocks(blocksize=_BLOCK, dtype="float32", always_2d=True):
-        block = _fold_channels(block)
+        block = fold_to_stereo(block)
         take = min(len(block), frames - filled)
         audio[:, filled:filled + take] = block[:take].T
         filled += take

@@ -22,6 +22,7 @@ from fractions import Fraction
 import numpy as np
 
 from .atomic import place, temp_beside, write_atomic
+from .audio_file import fold_to_stereo
 
 AAC_RATES = (96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000)
 
@@ -73,11 +74,7 @@ class AudioSegment:
 def _fold(x: np.ndarray) -> np.ndarray:
     """(n, c) -> (n, 1|2): more than two channels fold to stereo."""
     x = np.asarray(x, dtype=np.float32)
-    if x.ndim == 1:
-        x = x[:, None]
-    if x.shape[1] > 2:
-        x = np.stack([x[:, 0::2].mean(1), x[:, 1::2].mean(1)], axis=1)
-    return x
+    return fold_to_stereo(x[:, None] if x.ndim == 1 else x)
 
 
 class _FileReader:
