@@ -7,7 +7,7 @@ graph/     the patch and what it compiles to: node API, .patch files, problems,
 show/      the running show without a window: document + undo, live plan and its
            builder, engine worker and frame delivery, scene guard, analysis
            worker, files, the headless show.
-media/     clock, audio playback, video encode, atomic writes.
+media/     clock, the one audio file reader, audio playback, video encode, atomic writes.
 render/    headless render of a patch + track: request, engines, encoder, sidecar, loop.
 engine/    SDXL-Turbo (or the untrained preview) with SAE steering as one graph.
 analysis/  offline audio analysis -> Analysis (cached by content hash).

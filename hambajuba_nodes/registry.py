@@ -1,8 +1,9 @@
 """Collects every node type into the Registry the runtime receives.
 
 Each node module lists its classes in a module-level `NODES` tuple and is
-named in NODE_MODULES; the runtime never imports this package, it is handed
-the Registry (graph_runtime never imports hambajuba_nodes).
+named in NODE_MODULES (listed here, not discovered, so that nothing is
+imported by a name that came from a file); the runtime never imports this
+package, it is handed the Registry (graph_runtime never imports hambajuba_nodes).
 """
 from __future__ import annotations
 
@@ -18,11 +19,6 @@ NODE_MODULES = (
     "hambajuba_nodes.time",
     "hambajuba_nodes.logic",
     "hambajuba_nodes.ui",
-)
-# modules added by later families; missing ones are skipped so that a partial
-# checkout still loads (listed here, not discovered, so that nothing is
-# imported by a name that came from a file)
-OPTIONAL_MODULES = (
     "hambajuba_nodes.audio",
     "hambajuba_nodes.physics",
     "hambajuba_nodes.dance",
@@ -41,14 +37,5 @@ def default_registry() -> Registry:
     reg = Registry()
     for name in NODE_MODULES:
         for cls in importlib.import_module(name).NODES:
-            reg.add(cls)
-    for name in OPTIONAL_MODULES:
-        try:
-            mod = importlib.import_module(name)
-        except ModuleNotFoundError as e:
-            if e.name != name:
-                raise
-            continue
-        for cls in mod.NODES:
             reg.add(cls)
     return reg

@@ -32,8 +32,8 @@ import numpy as np
 def _excerpt(path: str, seconds: float) -> str:
     import soundfile as sf
 
-    from graph_runtime.analysis.load import load_track
-    track = load_track(path)
+    from graph_runtime.analysis.decode import decode_for_analysis
+    track = decode_for_analysis(path)
     x = track.samples[:, : int(seconds * track.sr)].T
     out = os.path.join(tempfile.mkdtemp(prefix="real-beats-"), os.path.basename(path) + ".wav")
     sf.write(out, x, track.sr)

@@ -107,7 +107,7 @@ def windows_active(active: np.ndarray, *, fps: float, n_samples: int) -> np.ndar
 def track_stem(y: np.ndarray, *, sr: int, active: np.ndarray, fps: float = 50.0
                ) -> tuple[np.ndarray, np.ndarray]:
     """(hz, confidence) on the grid, (n_frames,) each, for mono y at sr Hz."""
-    from .load import resample
+    from .decode import resample
 
     n = len(active)
     if not active.any():

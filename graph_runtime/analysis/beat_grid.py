@@ -35,7 +35,10 @@ OFF_BEAT_LOW = 0.8          # ... and its low-band onsets must be this strong re
 
 
 @dataclass
-class BeatGrid:
+class GridEstimate:
+    """The tracker's beat grid of the mix with how sure it is; it becomes
+    Analysis.beats/downbeats/bpm and meta (the show's scene timing reads those
+    through control/beat_times.BeatGrid)."""
     beats: np.ndarray                       # (n_beats,) s
     downbeats: np.ndarray                   # (n_bars,) s
     bpm: float                              # median local tempo (plateau rule: beats.bpm_from_beats)
@@ -47,7 +50,7 @@ class BeatGrid:
     checks: dict = field(default_factory=dict)
 
     @classmethod
-    def empty(cls) -> "BeatGrid":
+    def empty(cls) -> "GridEstimate":
         return cls(np.zeros(0), np.zeros(0), 0.0)
 
     def meta(self) -> dict:
@@ -92,22 +95,22 @@ class Envelopes:
 
 # -- the fallback tracker ----------------------------------------------------------------
 def track_grid(magnitude: np.ndarray, *, sr: int, fps: float,
-               chroma: np.ndarray | None = None) -> BeatGrid:
+               chroma: np.ndarray | None = None) -> GridEstimate:
     """The grid of a mix from its magnitude spectrogram (bins, n_frames)."""
     env = Envelopes.of(magnitude, sr=sr, chroma=chroma)
     onset = env.onset
     if len(onset) < int(2 * fps) or float(onset.max(initial=0.0)) <= 0.0:
-        return BeatGrid.empty()
+        return GridEstimate.empty()
     bpm, _ = tempo_level.choose_level(onset, fps=fps, accent=env.accent)
     if bpm <= 0:
-        return BeatGrid.empty()
+        return GridEstimate.empty()
     frames = _track_at(onset, bpm, fps=fps)
     if (0 < bpm < tempo_level.LEVEL_LO and 2 * bpm <= tempo_level.LEVEL_HI
             and tempo_level.half_beats_played(onset, frames)):   # a half-time reading: double it
         bpm, _ = tempo_level.doubled(onset, bpm, fps=fps)
         frames = _track_at(onset, bpm, fps=fps)
     if len(frames) < 2:
-        return BeatGrid.empty()
+        return GridEstimate.empty()
     frames, moved = on_beat_phase(frames, env)
     frames = beats.to_attack(frames, onset)
     grid = grid_from_beats(beats.strictly_increasing(frames / fps), env, fps=fps)
@@ -160,11 +163,11 @@ def on_beat_phase(frames: np.ndarray, env: Envelopes) -> tuple[np.ndarray, bool]
     return mids, True
 
 
-def grid_from_beats(beats_s: np.ndarray, env: Envelopes, *, fps: float) -> BeatGrid:
+def grid_from_beats(beats_s: np.ndarray, env: Envelopes, *, fps: float) -> GridEstimate:
     """Tempo, bar and confidences for beat times (s)."""
     feats = env.features(beats_s * fps)
     m = meter.estimate_meter(feats, start_prior=meter.START_PRIOR)   # the beats start the track
-    return BeatGrid(beats=beats_s, downbeats=beats_s[m.first_downbeat::m.beats_per_bar],
+    return GridEstimate(beats=beats_s, downbeats=beats_s[m.first_downbeat::m.beats_per_bar],
                     bpm=beats.bpm_from_beats(beats_s), bpm_range=beats.bpm_range(beats_s),
                     beats_per_bar=m.beats_per_bar, downbeat_confidence=m.confidence,
                     beat_confidence=meter.local_confidence(feats, m))
@@ -172,7 +175,7 @@ def grid_from_beats(beats_s: np.ndarray, env: Envelopes, *, fps: float) -> BeatG
 
 # -- Beat This! --------------------------------------------------------------------------
 def check_grid(beats_s: np.ndarray, downbeats_s: np.ndarray, magnitude: np.ndarray, *,
-               sr: int, fps: float, chroma: np.ndarray | None = None) -> BeatGrid:
+               sr: int, fps: float, chroma: np.ndarray | None = None) -> GridEstimate:
     """Beat This!'s beats and downbeats, kept as given, checked by the bar logic.
 
     meta gains downbeat_check: {"confidence" of the given phase against the
@@ -181,13 +184,13 @@ def check_grid(beats_s: np.ndarray, downbeats_s: np.ndarray, magnitude: np.ndarr
     downbeats_s = beats.downbeats_on(beats_s, downbeats_s)
     env = Envelopes.of(magnitude, sr=sr, chroma=chroma)
     if len(beats_s) < 2:
-        return BeatGrid(beats_s, downbeats_s, beats.bpm_from_beats(beats_s))
+        return GridEstimate(beats_s, downbeats_s, beats.bpm_from_beats(beats_s))
     bpb, first = given_meter(beats_s, downbeats_s)
     feats = env.features(beats_s * fps)
     conf = meter.check_downbeats(feats, bpb, first)
     own = meter.estimate_meter(feats, start_prior=meter.START_PRIOR)
     given = meter.Meter(bpb, first, conf)
-    grid = BeatGrid(beats=beats_s, downbeats=downbeats_s, bpm=beats.bpm_from_beats(beats_s),
+    grid = GridEstimate(beats=beats_s, downbeats=downbeats_s, bpm=beats.bpm_from_beats(beats_s),
                     bpm_range=beats.bpm_range(beats_s), beats_per_bar=bpb,
                     downbeat_confidence=conf, beat_confidence=meter.local_confidence(feats, given))
     grid.tempo_candidates = tempo_level.tempo_candidates(env.onset, grid.bpm, fps=fps)

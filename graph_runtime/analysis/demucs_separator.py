@@ -26,8 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .decode import resample
 from .errors import AnalysisError
-from .load import resample
 from .spectral import ANALYSIS_SR
 
 MODEL_NAME = "htdemucs_ft"

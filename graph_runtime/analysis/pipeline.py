@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import basic_pitch_onnx, beat_this_runner, cache, demucs_separator, stems
+from .beat_grid_correction import apply_saved
+from .decode import TRACK_SR, check_path, decode_for_analysis, resample
 from .errors import AnalysisError
-from .grid_correction import apply_saved
-from .load import TRACK_SR, check_path, load_track, resample
 from .stages import Progress, Stages
 from .store import ALL_STEMS, CHANNELS, STEMS, Analysis, pair_key
 
@@ -151,7 +151,7 @@ def _run_plan(path: str, plan: Plan, run: Stages) -> Analysis:
     with run.stage("load"):
         # Demucs wants the full rate; every other path reads the track at the analysis
         # rate (half the memory: an hour of stereo at 44.1 kHz is 1.3 GB)
-        track = load_track(path, sr=TRACK_SR if plan.separator == "demucs" else sr)
+        track = decode_for_analysis(path, sr=TRACK_SR if plan.separator == "demucs" else sr)
         mix = resample(track.mono(), track.sr, sr)
     n_samples = len(mix)
     n = spectral.n_frames_for(n_samples)
@@ -234,7 +234,7 @@ def _sources(track, plan: Plan, n_samples: int, step=None) -> tuple[dict[str, np
 def _beats(plan: Plan, mix_mag, mix, chroma, mix_active, fps):
     from . import beat_grid, spectral
     if not mix_active.any():
-        return beat_grid.BeatGrid.empty()
+        return beat_grid.GridEstimate.empty()
     if plan.beat_tracker == "beat_this":
         beat_s, down_s = beat_this_runner.track(mix, sr=spectral.ANALYSIS_SR,
                                                 checkpoint=plan.beat_checkpoint)

@@ -365,7 +365,7 @@ def track_stem(y: np.ndarray, *, sr: int, stem: str, active: np.ndarray,
 
 
 def _resample(y: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
-    from .load import resample
+    from .decode import resample
     return resample(y, sr_in, sr_out)
 
 

@@ -20,8 +20,9 @@ import re
 
 import numpy as np
 
+from ..media.audio_file import AUDIO_EXTENSIONS
+from .decode import decode_for_analysis, resample
 from .errors import AnalysisError
-from .load import AUDIO_EXTENSIONS, load_track, resample
 from .spectral import ANALYSIS_SR
 
 SOURCE_STEMS = ("bass", "drums", "vocals", "other")
@@ -82,7 +83,7 @@ def load_user_stems(folder, *, n_samples: int, sr: int = ANALYSIS_SR
             stems[stem] = np.zeros(n_samples, np.float32)
             warnings.append(f"{os.fspath(folder)}: no {stem} stem; it is analysed as silence")
             continue
-        track = load_track(files[stem])
+        track = decode_for_analysis(files[stem])
         warnings += track.warnings
         y = resample(track.mono(), track.sr, sr)
         if abs(len(y) - n_samples) > 0.5 * sr:

@@ -15,7 +15,7 @@ Keys (all channels float32, shape (n_frames,), on the grid `times`):
     bpm                        scalar, the median local tempo (global/bpm_local: per frame)
     meta (beat grid)           tempo_candidates [{bpm, ratio, score, chosen}], bpm_range [5th,
                                95th percentile], beats_per_bar, downbeat_confidence; after a
-                               user correction (analysis/grid.py) grid_correction, grid_raw
+                               user correction (analysis/beat_grid_correction.py) grid_correction, grid_raw
 
 Channel meanings and ranges are documented in CHANNEL_DOCS.
 """

@@ -13,8 +13,8 @@ the tapped grid is compared with the analysed one and becomes a correction
 of it: the nearest tempo scale (x0.5, x1, x2) and the phase offset between
 the taps and the analysed beats. Nudge shifts the phase by
 NUDGE_S a press. The correction is saved beside the track's analysis cache
-through graph_runtime/analysis/grid_correction.py (the beat-grid helper's module)
-and applied on reopen by the analysis loader.
+through graph_runtime/analysis/beat_grid_correction.py and applied on
+reopen by the analysis loader (control/tap_correction.py drives it).
 """
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ class TapTempo:
     @property
     def tapping(self) -> bool:
         """Taps are coming (the last one is less than MAX_GAP_S of track time old is
-        judged by the caller's clock: see TrackGrid.tick)."""
+        judged by the caller's clock: see TapCorrector.tick)."""
         return len(self.taps) >= 2
 
     def nudge(self, direction: int) -> None:
@@ -97,12 +97,3 @@ def correction_from_taps(taps: list[float], beats: list[float], analysed_bpm: fl
         near = min((beats[j] for j in (i - 1, i) if 0 <= j < len(beats)), key=lambda b: abs(b - t))
         offsets.append(t - near)
     return scale, phase_s + statistics.fmean(offsets)
-
-
-def load_grid_module():
-    """graph_runtime.analysis.grid_correction, or None while it is not in this checkout."""
-    try:
-        from graph_runtime.analysis import grid_correction as grid
-    except ImportError:
-        return None
-    return grid if hasattr(grid, "save_correction") and hasattr(grid, "GridCorrection") else None

@@ -137,9 +137,9 @@ class LiveInput:
         return self.source
 
     def _open_file(self) -> None:
-        from ..analysis.load import load_track
-        track = load_track(self.file)
-        self._file_samples = np.ascontiguousarray(track.samples[:2].T, dtype=np.float32)
+        from ..analysis.decode import decode_for_analysis
+        track = decode_for_analysis(self.file)
+        self._file_samples = track.frames_first()
         self.samplerate = track.sr
         self.channels = self._file_samples.shape[1]
         self.name = self.file

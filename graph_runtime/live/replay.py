@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from ..analysis.load import load_track
+from ..analysis.decode import decode_for_analysis
 from ..analysis.store import FPS, Analysis
 from . import layout
 from .analyser import CausalAnalyser
@@ -42,8 +42,8 @@ def feed(samples: np.ndarray, analyser: CausalAnalyser, *, on_block=None) -> np.
 
 def analyse_file(path: str, *, max_channels: int = 2) -> Analysis:
     """The live analysis of a file, as an Analysis (meta['live'] = True)."""
-    track = load_track(path)
-    x = np.ascontiguousarray(track.samples[:max_channels].T, dtype=np.float32)   # (n, ch)
+    track = decode_for_analysis(path)
+    x = track.frames_first()[:, :max_channels]   # (n, ch)
     analyser = CausalAnalyser(sr=track.sr, channels=x.shape[1])
     analyser.tracker.log = []
     n_frames = int(x.shape[0] / track.sr * FPS) + 2

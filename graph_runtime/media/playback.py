@@ -25,25 +25,22 @@ from typing import Callable
 
 import numpy as np
 
+from .audio_file import decode
 from .clock import MediaClock, NullClock
 
-MAX_TRACK_SECONDS = 60 * 60  # refuse to decode more than an hour into memory
 _SEGMENTS_KEPT = 8
 
 
-class PlaybackError(Exception):
-    """A track that cannot be played; the message says why in one line."""
-
-
 class Track:
-    """Decoded audio in memory. samples: float32 (n_frames, channels)."""
+    """Audio to play, in memory: samples float32 (n_frames, channels) at the
+    file's own rate sr (what the sound device is opened at)."""
 
     def __init__(self, samples: np.ndarray, sr: int, path: str = "") -> None:
         samples = np.ascontiguousarray(samples, dtype=np.float32)
         if samples.ndim == 1:
             samples = samples[:, None]
         if samples.ndim != 2 or samples.shape[1] < 1 or sr <= 0:
-            raise PlaybackError(f"{path or 'track'}: expected (frames, channels) audio")
+            raise ValueError(f"{path or 'track'}: expected (frames, channels) audio")
         self.samples = samples
         self.sr = int(sr)
         self.path = path
@@ -58,25 +55,10 @@ class Track:
 
 
 def load_track(path: str | os.PathLike) -> Track:
-    """Decode an audio file (wav, flac, ogg, mp3 where libsndfile has it)."""
-    import soundfile as sf
-
-    path = os.fspath(path)
-    try:
-        info = sf.info(path)
-    except Exception as e:  # soundfile raises its own error type or RuntimeError
-        if not os.path.exists(path):
-            raise PlaybackError(f"{path}: no such file") from None
-        raise PlaybackError(f"{path}: not an audio file this build can read ({_short(e)})") from None
-    if info.frames <= 0 or info.samplerate <= 0:
-        raise PlaybackError(f"{path}: the audio file is empty")
-    if info.frames / info.samplerate > MAX_TRACK_SECONDS:
-        raise PlaybackError(f"{path}: longer than {MAX_TRACK_SECONDS // 60} minutes")
-    try:
-        data, sr = sf.read(path, dtype="float32", always_2d=True)
-    except Exception as e:
-        raise PlaybackError(f"{path}: cannot decode ({_short(e)})") from None
-    return Track(data, sr, path)
+    """Decode an audio file to play (wav, flac, ogg, mp3 where libsndfile has it);
+    AudioFileError, one line, when it cannot be played."""
+    audio = decode(path, channels_first=False)
+    return Track(audio.samples, audio.sr, audio.path)
 
 
 def _short(e: Exception) -> str:

@@ -21,7 +21,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from .atomic import write_atomic
+from .atomic import place, temp_beside, write_atomic
+from .audio_file import fold_to_stereo
 
 AAC_RATES = (96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000)
 
@@ -73,11 +74,7 @@ class AudioSegment:
 def _fold(x: np.ndarray) -> np.ndarray:
     """(n, c) -> (n, 1|2): more than two channels fold to stereo."""
     x = np.asarray(x, dtype=np.float32)
-    if x.ndim == 1:
-        x = x[:, None]
-    if x.shape[1] > 2:
-        x = np.stack([x[:, 0::2].mean(1), x[:, 1::2].mean(1)], axis=1)
-    return x
+    return fold_to_stereo(x[:, None] if x.ndim == 1 else x)
 
 
 class _FileReader:
@@ -195,18 +192,7 @@ def _read_with_av(path: str, start: float, seconds: float) -> tuple[np.ndarray, 
     return x, rate
 
 
-# -- temp names and atomic placement ---------------------------------------------
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def _publish_mode(path: str, directory: bool = False) -> None:
-    """mkstemp/mkdtemp make private files; the output gets the user's usual mode."""
-    os.chmod(path, (0o777 if directory else 0o666) & ~_umask())
-
+# -- the output folder ---------------------------------------------------------------
 
 def check_writable_folder(folder: str, what: str) -> None:
     """Raise SinkError unless a file can really be created in `folder`
@@ -221,23 +207,6 @@ def check_writable_folder(folder: str, what: str) -> None:
                         "choose a folder you can write to") from None
     os.close(fd)
     os.unlink(probe)
-
-
-def _fsync_dir(folder: str) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def write_text_atomic(path: str, text: str) -> None:
-    write_atomic(path, text)
 
 
 # -- MP4 -----------------------------------------------------------------------------
@@ -294,11 +263,7 @@ class Mp4Sink:
         self.rate = fps_fraction(fps)
         # yuv420p needs even sizes: an odd last row/column is dropped
         self.width, self.height = width - width % 2, height - height % 2
-        folder = os.path.dirname(self.path)
-        fd, self.tmp = tempfile.mkstemp(prefix=f".{os.path.basename(self.path)}.",
-                                        suffix=".partial.mp4", dir=folder)
-        os.close(fd)
-        _publish_mode(self.tmp)
+        self.tmp = temp_beside(self.path, suffix=".partial.mp4")
         try:
             self.container = av.open(self.tmp, "w", format="mp4",
                                      options={"movflags": "+faststart"})
@@ -381,9 +346,8 @@ class Mp4Sink:
             with open(self.tmp, "rb") as f:
                 os.fsync(f.fileno())
             if sidecar is not None:
-                write_text_atomic(*sidecar)
-            os.replace(self.tmp, self.path)
-            _fsync_dir(os.path.dirname(self.path))
+                write_atomic(*sidecar)
+            place(self.tmp, self.path)
         except BaseException:
             self.abort()
             raise
@@ -439,9 +403,7 @@ class JpegDirSink:
         self.quality = quality
         self._jpeg = TurboJPEG()
         self._fmt, self._samp = TJPF_RGBA, TJSAMP_420
-        self.tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(self.path)}.", suffix=".partial",
-                                    dir=os.path.dirname(self.path))
-        _publish_mode(self.tmp, directory=True)
+        self.tmp = temp_beside(self.path, directory=True)
         self.frames = 0
 
     def add(self, rgba: np.ndarray) -> None:
@@ -481,8 +443,7 @@ class JpegDirSink:
                 if not (self.overwrite and frames_dir_is_ours(self.path)):
                     raise SinkError(f"{self.path}: exists; choose a new folder or pass --overwrite")
                 shutil.rmtree(self.path)
-            os.replace(self.tmp, self.path)
-            _fsync_dir(os.path.dirname(self.path))
+            place(self.tmp, self.path)
         except BaseException:
             self.abort()
             raise

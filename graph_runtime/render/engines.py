@@ -34,11 +34,8 @@ def create_engine(model: str = "auto", size: int = 512, device: str | None = Non
         from ..engine.null_engine import NullEngine
 
         return NullEngine(size, **{k: v for k, v in options.items() if k not in MODEL_OPTIONS})
-    try:
-        from ..engine.engine import Engine
-    except ModuleNotFoundError as e:
-        raise EngineError("engine", f"it is not in this checkout ({e.name}); "
-                          "install the full project") from None
+    from ..engine.engine import Engine  # here: torch loads only for a real model
+
     return Engine.create(model=model, device=device, size=size, **options)
 
 

@@ -188,12 +188,8 @@ def _check_request(req: RenderRequest) -> None:
 
 
 def _analyse(req: RenderRequest, say) -> Any:
-    try:
-        from ..analysis.pipeline import analyze
-    except ModuleNotFoundError as e:
-        raise RenderError(f"the analysis is not in this checkout ({e.name}); "
-                          "install the full project", code=1) from None
     from ..analysis.errors import AnalysisError
+    from ..analysis.pipeline import analyze
 
     say(f"analysing {req.track} (cached after the first time)")
 

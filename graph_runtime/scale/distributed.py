@@ -174,8 +174,8 @@ def analyse_library(paths: list[str], *, address: str | None = None, cluster: Cl
     from tqdm import tqdm
 
     from ..analysis import cache
+    from ..analysis.decode import check_path
     from ..analysis.errors import AnalysisError
-    from ..analysis.load import check_path
     from ..analysis.pipeline import plan_for
 
     cluster = cluster or _connect(address, num_cpus)

@@ -138,26 +138,15 @@ def _wait(proc, q, progress) -> str:
 
 
 def in_process_analyze(path: str, progress: Callable[..., None], duration: float):
-    """(analysis, notice). Uses the real pipeline when this checkout has it."""
-    try:
-        from graph_runtime.analysis.pipeline import analyze
-    except ModuleNotFoundError as e:
-        if not (e.name or "").startswith("graph_runtime.analysis.pipeline"):
-            raise
-        from graph_runtime.analysis.store import synthetic
+    """(analysis, notice): the pipeline in this process; the notice is always ""."""
+    from graph_runtime.analysis.pipeline import analyze
 
-        return synthetic(max(duration, 0.1)), ("analysis pipeline not in this build: "
-                                               "a synthetic 120 BPM grid drives the patch")
     return analyze(path, progress=progress), ""
 
 
 def default_analyze(path: str, progress: Callable[..., None], duration: float):
-    """The Transport's analysis: the pipeline in a niced process when this
-    checkout has it (in this process with HAMBAJUBA_ANALYSIS_IN_PROCESS=1)."""
-    try:
-        import graph_runtime.analysis.pipeline  # noqa: F401
-    except ModuleNotFoundError:
-        return in_process_analyze(path, progress, duration)
+    """The Transport's analysis: the pipeline in a niced process (in this
+    process with HAMBAJUBA_ANALYSIS_IN_PROCESS=1)."""
     if os.environ.get("HAMBAJUBA_ANALYSIS_IN_PROCESS") == "1":
         return in_process_analyze(path, progress, duration)
     return analyze_in_background(path, progress, duration)

@@ -330,7 +330,7 @@ class LiveSession:
         else:
             dt = dt_idle
         self._last_t[which] = t
-        if not playing:  # pause means pause: the patch's clock stands (issue 23)
+        if not playing:  # pause means pause: the patch's clock stands, nothing drifts on stage
             return plan.run(t, 0.0, paused=True, idle_dt=dt_idle)
         return plan.run(t, dt)
 

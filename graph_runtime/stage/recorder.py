@@ -42,7 +42,7 @@ from typing import Callable
 
 import numpy as np
 
-from graph_runtime.media.video import write_text_atomic
+from graph_runtime.media.atomic import write_atomic
 
 from .heard_audio import HeardAudio
 from .live_mp4 import LiveMp4, aac_rate, trim_to_whole_fragments
@@ -420,8 +420,8 @@ class LiveRecorder:
             doc.update(frames=self.frames_written, duration_s=round(self.recorded_s, 3),
                        dropped_frames=self.dropped, max_behind_s=round(self.max_behind_s, 3),
                        finished=True)
-        write_text_atomic(os.path.splitext(self.path)[0] + ".json",
-                          json.dumps(doc, indent=1, sort_keys=True) + "\n")
+        write_atomic(os.path.splitext(self.path)[0] + ".json",
+                     json.dumps(doc, indent=1, sort_keys=True) + "\n")
 
 
 def _reason(e: Exception) -> str:

@@ -130,9 +130,9 @@ def _write_click(args, a) -> int:
     if not out:
         return 0
     from graph_runtime.analysis.click import write_click_track
-    from graph_runtime.analysis.load import load_track
+    from graph_runtime.analysis.decode import decode_for_analysis
     try:
-        track = load_track(args.track)
+        track = decode_for_analysis(args.track)
         write_click_track(out, track.samples, track.sr, a.beats, a.downbeats)
     except Exception as e:   # one line: the track was analysed, the click file is what failed
         print(f"hambajuba: {out}: cannot write the click track ({type(e).__name__}: {e})",

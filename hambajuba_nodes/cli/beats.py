@@ -25,7 +25,7 @@ AUDIO_NAMES = ("mix.flac", "mix.wav", "mix.ogg", "mix.mp3")
 
 # -- analyze TRACK --downbeat-shift N --tempo-x2 | --tempo-half --beats-per-bar B ----------
 def _beats_per_bar(text: str) -> int:
-    from graph_runtime.analysis.grid_correction import MAX_BEATS_PER_BAR
+    from graph_runtime.analysis.beat_grid_correction import MAX_BEATS_PER_BAR
     try:
         b = int(text)
     except ValueError:
@@ -36,7 +36,7 @@ def _beats_per_bar(text: str) -> int:
 
 
 def _shift(text: str) -> int:
-    from graph_runtime.analysis.grid_correction import MAX_SHIFT
+    from graph_runtime.analysis.beat_grid_correction import MAX_SHIFT
     try:
         n = int(text)
     except ValueError:
@@ -73,8 +73,8 @@ def save_grid_flags(args) -> int:
     values). 0 done (or nothing asked), 2 bad input."""
     import dataclasses
 
+    from graph_runtime.analysis.beat_grid_correction import GridCorrection, load_correction, save_correction
     from graph_runtime.analysis.errors import AnalysisError
-    from graph_runtime.analysis.grid_correction import GridCorrection, load_correction, save_correction
     if not wants_correction(args):
         return 0
     try:
@@ -170,10 +170,10 @@ def grid_of(audio: str, *, full: bool, beat_checkpoint=None, live: bool = False)
         from graph_runtime.analysis.pipeline import analyze
         a = analyze(audio, use_cache=False, beat_checkpoint=beat_checkpoint)
         return a.beats, a.downbeats, a.bpm, a.meta.get("beats_per_bar"), a.meta.get("bpm_range")
-    from graph_runtime.analysis import beat_grid, beat_this_runner, features, load, spectral, tonal
+    from graph_runtime.analysis import beat_grid, beat_this_runner, decode, features, spectral, tonal
     sr, fps = spectral.ANALYSIS_SR, spectral.FPS
-    track = load.load_track(audio)
-    mix = load.resample(track.mono(), track.sr, sr)
+    track = decode.decode_for_analysis(audio)
+    mix = decode.resample(track.mono(), track.sr, sr)
     mag = spectral.stft_magnitude(mix)
     rms = spectral.rms(mag)
     active = features.activity(rms, mix_peak=float(rms.max(initial=0.0)), fps=fps).astype(bool)

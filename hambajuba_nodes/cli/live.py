@@ -47,21 +47,20 @@ def add_bench_live_parser(bench_subparsers) -> None:
 
 
 def cmd_bench_live(args) -> int:
-    import numpy as np
 
+    from graph_runtime.analysis.decode import decode_for_analysis
     from graph_runtime.analysis.errors import AnalysisError
-    from graph_runtime.analysis.load import load_track
     from graph_runtime.live import bench
     path = args.file
     if path is None:
         from hambajuba_nodes.content.demo_track import ensure_demo
         path = str(ensure_demo().path)
     try:
-        track = load_track(path)
+        track = decode_for_analysis(path)
     except AnalysisError as e:
         print(f"hambajuba: {e}", file=sys.stderr)
         return 2
-    x = np.ascontiguousarray(track.samples[:2].T, dtype=np.float32)
+    x = track.frames_first()
     if args.seconds is not None:
         x = x[:int(args.seconds * track.sr)]
     try:

@@ -147,8 +147,8 @@ def has_display() -> bool:
 
 
 def window_available() -> bool:
-    return (importlib.util.find_spec("hambajuba_nodes.cli.perform") is not None
-            and importlib.util.find_spec("dearpygui") is not None)
+    """Dear PyGui imports here (a wheel exists for this platform and Python)."""
+    return importlib.util.find_spec("dearpygui") is not None
 
 
 def _perform_argv(track, patch: str, model: str) -> list[str] | None:
@@ -211,8 +211,8 @@ def cmd_demo(args) -> int:
 
     patch = args.patch or str(DEFAULT_PATCH)
     if not os.path.isfile(patch):
-        _err(f"{patch}: the default patch is missing from this checkout; "
-             "give one with --patch FILE")
+        _err(f"{patch}: no such file (the example patches ship with the repository, "
+             "not the installed package); give one with --patch FILE")
         return 2
     try:
         track = ensure_demo(say=_say)
@@ -296,20 +296,11 @@ def cmd_bench_render(args) -> int:
     else:
         track, stems = args.track, args.stems
     patch = args.patch or str(DEFAULT_PATCH)
-    analysis = None
-    if importlib.util.find_spec("graph_runtime.analysis.pipeline") is None:
-        from graph_runtime.analysis.store import synthetic
-        from graph_runtime.media.video import track_duration
-
-        analysis = synthetic(track_duration(track))  # the render's cost does not depend on it
-        if not args.json:
-            _say("note: no analysis pipeline in this checkout; "
-                 "a synthetic analysis drives the patch")
     with tempfile.TemporaryDirectory(prefix="hambajuba-bench-render-") as tmp:
         req = RenderRequest(track=track, patch=patch, out=os.path.join(tmp, "bench.mp4"),
                             model=args.model, fps=args.fps, start=args.start,
                             seconds=args.seconds, stems_dir=stems, device=args.device)
-        code, result = _run_render(req, quiet=args.json, analysis=analysis)
+        code, result = _run_render(req, quiet=args.json)
     if result is None:
         return code
     st = result.stats

@@ -99,7 +99,7 @@ def add_batch_parser(sub) -> None:
 
 
 def _tracks(items: list[str]) -> list[str]:
-    from graph_runtime.analysis.load import AUDIO_EXTENSIONS
+    from graph_runtime.media.audio_file import AUDIO_EXTENSIONS
 
     out = []
     for item in items:

@@ -152,13 +152,12 @@ def _step_until(app, cond, timeout: float) -> bool:
 
 
 def soak(minutes: float, work: str) -> dict:
+    from graph_runtime.media.audio_file import MAX_SECONDS
     from hambajuba_nodes.cli.common import DEFAULT_PATCH
     from hambajuba_nodes.editor.app import App
 
-    from graph_runtime.media.playback import MAX_TRACK_SECONDS
-
     seconds = 60.0 * minutes
-    track_s = min(seconds + 30.0, MAX_TRACK_SECONDS - 5.0)
+    track_s = min(seconds + 30.0, MAX_SECONDS - 5.0)
     track = write_track(os.path.join(work, "soak.wav"), track_s)
     live = write_track(os.path.join(work, "live.wav"), min(LIVE_FILE_S, track_s))
     record = os.path.join(work, "soak.mp4")

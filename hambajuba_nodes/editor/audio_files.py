@@ -1,6 +1,6 @@
 """Which files the track loader reads, as the open-track dialog's filters.
 
-The loader decodes through libsndfile (graph_runtime.media.playback.load_track), so
+The loader decodes through libsndfile (graph_runtime.media.audio_file.decode), so
 "all audio" is every extension of every container this libsndfile build
 lists, plus the common spellings of the same containers (.aif, .oga, .opus).
 """

@@ -17,12 +17,12 @@ import time
 
 import dearpygui.dearpygui as dpg
 
-from graph_runtime.control.grid_nudge import TrackGrid
 from graph_runtime.control.mapping import CURVES, RELATIVE_STYLES, TAKEOVERS
 from graph_runtime.control.midi import MidiError, MidiInputs
 from graph_runtime.control.osc import OscError, OscListener, parse_endpoint
 from graph_runtime.control.rig import RigClock
 from graph_runtime.control.scenes import cue_text
+from graph_runtime.control.tap_correction import TapCorrector
 from graph_runtime.show.control_session import ControlSession
 
 from . import theme
@@ -43,9 +43,9 @@ class ControlPanel:
         s = self.session
         s.transport = {"play": app.transport.play, "pause": app.transport.pause,
                        "seek": app.seek}
-        self.grid = TrackGrid(s, status=app.status, on_analysis=self._grid_changed)
-        s.on_tap, s.on_nudge = self.grid.tapped, self.grid.nudged
-        s.commands.update(tempo=self.grid.scaled, downbeat=self.grid.bar_shifted)  # web surface
+        self.corrector = TapCorrector(s, status=app.status, on_analysis=self._grid_changed)
+        s.on_tap, s.on_nudge = self.corrector.tapped, self.corrector.nudged
+        s.commands.update(tempo=self.corrector.scaled, downbeat=self.corrector.bar_shifted)  # web surface
         self.midi = MidiInputs(s.inbox, s.relative, clock=s.clock_in)   # clock in: midi_clock.py
         self.rig = RigClock(s)                  # MIDI clock out, OSC beats out
         self.osc: OscListener | None = None
@@ -105,7 +105,7 @@ class ControlPanel:
         if tr.analysis is not self._analysis:
             self._analysis = tr.analysis
             s.set_analysis(tr.analysis)
-            self.grid.track(getattr(tr, "path", "") or None, tr.analysis)
+            self.corrector.track(getattr(tr, "path", "") or None, tr.analysis)
         heard = tr.time()
         bar = getattr(app, "bar", None)
         if bar is not None and bar.cue_text is None:  # the transport shows a waiting recall
@@ -115,7 +115,7 @@ class ControlPanel:
         t = tr.predict(heard, d.lookahead()) if (w is not None and w.ready and d is not None
                                                  and tr.playing) else heard
         s.drain(t, heard, playing=tr.playing)
-        self.grid.tick()  # a tapped grid is saved once tapping has ended
+        self.corrector.tick()  # a tapped grid is saved once tapping has ended
         if self._shut_menu:
             self._shut_menu = False
             self.app.add_menu.close()
@@ -189,10 +189,10 @@ class ControlPanel:
                                                   callback=lambda: self._toggle_lead())
             with dpg.group(horizontal=True):  # the track's grid, saved beside its analysis
                 dpg.add_text("grid:")
-                dpg.add_button(label="tempo x2", callback=lambda: self.grid.scaled(2.0))
-                dpg.add_button(label="tempo /2", callback=lambda: self.grid.scaled(0.5))
-                dpg.add_button(label="one earlier", callback=lambda: self.grid.bar_shifted(-1))
-                dpg.add_button(label="one later", callback=lambda: self.grid.bar_shifted(1))
+                dpg.add_button(label="tempo x2", callback=lambda: self.corrector.scaled(2.0))
+                dpg.add_button(label="tempo /2", callback=lambda: self.corrector.scaled(0.5))
+                dpg.add_button(label="one earlier", callback=lambda: self.corrector.bar_shifted(-1))
+                dpg.add_button(label="one later", callback=lambda: self.corrector.bar_shifted(1))
             dpg.add_button(label="Pin last touched param (perform panel)",
                            callback=lambda: self.perform.pin_last())
         with dpg.handler_registry():

@@ -215,11 +215,8 @@ class PatchActions:
                 dpg.add_button(label="Cancel", callback=lambda: dpg.delete_item("hambajuba_auto_chain"))
 
     def auto_chain(self, stem: str, block: str) -> list[str]:
-        try:
-            from hambajuba_nodes.content.auto_chain import auto_chain
-        except ImportError as e:
-            self.status("error", f"auto chain is not in this checkout ({e})")
-            return []
+        from hambajuba_nodes.content.auto_chain import auto_chain
+
         analysis = self.transport.analysis
         at = self.view.free_spot((1100.0, 320.0))  # free, visible space (else below the patch)
         ids, reason = self.model.apply(f"auto chain {stem} -> {block}",

@@ -59,7 +59,7 @@ class StageControls:
                  web: str | None = None, web_token: bytes | None = None) -> None:
         self.app = app
         self.fanout = FrameFanout()
-        # MJPEG and the web surface: one aiohttp loop, one JPEG encoder (issues 22, 26)
+        # MJPEG and the web surface: one aiohttp loop, one JPEG encoder (threads and CPU stay bounded)
         self.http = HttpHost()
         self.jpeg = JpegSource()
         self.serve_address, self.serve_token = serve_output or "127.0.0.1:8080", serve_token

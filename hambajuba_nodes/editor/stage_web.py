@@ -1,4 +1,4 @@
-"""Stage > Web control: start and stop the web surface (issue 26) from the window.
+"""Stage > Web control: start and stop the web surface (phones and tablets as controllers) from the window.
 
 `perform --web [HOST:]PORT [--web-token-file F]` starts it with the window;
 the menu entry starts and stops it (its address field chooses where). When

@@ -14,9 +14,7 @@ strip under the seek bar (bright while looping, dim when only set), and
 with "bars" ticked A and B snap to the nearest downbeat.
 
 Analysis comes from graph_runtime.analysis.pipeline.analyze (cached on disk
-by content hash there). When that module is not in this checkout the track
-still plays, with a synthetic analysis (a 120 BPM grid, silent channels),
-and the window says so.
+by content hash there), run by show/analysis_worker.py.
 """
 from __future__ import annotations
 
@@ -27,7 +25,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from graph_runtime.media.playback import Output, PlaybackError, Track, load_track
+from graph_runtime.media.audio_file import AudioFileError
+from graph_runtime.media.playback import Output, Track, load_track
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
 
@@ -100,7 +99,7 @@ class Transport:
 
             job.analysis, job.notice = self.analyze(job.path, progress, job.track.duration)
             job.progress = 1.0
-        except PlaybackError as e:
+        except AudioFileError as e:
             job.error = str(e)
         except Exception as e:  # AnalysisError and anything the pipeline raises
             kind = "analysis failed" if job.track is not None else "cannot open"

@@ -6,7 +6,7 @@ import pytest
 import soundfile as sf
 from analysis_helpers import click_track, tone, write
 
-from graph_runtime.analysis import AnalysisError, analyze, load
+from graph_runtime.analysis import AnalysisError, analyze, decode
 
 
 def _one_line_naming(err: AnalysisError, path) -> None:
@@ -89,7 +89,7 @@ def test_clipped_audio(tmp_path):
 def test_a_long_file_is_refused_before_decoding(tmp_path):
     path = write(tmp_path / "long.flac", np.zeros(8000 * 10, np.float32), 8000)
     with pytest.raises(AnalysisError) as e:
-        load.load_track(path, max_seconds=5.0)
+        decode.decode_for_analysis(path, max_seconds=5.0)
     _one_line_naming(e.value, path)
 
 
@@ -100,7 +100,7 @@ def test_a_30_minute_file_decodes(tmp_path):
         block = np.zeros(8000 * 60, np.float32)
         for _ in range(30):
             f.write(block)
-    track = load.load_track(path)
+    track = decode.decode_for_analysis(path)
     assert track.duration == pytest.approx(1800.0, abs=0.01)
     assert track.samples.dtype == np.float32 and track.samples.shape[0] == 1
 

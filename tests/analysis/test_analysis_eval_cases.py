@@ -55,11 +55,11 @@ def raw_pitch_accuracy(track_50fps: np.ndarray, ref_10ms) -> float:
 def test_pesto_raw_pitch_accuracy_where_voiced(stem):
     """PESTO's pitch (before the voicing gate) on the true stems: RPA >= 0.9 on every case."""
     need_eval()
-    from graph_runtime.analysis import load, pitch, spectral
+    from graph_runtime.analysis import decode, pitch, spectral
     scores = {}
     for case in CASES:
-        track = load.load_track(EVAL / case / "stems" / f"{stem}.flac")
-        y = load.resample(track.mono(), track.sr, spectral.ANALYSIS_SR)
+        track = decode.decode_for_analysis(EVAL / case / "stems" / f"{stem}.flac")
+        y = decode.resample(track.mono(), track.sr, spectral.ANALYSIS_SR)
         n = spectral.n_frames_for(len(y))
         hz, _ = pitch.track_stem(y, sr=spectral.ANALYSIS_SR, stem=stem, active=np.ones(n, bool))
         scores[case] = raw_pitch_accuracy(hz, truth(case)[f"f0_{stem}_hz_10ms"])
@@ -81,9 +81,9 @@ def test_gated_pitch_channel_is_right_where_it_says_voiced(eval_runs, stem):
 
 def test_crossover_bands_sum_back_within_01_db():
     need_eval()
-    from graph_runtime.analysis import crossover, load, spectral
-    track = load.load_track(EVAL / "bwv66_6_120" / "stems" / "drums.flac")
-    drums = load.resample(track.mono(), track.sr, spectral.ANALYSIS_SR)
+    from graph_runtime.analysis import crossover, decode, spectral
+    track = decode.decode_for_analysis(EVAL / "bwv66_6_120" / "stems" / "drums.flac")
+    drums = decode.resample(track.mono(), track.sr, spectral.ANALYSIS_SR)
     names, cutoffs = crossover.SUB_BANDS["drums"]
     bands = crossover.split_bands(drums, sr=spectral.ANALYSIS_SR, cutoffs=cutoffs)
     total = np.sum(bands, axis=0)

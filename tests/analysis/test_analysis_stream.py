@@ -105,13 +105,13 @@ def test_framewise_equals_the_whole_spectrogram(monkeypatch, name, context, alig
 def test_the_loader_reads_into_one_array_as_a_plain_read_would(tmp_path, rate):
     import soundfile as sf
 
-    from graph_runtime.analysis import load
+    from graph_runtime.analysis import decode
     x = busy_stereo(7.0, sr=rate).T.copy()     # (n, 2): longer than a sanitize block
     x[1000, 0] = x[300000, 1] = np.nan
     sf.write(tmp_path / "t.wav", x, rate, subtype="FLOAT")
-    track = load.load_track(tmp_path / "t.wav", sr=22050)
+    track = decode.decode_for_analysis(tmp_path / "t.wav", sr=22050)
     plain = np.nan_to_num(sf.read(tmp_path / "t.wav", dtype="float32")[0].T, nan=0.0)
-    np.testing.assert_array_equal(track.samples, load.resample(plain, rate, 22050))
+    np.testing.assert_array_equal(track.samples, decode.resample(plain, rate, 22050))
     assert track.samples.flags.c_contiguous and track.samples.shape[0] == 2
     assert any("2 NaN/inf" in w for w in track.warnings)
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from graph_runtime.analysis import AnalysisError, synthetic
-from graph_runtime.analysis.grid_correction import (
+from graph_runtime.analysis.beat_grid_correction import (
     GridCorrection,
     apply_correction,
     apply_saved,

@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from graph_runtime.analysis import beat_grid, features, spectral, tonal
+from graph_runtime.analysis.beat_grid_correction import GridCorrection, apply_correction
 from graph_runtime.analysis.beat_order import downbeats_on, strictly_increasing
 from graph_runtime.analysis.beats import to_attack
-from graph_runtime.analysis.grid_correction import GridCorrection, apply_correction
 from graph_runtime.analysis.store import synthetic
 from graph_runtime.live.replay import analyse_file
 
@@ -68,7 +68,7 @@ def assert_grid(beats, downs) -> None:
     assert np.all(np.diff(downs) > 0), downs
 
 
-def offline_grid(y: np.ndarray) -> beat_grid.BeatGrid:
+def offline_grid(y: np.ndarray) -> beat_grid.GridEstimate:
     """The beat stage as the pipeline runs it on a mix without a Beat This! checkpoint."""
     mag = spectral.stft_magnitude(y)
     rms = spectral.rms(mag)

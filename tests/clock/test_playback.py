@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from graph_runtime.media.playback import DeviceOutput, NullOutput, PlaybackError, Track, load_track, open_output
+from graph_runtime.media.audio_file import AudioFileError
+from graph_runtime.media.playback import DeviceOutput, NullOutput, Track, load_track, open_output
 
 
 class FakeTime:
@@ -136,9 +137,9 @@ def test_device_seek_takes_effect_when_heard():
 def test_load_track_errors(tmp_path):
     bad = tmp_path / "notes.wav"
     bad.write_text("this is not audio")
-    with pytest.raises(PlaybackError, match="not an audio file"):
+    with pytest.raises(AudioFileError, match="not an audio file"):
         load_track(bad)
-    with pytest.raises(PlaybackError, match="no such file"):
+    with pytest.raises(AudioFileError, match="no such file"):
         load_track(tmp_path / "missing.wav")
     good = tmp_path / "tone.wav"
     sf.write(good, np.zeros((4410, 2), np.float32), 44100)

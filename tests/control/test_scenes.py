@@ -105,7 +105,7 @@ def test_a_note_binding_recalls_a_scene(beat_show):
 
 
 def test_a_midi_recall_is_logged_and_a_bar_recall_counts_down_as_heard(beat_show):
-    """Issue 23: recalls from a controller say who asked and when they land; the
+    """Recalls from a controller say who asked and when they land; the
     countdown is on the heard time (the render runs ahead of it)."""
     from graph_runtime.control.scenes import cue_text
 

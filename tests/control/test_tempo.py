@@ -3,8 +3,9 @@ import os
 
 import pytest
 
+from graph_runtime.analysis import beat_grid_correction as grid
 from graph_runtime.analysis.store import synthetic
-from graph_runtime.control.grid_nudge import TrackGrid
+from graph_runtime.control.tap_correction import TapCorrector
 from graph_runtime.control.tempo import MAX_GAP_S, TapTempo, correction_from_taps, fit_taps
 
 
@@ -27,13 +28,12 @@ def test_correction_from_taps_finds_the_scale_and_the_phase():
 
 
 def test_taps_and_nudges_on_a_track_are_saved_per_track(show, tmp_path, monkeypatch):
-    """Through the real grid-correction store (graph_runtime/analysis/grid_correction.py), in a private cache."""
-    grid = pytest.importorskip("graph_runtime.analysis.grid_correction")
+    """Through the real grid-correction store (graph_runtime/analysis/beat_grid_correction.py), in a private cache."""
     monkeypatch.setenv("HAMBAJUBA_CACHE", str(tmp_path / "cache"))
     track = tmp_path / "song.wav"
     track.write_bytes(b"RIFF not really audio, but a file with bytes to hash")
     analysis, applied = synthetic(30.0), []
-    tg = TrackGrid(show.control, grid_module=grid, on_analysis=applied.append)
+    tg = TapCorrector(show.control, on_analysis=applied.append)
     show.control.on_tap, show.control.on_nudge = tg.tapped, tg.nudged
     show.control.set_analysis(analysis)
     tg.track(str(track), analysis)
@@ -57,12 +57,11 @@ def test_taps_and_nudges_on_a_track_are_saved_per_track(show, tmp_path, monkeypa
     assert tg.analysis.beats[1] == pytest.approx(0.51)
 
 
-def test_without_grid_module_taps_still_steer_the_free_grid(show):
+def test_without_an_analysis_taps_still_steer_the_free_grid(show):
     notes = []
-    tg = TrackGrid(show.control, grid_module=None, status=lambda lv, t: notes.append(t))
-    tg.grid = None
+    tg = TapCorrector(show.control, status=lambda lv, t: notes.append(t))
     show.control.on_tap = tg.tapped
-    tg.track("/music/song.flac", None)
+    tg.track(None, None)
     for i in range(4):
         show.control.tap(t=1.0 + 0.4 * i)
     assert show.control.grid.bpm == pytest.approx(150.0)
@@ -72,12 +71,11 @@ def test_without_grid_module_taps_still_steer_the_free_grid(show):
 def test_one_click_x2_and_downbeat_shift_are_saved_and_followed(show, tmp_path, monkeypatch):
     """The Control tab's 'tempo x2' and 'one later' buttons: the grid doubles and
     the bar moves by a beat at once, and both are there when the track reopens."""
-    grid = pytest.importorskip("graph_runtime.analysis.grid_correction")
     monkeypatch.setenv("HAMBAJUBA_CACHE", str(tmp_path / "cache"))
     track = tmp_path / "song.wav"
     track.write_bytes(b"RIFF bytes to hash")
     analysis, applied = synthetic(30.0, bpm=60.0), []
-    tg = TrackGrid(show.control, grid_module=grid, on_analysis=applied.append)
+    tg = TapCorrector(show.control, on_analysis=applied.append)
     show.control.set_analysis(analysis)
     tg.track(str(track), analysis)
     tg.scaled(2.0)

@@ -1,4 +1,4 @@
-"""Issue 23: stage timing in the real window (a recall on the bar, taps, tempo, pause).
+"""Stage timing in the real window (a recall on the bar, taps, tempo, pause).
 
 Each test drives App under Xvfb through the path a performer uses (OSC over
 UDP, MIDI through the inbox, the Control tab's buttons) and judges what the
@@ -154,7 +154,7 @@ def test_osc_taps_at_exact_times_read_their_tempo_with_the_window_at_9_fps(make_
     assert f"{s.tempo.bpm:.1f}" == "95.2", (s.tempo.bpm, list(s.tempo.taps))
     assert any("tap tempo: 95.2 BPM" in m[2] for m in app.messages)
     # the grid file is written once, after the tapping ends, not on every tap
-    from graph_runtime.analysis.grid_correction import correction_path
+    from graph_runtime.analysis.beat_grid_correction import correction_path
 
     path = correction_path(app.transport.path)
     import os

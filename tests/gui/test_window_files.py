@@ -148,8 +148,8 @@ def test_recovery_is_offered_after_a_crash(make_app, tmp_path, monkeypatch):
 
 
 def test_recovery_is_asked_before_the_show_plays(make_app, tmp_path, monkeypatch, wav):
-    """Issue 23: with an autosave to recover, nothing plays, records or opens on the
-    projector until the question is answered."""
+    """With an autosave to recover, nothing plays, records or opens on the projector
+    until the question is answered: the audience never sees the wrong patch."""
     from graph_runtime.graph import patch as patch_io
     from graph_runtime.graph.patch import Patch
     from graph_runtime.show.user_files import autosave_path

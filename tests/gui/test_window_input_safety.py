@@ -90,7 +90,7 @@ def test_an_error_stays_until_replaced_or_dismissed(make_app, tmp_path):
     app.dialogs.answer("OK")
     err = bar_text(app)
     assert "cannot save" in err
-    # an edit, then the autosave a moment later: the newest shows (issue 23), and the
+    # an edit, then the autosave a moment later: the newest message shows, and the
     # error stays in view as a red chip beside it until dismissed
     app.view.add_node_at("time.lfo", (30, 30))
     assert step_until(app, lambda: any("autosaved" in m for _, _, m in app.messages), timeout=5)

@@ -1,4 +1,4 @@
-"""The web surface in the real window (issue 26): `perform --web` starts it with
+"""The web surface in the real window: `perform --web` starts it with
 the window, the join card shows the URL and its QR code, a phone's fader
 reaches the window's patch through the same inbox (undo sees it), and the
 Stage menu's entry stops and starts it on the address chosen in the menu."""

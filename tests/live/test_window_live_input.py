@@ -85,7 +85,8 @@ def test_the_panel_says_what_the_tracker_knows(make_app, loop_wav):
 
 
 def test_an_input_file_that_ends_says_so_and_loop_keeps_it_going(make_app, tmp_path):
-    """Issue 23: the output froze with no word when the rehearsal file ended."""
+    """When the rehearsal file ends the window says so (the output must not just freeze),
+    and "loop the file" keeps it going."""
     import soundfile as sf
     short = tmp_path / "short.wav"
     sf.write(short, drum_loop(1.0, bpm=120.0), 44100)

@@ -3,7 +3,7 @@ import subprocess
 import sys
 
 from graph_runtime.graph.node import PARAM_KINDS
-from hambajuba_nodes.registry import OPTIONAL_MODULES, default_registry
+from hambajuba_nodes.registry import NODE_MODULES, default_registry
 
 EXPECTED = {
     "audio.source", "audio.beat", "physics.spring", "physics.pitch_follow", "physics.oscillator",
@@ -17,9 +17,9 @@ def test_every_node_of_the_issue_is_registered():
     assert EXPECTED <= types
 
 
-def test_optional_modules_all_load():
+def test_node_modules_all_load():
     import importlib
-    for name in OPTIONAL_MODULES:
+    for name in NODE_MODULES:
         assert importlib.import_module(name).NODES
 
 

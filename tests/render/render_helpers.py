@@ -4,7 +4,6 @@ reading an MP4 back. Named uniquely (not conftest) so imports never collide
 with another folder's conftest."""
 from __future__ import annotations
 
-import importlib.util
 import pathlib
 
 import numpy as np
@@ -13,8 +12,6 @@ from graph_runtime.engine.null_engine import NullEngine
 from graph_runtime.graph.node import Node, Param, mask, signal
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-HAVE_ENGINE = importlib.util.find_spec("graph_runtime.engine.engine") is not None
-HAVE_ANALYSIS = importlib.util.find_spec("graph_runtime.analysis.pipeline") is not None
 DEFAULT_PATCH = ROOT / "patches" / "default.patch"
 
 

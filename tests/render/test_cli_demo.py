@@ -9,7 +9,7 @@ import sys
 from types import SimpleNamespace
 
 import pytest
-from render_helpers import DEFAULT_PATCH, HAVE_ANALYSIS, HAVE_ENGINE, ROOT, as_in_a_terminal, decoded_frames
+from render_helpers import DEFAULT_PATCH, ROOT, as_in_a_terminal, decoded_frames
 
 
 def _args(**kw):
@@ -34,8 +34,6 @@ def fake_demo(monkeypatch, tmp_path):
                         lambda req, **kw: calls.append(("render", req)) or (0, None))
     monkeypatch.setattr(cli_render, "window_available", lambda: True)
     monkeypatch.chdir(tmp_path)
-    if not DEFAULT_PATCH.exists():
-        pytest.skip("patches/default.patch missing")
     return calls
 
 
@@ -115,8 +113,6 @@ def test_perform_argv_uses_only_options_the_window_has(monkeypatch):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (HAVE_ENGINE and HAVE_ANALYSIS and DEFAULT_PATCH.exists()),
-                    reason="needs the engine, the analysis pipeline and patches/default.patch")
 def test_demo_command_makes_its_video_without_a_display(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     env["HAMBAJUBA_CACHE"] = str(tmp_path / "cache")
@@ -136,10 +132,6 @@ def test_demo_command_makes_its_video_without_a_display(tmp_path):
 
 
 def test_perform_argv_for_the_real_window_parser():
-    import importlib.util
-
-    if importlib.util.find_spec("hambajuba_nodes.cli.perform") is None:
-        pytest.skip("hambajuba_nodes/cli/perform.py missing")
     from hambajuba_nodes.cli import render as cli_render
 
     track = SimpleNamespace(path="/d/mix.flac", stems_dir="/d/stems")
@@ -149,8 +141,6 @@ def test_perform_argv_for_the_real_window_parser():
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (HAVE_ENGINE and HAVE_ANALYSIS and DEFAULT_PATCH.exists()),
-                    reason="needs the engine, the analysis pipeline and patches/default.patch")
 def test_cli_render_ctrl_c_halfway_keeps_a_valid_shorter_video(tmp_path):
     """The real command, the real preview engine and analysis: SIGINT once the
     progress bar shows two frames; exit 130, a complete shorter MP4."""

@@ -6,12 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from render_helpers import DEFAULT_PATCH, HAVE_ENGINE, decoded_frames, frames_hash
+from render_helpers import DEFAULT_PATCH, decoded_frames, frames_hash
 
-pytestmark = [
-    pytest.mark.skipif(not HAVE_ENGINE, reason="graph_runtime/engine/engine.py missing"),
-    pytest.mark.skipif(not DEFAULT_PATCH.exists(), reason="patches/default.patch missing"),
-    pytest.mark.slow]
+pytestmark = pytest.mark.slow
 
 FPS = 6
 SIZE = 128

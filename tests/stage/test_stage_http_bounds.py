@@ -1,4 +1,4 @@
-"""The MJPEG server on one aiohttp loop (issue 22, item 2): bounded connections,
+"""The MJPEG server on one aiohttp loop: bounded connections,
 a deadline on request line + headers, viewers that hang up cost one line at
 most, and beyond loopback a token with the same rules as `serve`."""
 from __future__ import annotations
@@ -154,7 +154,8 @@ def test_a_dns_name_rebound_onto_loopback_is_refused(serving):
 
 @pytest.mark.gui
 def test_the_window_serving_mjpeg_under_300_half_sent_requests_stays_bounded_and_live(display, tmp_path):
-    """Issue 22's done-when: <= 120 threads for the whole process, /frame.jpg within 3 s."""
+    """Half-sent requests cannot starve the window: <= 120 threads for the whole
+    process, /frame.jpg within 3 s."""
     import json
     import os
     import subprocess

@@ -194,9 +194,9 @@ def _burn(seconds):
 
 
 def test_killed_under_cpu_load_the_file_plays_to_the_kill_with_av_together(tmp_path):
-    """Issue 23: kill -9 with every core busy. The file at the --record path plays to
-    within 1 s of the kill, audio and video end within one frame of each other, and
-    the recorder was never far behind the show."""
+    """kill -9 with every core busy: a crashed show keeps its recording. The file at
+    the --record path plays to within 1 s of the kill, audio and video end within one
+    frame of each other, and the recorder was never far behind the show."""
     burners = [_burn(20) for _ in range(os.cpu_count() or 2)]
     try:
         path = tmp_path / "busy.mp4"

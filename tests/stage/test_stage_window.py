@@ -112,7 +112,8 @@ def _kill_and_wait_news(fan, out, n=2, timeout=30.0):
 
 
 def test_after_kill_9_it_comes_back_by_itself_fullscreen_on_the_same_monitor(stage, tmp_path):
-    """Issue 23: no dialog, no key to press: the same monitor, fullscreen as it was."""
+    """After a crash the projector comes back with no dialog and no key to press:
+    the same monitor, fullscreen as it was."""
     fan, make = stage
     out = make(monitor=1, fullscreen=True, env={"HAMBAJUBA_MONITORS": MONITORS})
     out.open()

@@ -1,4 +1,4 @@
-"""The web control page in a real browser (issue 26): Debian's chromium, headless,
+"""The web control page in a real browser: Debian's chromium, headless,
 through selenium and chromium-driver, against a running headless show (the
 window's per-frame path and control session, wired as the Stage menu wires it).
 

@@ -1,4 +1,4 @@
-"""The web control surface's server half (issue 26), driven over real HTTP and
+"""The web control surface's server half, driven over real HTTP and
 WebSockets into a running headless show: token rules, one control path into
 the inbox, caps on size and rate, several clients at once."""
 from __future__ import annotations

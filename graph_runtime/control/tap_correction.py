@@ -1,7 +1,7 @@
 """Tap tempo and nudge on a track: a correction of its beat grid, saved per track.
 
-The correction is the GridCorrection (graph_runtime/analysis/grid_correction.py,
-written by the beat-grid work): tempo_scale (x0.5, x1, x2) and phase_s,
+The correction is the GridCorrection (graph_runtime/analysis/beat_grid_correction.py):
+tempo_scale (x0.5, x1, x2), phase_s and the downbeat shift,
 saved as JSON beside the track's analysis cache and applied by the
 analysis loader when the track is opened again. Here:
   * after TAPS_FOR_GRID taps on a track, the tapped grid is compared with
@@ -13,9 +13,8 @@ analysis loader when the track is opened again. Here:
     (apply_correction starts from the analysis's own grid, so corrections
     replace each other rather than stack) and handed to `on_analysis(new)`,
     so the show follows at once.
-Without grid.py in this checkout, taps and nudges still steer the control's
-own beat grid (scene quantisation) and a one-line notice says the
-correction is not saved.
+Without a track and its analysis, taps still steer the control's own beat
+grid (scene quantisation); there is nothing to correct or save.
 """
 from __future__ import annotations
 
@@ -23,42 +22,37 @@ import time
 from dataclasses import replace
 from typing import Any, Callable
 
-from .tempo import MAX_GAP_S, NUDGE_S, correction_from_taps, load_grid_module
+from ..analysis import beat_grid_correction as corrections
+from .tempo import MAX_GAP_S, NUDGE_S, correction_from_taps
 
 TAPS_FOR_GRID = 4
 
 
-class TrackGrid:
+class TapCorrector:
+    """Taps, nudges and one-click fixes on the open track -> its saved GridCorrection."""
+
     def __init__(self, session, *, status: Callable[[str, str], None] | None = None,
-                 on_analysis: Callable[[Any], None] | None = None, grid_module=None) -> None:
+                 on_analysis: Callable[[Any], None] | None = None) -> None:
         self.session = session
         self.status = status or (lambda level, text: None)
         self.on_analysis = on_analysis
-        self.grid = grid_module if grid_module is not None else load_grid_module()
         self.path: str | None = None
         self.analysis: Any = None
         self.correction: Any = None
-        self._warned = False
         self._unsaved: Any = None  # a tapped correction applied but not yet saved
         self._tapped_at = 0.0  # time.monotonic() of the last tap
 
     def track(self, path: str | None, analysis) -> None:
         self.path, self.analysis = path, analysis
         self.correction = None
-        if self.grid is not None and path:
+        if path:
             try:
-                self.correction = self.grid.load_correction(path)
+                self.correction = corrections.load_correction(path)
             except Exception as e:  # a damaged file (AnalysisError), an unreadable track
                 self.status("warn", f"beat grid correction: {e}")
 
     def _available(self) -> bool:
-        if self.path and self.analysis is not None and self.grid is not None:
-            return True
-        if self.path and self.grid is None and not self._warned:
-            self._warned = True
-            self.status("warn", "tap/nudge steer scene timing only: this checkout has no "
-                        "graph_runtime/analysis/grid_correction.py to save a track's beat-grid correction")
-        return False
+        return bool(self.path) and self.analysis is not None
 
     def tapped(self, t: float) -> None:
         taps = list(self.session.tempo.taps)
@@ -91,7 +85,7 @@ class TrackGrid:
     def bar_shifted(self, beats: int) -> None:
         """The one is `beats` beats later (negative: earlier)."""
         if self._available():
-            old = self.correction or self.grid.GridCorrection()
+            old = self.correction or corrections.GridCorrection()
             self._save_and_apply(replace(old, downbeat_shift=old.downbeat_shift + int(beats)))
 
     def _change(self, scale: float, phase: float) -> None:
@@ -99,23 +93,22 @@ class TrackGrid:
         self._save_and_apply(self._folded(self.correction, scale, phase))
 
     def _folded(self, old, scale: float, phase: float):
-        old = old or self.grid.GridCorrection()
+        old = old or corrections.GridCorrection()
         total = old.tempo_scale * scale
         if total not in (0.5, 1.0, 2.0):
             total = old.tempo_scale  # beyond x0.5..x2 of the analysis: keep the tempo
         return replace(old, tempo_scale=total, phase_s=old.phase_s + phase)
 
     def _save_and_apply(self, new, *, save: bool = True) -> None:
-        g = self.grid
         try:
             if save:
-                g.save_correction(self.path, new)
+                corrections.save_correction(self.path, new)
                 self._unsaved = None  # whatever was tapped is in this one
         except Exception as e:  # out of bounds (ValueError), disk (OSError), track gone
             self.status("error", f"beat grid correction not saved: {e}")
             return
         self.correction = new
-        self.analysis = g.apply_correction(self.analysis, new)
+        self.analysis = corrections.apply_correction(self.analysis, new)
         self.session.set_analysis(self.analysis)
         if self.on_analysis is not None:
             self.on_analysis(self.analysis)
