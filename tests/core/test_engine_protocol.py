@@ -152,3 +152,21 @@ def test_engines_are_built_only_by_the_one_factory():
                 if path not in allowed:
                     found.append(f"{path}:{node.lineno}: {ast.unparse(node)[:80]}")
     assert found == []
+
+
+def test_the_tests_stand_in_engines_are_null_engines():
+    """A class in tests/ with render(self, frame) is a NullEngine (or one of its
+    subclasses there); KeepingEngine is a proxy of the real preview engine."""
+    engines, proxies = {"NullEngine", "EngineBase"}, {"KeepingEngine"}
+    classes = []
+    for p in sorted((ROOT / "tests").rglob("*.py")):
+        for node in ast.walk(ast.parse(p.read_text())):
+            if isinstance(node, ast.ClassDef) and any(
+                    isinstance(f, ast.FunctionDef) and f.name == "render" for f in node.body):
+                classes.append((p.relative_to(ROOT).as_posix(), node.name,
+                                [ast.unparse(b) for b in node.bases]))
+    for _ in classes:  # subclasses of stand-ins count as engines too (any order of definition)
+        engines |= {name for _p, name, bases in classes if set(bases) & engines}
+    odd = [f"{p}: {name}({', '.join(bases)})" for p, name, bases in classes
+           if name not in engines | proxies]
+    assert len(classes) >= 10 and odd == []
