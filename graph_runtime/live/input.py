@@ -121,7 +121,7 @@ class LiveInput:
         self.source: LiveSource | None = None
         # a tapped tempo from the window: (bpm, beat time s), written by the main
         # thread, then `_tap_seq` bumped; the worker applies it between blocks
-        self._tap = [0.0, 0.0, 1.0]      # bpm, beat time, lead (1 tap, 2 MIDI clock)
+        self._tap = [0.0, 0.0, 1.0]      # bpm, beat time, lead (1 tap, 2 MIDI clock, 0 let go)
         self._tap_seq = 0
         self._tap_done = 0
 
@@ -252,7 +252,10 @@ class LiveInput:
         done = 0
         if self._tap_seq != self._tap_done:
             self._tap_done = self._tap_seq
-            self.analyser.tracker.override(self._tap[0], self._tap[1], lead=int(self._tap[2]))
+            if self._tap[2]:
+                self.analyser.tracker.override(self._tap[0], self._tap[1], lead=int(self._tap[2]))
+            else:
+                self.analyser.tracker.release()
         while self.ring.read_into(self._buf):
             if self.gain != 1.0:
                 self._buf *= self.gain
@@ -301,6 +304,11 @@ class LiveInput:
         """Override the tracker's tempo (lead 1: tap tempo, 2: a MIDI clock): applied by
         the worker."""
         self._tap[0], self._tap[1], self._tap[2] = float(bpm), float(beat_time), float(lead)
+        self._tap_seq += 1
+
+    def release_tempo(self) -> None:
+        """The tap or MIDI clock lets go: the tracker leads again (applied by the worker)."""
+        self._tap[2] = 0.0
         self._tap_seq += 1
 
     def set_monitor(self, monitor) -> str:

@@ -44,6 +44,7 @@ class LiveInputPanel:
         self.problem = ""
         self._frames = 0
         self._taps_seen = None        # (bpm, phase) of the control panel's tap tempo last applied
+        self._clock_led = False       # the MIDI clock has been handed to the tracker
         self.loop = False             # a rehearsal file starts again at its end
         self._ended_said = False      # "input ended" posted once per run
 
@@ -74,6 +75,7 @@ class LiveInputPanel:
             return self.problem
         self.input, self.source, self.problem = inp, source, ""
         self._taps_seen = self._tap_state()      # only taps from now on override the tracker
+        self._clock_led = False
         session = getattr(self.app.control, "session", None)
         if session is not None:                  # the rig's clock out follows the live tracker
             session.beat_source = self._beat_lead
@@ -171,10 +173,16 @@ class LiveInputPanel:
         return source, 60.0 / s["period"], beat_t, int(s["bar_pos"]), max(1, int(s["meter"])), 0
 
     def _follow_clock(self) -> None:
-        """A MIDI clock leads: the tracker takes its tempo and phase once a second."""
+        """A MIDI clock leads: the tracker takes its tempo and phase once a second. When
+        it stops or is handed back, the tracker leads again at once (not when the
+        clock's 30 s hold runs out)."""
         session = getattr(self.app.control, "session", None)
         if session is None or session.tempo_source != "midi clock":
+            if self._clock_led:
+                self._clock_led = False
+                self.input.release_tempo()
             return
+        self._clock_led = True
         import time
         now = time.perf_counter()
         if now < getattr(self, "_clock_due", 0.0):
