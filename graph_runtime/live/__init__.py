@@ -7,6 +7,6 @@
 Modules: ring (sample and channel rings), resample, split (causal stems),
 stem_features, pitch, harmony, beat_tracker + tempo + downbeat, analyser (10 ms blocks
 in, rows out), bank (LiveSource, LiveBank), input (devices, files, the
-worker), replay (`analyze --live`), bench (`bench live`), layout (row
-columns). See docs/live-analysis.md.
+worker), monitor (the input played to an output device: a headphone cue),
+replay (`analyze --live`), bench (`bench live`), layout (row columns). See docs/live-analysis.md.
 """

@@ -350,6 +350,12 @@ class OnlineBeatTracker:
         self.pending_level = 0.0
         self.tempo_conf = 1.0
 
+    def release(self) -> None:
+        """The tap or clock lets go (the MIDI clock handed back, or stopped): the
+        tracker's own estimates lead again from this frame on."""
+        self.pinned_until = self.i
+        self.lead = 0
+
     def _new_tempo(self, period: float, conf: float, acf: np.ndarray | None = None) -> None:
         """An estimate votes for its level (leaky sums per level, LEVEL_DECAY per
         estimate); the clock takes another level when that one's votes lead the

@@ -19,6 +19,11 @@ Bad input, and what happens:
 - clipping, DC offset, NaN: counted (clipping), filtered (DC, 10 Hz
   high-pass), zeroed (NaN) in the analyser.
 
+Monitoring (optional): `monitor=Monitor(...)` (live/monitor.py) gets every
+block the callback receives and plays it to an output device; when that
+device is missing or refuses, `monitor_message` says so in one line and the
+input plays on without it.
+
 `stream_factory(device=, samplerate=, channels=, blocksize=, callback=)`
 builds the stream; the default is sounddevice.InputStream. Tests pass a
 fake whose `feed()` calls the same callback PortAudio would.
@@ -91,13 +96,15 @@ def resolve_device(device, *, channels: int) -> tuple[object, int, int, str]:
 class LiveInput:
     def __init__(self, *, device=None, channels: int = 2, samplerate: int | None = None,
                  gain: float = 1.0, stream_factory=None, file: str | None = None,
-                 realtime: bool = True, loop: bool = False) -> None:
+                 realtime: bool = True, loop: bool = False, monitor=None) -> None:
         self.device, self.channels, self.samplerate = device, int(channels), samplerate
         self.loop = bool(loop)  # a file starts again at its end (read each block: live toggle)
         self.gain = float(gain)
         self.file = file
         self.realtime = realtime
         self.stream_factory = stream_factory
+        self.monitor = monitor             # a live.monitor.Monitor (the headphone cue), or None
+        self.monitor_message = ""          # why the cue is off, one line
         self.stream = None
         self.message = ""
         self.state = "stopped"
@@ -114,7 +121,7 @@ class LiveInput:
         self.source: LiveSource | None = None
         # a tapped tempo from the window: (bpm, beat time s), written by the main
         # thread, then `_tap_seq` bumped; the worker applies it between blocks
-        self._tap = [0.0, 0.0, 1.0]      # bpm, beat time, lead (1 tap, 2 MIDI clock)
+        self._tap = [0.0, 0.0, 1.0]      # bpm, beat time, lead (1 tap, 2 MIDI clock, 0 let go)
         self._tap_seq = 0
         self._tap_done = 0
 
@@ -177,6 +184,9 @@ class LiveInput:
         if status and getattr(status, "input_overflow", False):
             self.overflows += 1
         self.ring.write(indata)
+        m = self.monitor                   # read once: set_monitor may swap it meanwhile
+        if m is not None:
+            m.write(indata)
         self._last_callback = time.monotonic()
 
     # -- run --------------------------------------------------------------------
@@ -184,6 +194,7 @@ class LiveInput:
         if self.analyser is None:
             self.open()
         self._stop.clear()
+        self.set_monitor(self.monitor)
         if self.file is not None:
             self._feeder = threading.Thread(target=self._feed_file, name="live-file", daemon=True)
             self.state = "running"
@@ -203,6 +214,8 @@ class LiveInput:
             self._lost(f"input device {self.name} failed to open: {e}")
             return False
         self.input_latency_s = float(getattr(self.stream, "latency", 0.0) or 0.0)
+        if self.monitor is not None:
+            self.monitor.input_latency_s = self.input_latency_s
         self._last_callback = time.monotonic()
         self.state = "running"
         return True
@@ -239,7 +252,10 @@ class LiveInput:
         done = 0
         if self._tap_seq != self._tap_done:
             self._tap_done = self._tap_seq
-            self.analyser.tracker.override(self._tap[0], self._tap[1], lead=int(self._tap[2]))
+            if self._tap[2]:
+                self.analyser.tracker.override(self._tap[0], self._tap[1], lead=int(self._tap[2]))
+            else:
+                self.analyser.tracker.release()
         while self.ring.read_into(self._buf):
             if self.gain != 1.0:
                 self._buf *= self.gain
@@ -290,12 +306,40 @@ class LiveInput:
         self._tap[0], self._tap[1], self._tap[2] = float(bpm), float(beat_time), float(lead)
         self._tap_seq += 1
 
+    def release_tempo(self) -> None:
+        """The tap or MIDI clock lets go: the tracker leads again (applied by the worker)."""
+        self._tap[2] = 0.0
+        self._tap_seq += 1
+
+    def set_monitor(self, monitor) -> str:
+        """Play the input to `monitor` (None: no cue) from the next block on; the old
+        cue stops. Returns "" or the one-line reason the new one is off (then the
+        input plays on without it)."""
+        old, self.monitor, self.monitor_message = self.monitor, None, ""
+        if old is not None and old is not monitor:
+            old.stop()
+        if monitor is None or self.analyser is None:
+            self.monitor = monitor
+            return ""
+        try:
+            if monitor.stream is None:
+                monitor.open(samplerate=self.samplerate, channels=self.channels, block=self.block)
+            monitor.input_latency_s = self.input_latency_s
+            monitor.start()
+        except ValueError as e:  # monitor.MonitorError (not imported: monitor imports this module)
+            self.monitor_message = f"monitor off: {e}; the show goes on without it"
+            return self.monitor_message
+        self.monitor = monitor               # published last: the callback sees a started cue
+        return ""
+
     def stop(self) -> None:
         self._stop.set()
         for t in (self._feeder, self._thread):
             if t is not None and t is not threading.current_thread():
                 t.join(timeout=2.0)
         self._close_stream()
+        if self.monitor is not None:
+            self.monitor.stop()
         if self.state != "finished":
             self.state = "stopped"
 
@@ -305,4 +349,12 @@ class LiveInput:
                 "samplerate": self.samplerate, "channels": self.channels, "gain": self.gain,
                 "overflows": self.overflows + (self.ring.overflows if a is not None else 0),
                 "clipped": a.clipped if a is not None else 0,
-                "input_latency_s": self.input_latency_s}
+                "input_latency_s": self.input_latency_s,
+                "monitor": self._monitor_stats()}
+
+    def _monitor_stats(self) -> dict:
+        """The cue's figures (live/monitor.py: latency and its parts, underruns, overruns),
+        or {"state": "off", "message": why} when there is none."""
+        if self.monitor is None:
+            return {"state": "off", "message": self.monitor_message}
+        return {**self.monitor.stats(), "message": self.monitor_message}

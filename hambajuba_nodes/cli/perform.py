@@ -76,6 +76,12 @@ def add_perform_parser(subparsers) -> argparse.ArgumentParser:
                    help="play from live input instead of a track: the default input device, a "
                         "device (name or index, see `hambajuba audio devices`), or an audio file "
                         "fed through the live path at real-time pace")
+    p.add_argument("--monitor-out", nargs="?", const="", default=None, metavar="DEVICE",
+                   help="with --input: play the live input to this output device too (a headphone "
+                        "cue; name or index, default output without one); the Input tab shows its "
+                        "latency. No such device: a warning, and the show goes on")
+    p.add_argument("--monitor-gain", type=float, default=0.0, metavar="DB",
+                   help="gain of the --monitor-out cue in dB, -48..12 (default 0)")
     p.set_defaults(func=run_perform)
     return p
 
@@ -125,6 +131,10 @@ def run_perform(args) -> int:
             parse_endpoint(args.osc)
         except OscError as e:
             problems.append(str(e))
+    if args.monitor_out is not None and args.input is None:
+        problems.append("--monitor-out plays the live input: give --input too")
+    if not -48.0 <= args.monitor_gain <= 12.0:
+        problems.append(f"--monitor-gain {args.monitor_gain}: use -48..12 dB")
     character = _character_options(args, problems)
     if problems:
         for line in problems:
@@ -144,6 +154,7 @@ def run_perform(args) -> int:
               engine_address=args.engine, engine_token=token, engine_in_flight=args.in_flight,
               **stage_kwargs(args),
               midi=tuple(args.midi), osc=args.osc, live_input=args.input, mcp=args.mcp,
+              monitor_out=args.monitor_out, monitor_gain_db=args.monitor_gain,
               character=character, clock_out=args.midi_clock_out, beat_out=args.osc_beat_out)
     if args.mcp and app.agent is not None and app.agent.endpoint is not None:
         from hambajuba_nodes.editor.agent_control import client_config

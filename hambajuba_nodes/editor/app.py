@@ -77,7 +77,8 @@ class App(EnginePanel, PatchActions, Menus):
                  serve_output: str | None = None, record: str | None = None,
                  serve_token: bytes | None = None, web: str | None = None,
                  web_token: bytes | None = None, midi: tuple[str, ...] = (), osc: str | None = None,
-                 live_input: str | None = None, mcp: bool = False,
+                 live_input: str | None = None, monitor_out: str | None = None,
+                 monitor_gain_db: float = 0.0, mcp: bool = False,
                  character: dict | None = None, clock_out: str | None = None,
                  beat_out: str | None = None) -> None:
         if registry is None:
@@ -141,7 +142,8 @@ class App(EnginePanel, PatchActions, Menus):
         self.control.session.recall_listeners.append(self.stage.note_scene)  # recording sidecar
         # live input: the source picker; --input starts it once the window is up
         from .live_input_panel import LiveInputPanel
-        self.live_input = LiveInputPanel(self, spec=live_input)
+        self.live_input = LiveInputPanel(self, spec=live_input, monitor_out=monitor_out,
+                                         monitor_gain_db=monitor_gain_db)
         # the character view (issue 25): hambajuba around the shown frame; he grows as it plays
         from .character_view import CharacterPanel
         self.character = CharacterPanel(self, **(character or {}))

@@ -7,6 +7,9 @@ messages (device lost, reconnecting), and which live channels are
 approximations. Tap tempo is the control panel's (the T key, `/tap`): while
 live input plays, a new tapped tempo overrides the tracker's (its level holds
 30 s, its phase keeps locking to the onsets); the Tap button here does the same.
+Monitor out (--monitor-out): the live input played to an output device (a
+headphone cue) with its gain, the latency heard (input + output + one block)
+and its underruns; no such device is a warning, and the show goes on.
 
 Threads: the audio callback and the analysis worker never touch Dear PyGui;
 tick() (main thread, once per frame) reads their counters and the newest
@@ -17,24 +20,31 @@ from __future__ import annotations
 import dearpygui.dearpygui as dpg
 
 from graph_runtime.live.layout import APPROXIMATIONS
+from graph_runtime.live.monitor import latency_text
 
 from . import theme
 
 WRAP = 330
 TRACK, LIVE, FILE = "track", "live input", "file (real time)"
 UPDATE_EVERY = 5      # frames between UI refreshes of the readouts
+MONITOR_OFF, MONITOR_DEFAULT = "off", "default output"
 
 
 class LiveInputPanel:
-    def __init__(self, app, *, spec: str | None = None) -> None:
+    def __init__(self, app, *, spec: str | None = None, monitor_out: str | None = None,
+                 monitor_gain_db: float = 0.0) -> None:
         self.app = app
         self.spec = spec              # from --input: None (track), "" (default device), a device, a file
+        self.monitor_out = monitor_out       # the cue: None off, "" the default output, a device
+        self.monitor_gain_db = float(monitor_gain_db)
+        self.monitor_factory = None          # the cue's stream factory (tests: a fake device)
         self.input = None             # the running LiveInput
         self.source = None            # its LiveSource
         self.tags: dict[str, int] = {}
         self.problem = ""
         self._frames = 0
         self._taps_seen = None        # (bpm, phase) of the control panel's tap tempo last applied
+        self._clock_led = False       # the MIDI clock has been handed to the tracker
         self.loop = False             # a rehearsal file starts again at its end
         self._ended_said = False      # "input ended" posted once per run
 
@@ -54,7 +64,8 @@ class LiveInputPanel:
         device = None if not spec else (int(spec) if spec.isdigit() else spec)
         is_file = bool(spec) and os.path.isfile(spec)
         inp = LiveInput(file=spec if is_file else None, device=None if is_file else device,
-                        channels=channels, gain=10.0 ** (gain_db / 20.0), loop=self.loop)
+                        channels=channels, gain=10.0 ** (gain_db / 20.0), loop=self.loop,
+                        monitor=self._monitor())
         self._ended_said = False
         try:
             source = inp.start()
@@ -64,6 +75,7 @@ class LiveInputPanel:
             return self.problem
         self.input, self.source, self.problem = inp, source, ""
         self._taps_seen = self._tap_state()      # only taps from now on override the tracker
+        self._clock_led = False
         session = getattr(self.app.control, "session", None)
         if session is not None:                  # the rig's clock out follows the live tracker
             session.beat_source = self._beat_lead
@@ -73,7 +85,40 @@ class LiveInputPanel:
         self.app.live.reset()
         note = f" ({inp.message})" if inp.message else ""
         self.app.status("info", f"live input: {inp.name}, {inp.channels} ch, {inp.samplerate} Hz{note}")
+        self._say_monitor()
         return None
+
+    # -- the cue --------------------------------------------------------------------
+    def _monitor(self):
+        """A new Monitor for the chosen output device, or None when the cue is off."""
+        if self.monitor_out is None:
+            return None
+        from graph_runtime.live.monitor import Monitor
+        return Monitor(self.monitor_out, gain=10.0 ** (self.monitor_gain_db / 20.0),
+                       stream_factory=self.monitor_factory)
+
+    def set_monitor(self, device: str | None) -> None:
+        """Cue the live input to `device` (None: off; "" the default output), now if
+        it plays, else from the next start."""
+        self.monitor_out = device
+        if self.input is not None:
+            self.input.set_monitor(self._monitor())
+            self._say_monitor()
+
+    def set_monitor_gain(self, db: float) -> None:
+        self.monitor_gain_db = float(db)
+        m = self.input.monitor if self.input is not None else None
+        if m is not None:
+            m.gain = 10.0 ** (self.monitor_gain_db / 20.0)   # one float: read per output block
+
+    def _say_monitor(self) -> None:
+        inp = self.input
+        if inp is None:
+            return
+        if inp.monitor_message:                  # no such device: a warning, the show goes on
+            self.app.status("warn", inp.monitor_message)
+        elif inp.monitor is not None:
+            self.app.status("info", latency_text(inp.stats()["monitor"]))
 
     def set_loop(self, on: bool) -> None:
         """A rehearsal file starts again at its end (also while it plays)."""
@@ -128,10 +173,16 @@ class LiveInputPanel:
         return source, 60.0 / s["period"], beat_t, int(s["bar_pos"]), max(1, int(s["meter"])), 0
 
     def _follow_clock(self) -> None:
-        """A MIDI clock leads: the tracker takes its tempo and phase once a second."""
+        """A MIDI clock leads: the tracker takes its tempo and phase once a second. When
+        it stops or is handed back, the tracker leads again at once (not when the
+        clock's 30 s hold runs out)."""
         session = getattr(self.app.control, "session", None)
         if session is None or session.tempo_source != "midi clock":
+            if self._clock_led:
+                self._clock_led = False
+                self.input.release_tempo()
             return
+        self._clock_led = True
         import time
         now = time.perf_counter()
         if now < getattr(self, "_clock_due", 0.0):
@@ -170,6 +221,14 @@ class LiveInputPanel:
                 t["gain"] = dpg.add_slider_float(label="gain dB", width=140, min_value=-24.0,
                                                  max_value=24.0, default_value=0.0,
                                                  callback=lambda s, a: self._gain(a))
+            with dpg.group(horizontal=True):
+                t["monitor"] = dpg.add_combo([MONITOR_OFF], width=220, label="monitor out",
+                                             default_value=self._monitor_choice(),
+                                             callback=lambda s, a: self._pick_monitor(a))
+                t["monitor_gain"] = dpg.add_slider_float(
+                    label="dB", width=90, min_value=-48.0, max_value=12.0,
+                    default_value=self.monitor_gain_db, callback=lambda s, a: self.set_monitor_gain(a))
+            t["monitor_state"] = dpg.add_text("monitor: off", wrap=WRAP, color=theme.DIM)
             t["level"] = dpg.add_progress_bar(default_value=0.0, width=-1, overlay="-inf dBFS")
             with dpg.group(horizontal=True):
                 t["tempo"] = dpg.add_text("tempo: -", color=theme.DIM)
@@ -194,15 +253,33 @@ class LiveInputPanel:
             self.app.exit_problems.append(f"live input: {self.problem}")
             if self.tags:
                 dpg.set_value(self.tags["source"], TRACK)
+        elif self.input.monitor_message:             # --monitor-out without a device: one line
+            import sys
+            print(f"hambajuba: warning: {self.input.monitor_message}", file=sys.stderr, flush=True)
 
     def _list_devices(self) -> None:
         from graph_runtime.live.input import LiveInputError, list_devices
         try:
-            names = [f"{d['index']}: {d['name']}" for d in list_devices() if d["inputs"] > 0]
+            devices = list_devices()
         except LiveInputError as e:
-            names = []
+            devices = []
             self.problem = str(e)
+        names = [f"{d['index']}: {d['name']}" for d in devices if d["inputs"] > 0]
         dpg.configure_item(self.tags["device"], items=names or ["(no input devices)"])
+        outs = [f"{d['index']}: {d['name']}" for d in devices if d["outputs"] > 0]
+        dpg.configure_item(self.tags["monitor"], items=[MONITOR_OFF, MONITOR_DEFAULT, *outs])
+
+    def _monitor_choice(self) -> str:
+        return {None: MONITOR_OFF, "": MONITOR_DEFAULT}.get(self.monitor_out, str(self.monitor_out))
+
+    def _pick_monitor(self, chosen: str) -> None:
+        """The monitor combo: off, the default output, or "INDEX: name"."""
+        if chosen == MONITOR_OFF:
+            self.set_monitor(None)
+        elif chosen == MONITOR_DEFAULT:
+            self.set_monitor("")
+        else:
+            self.set_monitor(chosen.split(":", 1)[0] if chosen[:1].isdigit() else chosen)
 
     def _pick(self, which: str) -> None:
         if which == TRACK:
@@ -234,12 +311,18 @@ class LiveInputPanel:
             dpg.configure_item(t["level"], overlay="track")
             dpg.set_value(t["tempo"], "tempo: from the track")
             dpg.set_value(t["state"], self.problem)
+            dpg.set_value(t["monitor_state"], "monitor: off (no live input)" if self.monitor_out
+                          is not None else "monitor: off")
             return
         s = self.source.status()
         db = s["level_db"]
         dpg.set_value(t["level"], max(0.0, min(1.0, (db + 60.0) / 60.0)))
         dpg.configure_item(t["level"], overlay=f"{db:.0f} dBFS" + (" CLIP" if s["clipped"] else ""))
         dpg.set_value(t["tempo"], tempo_text(s))
+        m = s["monitor"]
+        dpg.set_value(t["monitor_state"], latency_text(m))
+        dpg.configure_item(t["monitor_state"], color=theme.WARNING if m.get("message") or
+                           m.get("underruns") else theme.DIM)
         state = (f"{s['state']}: {s['device']}, {s['channels']} ch, {s['samplerate']} Hz; "
                  f"overflows {s['overflows']}, clipped samples {s['clipped']}")
         dpg.set_value(t["state"], state + (f"\n{s['message']}" if s["message"] else ""))

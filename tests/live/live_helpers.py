@@ -1,5 +1,9 @@
-"""Synthetic signals for the live tests: known tempo, known pitch, known level."""
+"""Synthetic signals for the live tests: known tempo, known pitch, known level; fake
+output devices for the monitor (the headphone cue)."""
 from __future__ import annotations
+
+import threading
+import time
 
 import numpy as np
 
@@ -56,3 +60,60 @@ def run_analyser(analyser, x: np.ndarray) -> list[np.ndarray]:
                 rows.append(row.copy())
         seen = ring.written
     return rows
+
+
+class FakeOutput:
+    """What sounddevice.OutputStream looks like to the Monitor; the test calls pull()."""
+
+    instances: list = []
+    refuse = False
+
+    def __init__(self, *, device, samplerate, channels, blocksize, callback):
+        if FakeOutput.refuse:
+            raise RuntimeError("PortAudio: device unavailable")
+        self.callback, self.blocksize, self.channels = callback, blocksize, channels
+        self.samplerate = samplerate
+        self.latency = 0.008
+        self.out = np.zeros((blocksize, channels), np.float32)  # PortAudio's buffer, reused
+        self.heard: list[np.ndarray] = []
+        self.started = False
+        FakeOutput.instances.append(self)
+
+    def start(self):
+        self.started = True
+
+    def stop(self):
+        self.started = False
+
+    def close(self):
+        pass
+
+    def pull(self):
+        self.out.fill(np.nan)                   # whatever was there: the callback must fill it
+        self.callback(self.out, self.blocksize, None, None)
+        self.heard.append(self.out.copy())
+
+
+class PacedOutput(FakeOutput):
+    """A null device with its own clock: pulls a block every block period on its own
+    thread (as a sound card does) and notes which input samples each block held."""
+
+    def start(self):
+        super().start()
+        self.marks: list[int] = []                    # ring.consumed after each pull
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        period, due = self.blocksize / self.samplerate, time.monotonic()
+        monitor = self.callback.__self__
+        while self.started:
+            due += period
+            time.sleep(max(0.0, due - time.monotonic()))
+            self.pull()
+            self.marks.append(monitor.ring.consumed)
+
+    def stop(self):
+        self.started = False
+        if getattr(self, "thread", None) is not None:
+            self.thread.join(2.0)

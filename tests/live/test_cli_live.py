@@ -59,3 +59,11 @@ def test_audio_devices_answers_without_a_device():
         assert isinstance(json.loads(r.stdout), list)
     else:
         assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_perform_monitor_out_needs_live_input():
+    r = run_cli("perform", "--monitor-out", "headphones", "--monitor-gain", "-100", timeout=120)
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert any("--monitor-out plays the live input: give --input too" in line for line in lines)
+    assert any("--monitor-gain -100.0: use -48..12 dB" in line for line in lines)
