@@ -176,7 +176,7 @@ class AgentOps:
         fade = ParamFade(spec.id, prm.name, checked, start, beats,
                          lerp=is_continuous(prm) and beats > 0, whole=prm.kind == "int")
         if quantise == "now" and beats == 0:
-            reason = self.session.write(spec.id, prm.name, checked, merge=None)
+            reason = self.session.write(spec.id, prm.name, checked, merge=None, checked=True)
             if reason:
                 raise AgentError("refused", reason)
         else:

@@ -3,8 +3,9 @@
 A node asks the hub for a wire in `prepare` (compile time); the control
 session writes the wires at the start of each frame, after draining the
 inbox and before the plan runs, so a pad drives physics like any stem.
-Wires are shared by every plan compiled in the process (the running plan
-and its meter twin read the same controller). Note triggers are true for
+Each running show owns one hub (graph_runtime/show/headless_show.py) and
+hands it to every plan it compiles (the running plan and its meter twin read
+the same controller); nodes find it through the prepare context. Note triggers are true for
 exactly one frame: the session clears them at the next drain.
 
 MIDI channel -1 and note -1 mean "any". Values: CC 0..1 (value / 127),
@@ -85,8 +86,11 @@ class SourceHub:
         return True
 
 
-HUB = SourceHub()  # the process's hub: what node prepare() finds when no other is given
-
-
 def hub_of(ctx) -> SourceHub:
-    return getattr(ctx, "control_hub", None) or HUB
+    """The hub a node binds its wires to at prepare: the running show's
+    (HeadlessShow hands it to every compile); a plan compiled without a show
+    (a render, `patch check`) gets one of its own, which no controller writes."""
+    hub = getattr(ctx, "control_hub", None)
+    if hub is None:
+        hub = ctx.control_hub = SourceHub()
+    return hub

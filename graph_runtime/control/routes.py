@@ -123,7 +123,7 @@ def _transport(session, address: str, what: str, args: tuple) -> None:
 
 
 def set_param(session, address: str, node: str, name: str, args: tuple) -> None:
-    """/hambajuba/<node>/<param> <value>: checked, clamped, written like a typed value."""
+    """/hambajuba/<node>/<param> <value>: checked (here, once), clamped, written like a typed value."""
     spec = session.model.patch.node(node)
     cls = session.registry.get(spec.type) if spec is not None else None
     prm = cls.param(name) if cls is not None else None
@@ -139,4 +139,4 @@ def set_param(session, address: str, node: str, name: str, args: tuple) -> None:
     if reason:
         session.report_once(("osc!", address, reason), f"OSC {address}: {reason}; ignored")
         return
-    session.write(node, name, value, merge=("osc", address))
+    session.write(node, name, value, merge=("osc", address), checked=True)  # coerce checked it

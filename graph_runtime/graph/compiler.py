@@ -227,12 +227,15 @@ def _make_bank(source) -> ChannelBank:
 def compile_patch(patch: Patch, registry: Registry, *, analysis=None,
                   feature_mean: Callable[[str, int], float] | None = None,
                   fps: float = 50.0, previous: Plan | None = None,
-                  base_dir: str | None = None, cached_only: bool = False) -> Plan:
+                  base_dir: str | None = None, cached_only: bool = False,
+                  control_hub=None) -> Plan:
     """Build a Plan, or raise CompileError listing every problem found.
 
     base_dir: the patch file's folder (relative paths in params start
     there); None: the current directory. cached_only: raise
-    plan_cache.CacheMiss rather than compute per-track work not cached yet."""
+    plan_cache.CacheMiss rather than compute per-track work not cached yet.
+    control_hub: the running show's controller wires (control/hub.py); None:
+    the plan gets a hub of its own that no controller writes (a render)."""
     checked = check(patch, registry)
     if checked.errors:
         raise CompileError(checked.errors)
@@ -244,7 +247,8 @@ def compile_patch(patch: Patch, registry: Registry, *, analysis=None,
     ctx = PrepareContext(analysis=analysis, bank=bank, frame=frame,
                          feature_mean=feature_mean or (lambda block, fid: 1.0), fps=fps,
                          base_dir=os.fspath(base_dir) if base_dir else None,
-                         cache=cache.cached_only() if cache is not None and cached_only else cache)
+                         cache=cache.cached_only() if cache is not None and cached_only else cache,
+                         control_hub=control_hub)
     ctx.slots = SlotTable()
     links_to = {l.dst: l.src for l in checked.links}
     producers: dict[tuple[str, str], Wire] = {}

@@ -22,9 +22,10 @@ Two ways, chosen by the node class:
                 links: a sink copies a constant mask once, a dance node binds
                 a stem's channels) are re-prepared with it, in plan order.
 
-A refused value, or a prepare that raises, changes nothing: the old nodes,
-wire values, slots and Scene are put back, and the reason comes back as one
-line. The test that keeps the two paths honest (tests/core/
+Values are checked once, where the edit enters (the document's
+EditorModel, an OSC route); this layer trusts them. A prepare that raises
+changes nothing: the old nodes, wire values, slots and Scene are put back,
+and the reason comes back as one line. The test that keeps the two paths honest (tests/core/
 test_param_edits.py) checks, for every registered node type and every
 param, that set_param gives the same next frames as a recompile.
 
@@ -49,6 +50,9 @@ def set_param(plan: Plan, node_id: str, name: str, value: Any, *,
               cached_only: bool = False) -> str | None:
     """Change one param of the running node, visible in the next plan.run();
     None, or a one-line reason it was refused (then nothing changed).
+
+    value: already checked where the edit entered (EditorModel.set_params, an
+    OSC route, an agent call: Param.check once there); it is trusted here.
     cached_only: a re-prepare that needs per-track work nobody has cached
     yet raises prepare_cache.CacheMiss (nothing changed), so
     the window can build it off its main thread instead."""
@@ -56,12 +60,10 @@ def set_param(plan: Plan, node_id: str, name: str, value: Any, *,
     if node is None:
         return f"no node {node_id!r} in the running plan"
     cls = type(node)
-    prm = cls.param(name)
-    if prm is None:
+    if name not in node.p:  # the compiler filled every declared param: this one is not
         return f"{cls.type_id} has no param {name!r}"
-    value, reason = prm.check(value)
-    if reason:
-        return f"{node_id}.{name}: {reason}"
+    if type(value) is list:  # a mask: the node keeps its own copy, apart from the document's
+        value = list(value)
     if node.p.get(name) == value:
         return None
     plan.edits += 1

@@ -190,6 +190,7 @@ class PrepareContext:
     cache: Any = None  # plan_cache.AnalysisCache: prepare work shared across compiles
     node_id: str | None = None  # whose prepare is running (warnings are filed under it)
     clock: FrameClock = field(default_factory=FrameClock)  # paused or not, this frame
+    control_hub: Any = None  # control.hub.SourceHub of the show compiling (midi.*, osc.* wires)
 
     @property
     def bpm(self) -> float:

@@ -21,16 +21,19 @@ a cheap compile on the window's main thread and hand only the expensive
 ones (a new track, an ensemble with new ranks) to a worker thread.
 
 The cache lives as long as its analysis (a weak reference): loading another
-track drops it. Thread-safe: a background compile and the main thread may
-use one cache at once; building happens outside the lock (two threads may
-build the same entry once each; the first stored wins).
+track drops it. Single-threaded by contract, until the show shares it: the
+window's plan builder (graph_runtime/show/plan_builder.py) compiles on its own
+thread, and hands this module a lock (`share_between_threads`) before that
+thread starts; from then on every cache takes it around its dictionaries.
+Building happens outside the lock (two threads may build the same entry once
+each; the first stored wins).
 
-Imports only numpy.
+Imports only numpy: the lock comes from the show, so graph/ imports no threads.
 """
 from __future__ import annotations
 
-import threading
 import weakref
+from typing import Any
 
 import numpy as np
 
@@ -41,22 +44,43 @@ class CacheMiss(Exception):
     """A cached-only compile needed an entry nobody has built yet."""
 
 
+class _OneThread:
+    """The lock while only one thread compiles: entering it costs a call."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc) -> bool:
+        return False
+
+
+_lock: Any = _OneThread()  # every cache's lock, looked up at each use
+
+
+def share_between_threads(lock) -> None:
+    """From now on caches may be used by several threads at once: `lock` (a
+    re-entrant lock, e.g. threading.RLock()) guards every cache's dictionaries.
+    Call it before the second thread starts; the first lock given stays."""
+    global _lock
+    if isinstance(_lock, _OneThread):
+        _lock = lock
+
+
 class ChannelTable:
     """Rows of signal channels, each padded to n + 1 frames with its last
     value (so frame i + 1 exists for every i < n). Column-major: a row is
     one channel, contiguous; np.zeros leaves rows never written uncommitted,
     so capacity costs no memory until used."""
 
-    def __init__(self, analysis, lock: threading.RLock, source) -> None:
+    def __init__(self, analysis, source) -> None:
         self._source = source  # () -> the analysis: a weak reference, the cache must not keep it
         n = int(getattr(analysis, "n_frames", 0) or 0) if analysis is not None else 0
         self.n = max(n, 1)  # frames; an empty or absent analysis reads one silent frame
-        self._lock = lock
         self._index: dict[str, int] = {}
         self.data = np.zeros((FIRST_ROWS, self.n + 1))
 
     def missing(self, names) -> list[str]:
-        with self._lock:
+        with _lock:
             return [n for n in names if n not in self._index]
 
     def rows_for(self, names: list[str]) -> tuple[list[int], np.ndarray]:
@@ -66,7 +90,7 @@ class ChannelTable:
         copies the used rows; adding a row writes only that row."""
         missing = [n for n in dict.fromkeys(names) if n not in self._index]
         columns = {n: self._column(n) for n in missing}  # built outside the lock
-        with self._lock:
+        with _lock:
             for name, col in columns.items():
                 if name in self._index:
                     continue
@@ -89,26 +113,25 @@ class ChannelTable:
 
 class AnalysisCache:
     def __init__(self, analysis) -> None:
-        self._lock = threading.RLock()
         try:
             self.source = weakref.ref(analysis) if analysis is not None else (lambda: None)
         except TypeError:  # not weakly referenceable: this cache is never shared
             self.source = lambda: analysis
-        self.table = ChannelTable(analysis, self._lock, self.source)
+        self.table = ChannelTable(analysis, self.source)
         self._memo: dict = {}
 
     def memo(self, key, build, *, cached_only: bool = False):
-        with self._lock:
+        with _lock:
             if key in self._memo:
                 return self._memo[key]
         if cached_only:
             raise CacheMiss(key)
         value = build()
-        with self._lock:
+        with _lock:
             return self._memo.setdefault(key, value)
 
     def has(self, key) -> bool:
-        with self._lock:
+        with _lock:
             return key in self._memo
 
     def cached_only(self) -> "CachedOnly":
@@ -143,7 +166,6 @@ def _channel(analysis, name: str) -> np.ndarray:
 
 
 _caches: dict[int, AnalysisCache] = {}
-_caches_lock = threading.Lock()
 
 
 def cache_for(analysis) -> AnalysisCache:
@@ -153,7 +175,7 @@ def cache_for(analysis) -> AnalysisCache:
     if analysis is None:
         return AnalysisCache(None)
     key = id(analysis)
-    with _caches_lock:
+    with _lock:
         found = _caches.get(key)
         if found is not None and found.source() is analysis:
             return found
@@ -167,6 +189,6 @@ def cache_for(analysis) -> AnalysisCache:
 
 
 def _drop(key: int, cache: AnalysisCache) -> None:
-    with _caches_lock:
+    with _lock:
         if _caches.get(key) is cache:
             del _caches[key]

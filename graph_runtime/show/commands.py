@@ -261,34 +261,49 @@ class EditorModel(ClipboardCommands):
         return self.delete((), links)
 
     # -- params ---------------------------------------------------------------------------
-    def set_param(self, node_id: str, name: str, value: Any, *, merge: Any = None) -> str | None:
+    def set_param(self, node_id: str, name: str, value: Any, *, merge: Any = None,
+                  checked: bool = False) -> str | None:
         """Set one param; returns None or why the value is refused."""
-        return self.set_params(node_id, {name: value}, merge=merge)
+        return self.set_params(node_id, {name: value}, merge=merge, checked=checked)
 
-    def set_params(self, node_id: str, values: dict[str, Any], *, merge: Any = None) -> str | None:
-        """Set several params of one node as one undo step (all or nothing)."""
+    def set_params(self, node_id: str, values: dict[str, Any], *, merge: Any = None,
+                   checked: bool = False) -> str | None:
+        """Set several params of one node as one undo step (all or nothing).
+
+        This is where an edit is checked (Param.check), once: the live plan
+        applies what the document holds without checking it again. checked:
+        the caller is a boundary that already checked these values against
+        the node's Params (an OSC route, an agent call)."""
         spec = self.spec(node_id)
-        cls = self.registry.get(spec.type) if spec is not None else None
         if spec is None:
             return f"no node {node_id!r}"
+        if not checked:
+            values, reason = self._check(spec, values)
+            if reason:
+                return reason
+        if all(spec.params.get(k, _MISSING) == v for k, v in values.items()):
+            return None
+        self._checkpoint(f"set {', '.join(values)}", merge,
+                         lambda: ParamStep(node_id, copy.deepcopy(spec.params)))
+        spec.params.update({k: list(v) if isinstance(v, list) else v for k, v in values.items()})
+        self._changed(Change("params", (node_id,), tuple(values)))
+        return None
+
+    def _check(self, spec, values: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+        """(normalised values, None) or ({}, the one-line reason the first bad one is refused)."""
+        cls = self.registry.get(spec.type)
         if cls is None:
-            return f"{node_id} is an unknown node type ({spec.type}); its params are kept as they are"
+            return {}, f"{spec.id} is an unknown node type ({spec.type}); its params are kept as they are"
         checked = {}
         for name, value in values.items():
             prm = cls.param(name)
             if prm is None:
-                return f"{cls.type_id} has no param {name!r}"
+                return {}, f"{cls.type_id} has no param {name!r}"
             value, reason = prm.check(value)
             if reason:
-                return f"{node_id}.{name}: {reason}"
+                return {}, f"{spec.id}.{name}: {reason}"
             checked[name] = value
-        if all(spec.params.get(k, _MISSING) == v for k, v in checked.items()):
-            return None
-        self._checkpoint(f"set {', '.join(checked)}", merge,
-                         lambda: ParamStep(node_id, copy.deepcopy(spec.params)))
-        spec.params.update({k: list(v) if isinstance(v, list) else v for k, v in checked.items()})
-        self._changed(Change("params", (node_id,), tuple(checked)))
-        return None
+        return checked, None
 
     def set_engine(self, key: str, value: Any) -> str | None:
         """Engine settings stored in the patch: model, seed, prompt."""

@@ -26,7 +26,7 @@ from typing import Any, Callable
 from graph_runtime.control.apply import Takeover, note_value
 from graph_runtime.control.beat_times import BeatGrid
 from graph_runtime.control.bindings import Binding, dangling, parse_bindings
-from graph_runtime.control.hub import HUB, SourceHub
+from graph_runtime.control.hub import SourceHub
 from graph_runtime.control.inbox import Inbox
 from graph_runtime.control.midi import RelativeMap
 from graph_runtime.control.midi_clock import ClockIn, ClockReading, Lead, LeadSlot
@@ -45,7 +45,7 @@ class ControlSession(LearnAndBindings):
                  hub: SourceHub | None = None) -> None:
         self.model, self.registry = model, registry
         self.inbox = inbox or Inbox()
-        self.hub = hub or HUB
+        self.hub = hub if hub is not None else SourceHub()  # the show passes the one its plans read
         self.relative = RelativeMap()
         self.takeover = Takeover()
         self.tempo = TapTempo()
@@ -336,10 +336,12 @@ class ControlSession(LearnAndBindings):
         self._held[b] = now
         return (now >= 64 > was) or (count >= 2 and now < 64)
 
-    def write(self, node: str, name: str, value: Any, *, merge: Any) -> str | None:
+    def write(self, node: str, name: str, value: Any, *, merge: Any,
+              checked: bool = False) -> str | None:
+        """checked: the caller already checked value against the Param (see EditorModel.set_params)."""
         self._writing = True
         try:
-            reason = self.model.set_param(node, name, value, merge=merge)
+            reason = self.model.set_param(node, name, value, merge=merge, checked=checked)
         finally:
             self._writing = False
         if reason:

@@ -46,6 +46,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable
 
+from graph_runtime.control.hub import SourceHub
 from graph_runtime.graph.compiler import CompileError, Problem, carry_plan_state, compile_patch
 from graph_runtime.graph.edit import set_param
 from graph_runtime.graph.frame import FrameParams
@@ -62,8 +63,11 @@ WAIT_S = 0.003  # a background build the main thread waits for: most finish insi
 
 class LiveSession:
     def __init__(self, registry, *, fps: float = 60.0, background: bool = False,
-                 wait_s: float = WAIT_S) -> None:
+                 wait_s: float = WAIT_S, hub=None) -> None:
+        """hub: the show's control.hub.SourceHub, handed to every plan compiled
+        here (the plan and its meter twin read the same controllers)."""
         self.registry = registry
+        self.hub = hub if hub is not None else SourceHub()
         self.fps = float(fps)
         self.analysis: Any = None
         self.feature_mean: Callable[[str, int], float] | None = None
@@ -236,7 +240,7 @@ class LiveSession:
         t0 = time.perf_counter()
         plan = compile_patch(patch, self.registry, analysis=self.analysis,
                              feature_mean=self.feature_mean, fps=self.fps,
-                             base_dir=self.base_dir, cached_only=cached_only)
+                             base_dir=self.base_dir, cached_only=cached_only, control_hub=self.hub)
         self.compiles += 1  # plans built (a cached-only try that missed is not one)
         self.compile_ms = (time.perf_counter() - t0) * 1000.0
         return epoch, plan
@@ -255,7 +259,8 @@ class LiveSession:
         try:
             monitor = compile_patch(self._patch, self.registry, analysis=self.analysis,
                                     feature_mean=self.feature_mean, fps=self.fps,
-                                    base_dir=self.base_dir, cached_only=self._builder is not None)
+                                    base_dir=self.base_dir, cached_only=self._builder is not None,
+                                    control_hub=self.hub)
             self.compiles += 1
         except CacheMiss:
             return False  # the worker is computing what it needs; a later frame

@@ -16,9 +16,13 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable
 
+from graph_runtime.graph import prepare_cache
+
 
 class PlanBuilder:
     def __init__(self) -> None:
+        # builds on this worker share the per-analysis caches with the main thread
+        prepare_cache.share_between_threads(threading.RLock())
         self._cond = threading.Condition()
         self._job: Callable[[], Any] | None = None
         self._result: Any = None

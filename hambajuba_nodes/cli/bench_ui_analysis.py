@@ -51,11 +51,12 @@ def bench_ui_analysis(minutes: float = 5.0, *, in_process: bool = False, limit_s
     else:
         os.environ.pop("HAMBAJUBA_ANALYSIS_IN_PROCESS", None)
     track = write_track(os.path.join(folder, "bench.wav"), minutes)
+    from graph_runtime.show.options import ShowOptions
     from hambajuba_nodes.cli.common import default_patch
     from hambajuba_nodes.editor.app import App
 
-    app = App(patch_path=default_patch(), engine=False, output=NullOutput("bench: null audio"),
-              config=os.path.join(folder, "config"), vsync=False, width=1400, height=900)
+    app = App(ShowOptions(patch_path=default_patch(), engine=False, output=NullOutput("bench: null audio"),
+              config=os.path.join(folder, "config"), vsync=False, width=1400, height=900))
     try:
         idle = _fps(app, lambda: True, IDLE_S)
         t0 = time.monotonic()

@@ -144,9 +144,10 @@ def run_perform(args) -> int:
         print("hambajuba perform: no display to open a window on; `hambajuba render` makes a "
               "video without one", file=sys.stderr)
         return 1
+    from graph_runtime.show.options import ShowOptions
     from hambajuba_nodes.editor.app import App
 
-    app = App(patch_path=args.patch or _default_patch(), track_path=args.track,
+    app = App(ShowOptions(patch_path=args.patch or _default_patch(), track_path=args.track,
               model=args.model, engine=not args.no_engine,
               audio="null" if args.null_audio else "auto", size=args.size,
               width=args.width, height=args.height, autoplay=True,
@@ -155,7 +156,7 @@ def run_perform(args) -> int:
               **stage_kwargs(args),
               midi=tuple(args.midi), osc=args.osc, live_input=args.input, mcp=args.mcp,
               monitor_out=args.monitor_out, monitor_gain_db=args.monitor_gain,
-              character=character, clock_out=args.midi_clock_out, beat_out=args.osc_beat_out)
+              character=character, clock_out=args.midi_clock_out, beat_out=args.osc_beat_out))
     if args.mcp and app.agent is not None and app.agent.endpoint is not None:
         from hambajuba_nodes.editor.agent_control import client_config
 

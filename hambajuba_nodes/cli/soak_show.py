@@ -153,6 +153,7 @@ def _step_until(app, cond, timeout: float) -> bool:
 
 def soak(minutes: float, work: str) -> dict:
     from graph_runtime.media.audio_file import MAX_SECONDS
+    from graph_runtime.show.options import ShowOptions
     from hambajuba_nodes.cli.common import DEFAULT_PATCH
     from hambajuba_nodes.editor.app import App
 
@@ -163,10 +164,10 @@ def soak(minutes: float, work: str) -> dict:
     record = os.path.join(work, "soak.mp4")
     patch = os.path.join(work, "soak.patch")   # a copy: the show's autosave lands beside it,
     shutil.copyfile(str(DEFAULT_PATCH), patch)  # never beside the shipped patch
-    app = App(patch_path=patch, track_path=track, model="preview", size=128,
+    app = App(ShowOptions(patch_path=patch, track_path=track, model="preview", size=128,
               audio="null", config=os.path.join(work, "cfg"), analyze=analyze, autoplay=True,
               width=1100, height=720, output_window=True, serve_output="127.0.0.1:0",
-              record=record, osc="127.0.0.1:0", live_input=live)
+              record=record, osc="127.0.0.1:0", live_input=live))
     out: dict = {"minutes": minutes}
     opened = time.monotonic()   # the recording starts with the window (record=...)
     try:
@@ -210,7 +211,7 @@ def soak(minutes: float, work: str) -> dict:
             frames_dropped={"delivery_late": app.delivery.dropped if app.delivery else None,
                             "engine_skipped": app.worker.skipped if app.worker else None,
                             "recorder": app.stage.recorder.dropped},
-            fanout_dispatched=app.stage.fanout.dispatched, fanout_published=app.stage.fanout.seq,
+            fanout_dispatched=app.show.fanout.dispatched, fanout_published=app.show.fanout.seq,
             mjpeg_frames=viewer.frames, mjpeg_error=viewer.error,
             osc_sent=osc.sent, osc_taken=session.consumed, scene_recalls=osc.recalls,
             osc_unknown=session.unknown_osc, window_alive=app.stage.window.alive)

@@ -89,7 +89,7 @@ class AgentControl:
             app.exit_problems.append(str(e))
             app.status("error", str(e))
             return
-        app.stage.fanout.add(self.latest)
+        app.show.fanout.add(self.latest)
         with dpg.handler_registry():
             dpg.add_key_press_handler(key=getattr(dpg, f"mvKey_{PANIC_KEY}"),
                                       callback=lambda: self.panic())
@@ -106,7 +106,7 @@ class AgentControl:
     def close(self) -> None:
         if self.endpoint is not None:
             self.endpoint.close()
-        self.app.stage.fanout.remove(self.latest)
+        self.app.show.fanout.remove(self.latest)
 
 
 def client_config() -> str:

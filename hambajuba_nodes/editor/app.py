@@ -11,14 +11,20 @@ by `_run_callbacks`; the engine renders on its thread (engine_thread.py),
 the audio plays on PortAudio's, and tracks are decoded and analysed on a
 loader thread (transport.py). None of them touch the window.
 
-One frame (`tick`, then Dear PyGui draws):
+One frame (`tick`, then Dear PyGui draws). The running show is a
+HeadlessShow (graph_runtime/show/headless_show.py): the window drives its
+three steps (drain, update, advance) and adds its views between them.
     1. run queued callbacks: user edits become commands on the EditorModel
     2. install a finished track; notice the engine becoming ready
-    3. recompile when the patch changed (swap plans between two frames)
-    4. heard = audio clock; t_seen = heard + delivery lookahead
-    5. run the plan for t_seen (-> engine) and its monitor for heard (meters)
-    6. take the newest finished frame: show it, hold it, or drop it if late
-    7. meters, transport, autosave, status
+    3. show.drain: MIDI/OSC/web values and scenes
+    4. show.update: recompile when the patch changed (swap plans between two frames)
+    5. heard = audio clock; t_seen = heard + delivery lookahead
+    6. show.advance: the plan for t_seen (-> engine) and its monitor for heard (meters)
+    7. take the newest finished frame: show it, hold it, or drop it if late;
+       publish it on the show's fan-out (output window, MJPEG, recorder)
+    8. meters, transport, autosave, status
+
+Settings come in one ShowOptions (graph_runtime/show/options.py).
 
 App is put together from parts, one concern each: menus.py (the menu bar),
 engine_panel.py (the engine tab and the engine's lifecycle), patch_actions.py
@@ -32,16 +38,16 @@ import os
 import sys
 import time
 from collections import deque
-from typing import Any, Callable
+from typing import Any
 
 import dearpygui.dearpygui as dpg
 
-from graph_runtime.media.playback import Output, open_output
-from graph_runtime.show.commands import EditorModel
+from graph_runtime.media.playback import open_output
 from graph_runtime.show.delivery import Delivery
 from graph_runtime.show.engine_thread import EngineWorker
 from graph_runtime.show.files import Files
-from graph_runtime.show.live_plan import LiveSession
+from graph_runtime.show.headless_show import HeadlessShow
+from graph_runtime.show.options import ShowOptions
 from graph_runtime.show.stage_line import link_text
 
 from . import theme
@@ -65,22 +71,8 @@ from .transport import Transport, TransportBar
 
 
 class App(EnginePanel, PatchActions, Menus):
-    def __init__(self, *, registry=None, patch_path: str | None = None, track_path: str | None = None,
-                 model: str | None = None, engine: bool | Callable[[], Any] = True,
-                 output: Output | None = None, audio: str = "auto", size: int | None = None,
-                 width: int = 1600, height: int = 960, config: str | None = None,
-                 autosave_every: float = 30.0, vsync: bool = True, title: str = "hambajuba",
-                 autoplay: bool = False, analyze: Callable | None = None,
-                 engine_address: str | None = None, engine_token: bytes | None = None,
-                 engine_in_flight: int = 2,
-                 output_window: bool = False, monitor: int | None = None, fullscreen: bool = False,
-                 serve_output: str | None = None, record: str | None = None,
-                 serve_token: bytes | None = None, web: str | None = None,
-                 web_token: bytes | None = None, midi: tuple[str, ...] = (), osc: str | None = None,
-                 live_input: str | None = None, monitor_out: str | None = None,
-                 monitor_gain_db: float = 0.0, mcp: bool = False,
-                 character: dict | None = None, clock_out: str | None = None,
-                 beat_out: str | None = None) -> None:
+    def __init__(self, options: ShowOptions | None = None, *, registry=None) -> None:
+        o = self.options = options if options is not None else ShowOptions()
         if registry is None:
             from hambajuba_nodes.registry import default_registry
 
@@ -97,13 +89,13 @@ class App(EnginePanel, PatchActions, Menus):
         self._problems_key: Any = None
         self._refusal_seen: str | None = None
         self._title = ""
-        self._model_choice = model
-        self._engine_arg = engine
-        self._size = size
-        self._engine_address, self._engine_token = engine_address, engine_token  # remote engine
-        self._engine_in_flight = engine_in_flight  # frames on the wire to a remote engine
+        self._model_choice = o.model
+        self._engine_arg = o.engine
+        self._size = o.size
+        self._engine_address, self._engine_token = o.engine_address, o.engine_token  # remote engine
+        self._engine_in_flight = o.engine_in_flight  # frames on the wire to a remote engine
         self.exit_problems: list[str] = []
-        self.autoplay = autoplay  # play as soon as the track given is in
+        self.autoplay = o.autoplay  # play as soon as the track given is in
         self.upload_us = 0.0  # texture copy of the last shown frame (not UI work)
         self._last_tick = 0.0
         self._period = 1.0 / UI_FPS
@@ -116,37 +108,37 @@ class App(EnginePanel, PatchActions, Menus):
         dpg.create_context()
         dpg.configure_app(manual_callback_management=True)
         self.themes = theme.Themes()
-        self.model = EditorModel(registry)
-        self.live = LiveSession(registry, fps=UI_FPS, background=True)  # new per-track work off-thread
-        self.live.follow(self.model)
+        # the running show: document, live plan, control session, hub, fan-out; new
+        # per-track work compiles off-thread. The window adds views around its frame.
+        self.show = HeadlessShow(registry=registry, fps=UI_FPS, background=True)
+        self.model, self.live = self.show.model, self.show.live
         self.meters = Meters()
         self.dialogs = Dialogs()
         self.view = NodeEditorView(self.model, self.meters, self.themes, status=self.status,
                                    on_special=self._special)
         self.model.listeners.append(self._on_change)
-        self.transport = Transport(output or open_output(audio),
-                                   **({"analyze": analyze} if analyze is not None else {}))
-        self.files = Files(self.model, config=config, autosave_every=autosave_every)
+        self.transport = Transport(o.output or open_output(o.audio),
+                                   **({"analyze": o.analyze} if o.analyze is not None else {}))
+        self.files = Files(self.model, config=o.config, autosave_every=o.autosave_every)
         self.files.before_save = self.view.sync_positions
         self.output = OutputView()
         self.features = FeatureBrowser(on_pick=self.pick_feature, on_preview=self.preview_feature,
                                        status=self.status)
         self.painter = MaskPainter(self.model, status=self.status)
         self.add_menu = AddNodeMenu(registry, self._add_from_menu)
-        # the stage: output window, MJPEG, recorder, fed once per shown frame
-        self.stage = StageControls(self, output_window=output_window, monitor=monitor,
-                                   fullscreen=fullscreen, serve_output=serve_output, record=record,
-                                   serve_token=serve_token, web=web, web_token=web_token)
-        # MIDI / OSC / scenes / tap: its inbox is drained first thing in tick
-        self.control = ControlPanel(self, midi=midi, osc=osc, clock_out=clock_out, beat_out=beat_out)
+        # the stage: output window, MJPEG, recorder, fed once per shown frame (the show's fan-out)
+        self.stage = StageControls(self, **o.stage())
+        # MIDI / OSC / scenes / tap: the show's inbox is drained first thing in tick
+        self.control = ControlPanel(self, midi=o.midi, osc=o.osc, clock_out=o.clock_out,
+                                    beat_out=o.beat_out)
         self.control.session.recall_listeners.append(self.stage.note_scene)  # recording sidecar
         # live input: the source picker; --input starts it once the window is up
         from .live_input_panel import LiveInputPanel
-        self.live_input = LiveInputPanel(self, spec=live_input, monitor_out=monitor_out,
-                                         monitor_gain_db=monitor_gain_db)
+        self.live_input = LiveInputPanel(self, spec=o.live_input, monitor_out=o.monitor_out,
+                                         monitor_gain_db=o.monitor_gain_db)
         # the character view (issue 25): hambajuba around the shown frame; he grows as it plays
         from .character_view import CharacterPanel
-        self.character = CharacterPanel(self, **(character or {}))
+        self.character = CharacterPanel(self, **(o.character or {}))
         self.worker: EngineWorker | None = None
         self.delivery: Delivery | None = None
         self._engine_seen = "idle"
@@ -154,9 +146,9 @@ class App(EnginePanel, PatchActions, Menus):
         self._preview_version = -1
         self.selected: list[str] = []
 
-        self._build(width, height, title)
-        dpg.create_viewport(title=title, **on_screen(width, height), disable_close=True,
-                            vsync=vsync, clear_color=(18, 18, 22, 255))
+        self._build(o.width, o.height)
+        dpg.create_viewport(title=o.title, **on_screen(o.width, o.height), disable_close=True,
+                            vsync=o.vsync, clear_color=(18, 18, 22, 255))
         dpg.set_exit_callback(self.request_quit)
         dpg.set_viewport_resize_callback(lambda: self.layout())
         dpg.setup_dearpygui()
@@ -164,25 +156,25 @@ class App(EnginePanel, PatchActions, Menus):
         dpg.set_primary_window(self.main, True)
         self.layout()
         self.status("info", "ready: right-click the canvas to add nodes; drag from a pin to link")
-        if patch_path:
-            self.open_patch(patch_path, offer_recovery=True)
+        if o.patch_path:
+            self.open_patch(o.patch_path, offer_recovery=True)
         else:
             self._offer_recovery(None)
-        if track_path:
-            self.open_track(track_path)
+        if o.track_path:
+            self.open_track(o.track_path)
         self.live_input.begin()
         self.start_engine()
         self.stage.start()
         self.control.start()
         self.exit_problems += self.control.problems
         self.agent = None
-        if mcp:  # agents through the control endpoint (issue 27)
+        if o.mcp:  # agents through the control endpoint (issue 27)
             from .agent_control import AgentControl
             self.agent = AgentControl(self)
         self._settle_garbage()
 
     # ------------------------------------------------------------------ building
-    def _build(self, width: int, height: int, title: str) -> None:
+    def _build(self, width: int, height: int) -> None:
         with dpg.window(tag="hambajuba_main", menubar=True, no_scrollbar=True) as self.main:
             self._build_menus()
             self.bar = TransportBar(self.transport, on_open=self.ask_open_track, on_seek=self.seek,
@@ -272,14 +264,14 @@ class App(EnginePanel, PatchActions, Menus):
         self._run_callbacks()
         self._poll_track()
         self._poll_engine()
-        self.control.drain()  # MIDI/OSC values, scenes: before the plan updates and runs
+        self.control.drain()  # show.drain: MIDI/OSC values, scenes, before the plan updates and runs
         if self.autoplay and self.transport.track is not None and \
                 self._settled(time.monotonic() - self._opened) and not self.stage.asking_first():
             self.autoplay = False  # the track given at start plays once the model is up
             self.transport.play()
         path = self.files.path  # album art and other relative paths start at the patch's folder
         self.live.set_base_dir(os.path.dirname(os.path.abspath(path)) if path else None)
-        if self.live.update(self.model.patch) or self.live.problems is not self._problems_key:
+        if self.show.update() or self.live.problems is not self._problems_key:
             self._show_problems()
         tr = self.transport
         playing = tr.playing
@@ -291,7 +283,7 @@ class App(EnginePanel, PatchActions, Menus):
             playing, heard = True, self.live_input.clock()
             t_seen = heard + (delivery.lookahead() if engine_on else 0.0)
         self.live_input.tick(delivery.lookahead() if engine_on else 0.0)
-        frame = self.live.advance(t_seen, heard, playing=playing)
+        frame = self.show.advance(t_seen, heard, playing=playing)
         self.character.tick(heard, playing, time.monotonic())  # he grows from what is heard
         if engine_on:
             if frame is not None:
@@ -314,10 +306,10 @@ class App(EnginePanel, PatchActions, Menus):
             if self.character.on:  # the composed canvas is what is shown, streamed and recorded
                 rgba, image = self.character.compose(shown.rgba, shown.t, time.monotonic())
             self.output.show_frame(image, time.monotonic())  # the texture upload
-            self.stage.fanout.publish(rgba, time.monotonic(), heard)  # once per shown frame
+            self.show.fanout.publish(rgba, time.monotonic(), heard)  # once per shown frame
             self.worker.release(shown)
             self.upload_us = (time.perf_counter() - t0) * 1e6
-        self.stage.fanout.heard(time.monotonic(), heard, playing)  # the recorder's audio
+        self.show.fanout.heard(time.monotonic(), heard, playing)  # the recorder's audio
         preview = self.worker.poll_preview()
         if preview is not None:
             self.features.show_preview(preview.image)
@@ -443,6 +435,7 @@ class App(EnginePanel, PatchActions, Menus):
         self.live_input.close()  # the input stream and the analysis worker
         if self.worker is not None:
             self.worker.stop(timeout=2.0)
+        self.show.close()  # the plan builder; the fan-out (the stage closed its sinks above)
         self.transport.output.close()
         if not self._quit:
             self.files.close() if not self.model.dirty else self.files.autosave()

@@ -63,6 +63,7 @@ def _bench(frames: int) -> dict:
     from graph_runtime.analysis.store import synthetic
     from graph_runtime.graph import patch as patch_io
     from graph_runtime.media.playback import NullOutput, Track
+    from graph_runtime.show.options import ShowOptions
     from hambajuba_nodes.registry import default_registry
 
     from .app import App
@@ -71,8 +72,8 @@ def _bench(frames: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "bench.patch")
         patch_io.save(bench_patch_40(registry), path)
-        app = App(registry=registry, patch_path=path, engine=_instant_engine,
-                  output=NullOutput("bench"), config=tmp, vsync=False)
+        app = App(ShowOptions(patch_path=path, engine=_instant_engine,
+                  output=NullOutput("bench"), config=tmp, vsync=False), registry=registry)
         try:
             seconds = 120.0
             sr = 8000

@@ -1,6 +1,6 @@
 """The Control tab: MIDI ports, OSC, learn, bindings, scenes, tap tempo, perform pins.
 
-Owns the window's ControlSession (graph_runtime/control). MIDI and OSC
+A view of the show's ControlSession (graph_runtime/show/control_session.py). MIDI and OSC
 threads only post into its inbox; `drain()` is called once at the start of
 App.tick, before the live session updates and runs the plan, so a control
 reaches the very next FrameParams. Every Dear PyGui call here is on the
@@ -23,7 +23,6 @@ from graph_runtime.control.osc import OscError, OscListener, parse_endpoint
 from graph_runtime.control.rig import RigClock
 from graph_runtime.control.scenes import cue_text
 from graph_runtime.control.tap_correction import TapCorrector
-from graph_runtime.show.control_session import ControlSession
 
 from . import theme
 from .badges import Badges
@@ -39,7 +38,7 @@ class ControlPanel:
     def __init__(self, app, *, midi: tuple[str, ...] = (), osc: str | None = None,
                  clock_out: str | None = None, beat_out: str | None = None) -> None:
         self.app = app
-        self.session = ControlSession(app.model, app.registry)
+        self.session = app.show.control  # the show's; this tab is its view
         s = self.session
         s.transport = {"play": app.transport.play, "pause": app.transport.pause,
                        "seek": app.seek}
@@ -114,7 +113,7 @@ class ControlPanel:
         w, d = app.worker, app.delivery
         t = tr.predict(heard, d.lookahead()) if (w is not None and w.ready and d is not None
                                                  and tr.playing) else heard
-        s.drain(t, heard, playing=tr.playing)
+        app.show.drain(t, heard, playing=tr.playing)
         self.corrector.tick()  # a tapped grid is saved once tapping has ended
         if self._shut_menu:
             self._shut_menu = False

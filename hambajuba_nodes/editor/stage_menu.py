@@ -1,7 +1,8 @@
 """The Stage menu: output window, MJPEG server and recorder, from the window.
 
-One `StageControls` per App. It owns the frame fan-out (the App publishes
-each shown frame into it once, in `_deliver`) and the three sinks:
+One `StageControls` per App. It owns the three sinks and adds them to the
+show's frame fan-out (HeadlessShow.fanout; the App publishes each shown
+frame into it once, in `_deliver`):
 
     F9        open / close the output window (own process, chosen monitor)
     Shift+F9  reopen it (after it died or was closed)
@@ -26,7 +27,6 @@ import time
 
 import dearpygui.dearpygui as dpg
 
-from graph_runtime.stage.fanout import FrameFanout
 from graph_runtime.stage.http.host import HttpHost
 from graph_runtime.stage.jpeg_source import JpegSource
 from graph_runtime.stage.mjpeg import MjpegServer, StageError, parse_address
@@ -58,7 +58,7 @@ class StageControls:
                  record: str | None = None, serve_token: bytes | None = None,
                  web: str | None = None, web_token: bytes | None = None) -> None:
         self.app = app
-        self.fanout = FrameFanout()
+        self.fanout = app.show.fanout  # the show's: this menu adds and removes its sinks
         # MJPEG and the web surface: one aiohttp loop, one JPEG encoder (threads and CPU stay bounded)
         self.http = HttpHost()
         self.jpeg = JpegSource()

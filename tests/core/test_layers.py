@@ -7,8 +7,6 @@ import re
 import subprocess
 import sys
 
-import pytest
-
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 PACKAGES = ("graph_runtime", "hambajuba_nodes")
 
@@ -51,8 +49,6 @@ def test_graph_core_imports_no_torch_or_dearpygui():
     assert out.stdout.strip() == ""
 
 
-@pytest.mark.xfail(strict=True, reason="graph/prepare_cache.py still takes a threading lock (1 module): "
-                   "the window's background plan builder shares the per-analysis cache")
 def test_graph_imports_neither_torch_nor_threads():
     assert _offenders("graph_runtime/graph", ("torch", "threading", "concurrent", "multiprocessing")) == []
 

@@ -126,3 +126,21 @@ def test_params_checked_once_are_not_taken_for_lookalikes():
     ok.node("m").params["grid"] = [True] + grid[1:]
     with pytest.raises(CompileError, match="grid"):
         compile_patch(ok, REG)
+
+
+def test_the_cache_is_locked_once_a_plan_builder_shares_it():
+    """graph/ takes no lock of its own: one compiling thread needs none, and the
+    window's plan builder hands the caches a lock before its thread starts."""
+    import subprocess
+    import sys
+
+    code = ("from graph_runtime.graph import prepare_cache as c\n"
+            "alone = type(c._lock).__name__\n"
+            "from graph_runtime.show.plan_builder import PlanBuilder\n"
+            "PlanBuilder()\n"
+            "with c._lock:\n"
+            "    with c._lock:\n"  # re-entrant: a finaliser may drop a cache while one is stored
+            "        pass\n"
+            "print(alone, type(c._lock).__name__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["_OneThread", "RLock"]

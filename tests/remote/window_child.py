@@ -10,6 +10,7 @@ import dearpygui.dearpygui as dpg
 
 from graph_runtime.analysis.store import synthetic
 from graph_runtime.media.playback import NullOutput
+from graph_runtime.show.options import ShowOptions
 from hambajuba_nodes.editor.app import App
 
 
@@ -26,8 +27,8 @@ def until(app, cond, timeout=60.0) -> bool:
 
 def main() -> None:
     first, second, wav, config = sys.argv[1:5]
-    app = App(engine_address=first, output=NullOutput("test: null audio"), config=config,
-              vsync=False, analyze=analyze, track_path=wav, autoplay=True, width=1400, height=900)
+    app = App(ShowOptions(engine_address=first, output=NullOutput("test: null audio"), config=config,
+              vsync=False, analyze=analyze, track_path=wav, autoplay=True, width=1400, height=900))
     w = lambda: app.worker  # noqa: E731
     print("first_ready", until(app, lambda: w().ready and w().rendered >= 5))
     print("first_engine", w().engine.address)

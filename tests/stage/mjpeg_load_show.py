@@ -24,11 +24,12 @@ def threads() -> int:
 
 
 def main(track: str, tmp: str) -> None:
+    from graph_runtime.show.options import ShowOptions
     from hambajuba_nodes.editor.app import App
 
     engine = MovingEngine()
-    app = App(engine=lambda: engine, audio="null", track_path=track, config=os.path.join(tmp, "cfg"),
-              analyze=analyze, autoplay=True, width=1000, height=700, serve_output="127.0.0.1:0")
+    app = App(ShowOptions(engine=lambda: engine, audio="null", track_path=track, config=os.path.join(tmp, "cfg"),
+              analyze=analyze, autoplay=True, width=1000, height=700, serve_output="127.0.0.1:0"))
     found: dict = {}
     socks: list[socket.socket] = []
     done = threading.Event()

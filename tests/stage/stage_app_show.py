@@ -99,11 +99,12 @@ def window_matches(app, tmp, timeout=30.0) -> float:
 
 def until_ctrl_c(track, tmp):
     """Record in the window's own loop (App.run) until SIGINT arrives."""
+    from graph_runtime.show.options import ShowOptions
     from hambajuba_nodes.editor.app import App
 
-    app = App(engine=lambda: MovingEngine(), audio="null", track_path=track,
+    app = App(ShowOptions(engine=lambda: MovingEngine(), audio="null", track_path=track,
               config=os.path.join(tmp, "cfg"), analyze=analyze, autoplay=True, width=1000,
-              height=700, record=os.path.join(tmp, "ctrlc.mp4"))
+              height=700, record=os.path.join(tmp, "ctrlc.mp4")))
     step_until(app, lambda: app.transport.playing and app.output.frames_shown > 20)
     print("READY", flush=True)
     app.run(quit_after=120)
@@ -171,12 +172,13 @@ def press_keys(app) -> dict:
 def main(track, tmp):
     from turbojpeg import TJPF_RGB, TurboJPEG
 
+    from graph_runtime.show.options import ShowOptions
     from hambajuba_nodes.editor.app import App
 
     engine = MovingEngine()
-    app = App(engine=lambda: engine, audio="null", track_path=track, config=os.path.join(tmp, "cfg"),
+    app = App(ShowOptions(engine=lambda: engine, audio="null", track_path=track, config=os.path.join(tmp, "cfg"),
               analyze=analyze, autoplay=True, width=1100, height=720,
-              output_window=True, serve_output="127.0.0.1:0", record=os.path.join(tmp, "show.mp4"))
+              output_window=True, serve_output="127.0.0.1:0", record=os.path.join(tmp, "show.mp4")))
     found = {}
     news = []  # what the recorder told the window (F10 may finish it before close)
     poll = app.stage.recorder.poll

@@ -131,6 +131,7 @@ def wav(tmp_path):
 @pytest.fixture
 def make_app(display, tmp_path):
     from graph_runtime.media.playback import NullOutput
+    from graph_runtime.show.options import ShowOptions
     from hambajuba_nodes.editor.app import App
 
     apps = []
@@ -143,7 +144,7 @@ def make_app(display, tmp_path):
         kw.setdefault("analyze", synthetic_analyze)
         kw.setdefault("width", 1400)
         kw.setdefault("height", 900)
-        app = App(**kw)
+        app = App(ShowOptions(**kw))
         apps.append(app)
         return app
 
