@@ -29,11 +29,13 @@ in rings.
 - A beat is emitted on the frame nearest its predicted time; its time is the
   clock's prediction, known before the onset is heard. The channel bank
   extrapolates the clock further ahead (latency compensation).
-- The bar, every 2 s (the other second): the offline bar logic
-  (analysis/meter.py: kick, chord and bass change on beat one, a fill before
-  it, the rhythm repeating every bar) on the last BAR_BEATS emitted beats,
-  agreed over consecutive estimates (live/downbeat.BarTracker); its
-  confidence is the `global/downbeat_confidence` channel.
+- The bar, every second (half a second after each other task, so a block
+  still carries at most one): the offline bar logic (analysis/meter.py:
+  kick, chord and bass change on beat one, a fill before it, the rhythm
+  repeating every bar) plus the bar-long chord change (live/downbeat.py) on
+  the last BAR_BEATS emitted beats, agreed over consecutive estimates
+  (live/downbeat.BarTracker); its confidence is the
+  `global/downbeat_confidence` channel.
 """
 from __future__ import annotations
 
@@ -43,7 +45,7 @@ from ..analysis import beat_grid
 from ..analysis import meter as meter_logic
 from ..analysis.beats import ATTACK_FRAMES, ATTACK_LEVEL
 from . import tempo as live_tempo
-from .downbeat import BarTracker
+from .downbeat import BarTracker, beat_means
 
 RING = 1024                # frames of onset history (20.48 s at 50 fps)
 LOW_BINS = 12              # log-magnitude bins 25..300 Hz kept for the bass-change feature
@@ -77,6 +79,8 @@ LOCKED_S = 2.0             # s a level must have held to count as locked
 LOCKED_CONF = 0.25         # ... with at least this confidence
 GLIDE_STEP = 0.17          # periods the clock may move per emitted beat when it changes phase
 IDLE_TASKS = (1, 2, 1, 3)  # a second each: tempo, bar, tempo, on-beat phase
+BAR_TASK = 2               # ... and the bar again half a second after each of them
+MIN_BAR_BEATS = 8          # beats at the current level before the bar is estimated
 
 
 class OnlineBeatTracker:
@@ -164,6 +168,8 @@ class OnlineBeatTracker:
             if young:
                 task = 3 if (self.i // second) % 2 and self.n_emitted >= 4 else 1
             self._tick = task if self.period > 0 else 1
+        elif self.i % second == second // 2 and self.period > 0:
+            self._tick = BAR_TASK      # the bar every second: it settles within a few bars
         if self.period > 0:
             self._lock()
             self._follow()
@@ -438,7 +444,7 @@ class OnlineBeatTracker:
 
     def _downbeat(self) -> None:
         frames, first = self._recent_beats(RING, BAR_BEATS)
-        if len(frames) < 8:
+        if len(frames) < MIN_BAR_BEATS:
             return
         lin = self._rows(RING)
         onset = live_tempo.normalise(self.onset[lin], fps=self.fps)
@@ -448,7 +454,8 @@ class OnlineBeatTracker:
         if self.bars.start_index is None and 0 <= self.now() - self.music_start < START_WINDOW_S:
             back = round((self.next_beat - self.music_start) / self.period)
             self.bars.start_index = self.beat_index - int(back)   # the beat the music began on
-        self.bars.update(feats, first)
+        chroma = beat_means(self.chroma[:, lin], frames)     # (n_beats, 12)
+        self.bars.update(feats, first, chroma=chroma)
         self.bar_pos = self.bars.bar_pos(self.beat_index)
 
     @property
