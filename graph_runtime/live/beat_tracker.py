@@ -10,8 +10,9 @@ in rings.
 - Tempo, every 2 s (in `idle`, between frames): live/tempo.estimate on the
   last TEMPO_WINDOW_S of onsets normalised as offline (the offline
   tempo_level.choose_level, and a slow level doubled when the tracked beats'
-  half-beats are played). An estimate at the same level (within 6 %) nudges
-  the clock's period; a new level must win twice in a row, and one that is
+  half-beats are played). An estimate at the same level (within 6 %) leaves
+  the period to the comb and the follower (an 8 s window lags rubato and pulled
+  the clock back toward the mean tempo); a new level must win twice in a row, and one that is
   not an octave away (x3/2, x2/3) must also repeat in the onsets at least
   LEVEL_SUPPORT times as well as the current one, so one odd window does not
   flip 174 to 87 BPM nor a syncopated 124 to 83.
@@ -61,7 +62,6 @@ START_WINDOW_S = 30.0      # s after the music starts during which its first bea
 SILENT_S = 2.0             # onset-free time after which the tempo is said to hold
 BAR_BEATS = 32             # recent beats the bar is estimated on
 N_EMITTED = 64             # ring of emitted beats
-NUDGE = 0.2                # share of the way an estimate at the current level moves the period
 MIN_IBI = 0.6              # periods: the shortest interval between two emitted beats
 # the per-beat follower: an onset near an emitted beat pulls the clock onto it (rubato)
 FOLLOW_WINDOW = 0.15        # periods each side of the emitted beat searched for its onset
@@ -361,8 +361,9 @@ class OnlineBeatTracker:
         estimate); the clock takes another level when that one's votes lead the
         current level's (by LEVEL_LEAD once the clock has run YOUNG_S at its level),
         so one odd window (a syncopated kick 1.5 beats apart) does not move it, and a
-        first guess from two seconds of music is soon put right. An estimate at the
-        current level nudges the period."""
+        first guess from two seconds of music is soon put right. Within a level the
+        comb and the follower own the period: an estimate averages 8 s, and nudging
+        the clock toward it dragged a rubato beat back toward the mean tempo."""
         jump = abs(np.log(period / self.period)) > np.log1p(LEVEL_JUMP) if self.period > 0 else True
         if self.i < self.pinned_until and jump:
             return                                   # a tapped level holds
@@ -375,7 +376,6 @@ class OnlineBeatTracker:
             self._snap = True
             return
         if not jump:
-            self.period += NUDGE * (period - self.period)
             return
         cur = self._votes_for(self.period)
         best = max(self.votes, key=lambda v: v[1])
