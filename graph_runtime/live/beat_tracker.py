@@ -77,6 +77,7 @@ YOUNG_S = 6.0              # s after a level is taken in which any lead moves it
 OFF_BEAT_SURE = 1.0        # meter-score margin that moves the clock on one on-beat check
 LOCKED_S = 2.0             # s a level must have held to count as locked
 LOCKED_CONF = 0.25         # ... with at least this confidence
+MIN_BAR_GAP = 2            # beats: the shortest bar the downbeats may mark while the bar's phase moves
 GLIDE_STEP = 0.17          # periods the clock may move per emitted beat when it changes phase
 IDLE_TASKS = (1, 2, 1, 3)  # a second each: tempo, bar, tempo, on-beat phase
 BAR_TASK = 2               # ... and the bar again half a second after each of them
@@ -108,6 +109,7 @@ class OnlineBeatTracker:
         self.beat_count = 0
         self.bars = BarTracker()
         self.bar_pos = 0                 # position of the NEXT beat inside the bar (0 = downbeat)
+        self.since_downbeat = 1 << 20    # beats from the last emitted downbeat to the last beat
         self.pinned_until = -1           # frame until which a tapped tempo level holds
         self.emitted = np.zeros(N_EMITTED)   # ring of emitted beat times (s)
         self.n_emitted = 0
@@ -282,7 +284,7 @@ class OnlineBeatTracker:
             self.next_beat = max(self.next_beat, last + MIN_IBI * self.period)
         if self.next_beat <= t + half:
             self.beat_now = True
-            self.downbeat_now = self.bars.bar_pos(self.beat_index) == 0
+            self.downbeat_now = self._bar_line()
             k = self.n_emitted % N_EMITTED
             self.emitted[k] = self.next_beat
             self.emitted_index[k] = self.beat_index
@@ -297,6 +299,25 @@ class OnlineBeatTracker:
                 self.next_beat += step * self.period
                 self.glide -= step
         self.bar_pos = self.bars.bar_pos(self.beat_index)
+
+    def _bar_line(self) -> bool:
+        """Is the beat being emitted a downbeat? Where the bar says so, but never two
+        bars apart by less than MIN_BAR_GAP beats nor more than the meter: when the
+        bar's phase moves (a new anchor), the bar in between is shortened, or split in
+        two short ones (a move by one beat in 4/4: 2 + 3 beats), so the visuals see
+        neither a double one nor a missing one."""
+        m = self.bars.meter
+        gap = self.since_downbeat + 1                # beats since the last downbeat, this one included
+        pos = self.bars.bar_pos(self.beat_index)
+        to_next = (m - pos) % m                      # beats from this one to the bar's next one
+        if m < 2 * MIN_BAR_GAP - 1 or gap > 1 << 19:
+            down = pos == 0                          # no bar to keep (yet)
+        elif pos == 0:
+            down = gap >= MIN_BAR_GAP
+        else:                                        # a one squeezed in when the next is too far
+            down = gap >= MIN_BAR_GAP and to_next >= MIN_BAR_GAP and gap + to_next > m
+        self.since_downbeat = 0 if down else gap
+        return down
 
     # -- between frames -------------------------------------------------------------
     def idle(self) -> bool:

@@ -141,3 +141,21 @@ def test_the_bar_tracker_takes_the_chords_when_the_rhythm_is_even():
         feats = rng.random((32, len(meter.FEATURES))) * 0.05
         bars.update(feats, first, chroma=_chorded_melody(32, (1 - first) % 4, 4))
     assert (bars.meter, bars.anchor % 4) == (4, 1)
+
+
+@pytest.mark.parametrize("meter, moves", [(4, (1, 2, 3)), (3, (1, 2))])
+def test_a_moving_bar_phase_never_doubles_nor_drops_a_downbeat(meter, moves):
+    from graph_runtime.live.beat_tracker import OnlineBeatTracker
+    tr = OnlineBeatTracker(fps=FPS)
+    tr.bars.meter = meter
+    downs = []
+    n = 12 * meter * len(moves)
+    for k in range(n + 3 * meter):
+        if k < n and k % (3 * meter) == 3 * meter - 1:    # the bar's phase moves, mid-bar
+            tr.bars.anchor += moves[(k // (3 * meter)) % len(moves)]
+        tr.beat_index = k
+        if tr._bar_line():
+            downs.append(k)
+    gaps = np.diff(downs)
+    assert gaps.min() >= 2 and gaps.max() <= meter
+    assert (np.array(downs[-3:]) - tr.bars.anchor) % meter == pytest.approx(0)   # it follows the bar
