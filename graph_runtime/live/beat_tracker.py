@@ -10,8 +10,9 @@ in rings.
 - Tempo, every 2 s (in `idle`, between frames): live/tempo.estimate on the
   last TEMPO_WINDOW_S of onsets normalised as offline (the offline
   tempo_level.choose_level, and a slow level doubled when the tracked beats'
-  half-beats are played). An estimate at the same level (within 6 %) nudges
-  the clock's period; a new level must win twice in a row, and one that is
+  half-beats are played). An estimate at the same level (within 6 %) leaves
+  the period to the comb and the follower (an 8 s window lags rubato and pulled
+  the clock back toward the mean tempo); a new level must win twice in a row, and one that is
   not an octave away (x3/2, x2/3) must also repeat in the onsets at least
   LEVEL_SUPPORT times as well as the current one, so one odd window does not
   flip 174 to 87 BPM nor a syncopated 124 to 83.
@@ -29,11 +30,13 @@ in rings.
 - A beat is emitted on the frame nearest its predicted time; its time is the
   clock's prediction, known before the onset is heard. The channel bank
   extrapolates the clock further ahead (latency compensation).
-- The bar, every 2 s (the other second): the offline bar logic
-  (analysis/meter.py: kick, chord and bass change on beat one, a fill before
-  it, the rhythm repeating every bar) on the last BAR_BEATS emitted beats,
-  agreed over consecutive estimates (live/downbeat.BarTracker); its
-  confidence is the `global/downbeat_confidence` channel.
+- The bar, every second (half a second after each other task, so a block
+  still carries at most one): the offline bar logic (analysis/meter.py:
+  kick, chord and bass change on beat one, a fill before it, the rhythm
+  repeating every bar) plus the bar-long chord change (live/downbeat.py) on
+  the last BAR_BEATS emitted beats, agreed over consecutive estimates
+  (live/downbeat.BarTracker); its confidence is the
+  `global/downbeat_confidence` channel.
 """
 from __future__ import annotations
 
@@ -43,7 +46,7 @@ from ..analysis import beat_grid
 from ..analysis import meter as meter_logic
 from ..analysis.beats import ATTACK_FRAMES, ATTACK_LEVEL
 from . import tempo as live_tempo
-from .downbeat import BarTracker
+from .downbeat import BarTracker, beat_means
 
 RING = 1024                # frames of onset history (20.48 s at 50 fps)
 LOW_BINS = 12              # log-magnitude bins 25..300 Hz kept for the bass-change feature
@@ -59,7 +62,6 @@ START_WINDOW_S = 30.0      # s after the music starts during which its first bea
 SILENT_S = 2.0             # onset-free time after which the tempo is said to hold
 BAR_BEATS = 32             # recent beats the bar is estimated on
 N_EMITTED = 64             # ring of emitted beats
-NUDGE = 0.2                # share of the way an estimate at the current level moves the period
 MIN_IBI = 0.6              # periods: the shortest interval between two emitted beats
 # the per-beat follower: an onset near an emitted beat pulls the clock onto it (rubato)
 FOLLOW_WINDOW = 0.15        # periods each side of the emitted beat searched for its onset
@@ -75,8 +77,11 @@ YOUNG_S = 6.0              # s after a level is taken in which any lead moves it
 OFF_BEAT_SURE = 1.0        # meter-score margin that moves the clock on one on-beat check
 LOCKED_S = 2.0             # s a level must have held to count as locked
 LOCKED_CONF = 0.25         # ... with at least this confidence
+MIN_BAR_GAP = 2            # beats: the shortest bar the downbeats may mark while the bar's phase moves
 GLIDE_STEP = 0.17          # periods the clock may move per emitted beat when it changes phase
 IDLE_TASKS = (1, 2, 1, 3)  # a second each: tempo, bar, tempo, on-beat phase
+BAR_TASK = 2               # ... and the bar again half a second after each of them
+MIN_BAR_BEATS = 8          # beats at the current level before the bar is estimated
 
 
 class OnlineBeatTracker:
@@ -104,6 +109,7 @@ class OnlineBeatTracker:
         self.beat_count = 0
         self.bars = BarTracker()
         self.bar_pos = 0                 # position of the NEXT beat inside the bar (0 = downbeat)
+        self.since_downbeat = 1 << 20    # beats from the last emitted downbeat to the last beat
         self.pinned_until = -1           # frame until which a tapped tempo level holds
         self.emitted = np.zeros(N_EMITTED)   # ring of emitted beat times (s)
         self.n_emitted = 0
@@ -164,6 +170,8 @@ class OnlineBeatTracker:
             if young:
                 task = 3 if (self.i // second) % 2 and self.n_emitted >= 4 else 1
             self._tick = task if self.period > 0 else 1
+        elif self.i % second == second // 2 and self.period > 0:
+            self._tick = BAR_TASK      # the bar every second: it settles within a few bars
         if self.period > 0:
             self._lock()
             self._follow()
@@ -276,7 +284,7 @@ class OnlineBeatTracker:
             self.next_beat = max(self.next_beat, last + MIN_IBI * self.period)
         if self.next_beat <= t + half:
             self.beat_now = True
-            self.downbeat_now = self.bars.bar_pos(self.beat_index) == 0
+            self.downbeat_now = self._bar_line()
             k = self.n_emitted % N_EMITTED
             self.emitted[k] = self.next_beat
             self.emitted_index[k] = self.beat_index
@@ -291,6 +299,25 @@ class OnlineBeatTracker:
                 self.next_beat += step * self.period
                 self.glide -= step
         self.bar_pos = self.bars.bar_pos(self.beat_index)
+
+    def _bar_line(self) -> bool:
+        """Is the beat being emitted a downbeat? Where the bar says so, but never two
+        bars apart by less than MIN_BAR_GAP beats nor more than the meter: when the
+        bar's phase moves (a new anchor), the bar in between is shortened, or split in
+        two short ones (a move by one beat in 4/4: 2 + 3 beats), so the visuals see
+        neither a double one nor a missing one."""
+        m = self.bars.meter
+        gap = self.since_downbeat + 1                # beats since the last downbeat, this one included
+        pos = self.bars.bar_pos(self.beat_index)
+        to_next = (m - pos) % m                      # beats from this one to the bar's next one
+        if m < 2 * MIN_BAR_GAP - 1 or gap > 1 << 19:
+            down = pos == 0                          # no bar to keep (yet)
+        elif pos == 0:
+            down = gap >= MIN_BAR_GAP
+        else:                                        # a one squeezed in when the next is too far
+            down = gap >= MIN_BAR_GAP and to_next >= MIN_BAR_GAP and gap + to_next > m
+        self.since_downbeat = 0 if down else gap
+        return down
 
     # -- between frames -------------------------------------------------------------
     def idle(self) -> bool:
@@ -361,8 +388,9 @@ class OnlineBeatTracker:
         estimate); the clock takes another level when that one's votes lead the
         current level's (by LEVEL_LEAD once the clock has run YOUNG_S at its level),
         so one odd window (a syncopated kick 1.5 beats apart) does not move it, and a
-        first guess from two seconds of music is soon put right. An estimate at the
-        current level nudges the period."""
+        first guess from two seconds of music is soon put right. Within a level the
+        comb and the follower own the period: an estimate averages 8 s, and nudging
+        the clock toward it dragged a rubato beat back toward the mean tempo."""
         jump = abs(np.log(period / self.period)) > np.log1p(LEVEL_JUMP) if self.period > 0 else True
         if self.i < self.pinned_until and jump:
             return                                   # a tapped level holds
@@ -375,7 +403,6 @@ class OnlineBeatTracker:
             self._snap = True
             return
         if not jump:
-            self.period += NUDGE * (period - self.period)
             return
         cur = self._votes_for(self.period)
         best = max(self.votes, key=lambda v: v[1])
@@ -444,7 +471,7 @@ class OnlineBeatTracker:
 
     def _downbeat(self) -> None:
         frames, first = self._recent_beats(RING, BAR_BEATS)
-        if len(frames) < 8:
+        if len(frames) < MIN_BAR_BEATS:
             return
         lin = self._rows(RING)
         onset = live_tempo.normalise(self.onset[lin], fps=self.fps)
@@ -454,7 +481,8 @@ class OnlineBeatTracker:
         if self.bars.start_index is None and 0 <= self.now() - self.music_start < START_WINDOW_S:
             back = round((self.next_beat - self.music_start) / self.period)
             self.bars.start_index = self.beat_index - int(back)   # the beat the music began on
-        self.bars.update(feats, first)
+        chroma = beat_means(self.chroma[:, lin], frames)     # (n_beats, 12)
+        self.bars.update(feats, first, chroma=chroma)
         self.bar_pos = self.bars.bar_pos(self.beat_index)
 
     @property

@@ -6,11 +6,19 @@ one, fills before it, the rhythm repeating every bar; no "the track starts on
 a bar" prior, a live window does not start on one). A score is for a meter m
 and a phase inside the window; it is filed under an ANCHOR, the beat index
 of a downbeat modulo m, which stays put while beats go by. Scores are
-averaged per (m, anchor) with a leaky mean (DECAY per estimate, one every
-4 s: ~25 s of memory), so one window where the kick on 1 and 3 cannot tell 1 from 3, or a
-fill that looks like a one, does not move the bar; evidence that keeps
-coming does. The bar moves when another (m, anchor) leads the current one by
-SWITCH_MARGIN (salience units).
+averaged per (m, anchor) with a leaky mean (DECAY per estimate, one a
+second: ~7 s of memory), so one window where the kick on 1 and 3 cannot tell
+1 from 3, or a fill that looks like a one, does not move the bar; evidence
+that keeps coming does. The bar moves when another (m, anchor) leads the
+current one by SWITCH_MARGIN (salience units).
+
+Live only, a bar-long harmonic change is added to the scores of meters 3 and
+4 (bar_novelty, HARMONY_BAR_WEIGHT): the beat-synchronous chroma of the m
+beats after each beat against the m beats before it. The offline chord
+change (two beats each side) also fires where a melody or a walking bass
+moves inside the bar; a chord held for a bar changes most across its bar
+line, whatever moves on top. Meter 2 does not get it: a two-beat window
+hears the half-bar of a 4/4 bar as well as its one.
 
 Confidence: the chosen (m, anchor)'s margin over the best other anchor of
 its meter and over the best other meter, mapped to [0, 1] as meter.py does
@@ -22,12 +30,51 @@ import numpy as np
 
 from ..analysis import meter as meter_logic
 
-DECAY = 0.85               # per estimate (one every 4 s): ~25 s of memory
+DECAY = 0.85               # per estimate (one a second)
 SWITCH_MARGIN = 0.05       # salience units another bar must lead by to replace the current one
 # salience units for the beat the music started on (after silence): music mostly
 # starts on a bar line (meter.START_PRIOR offline, where the track starts)
 START_PRIOR = 0.2
 FULL_EVIDENCE = 6          # estimates after which the confidence is not scaled down
+HARMONY_BAR_WEIGHT = 0.5   # salience units per standard deviation of bar_novelty
+HARMONY_BAR_METERS = (4, 3)
+
+
+def beat_means(rows: np.ndarray, beat_frames: np.ndarray) -> np.ndarray:
+    """(n_beats, k): each row of rows (k, n_frames) averaged over [beat i, beat i + 1)
+    (float frames; the last beat runs to the end of the window)."""
+    n = rows.shape[1]
+    edges = np.clip(np.round(np.append(beat_frames, n)).astype(np.int64), 0, n)
+    csum = np.concatenate([np.zeros((rows.shape[0], 1)), np.cumsum(rows, axis=1)], axis=1)
+    width = np.maximum(edges[1:] - edges[:-1], 1)
+    return ((csum[:, edges[1:]] - csum[:, edges[:-1]]) / width).T
+
+
+def bar_novelty(sync: np.ndarray, m: int) -> np.ndarray | None:
+    """(m,) per phase p: how much more the beat-synchronous rows (n_beats, k) change
+    across a bar line at p (the m beats after vs the m beats before) than across
+    the other beats, in standard deviations of that change. A chord held for a bar
+    changes at its one; a melody that moves on every beat changes everywhere."""
+    n = len(sync)
+    if n < 3 * m:
+        return None
+    csum = np.concatenate([np.zeros((1, sync.shape[1])), np.cumsum(sync, axis=0)])
+    k = np.arange(m, n - m + 1)                    # beats with a whole bar each side
+    before = csum[k] - csum[k - m]
+    after = csum[k + m] - csum[k]
+    norm = np.linalg.norm(before, axis=1) * np.linalg.norm(after, axis=1)
+    change = 1.0 - (before * after).sum(axis=1) / np.maximum(norm, 1e-12)
+    sd = change.std()
+    if sd < 1e-9:
+        return np.zeros(m)
+    z = (change - change.mean()) / sd
+    phase = k % m
+    out = np.zeros(m)
+    for p in range(m):
+        on = phase == p
+        if on.any() and (~on).any():
+            out[p] = z[on].mean() - z[~on].mean()
+    return out
 
 
 class BarTracker:
@@ -47,12 +94,20 @@ class BarTracker:
         self.confidence = 0.0
         self.start_index = None
 
-    def update(self, features: np.ndarray, first_index: int) -> None:
+    def update(self, features: np.ndarray, first_index: int, *,
+               chroma: np.ndarray | None = None) -> None:
         """features (n_beats, len(meter.FEATURES)) of consecutive beats whose first has
-        the beat index first_index."""
+        the beat index first_index; chroma (n_beats, 12): the mix chroma averaged over
+        each of those beats (the bar-long harmonic change), or None."""
         scores = meter_logic.meter_scores(features)
         if not scores:
             return
+        if chroma is not None:
+            for m in HARMONY_BAR_METERS:
+                nov = bar_novelty(chroma, m)
+                for p in range(m):
+                    if nov is not None and (m, p) in scores:
+                        scores[(m, p)] += HARMONY_BAR_WEIGHT * nov[p]
         new = np.zeros(len(self.keys))
         have = np.zeros(len(self.keys), bool)
         for j, (m, a) in enumerate(self.keys):

@@ -109,3 +109,53 @@ def test_a_fast_half_time_feel_counts_its_quarters_and_a_slow_groove_stays():
     y = _pulses(n, 2 * beat, 3.0) + _pulses(n, 2 * beat, 1.5, phase=beat)
     onset = tempo.normalise(y, fps=FPS)
     assert not tempo.eighths_played(onset, tracked)
+
+
+def _chorded_melody(n_beats, ones_at, bpb):
+    """Beat-synchronous chroma (n_beats, 12): a chord held for each bar (C G Am F, the
+    bar's ones at index ones_at mod bpb) under a melody that moves on every beat."""
+    chords = ((0, 4, 7), (7, 11, 2), (9, 0, 4), (5, 9, 0))
+    rows = np.zeros((n_beats, 12))
+    for k in range(n_beats):
+        bar = (k - ones_at) // bpb
+        for pc in chords[bar % 4]:
+            rows[k, pc] += 0.6
+        rows[k, (2 * k + 1) % 12] += 1.0           # the tune, a new note every beat
+    return rows
+
+
+@pytest.mark.parametrize("bpb, ones_at", [(4, 0), (4, 3), (3, 1)])
+def test_the_bar_long_chord_change_finds_the_one_under_a_moving_melody(bpb, ones_at):
+    from graph_runtime.live.downbeat import bar_novelty
+    rows = _chorded_melody(32, ones_at, bpb)
+    nov = bar_novelty(rows, bpb)
+    assert int(np.argmax(nov)) == ones_at % bpb
+    assert bar_novelty(rows[: 3 * bpb - 1], bpb) is None       # under a bar each side: nothing
+
+
+def test_the_bar_tracker_takes_the_chords_when_the_rhythm_is_even():
+    bars = BarTracker()
+    rng = np.random.default_rng(3)
+    for k in range(6):                                         # a flat rhythm: the chords decide
+        first = 4 * k
+        feats = rng.random((32, len(meter.FEATURES))) * 0.05
+        bars.update(feats, first, chroma=_chorded_melody(32, (1 - first) % 4, 4))
+    assert (bars.meter, bars.anchor % 4) == (4, 1)
+
+
+@pytest.mark.parametrize("meter, moves", [(4, (1, 2, 3)), (3, (1, 2))])
+def test_a_moving_bar_phase_never_doubles_nor_drops_a_downbeat(meter, moves):
+    from graph_runtime.live.beat_tracker import OnlineBeatTracker
+    tr = OnlineBeatTracker(fps=FPS)
+    tr.bars.meter = meter
+    downs = []
+    n = 12 * meter * len(moves)
+    for k in range(n + 3 * meter):
+        if k < n and k % (3 * meter) == 3 * meter - 1:    # the bar's phase moves, mid-bar
+            tr.bars.anchor += moves[(k // (3 * meter)) % len(moves)]
+        tr.beat_index = k
+        if tr._bar_line():
+            downs.append(k)
+    gaps = np.diff(downs)
+    assert gaps.min() >= 2 and gaps.max() <= meter
+    assert (np.array(downs[-3:]) - tr.bars.anchor) % meter == pytest.approx(0)   # it follows the bar
