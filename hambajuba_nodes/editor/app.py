@@ -136,7 +136,7 @@ class App(EnginePanel, PatchActions, Menus):
         from .live_input_panel import LiveInputPanel
         self.live_input = LiveInputPanel(self, spec=o.live_input, monitor_out=o.monitor_out,
                                          monitor_gain_db=o.monitor_gain_db)
-        # the character view (issue 25): hambajuba around the shown frame; he grows as it plays
+        # the character view: hambajuba around the shown frame; he grows as it plays
         from .character_view import CharacterPanel
         self.character = CharacterPanel(self, **(o.character or {}))
         self.worker: EngineWorker | None = None
@@ -168,7 +168,7 @@ class App(EnginePanel, PatchActions, Menus):
         self.control.start()
         self.exit_problems += self.control.problems
         self.agent = None
-        if o.mcp:  # agents through the control endpoint (issue 27)
+        if o.mcp:  # agents drive the show through the control endpoint
             from .agent_control import AgentControl
             self.agent = AgentControl(self)
         self._settle_garbage()
