@@ -58,7 +58,7 @@ def resolve_output(device, *, channels: int, samplerate: int) -> tuple[object, i
         sd = _sounddevice()
     except LiveInputError as e:
         raise MonitorError(str(e)) from None
-    what = f"output device {device!r}" if device is not None else "a default output device"
+    what = f"output device {device!r}" if device is not None else "default output device"
     try:
         info = sd.query_devices(device, kind="output") if device is not None else \
             sd.query_devices(kind="output")
