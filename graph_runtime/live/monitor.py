@@ -207,7 +207,7 @@ class Monitor:
 def latency_text(m: dict) -> str:
     """One line for the window: 'monitor: DEVICE, 23.4 ms (in 1.2 + out 12.2 + block 10.0), ...'."""
     if not m or m.get("state") != "playing":
-        return "monitor: off" + (f" ({m['message']})" if m and m.get("message") else "")
+        return (m or {}).get("message") or "monitor: off"      # "monitor off: <why>" when it failed
     return (f"monitor: {m['device']}, {m['latency_ms']:.1f} ms (in {m['input_latency_ms']:.1f} + "
             f"out {m['output_latency_ms']:.1f} + block {m['block_ms']:.1f}); underruns "
             f"{m['underruns']}, overruns {m['overruns']}")
