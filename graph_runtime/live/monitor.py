@@ -51,14 +51,14 @@ def parse_device(spec: str | int | None):
     return int(spec) if spec.strip().isdigit() else spec
 
 
-def resolve_output(device, *, channels: int, samplerate: int) -> tuple[object, int]:
-    """(device for sounddevice, channels to open) or MonitorError."""
+def resolve_output(device, *, channels: int, samplerate: int) -> tuple[object, int, str]:
+    """(device for sounddevice, channels to open, the device's name) or MonitorError."""
     from .input import LiveInputError, _sounddevice
     try:
         sd = _sounddevice()
     except LiveInputError as e:
         raise MonitorError(str(e)) from None
-    what = f"output device {device!r}" if device is not None else "a default output device"
+    what = f"output device {device!r}" if device is not None else "default output device"
     try:
         info = sd.query_devices(device, kind="output") if device is not None else \
             sd.query_devices(kind="output")
@@ -76,7 +76,7 @@ def resolve_output(device, *, channels: int, samplerate: int) -> tuple[object, i
     except (ValueError, sd.PortAudioError) as e:
         raise MonitorError(f"output device {name!r} refuses {out_channels} ch at "
                            f"{samplerate} Hz: {e}") from None
-    return name, out_channels
+    return name, out_channels, str(info["name"])
 
 
 class Monitor:
@@ -108,9 +108,8 @@ class Monitor:
         self.samplerate, self.block, self.in_channels = int(samplerate), int(block), int(channels)
         self.out_channels = int(self.channels or self.in_channels)
         if self.stream_factory is None:
-            self.device, self.out_channels = resolve_output(
+            self.device, self.out_channels, self.name = resolve_output(
                 self.device, channels=self.out_channels, samplerate=self.samplerate)
-            self.name = str(self.device)
         self.ring = SampleRing(max(int(RING_S * self.samplerate), 8 * self.block), self.in_channels)
         # the input's channels, read here when the output has another count (mono <-> stereo)
         self._scratch = np.zeros((self.ring.capacity, self.in_channels), np.float32)
@@ -207,7 +206,7 @@ class Monitor:
 def latency_text(m: dict) -> str:
     """One line for the window: 'monitor: DEVICE, 23.4 ms (in 1.2 + out 12.2 + block 10.0), ...'."""
     if not m or m.get("state") != "playing":
-        return "monitor: off" + (f" ({m['message']})" if m and m.get("message") else "")
+        return (m or {}).get("message") or "monitor: off"      # "monitor off: <why>" when it failed
     return (f"monitor: {m['device']}, {m['latency_ms']:.1f} ms (in {m['input_latency_ms']:.1f} + "
             f"out {m['output_latency_ms']:.1f} + block {m['block_ms']:.1f}); underruns "
             f"{m['underruns']}, overruns {m['overruns']}")

@@ -222,11 +222,12 @@ class LiveInputPanel:
                                                  max_value=24.0, default_value=0.0,
                                                  callback=lambda s, a: self._gain(a))
             with dpg.group(horizontal=True):
-                t["monitor"] = dpg.add_combo([MONITOR_OFF], width=220, label="monitor out",
+                dpg.add_text("monitor out")
+                t["monitor"] = dpg.add_combo([MONITOR_OFF], width=130, label="",
                                              default_value=self._monitor_choice(),
                                              callback=lambda s, a: self._pick_monitor(a))
                 t["monitor_gain"] = dpg.add_slider_float(
-                    label="dB", width=90, min_value=-48.0, max_value=12.0,
+                    label="dB", width=60, min_value=-48.0, max_value=12.0,
                     default_value=self.monitor_gain_db, callback=lambda s, a: self.set_monitor_gain(a))
             t["monitor_state"] = dpg.add_text("monitor: off", wrap=WRAP, color=theme.DIM)
             t["level"] = dpg.add_progress_bar(default_value=0.0, width=-1, overlay="-inf dBFS")

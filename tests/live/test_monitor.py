@@ -107,7 +107,7 @@ def test_no_output_device_is_one_line_and_the_input_plays_on(loop_file):
         assert live.monitor is None and live.state == "running"
         msg = live.stats()["monitor"]["message"]
         assert msg.startswith("monitor off:") and "\n" not in msg and "show goes on" in msg
-        assert "monitor: off" in latency_text(source.status()["monitor"])
+        assert latency_text(source.status()["monitor"]) == msg     # the tab's line says why
     finally:
         live.stop()
     FakeOutput.refuse = True
@@ -117,3 +117,46 @@ def test_no_output_device_is_one_line_and_the_input_plays_on(loop_file):
         assert "device unavailable" in live.monitor_message and live.state == "running"
     finally:
         live.stop()
+
+
+class FakeSoundDevice:
+    """sounddevice's device queries, for one output device."""
+
+    class PortAudioError(Exception):
+        pass
+
+    def __init__(self, outputs: int, refuse: bool = False):
+        self.outputs, self.refuse = outputs, refuse
+
+    def query_devices(self, device=None, kind=None):
+        return {"name": "USB Audio", "max_output_channels": self.outputs}
+
+    def check_output_settings(self, **kw):
+        if self.refuse:
+            raise self.PortAudioError("Invalid sample rate")
+
+
+def test_the_output_device_is_resolved_to_its_channels_and_name(monkeypatch):
+    from graph_runtime.live import input as live_input
+    from graph_runtime.live.monitor import MonitorError, resolve_output
+    for outputs, asked, want in ((2, 1, 2), (2, 2, 2), (1, 2, 1), (8, 2, 2)):
+        monkeypatch.setattr(live_input, "_sounddevice", lambda o=outputs: FakeSoundDevice(o))
+        assert resolve_output(3, channels=asked, samplerate=SR) == (3, want, "USB Audio")
+    monkeypatch.setattr(live_input, "_sounddevice", lambda: FakeSoundDevice(0))
+    with pytest.raises(MonitorError, match="has no output channels"):
+        resolve_output(None, channels=2, samplerate=SR)
+    monkeypatch.setattr(live_input, "_sounddevice", lambda: FakeSoundDevice(2, refuse=True))
+    with pytest.raises(MonitorError, match="refuses 2 ch at 44100 Hz"):
+        resolve_output("USB Audio", channels=2, samplerate=SR)
+
+
+def test_a_stereo_input_on_a_mono_output_is_mixed_down():
+    mon = Monitor(channels=1, stream_factory=FakeOutput)
+    mon.open(samplerate=SR, channels=2, block=441)
+    mon.start()
+    x = np.random.default_rng(0).standard_normal((441, 2)).astype(np.float32)
+    mon.write(x)
+    out = FakeOutput.instances[-1]
+    out.pull()
+    np.testing.assert_allclose(out.heard[-1][:, 0], 0.5 * (x[:, 0] + x[:, 1]), rtol=1e-6)
+    mon.stop()

@@ -29,7 +29,7 @@ def test_monitor_out_without_a_device_warns_and_the_show_goes_on(make_app, loop_
     assert any(level == "warn" and "monitor off" in text and "show goes on" in text
                for _, level, text in app.messages)
     assert not app.exit_problems                              # a warning, not a failure
-    assert step_until(app, lambda: "monitor: off (monitor off: no output device"
+    assert step_until(app, lambda: "monitor off: no output device 'no-such-output-xyz'"
                       in dpg.get_value(panel.tags["monitor_state"]), timeout=30)
     t0 = panel.clock()
     assert step_until(app, lambda: panel.clock() > t0 + 0.5, timeout=30)   # the input plays on
