@@ -46,6 +46,7 @@ from ..analysis import beat_grid
 from ..analysis import meter as meter_logic
 from ..analysis.beats import ATTACK_FRAMES, ATTACK_LEVEL
 from . import tempo as live_tempo
+from .beat_level import YOUNG_S, MetricalLevel
 from .downbeat import BarTracker, beat_means
 
 RING = 1024                # frames of onset history (20.48 s at 50 fps)
@@ -56,7 +57,6 @@ COMB_BEATS = 8
 MIN_COMB_BEATS = 5         # beats of history before the comb may lock the phase
 PHASE_GAIN = 0.1          # share of the phase error corrected per frame
 PERIOD_GAIN = 0.01        # share of the phase error fed into the period per frame
-LEVEL_JUMP = 0.06          # relative tempo change that counts as a new metrical level
 LEVEL_SUPPORT = 1.3       # a new level not an octave away must repeat this much better
 START_WINDOW_S = 30.0      # s after the music starts during which its first beat counts as a one
 SILENT_S = 2.0             # onset-free time after which the tempo is said to hold
@@ -71,12 +71,7 @@ COMB_DEFER = 0.3           # the comb's gain for COMB_DEFER_BEATS after the foll
 COMB_DEFER_BEATS = 0.8
 FOLLOW_MIN = 2.0           # the onset must stand this many running means above the floor
 # the level: every estimate votes for its level (leaky sums); another level takes over when it leads
-LEVEL_DECAY = 0.7          # per estimate
-LEVEL_LEAD = 1.25          # the new level's votes over the current one's, once the clock is settled
-YOUNG_S = 6.0              # s after a level is taken in which any lead moves it (and estimates come every second)
 OFF_BEAT_SURE = 1.0        # meter-score margin that moves the clock on one on-beat check
-LOCKED_S = 2.0             # s a level must have held to count as locked
-LOCKED_CONF = 0.25         # ... with at least this confidence
 MIN_BAR_GAP = 2            # beats: the shortest bar the downbeats may mark while the bar's phase moves
 GLIDE_STEP = 0.17          # periods the clock may move per emitted beat when it changes phase
 IDLE_TASKS = (1, 2, 1, 3)  # a second each: tempo, bar, tempo, on-beat phase
@@ -84,7 +79,7 @@ BAR_TASK = 2               # ... and the bar again half a second after each of t
 MIN_BAR_BEATS = 8          # beats at the current level before the bar is estimated
 
 
-class OnlineBeatTracker:
+class OnlineBeatTracker(MetricalLevel):
     def __init__(self, *, fps: float) -> None:
         self.fps = float(fps)
         self.onset = np.zeros(RING)
@@ -361,75 +356,6 @@ class OnlineBeatTracker:
         if bpm > 0:
             self._new_tempo(60.0 / bpm, conf, acf)
 
-    def override(self, bpm: float, beat_time: float, *, hold_s: float = 30.0, lead: int = 1) -> None:
-        """A tapped tempo (lead 1) or a MIDI clock's (lead 2): period 60 / bpm, a beat at
-        beat_time (s, stream clock). The level then holds for hold_s (estimates may only
-        fine-tune it); the phase keeps locking to the onsets."""
-        if not bpm > 0:
-            return
-        self.lead = int(lead)
-        if self.period <= 0 or abs(np.log(60.0 / bpm / self.period)) > np.log1p(LEVEL_JUMP):
-            self._level_changed()
-        self.period = 60.0 / bpm
-        now = self.now()
-        self.next_beat = beat_time + np.ceil((now - beat_time) / self.period) * self.period
-        self.pinned_until = self.i + int(hold_s * self.fps)
-        self.pending_level = 0.0
-        self.tempo_conf = 1.0
-
-    def release(self) -> None:
-        """The tap or clock lets go (the MIDI clock handed back, or stopped): the
-        tracker's own estimates lead again from this frame on."""
-        self.pinned_until = self.i
-        self.lead = 0
-
-    def _new_tempo(self, period: float, conf: float, acf: np.ndarray | None = None) -> None:
-        """An estimate votes for its level (leaky sums per level, LEVEL_DECAY per
-        estimate); the clock takes another level when that one's votes lead the
-        current level's (by LEVEL_LEAD once the clock has run YOUNG_S at its level),
-        so one odd window (a syncopated kick 1.5 beats apart) does not move it, and a
-        first guess from two seconds of music is soon put right. Within a level the
-        comb and the follower own the period: an estimate averages 8 s, and nudging
-        the clock toward it dragged a rubato beat back toward the mean tempo."""
-        jump = abs(np.log(period / self.period)) > np.log1p(LEVEL_JUMP) if self.period > 0 else True
-        if self.i < self.pinned_until and jump:
-            return                                   # a tapped level holds
-        self.tempo_conf = conf
-        self._vote(period, conf)
-        if self.period <= 0:
-            self.period = period
-            self.next_beat = self.now() + period
-            self.level_since = self.i
-            self._snap = True
-            return
-        if not jump:
-            return
-        cur = self._votes_for(self.period)
-        best = max(self.votes, key=lambda v: v[1])
-        young = self.i - self.level_since < YOUNG_S * self.fps
-        if abs(np.log(best[0] / self.period)) > np.log1p(LEVEL_JUMP) and \
-                best[1] > cur * (1.0 if young else LEVEL_LEAD) + 1e-9:
-            self.period = best[0]
-            self.level_since = self.i
-            self._level_changed()
-            self._snap = True
-
-    def _vote(self, period: float, conf: float) -> None:
-        for v in self.votes:
-            v[1] *= LEVEL_DECAY
-        w = 1.0     # every window's choice counts the same (a doubled level's confidence reads ~0)
-        for v in self.votes:
-            if abs(np.log(period / v[0])) <= np.log1p(LEVEL_JUMP):
-                v[0] += (period - v[0]) * w / (v[1] + w)
-                v[1] += w
-                break
-        else:
-            self.votes.append([period, w])
-        self.votes = [v for v in self.votes if v[1] > 0.01][-6:]
-
-    def _votes_for(self, period: float) -> float:
-        return sum(v[1] for v in self.votes if abs(np.log(period / v[0])) <= np.log1p(LEVEL_JUMP))
-
     def _on_beat(self) -> None:
         """Accented off-beats (open hats on the "and"s) pull the comb half a beat off:
         the offline check (beat_grid.on_beat_phase: bars clearer on the half-beat
@@ -484,27 +410,6 @@ class OnlineBeatTracker:
         chroma = beat_means(self.chroma[:, lin], frames)     # (n_beats, 12)
         self.bars.update(feats, first, chroma=chroma)
         self.bar_pos = self.bars.bar_pos(self.beat_index)
-
-    @property
-    def lead_now(self) -> int:
-        """0 the tracker leads, 1 a tap, 2 a MIDI clock (while its level holds)."""
-        return self.lead if self.i < self.pinned_until else 0
-
-    @property
-    def locked(self) -> bool:
-        """The tempo is locked: a level held LOCKED_S, heard (not holding through silence),
-        with a comb that says where the beat is."""
-        return (self.period > 0 and not self.holding and self.confidence >= LOCKED_CONF
-                and self.i - self.level_since >= LOCKED_S * self.fps)
-
-    @property
-    def level_share(self) -> float:
-        """[0, 1]: the current level's share of the recent tempo votes (how sure the
-        metrical level is); 1 while a tap or clock holds it."""
-        if self.lead_now:
-            return 1.0
-        total = sum(v[1] for v in self.votes)
-        return self._votes_for(self.period) / total if total > 0 and self.period > 0 else 0.0
 
     @property
     def bpm(self) -> float:

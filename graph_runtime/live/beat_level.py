@@ -1,0 +1,116 @@
+"""The tempo level of the online beat tracker: which metrical level the beat
+clock runs at, and who set it (the tracker's own estimates, a tap, a MIDI
+clock).
+
+Every tempo estimate votes for its level in leaky sums; the clock takes
+another level only when that level's votes lead, so one odd window does not
+flip the level. A tap or a MIDI clock pins the level for a while; `release`
+hands it back. `OnlineBeatTracker` (beat_tracker.py) inherits this: the
+methods read and set its clock (`period`, `next_beat`, frame `i`).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+LEVEL_JUMP = 0.06          # relative tempo change that counts as a new metrical level
+LEVEL_DECAY = 0.7          # per estimate
+LEVEL_LEAD = 1.25          # the new level's votes over the current one's, once the clock is settled
+YOUNG_S = 6.0              # s after a level is taken in which any lead moves it
+#                            (and estimates come every second)
+
+LOCKED_S = 2.0             # s a level must have held to count as locked
+LOCKED_CONF = 0.25         # ... with at least this confidence
+
+
+class MetricalLevel:
+    """Mixin of OnlineBeatTracker: the level votes and the tempo's lead."""
+
+    def override(self, bpm: float, beat_time: float, *, hold_s: float = 30.0, lead: int = 1) -> None:
+        """A tapped tempo (lead 1) or a MIDI clock's (lead 2): period 60 / bpm, a beat at
+        beat_time (s, stream clock). The level then holds for hold_s (estimates may only
+        fine-tune it); the phase keeps locking to the onsets."""
+        if not bpm > 0:
+            return
+        self.lead = int(lead)
+        if self.period <= 0 or abs(np.log(60.0 / bpm / self.period)) > np.log1p(LEVEL_JUMP):
+            self._level_changed()
+        self.period = 60.0 / bpm
+        now = self.now()
+        self.next_beat = beat_time + np.ceil((now - beat_time) / self.period) * self.period
+        self.pinned_until = self.i + int(hold_s * self.fps)
+        self.pending_level = 0.0
+        self.tempo_conf = 1.0
+
+    def release(self) -> None:
+        """The tap or clock lets go (the MIDI clock handed back, or stopped): the
+        tracker's own estimates lead again from this frame on."""
+        self.pinned_until = self.i
+        self.lead = 0
+
+    def _new_tempo(self, period: float, conf: float, acf: np.ndarray | None = None) -> None:
+        """An estimate votes for its level (leaky sums per level, LEVEL_DECAY per
+        estimate); the clock takes another level when that one's votes lead the
+        current level's (by LEVEL_LEAD once the clock has run YOUNG_S at its level),
+        so one odd window (a syncopated kick 1.5 beats apart) does not move it, and a
+        first guess from two seconds of music is soon put right. Within a level the
+        comb and the follower own the period: an estimate averages 8 s, and nudging
+        the clock toward it dragged a rubato beat back toward the mean tempo."""
+        jump = abs(np.log(period / self.period)) > np.log1p(LEVEL_JUMP) if self.period > 0 else True
+        if self.i < self.pinned_until and jump:
+            return                                   # a tapped level holds
+        self.tempo_conf = conf
+        self._vote(period, conf)
+        if self.period <= 0:
+            self.period = period
+            self.next_beat = self.now() + period
+            self.level_since = self.i
+            self._snap = True
+            return
+        if not jump:
+            return
+        cur = self._votes_for(self.period)
+        best = max(self.votes, key=lambda v: v[1])
+        young = self.i - self.level_since < YOUNG_S * self.fps
+        if abs(np.log(best[0] / self.period)) > np.log1p(LEVEL_JUMP) and \
+                best[1] > cur * (1.0 if young else LEVEL_LEAD) + 1e-9:
+            self.period = best[0]
+            self.level_since = self.i
+            self._level_changed()
+            self._snap = True
+
+    def _vote(self, period: float, conf: float) -> None:
+        for v in self.votes:
+            v[1] *= LEVEL_DECAY
+        w = 1.0     # every window's choice counts the same (a doubled level's confidence reads ~0)
+        for v in self.votes:
+            if abs(np.log(period / v[0])) <= np.log1p(LEVEL_JUMP):
+                v[0] += (period - v[0]) * w / (v[1] + w)
+                v[1] += w
+                break
+        else:
+            self.votes.append([period, w])
+        self.votes = [v for v in self.votes if v[1] > 0.01][-6:]
+
+    def _votes_for(self, period: float) -> float:
+        return sum(v[1] for v in self.votes if abs(np.log(period / v[0])) <= np.log1p(LEVEL_JUMP))
+
+    @property
+    def lead_now(self) -> int:
+        """0 the tracker leads, 1 a tap, 2 a MIDI clock (while its level holds)."""
+        return self.lead if self.i < self.pinned_until else 0
+
+    @property
+    def locked(self) -> bool:
+        """The tempo is locked: a level held LOCKED_S, heard (not holding through silence),
+        with a comb that says where the beat is."""
+        return (self.period > 0 and not self.holding and self.confidence >= LOCKED_CONF
+                and self.i - self.level_since >= LOCKED_S * self.fps)
+
+    @property
+    def level_share(self) -> float:
+        """[0, 1]: the current level's share of the recent tempo votes (how sure the
+        metrical level is); 1 while a tap or clock holds it."""
+        if self.lead_now:
+            return 1.0
+        total = sum(v[1] for v in self.votes)
+        return self._votes_for(self.period) / total if total > 0 and self.period > 0 else 0.0
