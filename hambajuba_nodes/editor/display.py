@@ -26,13 +26,25 @@ def private_display(size: str = "1600x1000x24", first: int = 99):
         proc = subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", size, "-nolisten", "tcp"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(100):  # up to 5 s for the socket to appear
-            if os.path.exists(f"/tmp/.X11-unix/X{n}"):
-                return f":{n}", proc
             if proc.poll() is not None:
-                break
+                break   # another process took :N first (its Xvfb holds the lock)
+            if os.path.exists(f"/tmp/.X11-unix/X{n}") and _lock_owner(n) == proc.pid:
+                return f":{n}", proc
             time.sleep(0.05)
         proc.kill()
+        proc.wait(5)
     raise RuntimeError("could not start Xvfb on any display :%d..:%d" % (first, first + 49))
+
+
+def _lock_owner(n: int) -> int:
+    """The pid in /tmp/.XN-lock (the X server that owns :N), or 0. Two processes that
+    pick the same free number at once both see a socket appear, but only one server
+    wrote the lock: the other must not use that display (it vanishes with its owner)."""
+    try:
+        with open(f"/tmp/.X{n}-lock") as f:
+            return int(f.read().strip() or 0)
+    except (OSError, ValueError):
+        return 0
 
 
 def ensure_display():
