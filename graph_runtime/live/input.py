@@ -35,7 +35,9 @@ import time
 
 import numpy as np
 
+from . import audio_device
 from .analyser import CausalAnalyser, block_size
+from .audio_device import LiveInputError, close_stream
 from .bank import LiveSource
 from .ring import SampleRing
 
@@ -44,22 +46,9 @@ RECONNECT_S = 2.0      # between attempts to reopen a lost device
 RATES = (48000, 44100)
 
 
-class LiveInputError(ValueError):
-    """Bad input settings: the message is one line naming what and where."""
-
-
-def _sounddevice():
-    try:
-        import sounddevice
-    except (ImportError, OSError) as e:  # OSError: PortAudio library missing
-        raise LiveInputError(f"audio input unavailable: {e}; install PortAudio "
-                             "(apt install libportaudio2) or use --input FILE") from None
-    return sounddevice
-
-
 def list_devices() -> list[dict]:
     """Every audio device: index, name, inputs, outputs, default rate, host API."""
-    sd = _sounddevice()
+    sd = audio_device._sounddevice()
     apis = sd.query_hostapis()
     out = []
     for i, d in enumerate(sd.query_devices()):
@@ -72,7 +61,7 @@ def list_devices() -> list[dict]:
 
 def resolve_device(device, *, channels: int) -> tuple[object, int, int, str]:
     """(device for sounddevice, channels to open, samplerate, note) or LiveInputError."""
-    sd = _sounddevice()
+    sd = audio_device._sounddevice()
     try:
         info = sd.query_devices(device, kind="input") if device is not None else \
             sd.query_devices(kind="input")
@@ -159,7 +148,7 @@ class LiveInput:
             if self.samplerate not in RATES:
                 raise LiveInputError(f"input device {self.device!r}: {self.samplerate} Hz is not "
                                      f"supported; use 44100 or 48000")
-            sd = _sounddevice()
+            sd = audio_device._sounddevice()
             try:
                 sd.check_input_settings(device=self.device, channels=self.channels,
                                         samplerate=self.samplerate, dtype="float32")
@@ -176,7 +165,7 @@ class LiveInput:
                   blocksize=block_size(self.samplerate), callback=self.callback)
         if self.stream_factory is not None:
             return self.stream_factory(**kw)
-        sd = _sounddevice()
+        sd = audio_device._sounddevice()
         return sd.InputStream(dtype="float32", latency="low", **kw)
 
     # -- the audio callback: copy, count, nothing else --------------------------
@@ -293,12 +282,7 @@ class LiveInput:
 
     def _close_stream(self) -> None:
         s, self.stream = self.stream, None
-        if s is not None:
-            try:
-                s.stop()
-                s.close()
-            except Exception:  # a vanished device may refuse to stop: it is gone either way
-                pass
+        close_stream(s)
 
     def set_tempo(self, bpm: float, beat_time: float, *, lead: int = 1) -> None:
         """Override the tracker's tempo (lead 1: tap tempo, 2: a MIDI clock): applied by

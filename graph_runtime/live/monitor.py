@@ -32,6 +32,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import audio_device
+from .audio_device import LiveInputError, close_stream
 from .ring import SampleRing
 
 RING_S = 0.5           # s of audio the cue can hold
@@ -53,9 +55,8 @@ def parse_device(spec: str | int | None):
 
 def resolve_output(device, *, channels: int, samplerate: int) -> tuple[object, int, str]:
     """(device for sounddevice, channels to open, the device's name) or MonitorError."""
-    from .input import LiveInputError, _sounddevice
     try:
-        sd = _sounddevice()
+        sd = audio_device._sounddevice()
     except LiveInputError as e:
         raise MonitorError(str(e)) from None
     what = f"output device {device!r}" if device is not None else "default output device"
@@ -119,8 +120,7 @@ class Monitor:
             if self.stream_factory is not None:
                 self.stream = self.stream_factory(**kw)
             else:
-                from .input import _sounddevice
-                self.stream = _sounddevice().OutputStream(dtype="float32", latency="low", **kw)
+                self.stream = audio_device._sounddevice().OutputStream(dtype="float32", latency="low", **kw)
         except Exception as e:  # PortAudio errors, a fake's refusal: one line
             self.stream = None
             raise MonitorError(f"output device {self.name} failed to open: {e}") from None
@@ -136,12 +136,7 @@ class Monitor:
 
     def stop(self) -> None:
         s, self.stream = self.stream, None
-        if s is not None:
-            try:
-                s.stop()
-                s.close()
-            except Exception:  # a vanished device may refuse to stop: it is gone either way
-                pass
+        close_stream(s)
         self.state = "off"
 
     # -- input side: the input callback's thread ----------------------------------------
@@ -210,3 +205,4 @@ def latency_text(m: dict) -> str:
     return (f"monitor: {m['device']}, {m['latency_ms']:.1f} ms (in {m['input_latency_ms']:.1f} + "
             f"out {m['output_latency_ms']:.1f} + block {m['block_ms']:.1f}); underruns "
             f"{m['underruns']}, overruns {m['overruns']}")
+

@@ -21,23 +21,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .path_problem import PathProblem
+
 MAX_SECONDS = 60 * 60.0  # refuse to decode more than an hour into memory
 AUDIO_EXTENSIONS = (".wav", ".wave", ".flac", ".ogg", ".oga", ".opus", ".mp3",
                     ".aif", ".aiff", ".aifc", ".w64", ".rf64", ".caf")
 _BLOCK = 1 << 18   # frames per read: bounds memory while decoding long files
 
 
-class AudioFileError(Exception):
+class AudioFileError(PathProblem):
     """An audio file that cannot be used; the message is one line:
     `path: what is wrong; what to do`."""
-
-    def __init__(self, path, problem: str, fix: str = "") -> None:
-        self.path = str(path) if path is not None else ""
-        self.problem = problem
-        self.fix = fix
-        where = f"{self.path}: " if self.path else ""
-        tail = f"; {fix}" if fix else ""
-        super().__init__(f"{where}{problem}{tail}")
 
 
 @dataclass

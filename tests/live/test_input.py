@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from live_helpers import drum_loop
 
+from graph_runtime.live import audio_device, layout
 from graph_runtime.live import input as live_input
-from graph_runtime.live import layout
 from graph_runtime.live.input import LiveInput, LiveInputError
 
 S = layout.STATUS_INDEX
@@ -188,7 +188,7 @@ def test_mono_device_asked_for_stereo_opens_mono(monkeypatch):
         PortAudioError=RuntimeError,
         query_devices=lambda device=None, kind=None: {"name": "USB mic", "max_input_channels": 1,
                                                       "default_samplerate": 48000.0})
-    monkeypatch.setattr(live_input, "_sounddevice", lambda: fake_sd)
+    monkeypatch.setattr(audio_device, "_sounddevice", lambda: fake_sd)
     dev, ch, rate, note = live_input.resolve_device("USB mic", channels=2)
     assert (ch, rate) == (1, 48000) and "using mono" in note and "USB mic" in note
 
@@ -197,6 +197,6 @@ def test_no_input_device_is_a_one_line_error(monkeypatch):
     def nothing(device=None, kind=None):
         raise ValueError("No input device matching 'x'")
     fake_sd = types.SimpleNamespace(PortAudioError=RuntimeError, query_devices=nothing)
-    monkeypatch.setattr(live_input, "_sounddevice", lambda: fake_sd)
+    monkeypatch.setattr(audio_device, "_sounddevice", lambda: fake_sd)
     with pytest.raises(LiveInputError, match="no input device 'x'.*hambajuba audio devices"):
         live_input.resolve_device("x", channels=2)

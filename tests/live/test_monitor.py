@@ -137,15 +137,15 @@ class FakeSoundDevice:
 
 
 def test_the_output_device_is_resolved_to_its_channels_and_name(monkeypatch):
-    from graph_runtime.live import input as live_input
+    from graph_runtime.live import audio_device
     from graph_runtime.live.monitor import MonitorError, resolve_output
     for outputs, asked, want in ((2, 1, 2), (2, 2, 2), (1, 2, 1), (8, 2, 2)):
-        monkeypatch.setattr(live_input, "_sounddevice", lambda o=outputs: FakeSoundDevice(o))
+        monkeypatch.setattr(audio_device, "_sounddevice", lambda o=outputs: FakeSoundDevice(o))
         assert resolve_output(3, channels=asked, samplerate=SR) == (3, want, "USB Audio")
-    monkeypatch.setattr(live_input, "_sounddevice", lambda: FakeSoundDevice(0))
+    monkeypatch.setattr(audio_device, "_sounddevice", lambda: FakeSoundDevice(0))
     with pytest.raises(MonitorError, match="has no output channels"):
         resolve_output(None, channels=2, samplerate=SR)
-    monkeypatch.setattr(live_input, "_sounddevice", lambda: FakeSoundDevice(2, refuse=True))
+    monkeypatch.setattr(audio_device, "_sounddevice", lambda: FakeSoundDevice(2, refuse=True))
     with pytest.raises(MonitorError, match="refuses 2 ch at 44100 Hz"):
         resolve_output("USB Audio", channels=2, samplerate=SR)
 
