@@ -80,6 +80,6 @@ case "$action" in
   test)
     say "lint: ruff check ."
     "$VENV/bin/ruff" check .
-    exec "$VENV/bin/python" -m pytest -q "$@" ;;
+    exec "$VENV/bin/python" -m pytest -q --durations=25 "$@" ;;
   *) echo "usage: bash scripts/setup.sh [install|demo|test]" >&2; exit 2 ;;
 esac
