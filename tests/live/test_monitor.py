@@ -95,9 +95,12 @@ def test_a_file_at_real_time_pace_reaches_the_output_in_order(loop_file):
         if np.any(block != 0.0):                              # a block of input, not a gap
             np.testing.assert_array_equal(block, x[mark - b:mark])
             played += b
-    # nearly all of it was heard; what was not is counted (a stall of the output thread
-    # longer than the ring's 0.5 s on a loaded machine drops blocks: overruns)
-    assert played + mon.skipped + b * mon.stats()["overruns"] >= 0.9 * x.shape[0]
+    # all of it was heard, or counted: a stall of the output thread longer than the
+    # ring's 0.5 s on a loaded machine drops blocks (overruns), a backlog is skipped;
+    # at most what was still in hand at stop (the backlog) and a partial last block are
+    # neither
+    counted = played + mon.skipped + b * mon.stats()["overruns"]
+    assert x.shape[0] - counted <= (BACKLOG_BLOCKS + 1) * b + x.shape[0] % b, (counted, x.shape)
 
 
 def test_no_output_device_is_one_line_and_the_input_plays_on(loop_file):
