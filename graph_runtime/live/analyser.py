@@ -31,9 +31,11 @@ import scipy.fft
 from ..analysis import spectral
 from ..analysis.beats import ACCENT_FMAX
 from ..analysis.pitch import RANGES
-from ..analysis.store import ALL_STEMS, FPS
+from ..analysis.store import ALL_STEMS, FPS, STEMS
 from . import layout
 from .beat_tracker import OnlineBeatTracker
+from .classify import LiveClassify
+from .coupling import LiveCoupling
 from .harmony import Harmony
 from .pitch import PITCHED, WINDOW, CausalPitch, gate, normalized
 from .resample import ANALYSIS_SR, CausalResampler
@@ -73,6 +75,9 @@ class CausalAnalyser:
         self.pitch = CausalPitch(sr=SR, split_bins=N_FFT // 2 + 1)
         self.harmony = Harmony(sr=SR, n_fft=N_FFT, fps=FPS)
         self.tracker = OnlineBeatTracker(fps=FPS)
+        self.coupling = LiveCoupling(fps=FPS)
+        self.classes = LiveClassify(fps=FPS)
+        self._n_coupled = len(STEMS)           # coupling pairs the nine stems, not the mix
         self.win = spectral.hann(N_FFT)
         self.onset_mel = spectral.mel_filterbank(sr=SR, n_fft=N_FFT, n_mels=64, fmax=11000.0)
         self.accent_mel = spectral.mel_filterbank(sr=SR, n_fft=N_FFT, n_mels=64, fmax=ACCENT_FMAX)
@@ -143,6 +148,9 @@ class CausalAnalyser:
 
     def idle(self) -> None:
         """Slow housekeeping, one task per call, between frames."""
+        if self.frame % int(FPS) == int(FPS) // 2:   # once a second (~0.05 ms; ~0.2 with a retune)
+            self.classes.update(self._carry)
+            self.coupling.retune(self.tracker.bpm)
         if self.tracker.idle():
             return
         self.features.refresh(self._idle_task % 4)
@@ -183,6 +191,10 @@ class CausalAnalyser:
         if self.frame % 2 == 1:   # pitch at 25 fps, on the frames tension skips (held between)
             self._pitch(carry, mags, mags[:, -1], active)
         self._global(carry, mags[:, -1], bool(active[-1]))
+        k = self._n_coupled
+        self.coupling.step(feats["energy_smooth"][:k], active[:k], feats["transient"][:k], carry,
+                           publish=self.frame % 2 == 0)     # 25 fps, on the frames pitch skips
+        self.classes.step(feats, carry)
         self._counters(carry, feats, stems=False)
         self._status(carry)
         self._publish()

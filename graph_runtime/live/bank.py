@@ -84,7 +84,13 @@ class LiveSource:
     channel = channel_or_zeros
 
     def classification(self, stem: str) -> dict[str, float]:
-        return dict.fromkeys(CLASS_NAMES, 0.0)
+        """The running estimate so far (live/classify.py; 0 before the first second
+        of music): a patch compiled, or recompiled, while music plays blends by it."""
+        row = self.ring.latest()
+        idx = layout.INDEX
+        if row is None or f"class/{stem}/{CLASS_NAMES[0]}" not in idx:
+            return dict.fromkeys(CLASS_NAMES, 0.0)
+        return {n: float(row[idx[f"class/{stem}/{n}"]]) for n in CLASS_NAMES}
 
     # -- live ------------------------------------------------------------------------
     def make_bank(self) -> "LiveBank":

@@ -1,7 +1,8 @@
 """Where each live channel sits in a row of the channel ring.
 
-A row is one analysis frame: every offline channel name (per stem and
-global, analysis/store.py) has a column, then the pulse counters of the
+A row is one analysis frame: every offline channel name (per stem, global
+and coupling, analysis/store.py) has a column, and so has each stem's
+running classification (class/<stem>/<class name>), then the pulse counters of the
 trigger channels (so a reader that skips rows still sees every pulse), then
 the beat clock and status values the bank and the window read.
 
@@ -10,7 +11,9 @@ compile time.
 """
 from __future__ import annotations
 
-from ..analysis.store import ALL_STEMS, CHANNELS, GLOBAL_CHANNELS
+import itertools
+
+from ..analysis.store import ALL_STEMS, CHANNELS, CLASS_NAMES, COUPLING_CHANNELS, GLOBAL_CHANNELS, STEMS
 
 TRIGGERS = ("transient", "layer_entry")            # per-stem pulse channels
 GLOBAL_TRIGGERS = ("beat", "downbeat")
@@ -32,6 +35,12 @@ STATUS = ("frame_time",      # s: centre of the frame on the stream clock
 
 NAMES: list[str] = [f"{s}/{c}" for s in ALL_STEMS for c in CHANNELS]
 NAMES += [f"global/{c}" for c in GLOBAL_CHANNELS]
+# every pair of STEMS, a before b (analysis/store.pair_key's order): coupling/<a>+<b>/<channel>
+COUPLING_PAIRS = list(itertools.combinations(STEMS, 2))
+NAMES += [f"coupling/{a}+{b}/{c}" for a, b in COUPLING_PAIRS for c in COUPLING_CHANNELS]
+# the classification offline is one (5,) vector per stem (class/<stem>); live it is a
+# running estimate, one column per class: class/<stem>/<class name>
+NAMES += [f"class/{s}/{n}" for s in ALL_STEMS for n in CLASS_NAMES]
 COUNT_NAMES = [f"{s}/{c}" for s in ALL_STEMS for c in TRIGGERS] + \
               [f"global/{c}" for c in GLOBAL_TRIGGERS]
 INDEX = {n: i for i, n in enumerate(NAMES)}
@@ -59,5 +68,6 @@ APPROXIMATIONS = {
     "beat/downbeat/bpm": "online tracker, predicted ahead; tempo locks after ~2-4 s, the bar after ~8-16 s",
     "tension": "186 ms window ending at the frame: ~70 ms later than offline",
     "tonal_distance": "home = mean chroma so far, not the whole track's",
-    "coupling/*": "not computed live (read as 0)",
+    "coupling/*": "trailing 8-beat window ending at the frame (offline: centred): 4 beats later",
+    "class/*": "running estimate over the last ~30 s, updated once a second",
 }

@@ -15,7 +15,7 @@ import time
 import numpy as np
 
 from ..analysis.decode import decode_for_analysis
-from ..analysis.store import FPS, Analysis
+from ..analysis.store import ALL_STEMS, CLASS_NAMES, FPS, Analysis
 from . import layout
 from .analyser import CausalAnalyser
 from .ring import SampleRing
@@ -71,6 +71,8 @@ def analyse_file(path: str, *, max_channels: int = 2) -> Analysis:
     n = last[0] + 1
     rows = rows[:n]
     data = {name: rows[:, i].astype(np.float32) for name, i in layout.INDEX.items()}
+    for stem in ALL_STEMS:      # the classification as offline: one vector, the last estimate
+        data[f"class/{stem}"] = np.array([data[f"class/{stem}/{c}"][-1] for c in CLASS_NAMES], np.float32)
     log = analyser.tracker.log
     beats = np.array([b for b, _ in log if b >= 0.0])
     downs = np.array([b for b, d in log if d and b >= 0.0])

@@ -51,7 +51,8 @@ def test_bank_reads_the_newest_row_and_fires_each_pulse_once():
     bank = LiveSource(a.ring).make_bank()
     env = bank.signal("drums/envelope")
     hit = bank.trigger("drums/transient")
-    missing = bank.signal("coupling/bass+drums/plv")
+    coupled = bank.signal("coupling/bass+drums/plv")     # computed live (live/coupling.py)
+    missing = bank.signal("bass/no_such_channel")
     bank.freeze()
     fired = 0
     col = layout.COUNT_INDEX["drums/transient"]
@@ -62,6 +63,7 @@ def test_bank_reads_the_newest_row_and_fires_each_pulse_once():
         bank.update(0.0)
         fired += hit.v
         assert env.v == pytest.approx(a.ring.latest()[layout.INDEX["drums/envelope"]])
+        assert coupled.v == pytest.approx(a.ring.latest()[layout.INDEX["coupling/bass+drums/plv"]])
         assert missing.v == 0.0
     pulses = a.ring.latest()[col] - start
     assert pulses >= 3 and fired == pytest.approx(pulses, abs=1)   # none lost between frames
