@@ -64,7 +64,7 @@ APPROXIMATIONS = {
     "harmonic_ratio": "the mix's causal HPSS mask, 0.1 s smoothing",
     "novelty_*": "last half window vs the one before: peaks half a window later",
     "layer_entry": "novelty crossing instead of a peak",
-    "pitch_*": "autocorrelation of the masked spectrum (93 ms window, 25 fps), not PESTO",
+    "pitch_*": "harmonic sum over the masked spectrum (93 ms window, 25 fps), not PESTO",
     "beat/downbeat/bpm": "online tracker, predicted ahead; tempo locks after ~2-4 s, the bar after ~8-16 s",
     "tension": "186 ms window ending at the frame: ~70 ms later than offline",
     "tonal_distance": "home = mean chroma so far, not the whole track's",

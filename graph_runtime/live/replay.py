@@ -77,7 +77,7 @@ def analyse_file(path: str, *, max_channels: int = 2) -> Analysis:
     beats = np.array([b for b, _ in log if b >= 0.0])
     downs = np.array([b for b, d in log if d and b >= 0.0])
     meta = {"source": path, "live": True, "separator": "live (causal HPSS + band weights)",
-            "beat_tracker": "live (online, predicted)", "pitch_tracker": "live (autocorrelation)",
+            "beat_tracker": "live (online, predicted)", "pitch_tracker": "live (harmonic sum)",
             "duration": x.shape[0] / track.sr, "analysis_seconds": took,
             "tempo_confidence": float(analyser.tracker.confidence),
             "input_overflows": 0, "clipped_samples": int(analyser.clipped)}
