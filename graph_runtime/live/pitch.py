@@ -71,10 +71,11 @@ class CausalPitch:
         self.in_range = np.stack([(lags[1:-1] >= a) & (lags[1:-1] <= b) for a, b in ranges], axis=1)
         self.inv_wac = 1.0 / self.wac[self.lo:self.hi, None]
         self.cols = np.arange(len(PITCHED))
+        self.sal_bins = int(F_MAX / (sr / N_FFT)) + 2          # bins the harmonic sum reads
         self.f0 = F_LO * 2.0 ** (np.arange(int(np.log2(F_HI / F_LO) / STEP) + 1) * STEP)
         # one block-diagonal matrix: the three stems' spectra, end to end -> their saliences
         self.salience = scipy.sparse.block_diag(
-            [harmonic_sum(self.f0, sr / N_FFT, n_bins, ALPHA[s]) for s in PITCHED], format="csr")
+            [harmonic_sum(self.f0, sr / N_FFT, self.sal_bins, ALPHA[s]) for s in PITCHED], format="csr")
         self.cand = [(int(np.searchsorted(self.f0, RANGES[s][0])), int(np.searchsorted(self.f0, RANGES[s][1])))
                      for s in PITCHED]
         self.melody = PITCHED.index("vocals")
@@ -96,7 +97,7 @@ class CausalPitch:
         best = np.where(peak, inner, -np.inf).max(axis=0)
         ok = np.isfinite(best) & (r0 > 1e-12)
         np.copyto(self.conf, np.where(ok, np.clip(best, 0.0, 1.0), 0.0))
-        mag = np.sqrt(np.sqrt(power))        # magnitude^0.5: no one partial dominates the sum
+        mag = np.sqrt(np.sqrt(power[:, :self.sal_bins]))   # magnitude^0.5: no partial dominates the sum
         sal = (self.salience @ mag.ravel()).reshape(len(PITCHED), -1)
         for j, (lo, hi) in enumerate(self.cand):
             self.hz[j] = self._pick(sal[j], lo, hi, j == self.melody) if ok[j] else 0.0
