@@ -111,3 +111,19 @@ def test_live_session_recompiles_against_the_live_source():
     patch = load(PATCHES[0])
     assert session.update(patch) is not None
     assert session.plan is not None and session.plan.bank.source is source
+
+
+def test_stem_handles_carry_the_live_classification():
+    """A patch compiled while music plays: its stem handles (and so the blended
+    physics) get the running classification, drums percussive, the held tone harmonic."""
+    from hambajuba_nodes.audio import stem_handle
+    from hambajuba_nodes.physics import classification_weights
+    assert LiveSource(CausalAnalyser(sr=44100, channels=2).ring).classification("drums")["percussive"] == 0.0
+    a, _ = warmed(6.0)
+    source = LiveSource(a.ring)
+    drums, tone = stem_handle(source, "drums"), stem_handle(source, "vocals")   # centred: vocals
+    row = a.ring.latest()
+    assert drums.weight("percussive") == pytest.approx(row[layout.INDEX["class/drums/percussive"]])
+    assert drums.weight("percussive") > 0.5 > tone.weight("percussive")
+    assert tone.weight("harmonic") > 0.5 > drums.weight("harmonic")
+    assert classification_weights(drums)["spring"] > classification_weights(tone)["spring"]
