@@ -13,14 +13,14 @@ time signals:
   onset is percussive at once and a held note turns harmonic after half the
   window: ~0.1 s below 4 kHz (notes), ~0.17 s above (where hats must stay
   percussive; a short window there lets their decay leak into other_high);
-- the harmonic stems take the softer share H = h / (h + p) (exponent 1,
+- the harmonic stems take the softer share S = h / (h + p) (exponent 1,
   where drums keep Fitzgerald's exponent 2): at a new note h (the median of
   past frames) is still low, and h/(h+p) >= h^2/(h^2+p^2) whenever h < p, so
   the note reaches bass/vocals/other at once instead of ~0.1 s late, which is
   what the offline (centred) median does. The stems then add up to a bit more
-  than the mix at note onsets (drums P + harmonic H > 1 where h < p);
-- bass = H x LR4 low-pass at 200 Hz; vocals = H x the 200 Hz-3.5 kHz
-  band x centre-panning^2 (1 for a mono input); other = the rest of H;
+  than the mix at note onsets (P + S > 1 where h < p);
+- bass = S x LR4 low-pass at 200 Hz; vocals = S x the 200 Hz-3.5 kHz
+  band x centre-panning^2 (1 for a mono input); other = the rest of S;
 - drums_low/mid/high and other_mid/high = the stems times the LR4 crossover
   magnitudes |H|^2 = 1/(1+(f/fc)^4), the zero-phase filter offline uses.
 
