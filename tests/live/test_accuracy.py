@@ -62,23 +62,22 @@ EVAL_CASES = ("bwv253_92", "bwv269_150", "bwv347_174", "bwv66_6_120")
 EXCERPT_S = 20
 # measured on this machine (first 20 s of each case, after the 3 s warm-up), the
 # channels still under the threshold (2026-12-06, docs/live-analysis.md "Live stems
-# against offline"). The onset (flux) of the harmonic stems: offline it is the flux of
-# stems resynthesised from a hop-512 STFT mask and re-analysed at hop 441, and most of
-# it is that grid's artefact (the offline separator at hop 441 instead of 512 agrees
-# with itself at only r 0.77 on other_mid/flux, 0.85 on other, 0.89 on vocals); a
-# frame-wise live split has no such grid. drums_low and other/other_mid envelope on
-# bwv269: the causal HPSS hears each new bass/tenor note as percussive for ~0.1 s.
+# against offline"). Offline separates on the analysis hop since then, so both sides
+# measure the same frames. What is left is causality and the resynthesis: the offline
+# separator run with the live causal mask agrees with live at bass/vocals flux 0.93,
+# drums_low 0.98, drums_mid/energy_smooth 0.93 (the causal HPSS hears each new note as
+# percussive for ~0.1 s), but other/other_mid/other_high flux still 0.83-0.89 (offline
+# measures resynthesised stems; live cannot without 20-40 ms more latency). Against the
+# eval cases' true stems the harmonic flux reads r 0.05-0.6, offline and live alike.
 BELOW_TARGET = {
-    "bass/flux": "bwv253 0.83, bwv269 0.85, bwv347 0.84, bwv66 0.76",
-    "drums_low/energy_smooth": "bwv253 0.96, bwv269 0.86, bwv347 0.92, bwv66 0.92",
-    "drums_low/envelope": "bwv253 0.95, bwv269 0.84, bwv347 0.93, bwv66 0.92",
-    "drums_low/flux": "bwv253 0.97, bwv269 0.88, bwv347 0.95, bwv66 0.94",
-    "other/envelope": "bwv253 0.92, bwv269 0.89, bwv347 0.93, bwv66 0.94",
-    "other/flux": "bwv253 0.67, bwv269 0.69, bwv347 0.77, bwv66 0.78",
-    "other_high/flux": "bwv253 0.85, bwv269 0.84, bwv347 0.83, bwv66 0.86",
-    "other_mid/envelope": "bwv253 0.92, bwv269 0.89, bwv347 0.93, bwv66 0.94",
-    "other_mid/flux": "bwv253 0.67, bwv269 0.65, bwv347 0.75, bwv66 0.79",
-    "vocals/flux": "bwv253 0.78, bwv269 0.78, bwv347 0.83, bwv66 0.83",
+    "bass/flux": "bwv253 0.88, bwv269 0.88, bwv347 0.88, bwv66 0.81",
+    "drums_low/energy_smooth": "bwv253 0.96, bwv269 0.87, bwv347 0.91, bwv66 0.92",
+    "drums_low/envelope": "bwv253 0.95, bwv269 0.86, bwv347 0.93, bwv66 0.93",
+    "drums_mid/energy_smooth": "bwv253 0.97, bwv269 0.94, bwv347 0.896, bwv66 0.94",
+    "other/flux": "bwv253 0.82, bwv269 0.80, bwv347 0.85, bwv66 0.86",
+    "other_high/flux": "bwv253 0.86, bwv269 0.83, bwv347 0.85, bwv66 0.87",
+    "other_mid/flux": "bwv253 0.87, bwv269 0.87, bwv347 0.91, bwv66 0.91",
+    "vocals/flux": "bwv253 0.88, bwv269 0.86, bwv347 0.88, bwv66 0.89",
 }
 
 
