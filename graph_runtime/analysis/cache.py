@@ -18,8 +18,9 @@ import re
 
 from .store import Analysis
 
-ANALYSIS_VERSION = 4  # 2: tempo-following beats, global/bpm_local; 3: followers on a ~1 ms grid
+ANALYSIS_VERSION = 5  # 2: tempo-following beats, global/bpm_local; 3: followers on a ~1 ms grid
 # 4: beat grid: metrical level, meter.py downbeats, global/downbeat_confidence, tempo_candidates
+# 5: approximate separation on the analysis hop (441, was 512)
 _CHUNK = 1 << 20
 
 

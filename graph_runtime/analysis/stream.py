@@ -27,9 +27,9 @@ import numpy as np
 from . import crossover, features, spectral
 from .store import ALL_STEMS
 
-APPROX_HOP = 512                 # the approximate separation's STFT hop (stems.separate_approx)
-BLOCK_HOPS = 2560                # a block's centre: 2560 hops = 59.4 s at 22050 Hz
-MARGIN_HOPS = 86                 # context either side: 2.0 s, beyond every kernel's reach
+APPROX_HOP = spectral.HOP       # the approximate separation's STFT hop (stems.separate_approx)
+BLOCK_HOPS = 3000                # a block's centre: 3000 hops = 60.0 s at 22050 Hz
+MARGIN_HOPS = 100                # context either side: 2.0 s, beyond every kernel's reach
 
 
 def separate_approx_blocks(samples: np.ndarray, *, sr: int, out_sr: int = spectral.ANALYSIS_SR,

@@ -13,8 +13,14 @@ time signals:
   onset is percussive at once and a held note turns harmonic after half the
   window: ~0.1 s below 4 kHz (notes), ~0.17 s above (where hats must stay
   percussive; a short window there lets their decay leak into other_high);
-- bass = (1-P) x LR4 low-pass at 200 Hz; vocals = (1-P) x the 200 Hz-3.5 kHz
-  band x centre-panning^2 (1 for a mono input); other = the rest of (1-P);
+- the harmonic stems take the softer share S = h / (h + p) (exponent 1,
+  where drums keep Fitzgerald's exponent 2): at a new note h (the median of
+  past frames) is still low, and h/(h+p) >= h^2/(h^2+p^2) whenever h < p, so
+  the note reaches bass/vocals/other at once instead of ~0.1 s late, which is
+  what the offline (centred) median does. The stems then add up to a bit more
+  than the mix at note onsets (P + S > 1 where h < p);
+- bass = S x LR4 low-pass at 200 Hz; vocals = S x the 200 Hz-3.5 kHz
+  band x centre-panning^2 (1 for a mono input); other = the rest of S;
 - drums_low/mid/high and other_mid/high = the stems times the LR4 crossover
   magnitudes |H|^2 = 1/(1+(f/fc)^4), the zero-phase filter offline uses.
 
@@ -60,6 +66,8 @@ class CausalSplit:
         self.frames = 0
         self.p_mask = np.zeros(n_bins, np.float32)
         self.h_mask = np.zeros(n_bins, np.float32)     # h^2 / (h^2 + p^2): harmonic share per bin
+        self.h_soft = np.zeros(n_bins, np.float32)     # h / (h + p): the harmonic stems' share
+        self._soft_pooled = np.zeros(self.pooled_bins, np.float32)
         self.out = np.zeros((n_bins, len(ALL_STEMS)), np.float32)
         self._pad = np.zeros(self.pooled_bins + FREQ_KERNEL - 1, np.float32)
 
@@ -91,6 +99,12 @@ class CausalSplit:
         self.p_mask[usable:] = p_pooled[-1]
         self.h_mask[:usable] = np.repeat(h2 / den, FREQ_POOL)
         self.h_mask[usable:] = self.h_mask[usable - 1]
+        soft = self._soft_pooled
+        np.add(harm, perc, out=soft)
+        np.maximum(soft, 1e-10, out=soft)
+        np.divide(harm, soft, out=soft)
+        self.h_soft[:usable].reshape(-1, FREQ_POOL)[:] = soft[:, None]
+        self.h_soft[usable:] = soft[-1]
 
     def split(self, left: np.ndarray, right: np.ndarray | None) -> np.ndarray:
         """Stem magnitudes (n_bins, 10) from the frame's spectra (right None: mono)."""
@@ -98,7 +112,7 @@ class CausalSplit:
         mag = np.abs(mid).astype(np.float32)
         self._masks(mag)
         out, c = self.out, self.col
-        harmonic = mag * (1.0 - self.p_mask)
+        harmonic = mag * self.h_soft
         if right is None:
             voice = self.w_voice
         else:

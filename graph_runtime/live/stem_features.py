@@ -5,9 +5,21 @@ call sees one frame, columns = stems (ALL_STEMS order), and keeps the state
 that makes the channels causal:
 
 - envelope: RMS by Parseval as offline, divided by the stem's loudest frame
-  SO FAR (never by less than the -40 dB gate re the mix's loudest frame so
-  far): the first loud hit sets the scale, so the opening seconds read
-  louder than offline, later frames match it.
+  SO FAR, but never by less than ENVELOPE_FLOOR_DB (-26 dB) re the mix's
+  loudest frame so far (offline: the -40 dB gate re the track's loudest
+  frame): the first loud hit sets the scale, so the opening seconds read
+  louder than offline, later frames match it. The floor is for the stems
+  that stay far below the mix (other_high, sometimes drums_high): their
+  loudest frame so far can be a third of the track's (a tom fill comes
+  later), so scaling by it would read them up to 3x louder until then,
+  and the mix's loudest frame is known within the first bars. Such a stem
+  reads its level re -26 dB of the mix (at most ~0.5-0.8 where offline
+  reaches 1), the same shape at a stable scale. Nor by less than
+  LEVEL_HEADROOM (1.4) x the 95th percentile of the stem's active frames in
+  the last 10 s (refreshed with the flux scale): a stem whose loudest
+  passage is still to come (a high note, a louder chorus) reads up to ~30 %
+  lower until it comes, instead of reading full scale now and dropping then;
+  a stem whose loudest frames stand out (peak > 1.4 x p95) is unaffected.
 - energy_smooth, flash, sustain: the offline followers, one step per frame
   (exact: they are causal already).
 - flux: the SuperFlux step of spectral.spectral_flux (exact per frame),
@@ -40,6 +52,10 @@ from ..analysis.store import ALL_STEMS
 HISTORY = 512            # frames of flux / novelty kept for the percentile scale (~10 s)
 NOVELTY_RING = 2048      # frames of novelty features (the 32-beat window at >= 60 BPM fits)
 GATE = 10.0 ** (ACTIVITY_DB / 20.0)
+ENVELOPE_FLOOR_DB = -26.0   # re the mix's loudest frame so far: the least an envelope is scaled by
+ENVELOPE_FLOOR = 10.0 ** (ENVELOPE_FLOOR_DB / 20.0)
+LEVEL_HEADROOM = 1.4        # x the 95th percentile of recent active levels: the least scale
+LEVEL_PERCENTILE = 95.0
 SILENCE = 10.0 ** (SILENCE_DBFS / 20.0)
 
 
@@ -82,6 +98,8 @@ class StemFeatures:
         self.flux_hist = np.zeros((HISTORY, k))
         self.act_hist = np.zeros((HISTORY, k), bool)
         self.flux_ref = np.zeros(k)
+        self.level_hist = np.zeros((HISTORY, k))  # frame RMS of the last ~10 s
+        self.level_ref = np.zeros(k)              # LEVEL_HEADROOM x their active p95
         self.prev_flux = np.zeros(k)
         self.prev_cond = np.zeros(k, bool)
         self.last_hit = np.full(k, -10 ** 9)
@@ -113,7 +131,8 @@ class StemFeatures:
         self.off_for = np.where(above, 0, self.off_for + 1)
         active = self.off_for <= self.hold
         o["activity"][:] = active
-        ref = np.maximum(self.stem_peak, self.mix_peak * GATE)
+        self.level_hist[self.i % HISTORY] = rms
+        ref = np.maximum(np.maximum(self.stem_peak, self.mix_peak * ENVELOPE_FLOOR), self.level_ref)
         envl = np.where(ref > 0, np.clip(rms / np.maximum(ref, 1e-30), 0.0, 1.0), 0.0)
         o["envelope"][:] = envl
         self._followers(envl)
@@ -180,12 +199,19 @@ class StemFeatures:
             return
         if task == 0:
             self.refresh_flux_ref()
+            self.refresh_level_ref()
         else:
             self.refresh_novelty_ref(task - 1)
 
     def refresh_flux_ref(self) -> None:
         n = min(self.i + 1, HISTORY)
         active_percentile(self.flux_hist[:n], self.act_hist[:n], out=self.flux_ref)
+
+    def refresh_level_ref(self) -> None:
+        n = min(self.i + 1, HISTORY)
+        active_percentile(self.level_hist[:n], self.act_hist[:n], out=self.level_ref,
+                          q=LEVEL_PERCENTILE)
+        self.level_ref *= LEVEL_HEADROOM
 
     def _novelty(self, mag: np.ndarray, active: np.ndarray, bpm: float) -> None:
         o = self.out

@@ -61,26 +61,23 @@ STEM_CHANNELS = ("energy_smooth", "envelope", "flux")     # energy, loudness, on
 EVAL_CASES = ("bwv253_92", "bwv269_150", "bwv347_174", "bwv66_6_120")
 EXCERPT_S = 20
 # measured on this machine (first 20 s of each case, after the 3 s warm-up), the
-# channels still under the threshold: the causal HPSS hears each new note as
-# percussive for ~0.1-0.17 s, which moves note onsets from the harmonic stems
-# (bass, vocals, other) to drums; their flux (onset) suffers most
+# channels still under the threshold (2026-12-06, docs/live-analysis.md "Live stems
+# against offline"). Offline separates on the analysis hop since then, so both sides
+# measure the same frames. What is left is causality and the resynthesis: the offline
+# separator run with the live causal mask agrees with live at bass/vocals flux 0.93,
+# drums_low 0.98, drums_mid/energy_smooth 0.93 (the causal HPSS hears each new note as
+# percussive for ~0.1 s), but other/other_mid/other_high flux still 0.83-0.89 (offline
+# measures resynthesised stems; live cannot without 20-40 ms more latency). Against the
+# eval cases' true stems the harmonic flux reads r 0.05-0.6, offline and live alike.
 BELOW_TARGET = {
-    "bass/envelope": "bwv253 0.86, bwv269 0.96, bwv347 0.92, bwv66 0.95",
-    "bass/flux": "bwv253 0.59, bwv269 0.70, bwv347 0.70, bwv66 0.59",
-    "drums_low/energy_smooth": "bwv253 0.96, bwv269 0.86, bwv347 0.92, bwv66 0.92",
-    "drums_low/envelope": "bwv253 0.95, bwv269 0.84, bwv347 0.93, bwv66 0.92",
-    "drums_low/flux": "bwv253 0.97, bwv269 0.88, bwv347 0.94, bwv66 0.94",
-    "other/energy_smooth": "bwv253 0.93, bwv269 0.90, bwv347 0.96, bwv66 0.97",
-    "other/envelope": "bwv253 0.92, bwv269 0.88, bwv347 0.93, bwv66 0.95",
-    "other/flux": "bwv253 0.68, bwv269 0.67, bwv347 0.78, bwv66 0.81",
-    "other_high/energy_smooth": "bwv253 0.70, bwv269 0.86, bwv347 0.86, bwv66 0.77",
-    "other_high/envelope": "bwv253 0.70, bwv269 0.84, bwv347 0.85, bwv66 0.77",
-    "other_high/flux": "bwv253 0.71, bwv269 0.74, bwv347 0.79, bwv66 0.73",
-    "other_mid/envelope": "bwv253 0.92, bwv269 0.89, bwv347 0.93, bwv66 0.95",
-    "other_mid/flux": "bwv253 0.67, bwv269 0.65, bwv347 0.76, bwv66 0.79",
-    "vocals/energy_smooth": "bwv253 0.97, bwv269 0.80, bwv347 0.99, bwv66 0.99",
-    "vocals/envelope": "bwv253 0.97, bwv269 0.89, bwv347 0.98, bwv66 0.99",
-    "vocals/flux": "bwv253 0.72, bwv269 0.71, bwv347 0.80, bwv66 0.81",
+    "bass/flux": "bwv253 0.88, bwv269 0.88, bwv347 0.88, bwv66 0.81",
+    "drums_low/energy_smooth": "bwv253 0.96, bwv269 0.87, bwv347 0.91, bwv66 0.92",
+    "drums_low/envelope": "bwv253 0.95, bwv269 0.86, bwv347 0.93, bwv66 0.93",
+    "drums_mid/energy_smooth": "bwv253 0.97, bwv269 0.94, bwv347 0.896, bwv66 0.94",
+    "other/flux": "bwv253 0.82, bwv269 0.80, bwv347 0.85, bwv66 0.86",
+    "other_high/flux": "bwv253 0.86, bwv269 0.83, bwv347 0.85, bwv66 0.87",
+    "other_mid/flux": "bwv253 0.87, bwv269 0.87, bwv347 0.91, bwv66 0.91",
+    "vocals/flux": "bwv253 0.88, bwv269 0.86, bwv347 0.88, bwv66 0.89",
 }
 
 
