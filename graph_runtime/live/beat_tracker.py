@@ -295,12 +295,20 @@ class OnlineBeatTracker(MetricalLevel):
                 self.glide -= step
         self.bar_pos = self.bars.bar_pos(self.beat_index)
 
+    def _bar_start(self) -> None:
+        """Tell the bar which beat the music began on (the next beat has beat_index)."""
+        if (self.bars.start_index is None and self.period > 0 and self.music_start >= 0
+                and self.now() - self.music_start < START_WINDOW_S):
+            back = round((self.next_beat - self.music_start) / self.period)
+            self.bars.set_start(self.beat_index - int(back))
+
     def _bar_line(self) -> bool:
         """Is the beat being emitted a downbeat? Where the bar says so, but never two
         bars apart by less than MIN_BAR_GAP beats nor more than the meter: when the
         bar's phase moves (a new anchor), the bar in between is shortened, or split in
         two short ones (a move by one beat in 4/4: 2 + 3 beats), so the visuals see
         neither a double one nor a missing one."""
+        self._bar_start()
         m = self.bars.meter
         gap = self.since_downbeat + 1                # beats since the last downbeat, this one included
         pos = self.bars.bar_pos(self.beat_index)
@@ -395,8 +403,27 @@ class OnlineBeatTracker(MetricalLevel):
         self.corrections += 1
         self.last_correction = self.now()
 
-    def _downbeat(self) -> None:
+    def _bar_window(self) -> tuple[np.ndarray, int]:
+        """(frames relative to the ring's start, oldest first; beat index of the first) of
+        the beats the bar is heard on: the emitted beats of the current level, after the
+        clock's grid carried back to where the music began while there are fewer than
+        BAR_BEATS of them, so a young clock or a new level does not wait 8 beats to
+        hear the bar (the onsets before it are the same music)."""
         frames, first = self._recent_beats(RING, BAR_BEATS)
+        start = self.i - RING + 1
+        tau = self.period * self.fps
+        top = frames[0] if len(frames) else self.next_beat * self.fps - start
+        floor = 2.0
+        if self.music_start >= 0:
+            floor = max(floor, self.music_start * self.fps - start - 0.5 * tau)
+        n_back = min(BAR_BEATS - len(frames), int((top - floor) // tau))
+        if n_back > 0:
+            frames = np.concatenate([top - tau * np.arange(n_back, 0, -1), frames])
+            first -= n_back
+        return frames, first
+
+    def _downbeat(self) -> None:
+        frames, first = self._bar_window()
         if len(frames) < MIN_BAR_BEATS:
             return
         lin = self._rows(RING)
@@ -404,9 +431,7 @@ class OnlineBeatTracker(MetricalLevel):
         feats = meter_logic.beat_features(frames, low_onset=self.low[lin], accent=self.accent[lin],
                                           chroma=self.chroma[:, lin], low_spectrum=self.low_spec[:, lin],
                                           onset=onset)
-        if self.bars.start_index is None and 0 <= self.now() - self.music_start < START_WINDOW_S:
-            back = round((self.next_beat - self.music_start) / self.period)
-            self.bars.start_index = self.beat_index - int(back)   # the beat the music began on
+        self._bar_start()
         chroma = beat_means(self.chroma[:, lin], frames)     # (n_beats, 12)
         self.bars.update(feats, first, chroma=chroma)
         self.bar_pos = self.bars.bar_pos(self.beat_index)

@@ -34,9 +34,9 @@ DECAY = 0.85               # per estimate (one a second)
 SWITCH_MARGIN = 0.05       # salience units another bar must lead by to replace the current one
 # salience units for the beat the music started on (after silence): music mostly
 # starts on a bar line (meter.START_PRIOR offline, where the track starts)
-START_PRIOR = 0.2
+START_PRIOR = meter_logic.START_PRIOR
 FULL_EVIDENCE = 6          # estimates after which the confidence is not scaled down
-HARMONY_BAR_WEIGHT = 0.5   # salience units per standard deviation of bar_novelty
+HARMONY_BAR_WEIGHT = 0.25  # salience units per standard deviation of bar_novelty
 HARMONY_BAR_METERS = (4, 3)
 
 
@@ -86,6 +86,13 @@ class BarTracker:
         self.anchor = 0                    # beat index of a downbeat, modulo meter
         self.confidence = 0.0
         self.start_index: int | None = None   # beat index the music started on (a likely one)
+
+    def set_start(self, index: int) -> None:
+        """The music began on the beat with this index: a likely one. Until the
+        first estimate the bar counts from it (the music starts on a bar line)."""
+        self.start_index = int(index)
+        if self.seen == 0:
+            self.anchor = self.start_index % self.meter
 
     def reset(self) -> None:
         """The beats changed level: earlier anchors mean nothing any more."""
