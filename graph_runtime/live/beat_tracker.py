@@ -76,6 +76,7 @@ MIN_BAR_GAP = 2            # beats: the shortest bar the downbeats may mark whil
 GLIDE_STEP = 0.17          # periods the clock may move per emitted beat when it changes phase
 IDLE_TASKS = (1, 2, 1, 3)  # a second each: tempo, bar, tempo, on-beat phase
 BAR_TASK = 2               # ... and the bar again half a second after each of them
+BAR_STEP = 0.2            # periods an interval between emitted beats may differ from one
 MIN_BAR_BEATS = 8          # beats at the current level before the bar is estimated
 
 
@@ -412,6 +413,11 @@ class OnlineBeatTracker(MetricalLevel):
         frames, first = self._recent_beats(RING, BAR_BEATS)
         start = self.i - RING + 1
         tau = self.period * self.fps
+        # a young clock moves its phase: beats emitted before it last jumped by more
+        # than BAR_STEP of a period are off the grid it keeps now; its grid replaces them
+        jumps = np.flatnonzero(np.abs(np.diff(frames) / tau - 1.0) > BAR_STEP)
+        if len(jumps):
+            frames, first = frames[jumps[-1] + 1:], first + int(jumps[-1]) + 1
         top = frames[0] if len(frames) else self.next_beat * self.fps - start
         floor = 2.0
         if self.music_start >= 0:

@@ -35,6 +35,8 @@ SWITCH_MARGIN = 0.05       # salience units another bar must lead by to replace 
 # salience units for the beat the music started on (after silence): music mostly
 # starts on a bar line (meter.START_PRIOR offline, where the track starts)
 START_PRIOR = meter_logic.START_PRIOR
+FULL_BEATS = 32            # beats of a window that weighs fully in the leaky mean
+
 FULL_EVIDENCE = 6          # estimates after which the confidence is not scaled down
 HARMONY_BAR_WEIGHT = 0.25  # salience units per standard deviation of bar_novelty
 HARMONY_BAR_METERS = (4, 3)
@@ -82,6 +84,7 @@ class BarTracker:
         self.keys = [(m, a) for m in meter_logic.METERS for a in range(m)]
         self.score = np.zeros(len(self.keys))
         self.seen = 0                      # estimates since the last reset
+        self.mass = 0.0                    # the leaky mean's weight so far
         self.meter = 4
         self.anchor = 0                    # beat index of a downbeat, modulo meter
         self.confidence = 0.0
@@ -98,6 +101,7 @@ class BarTracker:
         """The beats changed level: earlier anchors mean nothing any more."""
         self.score[:] = 0.0
         self.seen = 0
+        self.mass = 0.0
         self.confidence = 0.0
         self.start_index = None
 
@@ -124,13 +128,17 @@ class BarTracker:
         if not have.any():
             return
         # a meter missing from this window (too few beats) keeps its old score
-        self.score = np.where(have, DECAY * self.score + (1 - DECAY) * new, self.score)
+        # a window of few beats weighs less (its contrasts are noisier)
+        weight = min(1.0, len(features) / FULL_BEATS)
+        self.score = np.where(have, DECAY * self.score + (1 - DECAY) * weight * new, self.score)
+        self.mass = DECAY * self.mass + (1 - DECAY) * weight
         self.seen += 1
         self._choose()
 
     def _choose(self) -> None:
-        w = 1.0 - DECAY ** self.seen               # the leaky mean's weight so far
-        s = self.score / max(w, 1e-9)
+        # the evidence's mean, shrunk toward nothing while there is little of it (the
+        # start prior holds until the evidence clearly contradicts it)
+        s = self.score / max(self.mass, 1e-9)
         if self.start_index is not None:
             s = s + self._start_bonus
         best = int(np.argmax(s))
