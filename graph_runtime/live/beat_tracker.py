@@ -47,7 +47,7 @@ from ..analysis import meter as meter_logic
 from ..analysis.beats import ATTACK_FRAMES, ATTACK_LEVEL
 from . import tempo as live_tempo
 from .beat_level import YOUNG_S, MetricalLevel
-from .downbeat import BarTracker, beat_means
+from .downbeat import BarTracker, beat_means, duple_over_triple
 
 RING = 1024                # frames of onset history (20.48 s at 50 fps)
 LOW_BINS = 12              # log-magnitude bins 25..300 Hz kept for the bass-change feature
@@ -439,7 +439,9 @@ class OnlineBeatTracker(MetricalLevel):
                                           onset=onset)
         self._bar_start()
         chroma = beat_means(self.chroma[:, lin], frames)     # (n_beats, 12)
-        self.bars.update(feats, first, chroma=chroma)
+        played = onset[max(0, int(frames[0]) - 2):]        # since the bar's first beat
+        self.bars.update(feats, first, chroma=chroma,
+                         duple=duple_over_triple(played, self.period * self.fps))
         self.bar_pos = self.bars.bar_pos(self.beat_index)
 
     @property

@@ -40,6 +40,7 @@ FULL_BEATS = 32            # beats of a window that weighs fully in the leaky me
 FULL_EVIDENCE = 6          # estimates after which the confidence is not scaled down
 HARMONY_BAR_WEIGHT = 0.25  # salience units per standard deviation of bar_novelty
 HARMONY_BAR_METERS = (4, 3)
+DUPLE_WEIGHT = 5.0         # salience units per unit of duple_over_triple, off meter 3
 
 
 def beat_means(rows: np.ndarray, beat_frames: np.ndarray) -> np.ndarray:
@@ -50,6 +51,24 @@ def beat_means(rows: np.ndarray, beat_frames: np.ndarray) -> np.ndarray:
     csum = np.concatenate([np.zeros((rows.shape[0], 1)), np.cumsum(rows, axis=1)], axis=1)
     width = np.maximum(edges[1:] - edges[:-1], 1)
     return ((csum[:, edges[1:]] - csum[:, edges[:-1]]) / width).T
+
+
+def duple_over_triple(onset: np.ndarray, tau: float) -> float:
+    """How much more the onsets (n_frames,) repeat every 2 and 4 beats than every 3
+    and 6 (tau: frames per beat): the autocorrelation at those lags (the best within
+    +-2 frames), normalised by the energy. A backbeat (kick, snare, kick, snare) or a
+    bar of four repeats at 2 and 4; a waltz at 3 and 6. 0 where too short."""
+    x = onset - onset.mean()
+    energy = float(x @ x)
+    n = len(x)
+    if energy <= 1e-12 or n < 8 * tau:
+        return 0.0
+
+    def at(beats: int) -> float:
+        lag = int(round(beats * tau))
+        return max(float(x[lag + d:] @ x[:n - lag - d]) for d in range(-2, 3)) / energy
+
+    return 0.5 * (at(2) + at(4)) - 0.5 * (at(3) + at(6))
 
 
 def bar_novelty(sync: np.ndarray, m: int) -> np.ndarray | None:
@@ -106,7 +125,7 @@ class BarTracker:
         self.start_index = None
 
     def update(self, features: np.ndarray, first_index: int, *,
-               chroma: np.ndarray | None = None) -> None:
+               chroma: np.ndarray | None = None, duple: float = 0.0) -> None:
         """features (n_beats, len(meter.FEATURES)) of consecutive beats whose first has
         the beat index first_index; chroma (n_beats, 12): the mix chroma averaged over
         each of those beats (the bar-long harmonic change), or None."""
@@ -119,6 +138,9 @@ class BarTracker:
                 for p in range(m):
                     if nov is not None and (m, p) in scores:
                         scores[(m, p)] += HARMONY_BAR_WEIGHT * nov[p]
+        for p in range(3):                           # a triple meter needs its period
+            if (3, p) in scores:
+                scores[(3, p)] -= DUPLE_WEIGHT * duple
         new = np.zeros(len(self.keys))
         have = np.zeros(len(self.keys), bool)
         for j, (m, a) in enumerate(self.keys):

@@ -52,3 +52,16 @@ def test_the_live_bar_follows_the_harmony_without_drums(tmp_path, pickup, bpm):
     assert round(np.median(np.diff(late)) / np.median(np.diff(live.beats))) == 4
     f1 = mir_eval.beat.f_measure(truth[truth >= start], est[est >= start], 0.07)
     assert f1 >= 0.9, (f1, truth[truth >= start], est[est >= start])
+
+
+def test_the_onsets_periodicity_tells_a_backbeat_from_a_waltz():
+    from graph_runtime.live.downbeat import duple_over_triple
+    tau, n = 25.0, 1000                              # 120 BPM at 50 fps, 20 s
+    beat = np.arange(0, n, tau).astype(int)
+    backbeat = np.zeros(n)                           # kick, snare, kick, snare: loud, soft
+    backbeat[beat] = np.where(np.arange(len(beat)) % 2 == 0, 1.0, 0.6)
+    waltz = np.zeros(n)                              # oom-pah-pah
+    waltz[beat] = np.where(np.arange(len(beat)) % 3 == 0, 1.0, 0.4)
+    assert duple_over_triple(backbeat, tau) > 0.05
+    assert duple_over_triple(waltz, tau) < -0.05
+    assert duple_over_triple(backbeat[: int(7 * tau)], tau) == 0.0   # under 8 beats: nothing
