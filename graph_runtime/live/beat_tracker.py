@@ -33,10 +33,13 @@ in rings.
 - The bar, every second (half a second after each other task, so a block
   still carries at most one): the offline bar logic (analysis/meter.py:
   kick, chord and bass change on beat one, a fill before it, the rhythm
-  repeating every bar) plus the bar-long chord change (live/downbeat.py) on
-  the last BAR_BEATS emitted beats, agreed over consecutive estimates
-  (live/downbeat.BarTracker); its confidence is the
-  `global/downbeat_confidence` channel.
+  repeating every bar) plus the bar-long chord change and the onsets' duple
+  or triple period (live/downbeat.py) on the last BAR_BEATS emitted beats of
+  the current level, after the clock's grid carried back to where the music
+  began (so a young clock or a new level hears the bar at once), agreed over
+  consecutive estimates (live/downbeat.BarTracker, which counts from the
+  beat the music began on until the evidence says otherwise); its
+  confidence is the `global/downbeat_confidence` channel.
 """
 from __future__ import annotations
 

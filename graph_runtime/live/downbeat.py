@@ -2,23 +2,35 @@
 
 Every estimate scores the recent beats with the offline bar logic
 (analysis/meter.meter_scores: low-band onsets, chord and bass changes on the
-one, fills before it, the rhythm repeating every bar; no "the track starts on
-a bar" prior, a live window does not start on one). A score is for a meter m
-and a phase inside the window; it is filed under an ANCHOR, the beat index
+one, fills before it, the rhythm repeating every bar). A score is for a meter
+m and a phase inside the window; it is filed under an ANCHOR, the beat index
 of a downbeat modulo m, which stays put while beats go by. Scores are
 averaged per (m, anchor) with a leaky mean (DECAY per estimate, one a
-second: ~7 s of memory), so one window where the kick on 1 and 3 cannot tell
-1 from 3, or a fill that looks like a one, does not move the bar; evidence
-that keeps coming does. The bar moves when another (m, anchor) leads the
-current one by SWITCH_MARGIN (salience units).
+second: ~7 s of memory; a window of fewer than FULL_BEATS beats weighs
+less), so one window where the kick on 1 and 3 cannot tell 1 from 3, or a
+fill that looks like a one, does not move the bar; evidence that keeps
+coming does. The bar moves when another (m, anchor) leads the current one
+by SWITCH_MARGIN (salience units).
 
-Live only, a bar-long harmonic change is added to the scores of meters 3 and
-4 (bar_novelty, HARMONY_BAR_WEIGHT): the beat-synchronous chroma of the m
-beats after each beat against the m beats before it. The offline chord
-change (two beats each side) also fires where a melody or a walking bass
-moves inside the bar; a chord held for a bar changes most across its bar
-line, whatever moves on top. Meter 2 does not get it: a two-beat window
-hears the half-bar of a 4/4 bar as well as its one.
+The start of the music is a likely bar line, as offline (meter.START_PRIOR,
+the same 0.4): the bar counts from the beat the music began on until the
+first estimate, and that anchor keeps the bonus for as long as the bar is
+heard at this level, so only evidence that clearly contradicts it (a
+pickup's chord change and kick on the real one) moves the bar.
+
+Live only:
+- a bar-long harmonic change is added to the scores of meters 3 and 4
+  (bar_novelty, HARMONY_BAR_WEIGHT): the beat-synchronous chroma of the m
+  beats after each beat against the m beats before it. The offline chord
+  change (two beats each side) also fires where a melody or a walking bass
+  moves inside the bar; a chord held for a bar changes most across its bar
+  line, whatever moves on top. Meter 2 does not get it: a two-beat window
+  hears the half-bar of a 4/4 bar as well as its one.
+- a triple meter must hear its period in the onsets (duple_over_triple,
+  DUPLE_WEIGHT off meter 3's scores): a live window of 16 s can find a
+  chorale's chords falling in threes by chance, while its backbeat
+  (kick, snare, kick, snare) repeats every 2 and 4 beats; a waltz repeats
+  every 3 and 6. Offline hears the whole track, where such runs average out.
 
 Confidence: the chosen (m, anchor)'s margin over the best other anchor of
 its meter and over the best other meter, mapped to [0, 1] as meter.py does
@@ -36,7 +48,6 @@ SWITCH_MARGIN = 0.05       # salience units another bar must lead by to replace 
 # starts on a bar line (meter.START_PRIOR offline, where the track starts)
 START_PRIOR = meter_logic.START_PRIOR
 FULL_BEATS = 32            # beats of a window that weighs fully in the leaky mean
-
 FULL_EVIDENCE = 6          # estimates after which the confidence is not scaled down
 HARMONY_BAR_WEIGHT = 0.25  # salience units per standard deviation of bar_novelty
 HARMONY_BAR_METERS = (4, 3)
