@@ -33,10 +33,13 @@ in rings.
 - The bar, every second (half a second after each other task, so a block
   still carries at most one): the offline bar logic (analysis/meter.py:
   kick, chord and bass change on beat one, a fill before it, the rhythm
-  repeating every bar) plus the bar-long chord change (live/downbeat.py) on
-  the last BAR_BEATS emitted beats, agreed over consecutive estimates
-  (live/downbeat.BarTracker); its confidence is the
-  `global/downbeat_confidence` channel.
+  repeating every bar) plus the bar-long chord change and the onsets' duple
+  or triple period (live/downbeat.py) on the last BAR_BEATS emitted beats of
+  the current level, after the clock's grid carried back to where the music
+  began (so a young clock or a new level hears the bar at once), agreed over
+  consecutive estimates (live/downbeat.BarTracker, which counts from the
+  beat the music began on until the evidence says otherwise); its
+  confidence is the `global/downbeat_confidence` channel.
 """
 from __future__ import annotations
 
@@ -47,7 +50,7 @@ from ..analysis import meter as meter_logic
 from ..analysis.beats import ATTACK_FRAMES, ATTACK_LEVEL
 from . import tempo as live_tempo
 from .beat_level import YOUNG_S, MetricalLevel
-from .downbeat import BarTracker, beat_means
+from .downbeat import BarTracker, beat_means, duple_over_triple
 
 RING = 1024                # frames of onset history (20.48 s at 50 fps)
 LOW_BINS = 12              # log-magnitude bins 25..300 Hz kept for the bass-change feature
@@ -76,6 +79,7 @@ MIN_BAR_GAP = 2            # beats: the shortest bar the downbeats may mark whil
 GLIDE_STEP = 0.17          # periods the clock may move per emitted beat when it changes phase
 IDLE_TASKS = (1, 2, 1, 3)  # a second each: tempo, bar, tempo, on-beat phase
 BAR_TASK = 2               # ... and the bar again half a second after each of them
+BAR_STEP = 0.2            # periods an interval between emitted beats may differ from one
 MIN_BAR_BEATS = 8          # beats at the current level before the bar is estimated
 
 
@@ -295,12 +299,20 @@ class OnlineBeatTracker(MetricalLevel):
                 self.glide -= step
         self.bar_pos = self.bars.bar_pos(self.beat_index)
 
+    def _bar_start(self) -> None:
+        """Tell the bar which beat the music began on (the next beat has beat_index)."""
+        if (self.bars.start_index is None and self.period > 0 and self.music_start >= 0
+                and self.now() - self.music_start < START_WINDOW_S):
+            back = round((self.next_beat - self.music_start) / self.period)
+            self.bars.set_start(self.beat_index - int(back))
+
     def _bar_line(self) -> bool:
         """Is the beat being emitted a downbeat? Where the bar says so, but never two
         bars apart by less than MIN_BAR_GAP beats nor more than the meter: when the
         bar's phase moves (a new anchor), the bar in between is shortened, or split in
         two short ones (a move by one beat in 4/4: 2 + 3 beats), so the visuals see
         neither a double one nor a missing one."""
+        self._bar_start()
         m = self.bars.meter
         gap = self.since_downbeat + 1                # beats since the last downbeat, this one included
         pos = self.bars.bar_pos(self.beat_index)
@@ -395,8 +407,32 @@ class OnlineBeatTracker(MetricalLevel):
         self.corrections += 1
         self.last_correction = self.now()
 
-    def _downbeat(self) -> None:
+    def _bar_window(self) -> tuple[np.ndarray, int]:
+        """(frames relative to the ring's start, oldest first; beat index of the first) of
+        the beats the bar is heard on: the emitted beats of the current level, after the
+        clock's grid carried back to where the music began while there are fewer than
+        BAR_BEATS of them, so a young clock or a new level does not wait 8 beats to
+        hear the bar (the onsets before it are the same music)."""
         frames, first = self._recent_beats(RING, BAR_BEATS)
+        start = self.i - RING + 1
+        tau = self.period * self.fps
+        # a young clock moves its phase: beats emitted before it last jumped by more
+        # than BAR_STEP of a period are off the grid it keeps now; its grid replaces them
+        jumps = np.flatnonzero(np.abs(np.diff(frames) / tau - 1.0) > BAR_STEP)
+        if len(jumps):
+            frames, first = frames[jumps[-1] + 1:], first + int(jumps[-1]) + 1
+        top = frames[0] if len(frames) else self.next_beat * self.fps - start
+        floor = 2.0
+        if self.music_start >= 0:
+            floor = max(floor, self.music_start * self.fps - start - 0.5 * tau)
+        n_back = min(BAR_BEATS - len(frames), int((top - floor) // tau))
+        if n_back > 0:
+            frames = np.concatenate([top - tau * np.arange(n_back, 0, -1), frames])
+            first -= n_back
+        return frames, first
+
+    def _downbeat(self) -> None:
+        frames, first = self._bar_window()
         if len(frames) < MIN_BAR_BEATS:
             return
         lin = self._rows(RING)
@@ -404,11 +440,11 @@ class OnlineBeatTracker(MetricalLevel):
         feats = meter_logic.beat_features(frames, low_onset=self.low[lin], accent=self.accent[lin],
                                           chroma=self.chroma[:, lin], low_spectrum=self.low_spec[:, lin],
                                           onset=onset)
-        if self.bars.start_index is None and 0 <= self.now() - self.music_start < START_WINDOW_S:
-            back = round((self.next_beat - self.music_start) / self.period)
-            self.bars.start_index = self.beat_index - int(back)   # the beat the music began on
+        self._bar_start()
         chroma = beat_means(self.chroma[:, lin], frames)     # (n_beats, 12)
-        self.bars.update(feats, first, chroma=chroma)
+        played = onset[max(0, int(frames[0]) - 2):]        # since the bar's first beat
+        self.bars.update(feats, first, chroma=chroma,
+                         duple=duple_over_triple(played, self.period * self.fps))
         self.bar_pos = self.bars.bar_pos(self.beat_index)
 
     @property

@@ -2,23 +2,35 @@
 
 Every estimate scores the recent beats with the offline bar logic
 (analysis/meter.meter_scores: low-band onsets, chord and bass changes on the
-one, fills before it, the rhythm repeating every bar; no "the track starts on
-a bar" prior, a live window does not start on one). A score is for a meter m
-and a phase inside the window; it is filed under an ANCHOR, the beat index
+one, fills before it, the rhythm repeating every bar). A score is for a meter
+m and a phase inside the window; it is filed under an ANCHOR, the beat index
 of a downbeat modulo m, which stays put while beats go by. Scores are
 averaged per (m, anchor) with a leaky mean (DECAY per estimate, one a
-second: ~7 s of memory), so one window where the kick on 1 and 3 cannot tell
-1 from 3, or a fill that looks like a one, does not move the bar; evidence
-that keeps coming does. The bar moves when another (m, anchor) leads the
-current one by SWITCH_MARGIN (salience units).
+second: ~7 s of memory; a window of fewer than FULL_BEATS beats weighs
+less), so one window where the kick on 1 and 3 cannot tell 1 from 3, or a
+fill that looks like a one, does not move the bar; evidence that keeps
+coming does. The bar moves when another (m, anchor) leads the current one
+by SWITCH_MARGIN (salience units).
 
-Live only, a bar-long harmonic change is added to the scores of meters 3 and
-4 (bar_novelty, HARMONY_BAR_WEIGHT): the beat-synchronous chroma of the m
-beats after each beat against the m beats before it. The offline chord
-change (two beats each side) also fires where a melody or a walking bass
-moves inside the bar; a chord held for a bar changes most across its bar
-line, whatever moves on top. Meter 2 does not get it: a two-beat window
-hears the half-bar of a 4/4 bar as well as its one.
+The start of the music is a likely bar line, as offline (meter.START_PRIOR,
+the same 0.4): the bar counts from the beat the music began on until the
+first estimate, and that anchor keeps the bonus for as long as the bar is
+heard at this level, so only evidence that clearly contradicts it (a
+pickup's chord change and kick on the real one) moves the bar.
+
+Live only:
+- a bar-long harmonic change is added to the scores of meters 3 and 4
+  (bar_novelty, HARMONY_BAR_WEIGHT): the beat-synchronous chroma of the m
+  beats after each beat against the m beats before it. The offline chord
+  change (two beats each side) also fires where a melody or a walking bass
+  moves inside the bar; a chord held for a bar changes most across its bar
+  line, whatever moves on top. Meter 2 does not get it: a two-beat window
+  hears the half-bar of a 4/4 bar as well as its one.
+- a triple meter must hear its period in the onsets (duple_over_triple,
+  DUPLE_WEIGHT off meter 3's scores): a live window of 16 s can find a
+  chorale's chords falling in threes by chance, while its backbeat
+  (kick, snare, kick, snare) repeats every 2 and 4 beats; a waltz repeats
+  every 3 and 6. Offline hears the whole track, where such runs average out.
 
 Confidence: the chosen (m, anchor)'s margin over the best other anchor of
 its meter and over the best other meter, mapped to [0, 1] as meter.py does
@@ -34,10 +46,12 @@ DECAY = 0.85               # per estimate (one a second)
 SWITCH_MARGIN = 0.05       # salience units another bar must lead by to replace the current one
 # salience units for the beat the music started on (after silence): music mostly
 # starts on a bar line (meter.START_PRIOR offline, where the track starts)
-START_PRIOR = 0.2
+START_PRIOR = meter_logic.START_PRIOR
+FULL_BEATS = 32            # beats of a window that weighs fully in the leaky mean
 FULL_EVIDENCE = 6          # estimates after which the confidence is not scaled down
-HARMONY_BAR_WEIGHT = 0.5   # salience units per standard deviation of bar_novelty
+HARMONY_BAR_WEIGHT = 0.25  # salience units per standard deviation of bar_novelty
 HARMONY_BAR_METERS = (4, 3)
+DUPLE_WEIGHT = 5.0         # salience units per unit of duple_over_triple, off meter 3
 
 
 def beat_means(rows: np.ndarray, beat_frames: np.ndarray) -> np.ndarray:
@@ -48,6 +62,24 @@ def beat_means(rows: np.ndarray, beat_frames: np.ndarray) -> np.ndarray:
     csum = np.concatenate([np.zeros((rows.shape[0], 1)), np.cumsum(rows, axis=1)], axis=1)
     width = np.maximum(edges[1:] - edges[:-1], 1)
     return ((csum[:, edges[1:]] - csum[:, edges[:-1]]) / width).T
+
+
+def duple_over_triple(onset: np.ndarray, tau: float) -> float:
+    """How much more the onsets (n_frames,) repeat every 2 and 4 beats than every 3
+    and 6 (tau: frames per beat): the autocorrelation at those lags (the best within
+    +-2 frames), normalised by the energy. A backbeat (kick, snare, kick, snare) or a
+    bar of four repeats at 2 and 4; a waltz at 3 and 6. 0 where too short."""
+    x = onset - onset.mean()
+    energy = float(x @ x)
+    n = len(x)
+    if energy <= 1e-12 or n < 8 * tau:
+        return 0.0
+
+    def at(beats: int) -> float:
+        lag = int(round(beats * tau))
+        return max(float(x[lag + d:] @ x[:n - lag - d]) for d in range(-2, 3)) / energy
+
+    return 0.5 * (at(2) + at(4)) - 0.5 * (at(3) + at(6))
 
 
 def bar_novelty(sync: np.ndarray, m: int) -> np.ndarray | None:
@@ -82,20 +114,29 @@ class BarTracker:
         self.keys = [(m, a) for m in meter_logic.METERS for a in range(m)]
         self.score = np.zeros(len(self.keys))
         self.seen = 0                      # estimates since the last reset
+        self.mass = 0.0                    # the leaky mean's weight so far
         self.meter = 4
         self.anchor = 0                    # beat index of a downbeat, modulo meter
         self.confidence = 0.0
         self.start_index: int | None = None   # beat index the music started on (a likely one)
 
+    def set_start(self, index: int) -> None:
+        """The music began on the beat with this index: a likely one. Until the
+        first estimate the bar counts from it (the music starts on a bar line)."""
+        self.start_index = int(index)
+        if self.seen == 0:
+            self.anchor = self.start_index % self.meter
+
     def reset(self) -> None:
         """The beats changed level: earlier anchors mean nothing any more."""
         self.score[:] = 0.0
         self.seen = 0
+        self.mass = 0.0
         self.confidence = 0.0
         self.start_index = None
 
     def update(self, features: np.ndarray, first_index: int, *,
-               chroma: np.ndarray | None = None) -> None:
+               chroma: np.ndarray | None = None, duple: float = 0.0) -> None:
         """features (n_beats, len(meter.FEATURES)) of consecutive beats whose first has
         the beat index first_index; chroma (n_beats, 12): the mix chroma averaged over
         each of those beats (the bar-long harmonic change), or None."""
@@ -108,6 +149,9 @@ class BarTracker:
                 for p in range(m):
                     if nov is not None and (m, p) in scores:
                         scores[(m, p)] += HARMONY_BAR_WEIGHT * nov[p]
+        for p in range(3):                           # a triple meter needs its period
+            if (3, p) in scores:
+                scores[(3, p)] -= DUPLE_WEIGHT * duple
         new = np.zeros(len(self.keys))
         have = np.zeros(len(self.keys), bool)
         for j, (m, a) in enumerate(self.keys):
@@ -117,13 +161,17 @@ class BarTracker:
         if not have.any():
             return
         # a meter missing from this window (too few beats) keeps its old score
-        self.score = np.where(have, DECAY * self.score + (1 - DECAY) * new, self.score)
+        # a window of few beats weighs less (its contrasts are noisier)
+        weight = min(1.0, len(features) / FULL_BEATS)
+        self.score = np.where(have, DECAY * self.score + (1 - DECAY) * weight * new, self.score)
+        self.mass = DECAY * self.mass + (1 - DECAY) * weight
         self.seen += 1
         self._choose()
 
     def _choose(self) -> None:
-        w = 1.0 - DECAY ** self.seen               # the leaky mean's weight so far
-        s = self.score / max(w, 1e-9)
+        # the evidence's mean, shrunk toward nothing while there is little of it (the
+        # start prior holds until the evidence clearly contradicts it)
+        s = self.score / max(self.mass, 1e-9)
         if self.start_index is not None:
             s = s + self._start_bonus
         best = int(np.argmax(s))

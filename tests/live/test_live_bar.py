@@ -1,0 +1,67 @@
+"""The live bar (live/downbeat.py) where nothing but the harmony marks it: no drums,
+a pad chord held for each bar, a bass note on every beat (the root on the one)
+and a choir line that moves on every beat, so every beat has an onset and only
+the chord change says where the bar starts. The music begins with a pickup, so
+the "music starts on a bar line" prior is wrong and the harmony must overrule it.
+
+Through the path `analyze --live` takes (live/replay.analyse_file: the file fed in
+blocks to the causal analyser); downbeats scored as mir_eval does (70 ms), on
+the second half, once the bar has been heard for a few bars.
+"""
+from __future__ import annotations
+
+import beat_cases
+import numpy as np
+import pytest
+import soundfile as sf
+
+SECONDS = 20.0
+
+
+def _harmony_only(pickup: int, bpm: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(mono mix, true downbeat times s) of a 4/4 tune with `pickup` beats before its
+    first bar."""
+    n = int(SECONDS * bpm / 60.0) + 2
+    score = beat_cases.Score(4, n, pickup=pickup)
+    beat_cases.add_harmony(score, chord_kind="pad", vel=0.5, bass_every_beat=True, bass_vel=0.8)
+    for k in range(n):                              # the tune: a new note on every beat
+        _, triad = beat_cases.chord_of(score, k)
+        score.add(k, "choir", 0.35, triad[(score.bar_pos(k) + k // 4) % 3] + 12, 0.95)
+    times = beat_cases.beat_times(np.full(n, bpm))
+    keep = int(np.searchsorted(times, SECONDS - 0.2))
+    score.n_beats = keep
+    score.events = [e for e in score.events if e[0] < keep]
+    y = beat_cases.render(score, times, seed=seed)[: int(SECONDS * beat_cases.SR)]
+    y = (0.9 * y / max(float(np.abs(y).max()), 1e-9)).astype(np.float32)
+    downs = np.array([t for k, t in enumerate(times[:keep]) if score.bar_pos(k) == 0])
+    return y, downs
+
+
+@pytest.mark.parametrize("pickup, bpm", [(1, 96.0), (3, 108.0)])
+def test_the_live_bar_follows_the_harmony_without_drums(tmp_path, pickup, bpm):
+    import mir_eval
+
+    from graph_runtime.live.replay import analyse_file
+    y, truth = _harmony_only(pickup, bpm, seed=pickup)
+    path = tmp_path / "harmony.wav"
+    sf.write(path, y, beat_cases.SR)
+    live = analyse_file(str(path))
+    est = np.asarray(live.downbeats)
+    start = SECONDS / 2
+    late = est[est >= start]
+    assert round(np.median(np.diff(late)) / np.median(np.diff(live.beats))) == 4
+    f1 = mir_eval.beat.f_measure(truth[truth >= start], est[est >= start], 0.07)
+    assert f1 >= 0.9, (f1, truth[truth >= start], est[est >= start])
+
+
+def test_the_onsets_periodicity_tells_a_backbeat_from_a_waltz():
+    from graph_runtime.live.downbeat import duple_over_triple
+    tau, n = 25.0, 1000                              # 120 BPM at 50 fps, 20 s
+    beat = np.arange(0, n, tau).astype(int)
+    backbeat = np.zeros(n)                           # kick, snare, kick, snare: loud, soft
+    backbeat[beat] = np.where(np.arange(len(beat)) % 2 == 0, 1.0, 0.6)
+    waltz = np.zeros(n)                              # oom-pah-pah
+    waltz[beat] = np.where(np.arange(len(beat)) % 3 == 0, 1.0, 0.4)
+    assert duple_over_triple(backbeat, tau) > 0.05
+    assert duple_over_triple(waltz, tau) < -0.05
+    assert duple_over_triple(backbeat[: int(7 * tau)], tau) == 0.0   # under 8 beats: nothing
