@@ -54,6 +54,7 @@ LOW_BINS = 12              # log-magnitude bins 25..300 Hz kept for the bass-cha
 TEMPO_WINDOW_S = 8.0
 TEMPO_START_S = 2.0        # s of input before the first tempo estimate
 COMB_BEATS = 8
+COMB_DECAY = 0.8          # weight of each older beat in the comb
 MIN_COMB_BEATS = 5         # beats of history before the comb may lock the phase
 PHASE_GAIN = 0.1          # share of the phase error corrected per frame
 PERIOD_GAIN = 0.01        # share of the phase error fed into the period per frame
@@ -126,7 +127,7 @@ class OnlineBeatTracker(MetricalLevel):
         self._followed = -1              # index of the last emitted beat the follower examined
         self._phi = np.arange(0, 64, dtype=np.float64)
         self._k = np.arange(COMB_BEATS, dtype=np.float64)
-        self._w = 0.8 ** self._k
+        self._w = COMB_DECAY ** self._k
 
     @property
     def meter(self) -> int:
