@@ -62,10 +62,14 @@ LEVEL_SUPPORT = 1.3       # a new level not an octave away must repeat this much
 START_WINDOW_S = 30.0      # s after the music starts during which its first beat counts as a one
 SILENT_S = 2.0             # onset-free time after which the tempo is said to hold
 BAR_BEATS = 32             # recent beats the bar is estimated on
+ON_BEAT_BEATS = 16         # the on-beat check's grid: the clock's beats extended back this far (its
+#                            period wanders a few % as it chases single beats: over 32 beats that
+#                            drifted most of a beat and the check read a good phase as the off-beat)
 N_EMITTED = 64             # ring of emitted beats
 MIN_IBI = 0.6              # periods: the shortest interval between two emitted beats
 # the per-beat follower: an onset near an emitted beat pulls the clock onto it (rubato)
 FOLLOW_WINDOW = 0.15        # periods each side of the emitted beat searched for its onset
+FOLLOW_WIDE = 0.25         # periods beyond that window in which no onset may be stronger
 FOLLOW_PHASE = 0.5        # share of that onset's timing error corrected at once
 FOLLOW_PERIOD = 0.2       # ... and fed into the period
 COMB_DEFER = 0.3           # the comb's gain for COMB_DEFER_BEATS after the follower moved the clock
@@ -236,15 +240,17 @@ class OnlineBeatTracker(MetricalLevel):
         return float(d)
 
     def _follow(self) -> None:
-        """Once the onsets around the last emitted beat are in (FOLLOW_WINDOW periods
-        after it), move the clock toward where that beat's onset started: the comb
-        averages 8 beats and lags rubato; one clear onset near the beat does not."""
+        """Once the onsets around the last emitted beat are in (FOLLOW_WINDOW +
+        FOLLOW_WIDE periods after it), move the clock toward where that beat's onset
+        started: the comb averages 8 beats and lags rubato; one clear onset near the beat
+        does not. An onset that a stronger one within FOLLOW_WIDE outdoes is a 16th
+        or an 8th next to a syncopated accent (a kick on the "a" of 2), not the beat's."""
         if self.n_emitted == 0 or self._followed == self.n_emitted or self.glide or self.lead_now == 2:
             return                                   # (a MIDI clock leads: its phase is the beat)
         k = (self.n_emitted - 1) % N_EMITTED
         beat = self.emitted[k] - self.offbeat * self.period     # the pulse the comb follows
         half = FOLLOW_WINDOW * self.period
-        if self.now() < beat + half + 2.0 / self.fps:
+        if self.now() < beat + half + FOLLOW_WIDE * self.period + 2.0 / self.fps:
             return
         self._followed = self.n_emitted
         lo, hi = int(np.floor((beat - half) * self.fps)), int(np.ceil((beat + half) * self.fps))
@@ -255,6 +261,9 @@ class OnlineBeatTracker(MetricalLevel):
         peak = float(seg[j])
         if peak < FOLLOW_MIN * max(self.mean, 1e-9) or j in (0, len(seg) - 1):
             return                                   # no clear onset near the beat
+        wide = int(np.ceil(FOLLOW_WIDE * self.period * self.fps))
+        if hi + wide <= self.i and float(self.norm[np.arange(lo - wide, hi + wide + 1) % RING].max()) > peak:
+            return       # a stronger onset a 16th or 8th away (a syncopated kick): not the beat's own
         level = ATTACK_LEVEL * peak
         a = j
         while a > 0 and seg[a - 1] >= level and j - a < ATTACK_FRAMES:
@@ -364,7 +373,7 @@ class OnlineBeatTracker(MetricalLevel):
         BAR_BEATS beats (the clock's own beats, so it needs no history of emitted
         beats at this level). A clear win (OFF_BEAT_SURE) moves the clock at once, a
         narrow one on the second vote in a row; the move glides over a few beats."""
-        frames = self._clock_grid(RING, BAR_BEATS)
+        frames = self._clock_grid(RING, ON_BEAT_BEATS)
         if len(frames) < 8:
             return
         lin = self._rows(RING)

@@ -110,6 +110,8 @@ def eighths_played(onset: np.ndarray, beat_frames: np.ndarray) -> bool:
 
 BAR_MULTIPLES = (2, 3, 4)   # beats per bar (or half bar) whose repetition a beat level must show
 CONSISTENT_MARGIN = 0.05     # periodicity units a x3/2 or x2/3 level must win by
+FASTER_MARGIN = 0.0         # ... and the faster of the two (x3/2) by: a dotted-quarter kick (3+3+2)
+#                              repeats as well as the beat, and ties go to the beat it syncopates
 
 
 def bar_support(acf: np.ndarray, period_frames: float) -> float:
@@ -126,12 +128,12 @@ def metrically_consistent(acf: np.ndarray, bpm: float, *, fps: float) -> float:
     if bpm <= 0:
         return bpm
     best, best_s = bpm, bar_support(acf, 60.0 * fps / bpm)
-    for r in (1.5, 2.0 / 3.0):
+    for r, margin in ((1.5, FASTER_MARGIN), (2.0 / 3.0, CONSISTENT_MARGIN)):
         alt = bpm * r
         if not tl.LEVEL_LO <= alt <= tl.LEVEL_HI:
             continue
         s = bar_support(acf, 60.0 * fps / alt)
-        if s > best_s + CONSISTENT_MARGIN:
+        if s > best_s + margin:
             best, best_s = alt, s
     return best
 
