@@ -70,8 +70,8 @@ MIN_IBI = 0.6              # periods: the shortest interval between two emitted 
 # the per-beat follower: an onset near an emitted beat pulls the clock onto it (rubato)
 FOLLOW_WINDOW = 0.15        # periods each side of the emitted beat searched for its onset
 FOLLOW_WIDE = 0.25         # periods beyond that window in which no onset may be stronger
-FOLLOW_PHASE = 0.5        # share of that onset's timing error corrected at once
-FOLLOW_PERIOD = 0.2       # ... and fed into the period
+FOLLOW_PHASE = 0.6        # share of that onset's timing error corrected at once
+FOLLOW_PERIOD = 0.25      # ... and fed into the period
 COMB_DEFER = 0.3           # the comb's gain for COMB_DEFER_BEATS after the follower moved the clock
 COMB_DEFER_BEATS = 0.8
 FOLLOW_MIN = 2.0           # the onset must stand this many running means above the floor
