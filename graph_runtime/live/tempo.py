@@ -111,7 +111,7 @@ def eighths_played(onset: np.ndarray, beat_frames: np.ndarray) -> bool:
 BAR_MULTIPLES = (2, 3, 4)   # beats per bar (or half bar) whose repetition a beat level must show
 CONSISTENT_MARGIN = 0.05     # periodicity units a x3/2 or x2/3 level must win by
 FASTER_MARGIN = 0.0         # ... and the faster of the two (x3/2) by: a dotted-quarter kick (3+3+2)
-#                              repeats as well as the beat, and ties go to the beat it syncopates
+#                              repeats nearly as well as the beat, so any lead goes to the beat
 
 
 def bar_support(acf: np.ndarray, period_frames: float) -> float:
