@@ -10,12 +10,12 @@ in rings.
 - Tempo, every 2 s (in `idle`, between frames): live/tempo.estimate on the
   last TEMPO_WINDOW_S of onsets normalised as offline (the offline
   tempo_level.choose_level, and a slow level doubled when the tracked beats'
-  half-beats are played). An estimate at the same level (within 6 %) leaves
-  the period to the comb and the follower (an 8 s window lags rubato and pulled
-  the clock back toward the mean tempo); a new level must win twice in a row, and one that is
-  not an octave away (x3/2, x2/3) must also repeat in the onsets at least
-  LEVEL_SUPPORT times as well as the current one, so one odd window does not
-  flip 174 to 87 BPM nor a syncopated 124 to 83.
+  half-beats are played). An estimate within 20 % of the clock (the same level:
+  rubato and a ramp move an 8 s window that much) leaves the period to the comb
+  and the follower (an 8 s window lags rubato and pulled the clock back toward
+  the mean tempo); another level takes over when its votes lead
+  (live/beat_level.py), so one odd window does not flip 174 to 87 BPM nor a
+  syncopated 124 to 83.
 - Phase, every frame: for each candidate offset phi (frames) the comb score
   sum_k 0.8^k * onset(now - phi - k * period) over the last 8 beats, onsets
   above their 1 s running mean; the best phi (refined by a parabola) says

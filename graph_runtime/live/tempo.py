@@ -111,7 +111,9 @@ def eighths_played(onset: np.ndarray, beat_frames: np.ndarray) -> bool:
 BAR_MULTIPLES = (2, 3, 4)   # beats per bar (or half bar) whose repetition a beat level must show
 CONSISTENT_MARGIN = 0.05     # periodicity units a x3/2 or x2/3 level must win by
 FASTER_MARGIN = 0.0         # ... and the faster of the two (x3/2) by: a dotted-quarter kick (3+3+2)
-#                              repeats nearly as well as the beat, so any lead goes to the beat
+#                              repeats nearly as well as the beat, so any lead goes to the beat ...
+CLEAR_SUPPORT = 0.3          # ... where the window repeats clearly at all (a break, a fill or the
+#                              end of a song reads ~0.1 at every level: no lead means anything there)
 
 
 def bar_support(acf: np.ndarray, period_frames: float) -> float:
@@ -128,7 +130,8 @@ def metrically_consistent(acf: np.ndarray, bpm: float, *, fps: float) -> float:
     if bpm <= 0:
         return bpm
     best, best_s = bpm, bar_support(acf, 60.0 * fps / bpm)
-    for r, margin in ((1.5, FASTER_MARGIN), (2.0 / 3.0, CONSISTENT_MARGIN)):
+    faster = FASTER_MARGIN if best_s >= CLEAR_SUPPORT else CONSISTENT_MARGIN
+    for r, margin in ((1.5, faster), (2.0 / 3.0, CONSISTENT_MARGIN)):
         alt = bpm * r
         if not tl.LEVEL_LO <= alt <= tl.LEVEL_HI:
             continue

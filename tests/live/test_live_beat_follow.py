@@ -63,6 +63,11 @@ def test_a_dotted_quarter_kick_gives_way_to_a_beat_that_repeats_a_little_better(
     for lag in (36, 72, 108):
         acf[lag] = 0.51
     assert tempo.metrically_consistent(acf, 60.0 * FPS / 24, fps=FPS) == pytest.approx(60.0 * FPS / 24)
+    # a window that hardly repeats (a break): a tiny lead of the faster level moves nothing
+    assert tempo.metrically_consistent(acf * 0.1, 60.0 * FPS / 24, fps=FPS) == pytest.approx(60.0 * FPS / 24)
+    quiet = np.zeros(201)
+    quiet[[36, 108]], quiet[[24, 48, 96]] = 0.05, 0.052
+    assert tempo.metrically_consistent(quiet, 60.0 * FPS / 36, fps=FPS) == pytest.approx(60.0 * FPS / 36)
 
 
 def _follower_at(kick: bool) -> OnlineBeatTracker:
