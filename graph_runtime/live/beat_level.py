@@ -111,8 +111,9 @@ class MetricalLevel:
     @property
     def level_share(self) -> float:
         """[0, 1]: the current level's share of the recent tempo votes (how sure the
-        metrical level is); 1 while a tap or clock holds it."""
+        metrical level is; estimates within LEVEL_STEP of the clock are its level, as
+        for the level change); 1 while a tap or clock holds it."""
         if self.lead_now:
             return 1.0
         total = sum(v[1] for v in self.votes)
-        return self._votes_for(self.period) / total if total > 0 and self.period > 0 else 0.0
+        return self._votes_for(self.period, LEVEL_STEP) / total if total > 0 and self.period > 0 else 0.0

@@ -26,6 +26,7 @@ def test_a_tempo_swing_inside_the_level_is_not_a_new_level():
         tr.i += 2 * int(FPS)
         tr._new_tempo(60.0 / bpm, 0.5)
     assert tr.bpm == pytest.approx(84.0) and tr.corrections == 0
+    assert tr.level_share == pytest.approx(1.0)     # the panel: every estimate was this level
     for _ in range(4):                           # x3/2 is another level: it takes over
         tr.i += 2 * int(FPS)
         tr._new_tempo(60.0 / 126.0, 0.5)
