@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 LEVEL_JUMP = 0.06          # relative tempo change that counts as a new metrical level
+LEVEL_STEP = 0.2           # another level is at least this far (x4/3 or more) from the clock: a rubato
+#                            or a ramp moving the tempo by 6-20 % is left to the comb and the follower
 LEVEL_DECAY = 0.7          # per estimate
 LEVEL_LEAD = 1.25          # the new level's votes over the current one's, once the clock is settled
 YOUNG_S = 6.0              # s after a level is taken in which any lead moves it
@@ -68,10 +70,10 @@ class MetricalLevel:
             return
         if not jump:
             return
-        cur = self._votes_for(self.period)
+        cur = self._votes_for(self.period, LEVEL_STEP)
         best = max(self.votes, key=lambda v: v[1])
         young = self.i - self.level_since < YOUNG_S * self.fps
-        if abs(np.log(best[0] / self.period)) > np.log1p(LEVEL_JUMP) and \
+        if abs(np.log(best[0] / self.period)) > np.log1p(LEVEL_STEP) and \
                 best[1] > cur * (1.0 if young else LEVEL_LEAD) + 1e-9:
             self.period = best[0]
             self.level_since = self.i
@@ -91,8 +93,8 @@ class MetricalLevel:
             self.votes.append([period, w])
         self.votes = [v for v in self.votes if v[1] > 0.01][-6:]
 
-    def _votes_for(self, period: float) -> float:
-        return sum(v[1] for v in self.votes if abs(np.log(period / v[0])) <= np.log1p(LEVEL_JUMP))
+    def _votes_for(self, period: float, tol: float = LEVEL_JUMP) -> float:
+        return sum(v[1] for v in self.votes if abs(np.log(period / v[0])) <= np.log1p(tol))
 
     @property
     def lead_now(self) -> int:
@@ -109,8 +111,9 @@ class MetricalLevel:
     @property
     def level_share(self) -> float:
         """[0, 1]: the current level's share of the recent tempo votes (how sure the
-        metrical level is); 1 while a tap or clock holds it."""
+        metrical level is; estimates within LEVEL_STEP of the clock are its level, as
+        for the level change); 1 while a tap or clock holds it."""
         if self.lead_now:
             return 1.0
         total = sum(v[1] for v in self.votes)
-        return self._votes_for(self.period) / total if total > 0 and self.period > 0 else 0.0
+        return self._votes_for(self.period, LEVEL_STEP) / total if total > 0 and self.period > 0 else 0.0

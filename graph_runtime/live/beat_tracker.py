@@ -10,12 +10,12 @@ in rings.
 - Tempo, every 2 s (in `idle`, between frames): live/tempo.estimate on the
   last TEMPO_WINDOW_S of onsets normalised as offline (the offline
   tempo_level.choose_level, and a slow level doubled when the tracked beats'
-  half-beats are played). An estimate at the same level (within 6 %) leaves
-  the period to the comb and the follower (an 8 s window lags rubato and pulled
-  the clock back toward the mean tempo); a new level must win twice in a row, and one that is
-  not an octave away (x3/2, x2/3) must also repeat in the onsets at least
-  LEVEL_SUPPORT times as well as the current one, so one odd window does not
-  flip 174 to 87 BPM nor a syncopated 124 to 83.
+  half-beats are played). An estimate within 20 % of the clock (the same level:
+  rubato and a ramp move an 8 s window that much) leaves the period to the comb
+  and the follower (an 8 s window lags rubato and pulled the clock back toward
+  the mean tempo); another level takes over when its votes lead
+  (live/beat_level.py), so one odd window does not flip 174 to 87 BPM nor a
+  syncopated 124 to 83.
 - Phase, every frame: for each candidate offset phi (frames) the comb score
   sum_k 0.8^k * onset(now - phi - k * period) over the last 8 beats, onsets
   above their 1 s running mean; the best phi (refined by a parabola) says
@@ -57,6 +57,7 @@ LOW_BINS = 12              # log-magnitude bins 25..300 Hz kept for the bass-cha
 TEMPO_WINDOW_S = 8.0
 TEMPO_START_S = 2.0        # s of input before the first tempo estimate
 COMB_BEATS = 8
+COMB_DECAY = 0.8          # weight of each older beat in the comb
 MIN_COMB_BEATS = 5         # beats of history before the comb may lock the phase
 PHASE_GAIN = 0.1          # share of the phase error corrected per frame
 PERIOD_GAIN = 0.01        # share of the phase error fed into the period per frame
@@ -64,12 +65,16 @@ LEVEL_SUPPORT = 1.3       # a new level not an octave away must repeat this much
 START_WINDOW_S = 30.0      # s after the music starts during which its first beat counts as a one
 SILENT_S = 2.0             # onset-free time after which the tempo is said to hold
 BAR_BEATS = 32             # recent beats the bar is estimated on
+ON_BEAT_BEATS = 16         # the on-beat check's grid: the clock's beats extended back this far (its
+#                            period wanders a few % as it chases single beats: over 32 beats that
+#                            drifted most of a beat and the check read a good phase as the off-beat)
 N_EMITTED = 64             # ring of emitted beats
 MIN_IBI = 0.6              # periods: the shortest interval between two emitted beats
 # the per-beat follower: an onset near an emitted beat pulls the clock onto it (rubato)
 FOLLOW_WINDOW = 0.15        # periods each side of the emitted beat searched for its onset
-FOLLOW_PHASE = 0.5        # share of that onset's timing error corrected at once
-FOLLOW_PERIOD = 0.2       # ... and fed into the period
+FOLLOW_WIDE = 0.25         # periods beyond that window in which no onset may be stronger
+FOLLOW_PHASE = 0.6        # share of that onset's timing error corrected at once
+FOLLOW_PERIOD = 0.25      # ... and fed into the period
 COMB_DEFER = 0.3           # the comb's gain for COMB_DEFER_BEATS after the follower moved the clock
 COMB_DEFER_BEATS = 0.8
 FOLLOW_MIN = 2.0           # the onset must stand this many running means above the floor
@@ -130,7 +135,7 @@ class OnlineBeatTracker(MetricalLevel):
         self._followed = -1              # index of the last emitted beat the follower examined
         self._phi = np.arange(0, 64, dtype=np.float64)
         self._k = np.arange(COMB_BEATS, dtype=np.float64)
-        self._w = 0.8 ** self._k
+        self._w = COMB_DECAY ** self._k
 
     @property
     def meter(self) -> int:
@@ -239,15 +244,17 @@ class OnlineBeatTracker(MetricalLevel):
         return float(d)
 
     def _follow(self) -> None:
-        """Once the onsets around the last emitted beat are in (FOLLOW_WINDOW periods
-        after it), move the clock toward where that beat's onset started: the comb
-        averages 8 beats and lags rubato; one clear onset near the beat does not."""
+        """Once the onsets around the last emitted beat are in (FOLLOW_WINDOW +
+        FOLLOW_WIDE periods after it), move the clock toward where that beat's onset
+        started: the comb averages 8 beats and lags rubato; one clear onset near the beat
+        does not. An onset that a stronger one within FOLLOW_WIDE outdoes is a 16th
+        or an 8th next to a syncopated accent (a kick on the "a" of 2), not the beat's."""
         if self.n_emitted == 0 or self._followed == self.n_emitted or self.glide or self.lead_now == 2:
             return                                   # (a MIDI clock leads: its phase is the beat)
         k = (self.n_emitted - 1) % N_EMITTED
         beat = self.emitted[k] - self.offbeat * self.period     # the pulse the comb follows
         half = FOLLOW_WINDOW * self.period
-        if self.now() < beat + half + 2.0 / self.fps:
+        if self.now() < beat + half + FOLLOW_WIDE * self.period + 2.0 / self.fps:
             return
         self._followed = self.n_emitted
         lo, hi = int(np.floor((beat - half) * self.fps)), int(np.ceil((beat + half) * self.fps))
@@ -258,6 +265,9 @@ class OnlineBeatTracker(MetricalLevel):
         peak = float(seg[j])
         if peak < FOLLOW_MIN * max(self.mean, 1e-9) or j in (0, len(seg) - 1):
             return                                   # no clear onset near the beat
+        wide = int(np.ceil(FOLLOW_WIDE * self.period * self.fps))
+        if hi + wide <= self.i and float(self.norm[np.arange(lo - wide, hi + wide + 1) % RING].max()) > peak:
+            return       # a stronger onset a 16th or 8th away (a syncopated kick): not the beat's own
         level = ATTACK_LEVEL * peak
         a = j
         while a > 0 and seg[a - 1] >= level and j - a < ATTACK_FRAMES:
@@ -375,7 +385,7 @@ class OnlineBeatTracker(MetricalLevel):
         BAR_BEATS beats (the clock's own beats, so it needs no history of emitted
         beats at this level). A clear win (OFF_BEAT_SURE) moves the clock at once, a
         narrow one on the second vote in a row; the move glides over a few beats."""
-        frames = self._clock_grid(RING, BAR_BEATS)
+        frames = self._clock_grid(RING, ON_BEAT_BEATS)
         if len(frames) < 8:
             return
         lin = self._rows(RING)

@@ -65,15 +65,31 @@ def estimate(onset: np.ndarray, accent: np.ndarray, *, fps: float,
         grid = _grid_at(beat_frames, 60.0 * fps / bpm, onset)
         if grid is not None and tl.half_beats_played(onset, grid):
             bpm, conf = tl.doubled(onset, bpm, fps=fps)
-    elif beat_frames is not None and tl.LEVEL_LO <= bpm < HALFTIME_HI and 2 * bpm <= tl.LEVEL_HI:
-        grid = _grid_at(beat_frames, 60.0 * fps / bpm, onset)
-        if grid is not None and eighths_played(onset, grid):
+    elif tl.LEVEL_LO <= bpm < HALFTIME_HI and 2 * bpm <= tl.LEVEL_HI:
+        period = 60.0 * fps / bpm
+        grid = _grid_at(beat_frames, period, onset) if beat_frames is not None else None
+        # the tracked beats, or (before the clock sits on the pulse) the best-phase grid
+        if eighths_played(onset, grid if grid is not None else phase_grid(onset, period)) or (
+                grid is not None and eighths_played(onset, phase_grid(onset, period))):
             bpm, conf = tl.doubled(onset, bpm, fps=fps)     # a fast half-time feel
     bpm = metrically_consistent(acf, bpm, fps=fps)
     return bpm, conf, acf
 
 
+def phase_grid(onset: np.ndarray, period: float) -> np.ndarray:
+    """Frames of a fixed grid of `period` frames at its best on-beat phase (the phase
+    whose beats carry the most onset), over the window (n,)."""
+    n = len(onset)
+    beats = np.arange(0.0, n - 1 - period, period)
+    smooth = scipy.ndimage.maximum_filter1d(onset, size=5)
+    phases = np.arange(max(1, int(round(period))))
+    idx = np.clip(np.round(beats[None, :] + phases[:, None]).astype(int), 0, n - 1)
+    return beats + int(np.argmax(smooth[idx].mean(axis=1)))
+
+
 HALFTIME_HI = 90.0   # BPM: a tracked level below this whose quarters are all played is doubled
+QUARTER_SHARE = 0.3  # share of the quarter points that must carry an onset (hats on the "and"s
+#                      of the faster level are often soft: a third of them heard is enough)
 
 
 def eighths_played(onset: np.ndarray, beat_frames: np.ndarray) -> bool:
@@ -89,11 +105,15 @@ def eighths_played(onset: np.ndarray, beat_frames: np.ndarray) -> bool:
     share = [float(np.mean(at(beat_frames[:-1] + part * gap) > tl.PRESENCE_MIN))
              for part in (0.25, 0.5, 0.75)]
     # the half-beats, and the quarters taken together (a hat pattern may skip one)
-    return share[1] >= tl.PRESENCE_SHARE and (share[0] + share[2]) / 2 >= tl.PRESENCE_SHARE
+    return share[1] >= tl.PRESENCE_SHARE and (share[0] + share[2]) / 2 >= QUARTER_SHARE
 
 
 BAR_MULTIPLES = (2, 3, 4)   # beats per bar (or half bar) whose repetition a beat level must show
 CONSISTENT_MARGIN = 0.05     # periodicity units a x3/2 or x2/3 level must win by
+FASTER_MARGIN = 0.0         # ... and the faster of the two (x3/2) by: a dotted-quarter kick (3+3+2)
+#                              repeats nearly as well as the beat, so any lead goes to the beat ...
+CLEAR_SUPPORT = 0.3          # ... where the window repeats clearly at all (a break, a fill or the
+#                              end of a song reads ~0.1 at every level: no lead means anything there)
 
 
 def bar_support(acf: np.ndarray, period_frames: float) -> float:
@@ -110,12 +130,13 @@ def metrically_consistent(acf: np.ndarray, bpm: float, *, fps: float) -> float:
     if bpm <= 0:
         return bpm
     best, best_s = bpm, bar_support(acf, 60.0 * fps / bpm)
-    for r in (1.5, 2.0 / 3.0):
+    faster = FASTER_MARGIN if best_s >= CLEAR_SUPPORT else CONSISTENT_MARGIN
+    for r, margin in ((1.5, faster), (2.0 / 3.0, CONSISTENT_MARGIN)):
         alt = bpm * r
         if not tl.LEVEL_LO <= alt <= tl.LEVEL_HI:
             continue
         s = bar_support(acf, 60.0 * fps / alt)
-        if s > best_s + CONSISTENT_MARGIN:
+        if s > best_s + margin:
             best, best_s = alt, s
     return best
 

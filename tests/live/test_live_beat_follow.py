@@ -1,0 +1,89 @@
+"""The live beat clock on music that moves: a tempo that swings inside one metrical
+level (rubato, a ramp) is followed, not snapped to a "new level"; a fast half-time
+feel is counted at its quarter note before the clock has locked; the per-beat
+follower takes the beat's own onset, not a louder syncopated one next to it."""
+import numpy as np
+import pytest
+
+from graph_runtime.live import tempo
+from graph_runtime.live.beat_tracker import OnlineBeatTracker
+
+FPS = 50.0
+
+
+def _pulses(n, period, strength, phase=0.0):
+    x = np.zeros(n)
+    x[np.round(np.arange(phase, n - 1, period)).astype(int)] = strength
+    return x
+
+
+def test_a_tempo_swing_inside_the_level_is_not_a_new_level():
+    tr = OnlineBeatTracker(fps=FPS)
+    tr.i = 10 * int(FPS)
+    tr._new_tempo(60.0 / 84.0, 0.5)
+    tr.i += 20 * int(FPS)                       # the level is settled
+    for bpm in (90.0, 91.0, 90.5, 92.0):        # an 8 s window of rubato reads 7-10 % faster
+        tr.i += 2 * int(FPS)
+        tr._new_tempo(60.0 / bpm, 0.5)
+    assert tr.bpm == pytest.approx(84.0) and tr.corrections == 0
+    assert tr.level_share == pytest.approx(1.0)     # the panel: every estimate was this level
+    for _ in range(4):                           # x3/2 is another level: it takes over
+        tr.i += 2 * int(FPS)
+        tr._new_tempo(60.0 / 126.0, 0.5)
+    assert tr.bpm == pytest.approx(126.0) and tr.corrections == 1
+
+
+def test_a_fast_half_time_feel_is_counted_before_the_clock_has_beats():
+    # 150 BPM, kick on 1, snare on 3, hats on every eighth (the "and"s softer): the
+    # window alone (no tracked beats yet) reads 75 and is doubled from its best-phase grid
+    n, beat = 400, 60.0 * FPS / 150.0
+    x = (_pulses(n, 4 * beat, 3.0) + _pulses(n, 4 * beat, 2.5, phase=2 * beat)
+         + _pulses(n, beat, 0.8) + _pulses(n, beat, 0.5, phase=beat / 2))
+    onset = tempo.normalise(x, fps=FPS)
+    bpm, _, _ = tempo.estimate(onset, onset, fps=FPS, beat_frames=None)
+    assert bpm == pytest.approx(150.0, rel=0.03)
+    # a 75 BPM backbeat with nothing between (no hats): stays at 75
+    y = _pulses(n, 2 * beat, 3.0) + _pulses(n, 4 * beat, 1.0, phase=2 * beat)
+    bpm, _, _ = tempo.estimate(tempo.normalise(y, fps=FPS), tempo.normalise(y, fps=FPS), fps=FPS)
+    assert bpm == pytest.approx(75.0, rel=0.03)
+
+
+def test_a_dotted_quarter_kick_gives_way_to_a_beat_that_repeats_a_little_better():
+    # the beat (24 frames) repeats a little better (0.02, under the 0.05 a x2/3 move
+    # needs) than the kick 1.5 beats apart (36): the faster one wins
+    acf = np.zeros(201)
+    for lag in (24, 48, 72, 96):
+        acf[lag] = 0.51
+    for lag in (36, 108):
+        acf[lag] = 0.5
+    assert tempo.metrically_consistent(acf, 60.0 * FPS / 36, fps=FPS) == pytest.approx(60.0 * FPS / 24)
+    # ... but a beat does not give way to its slower x2/3 neighbour on such a lead
+    acf = np.zeros(201)
+    for lag in (24, 48, 96):
+        acf[lag] = 0.5
+    for lag in (36, 72, 108):
+        acf[lag] = 0.51
+    assert tempo.metrically_consistent(acf, 60.0 * FPS / 24, fps=FPS) == pytest.approx(60.0 * FPS / 24)
+    # a window that hardly repeats (a break): a tiny lead of the faster level moves nothing
+    assert tempo.metrically_consistent(acf * 0.1, 60.0 * FPS / 24, fps=FPS) == pytest.approx(60.0 * FPS / 24)
+    quiet = np.zeros(201)
+    quiet[[36, 108]], quiet[[24, 48, 96]] = 0.05, 0.052
+    assert tempo.metrically_consistent(quiet, 60.0 * FPS / 36, fps=FPS) == pytest.approx(60.0 * FPS / 36)
+
+
+def _follower_at(kick: bool) -> OnlineBeatTracker:
+    """A clock at 120 BPM that emitted a beat at 9.5 s, now at 10 s; the beat's own
+    onset 20 ms after it and, with `kick`, a louder one a 16th (0.12 s) before it."""
+    tr = OnlineBeatTracker(fps=FPS)
+    tr.period, tr.i, tr.next_beat, tr.mean = 0.5, 500, 10.0, 0.1
+    tr.emitted[0], tr.n_emitted = 9.5, 1
+    tr.norm[476] = 1.0
+    if kick:
+        tr.norm[469] = 3.0
+    tr._follow()
+    return tr
+
+
+def test_the_follower_takes_the_beats_own_onset_not_a_louder_one_a_sixteenth_away():
+    assert _follower_at(kick=False).next_beat > 10.0           # the onset came late: follow it
+    assert _follower_at(kick=True).next_beat == 10.0           # a syncopated kick rules here
