@@ -25,12 +25,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.ndimage
 
 from . import beats, meter, tempo_level
 from .spectral import N_FFT, log_compress
 
 LOW_SPECTRUM_HZ = 300.0     # bass notes live below this
 OFF_BEAT_MARGIN = 0.3       # meter-score units the half-beat grid must win by to move the grid
+DP_SMOOTH = 1.0             # frames (Gaussian sigma): soft orchestral attacks spread over
+                            # a few frames; the beat DP follows their centre, not one spike
+DP_TIGHTNESS = 150.0        # beats.track_beats: how hard the DP keeps the local period
 OFF_BEAT_LOW = 0.8          # ... and its low-band onsets must be this strong relative to the beats'
 
 
@@ -104,6 +108,7 @@ def track_grid(magnitude: np.ndarray, *, sr: int, fps: float,
     bpm, _ = tempo_level.choose_level(onset, fps=fps, accent=env.accent)
     if bpm <= 0:
         return GridEstimate.empty()
+    bpm, settled = tempo_level.settle_level(onset, bpm, fps=fps)
     frames = _track_at(onset, bpm, fps=fps)
     if (0 < bpm < tempo_level.LEVEL_LO and 2 * bpm <= tempo_level.LEVEL_HI
             and tempo_level.half_beats_played(onset, frames)):   # a half-time reading: double it
@@ -116,13 +121,16 @@ def track_grid(magnitude: np.ndarray, *, sr: int, fps: float,
     grid = grid_from_beats(beats.strictly_increasing(frames / fps), env, fps=fps)
     grid.tempo_candidates = tempo_level.tempo_candidates(onset, grid.bpm, fps=fps)
     grid.checks["beat_phase_moved"] = moved
+    grid.checks["level_from_comb"] = settled
     return grid
 
 
 def _track_at(onset: np.ndarray, bpm: float, *, fps: float) -> np.ndarray:
     """Beat frames following the local tempo around `bpm`."""
     periods = beats.local_periods(onset, fps=fps, period=60.0 * fps / bpm)
-    return beats.track_beats(onset, fps=fps, periods=periods)
+    if DP_SMOOTH > 0:
+        onset = scipy.ndimage.gaussian_filter1d(onset.astype(np.float64), DP_SMOOTH)
+    return beats.track_beats(onset, fps=fps, periods=periods, tightness=DP_TIGHTNESS)
 
 
 def on_beat_margin(frames: np.ndarray, env: Envelopes) -> tuple[np.ndarray, bool, float]:

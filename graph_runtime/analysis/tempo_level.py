@@ -216,6 +216,56 @@ def half_beats_played(onset: np.ndarray, beat_frames: np.ndarray) -> bool:
                 or (on.mean() > 0 and off.mean() / on.mean() >= HALF_BEAT_RATIO))
 
 
+# -- the offline check on real recordings ---------------------------------------------
+COMB_BPM_STEP = 0.5                # BPM between the comb's candidate tempi
+WEAK_LEVEL = 0.5                   # the walk's level scoring under this share of the best: replaced
+OCTAVE_SLACK = 0.03                # |log2 ratio - round| under this: the two are the same pulse
+
+
+def comb_score(acf: np.ndarray, bpm: float, *, fps: float) -> float:
+    """prior(bpm) x the autocorrelation comb at the beat period and its first two
+    multiples (floored at 0), the tempo_candidates score before normalising."""
+    p = 60.0 * fps / bpm
+    comb = sum(max(acf_at(acf, p * k), 0.0) / k for k in (1, 2, 3)) / (1 + 1 / 2 + 1 / 3)
+    return level_prior(bpm) * comb
+
+
+def comb_level(onset: np.ndarray, *, fps: float) -> tuple[float, float]:
+    """(bpm, score): the tempo in MIN_BPM..MAX_BPM with the best comb_score."""
+    acf = periodicity(onset, fps=fps)
+    grid = np.arange(MIN_BPM, MAX_BPM + COMB_BPM_STEP, COMB_BPM_STEP)
+    scores = np.array([comb_score(acf, b, fps=fps) for b in grid])
+    k = int(np.argmax(scores))
+    return float(grid[k]), float(scores[k])
+
+
+def settle_level(onset: np.ndarray, bpm: float, *, fps: float) -> tuple[float, bool]:
+    """(bpm, replaced): the walk's level (choose_level), or the comb's best tempo
+    when the walk's level is weakly supported by the periodicity (its comb_score
+    under WEAK_LEVEL of the best) and is not the same pulse at another octave.
+
+    On orchestral and game recordings the accents are soft and the walk from the
+    bar down follows noise (a x3 or x3/2 step on nothing); the comb with the
+    counting prior is what a listener and a trained tracker pick there. An
+    octave apart (a half-time groove the walk doubled on purpose) the walk's
+    level is kept."""
+    if bpm <= 0:
+        return bpm, False
+    acf = periodicity(onset, fps=fps)
+    best_bpm, best = comb_level(onset, fps=fps)
+    if best <= 0 or comb_score(acf, bpm, fps=fps) >= WEAK_LEVEL * best:
+        return bpm, False
+    octaves = np.log2(bpm / best_bpm)
+    if abs(octaves - np.round(octaves)) < OCTAVE_SLACK:
+        return bpm, False
+    return refine_period_bpm(acf, best_bpm, fps=fps), True
+
+
+def refine_period_bpm(acf: np.ndarray, bpm: float, *, fps: float) -> float:
+    """bpm snapped to the nearest autocorrelation peak (refine_period)."""
+    return 60.0 * fps / refine_period(acf, 60.0 * fps / bpm)
+
+
 LEVEL_RATIOS = (("/3", 1 / 3), ("/2", 0.5), ("x2/3", 2 / 3), ("x1", 1.0), ("x3/2", 1.5),
                 ("x2", 2.0), ("x3", 3.0))
 
