@@ -32,6 +32,7 @@ from .spectral import N_FFT, log_compress
 
 LOW_SPECTRUM_HZ = 300.0     # bass notes live below this
 OFF_BEAT_MARGIN = 0.3       # meter-score units the half-beat grid must win by to move the grid
+HATS_HZ = (5000.0, 11000.0)  # the hats' band
 DP_SMOOTH = 1.0             # frames (Gaussian sigma): soft orchestral attacks spread over
                             # a few frames; the beat DP follows their centre, not one spike
 DP_TIGHTNESS = 150.0        # beats.track_beats: how hard the DP keeps the local period
@@ -81,6 +82,7 @@ class Envelopes:
     low: np.ndarray             # below 200 Hz
     chroma: np.ndarray | None   # (12, n_frames)
     low_spectrum: np.ndarray    # (bins, n_frames) log magnitude below LOW_SPECTRUM_HZ
+    high: np.ndarray | None = None   # HATS_HZ band: hats, shakers, ride (offline only)
 
     @classmethod
     def of(cls, magnitude: np.ndarray, *, sr: int, chroma: np.ndarray | None) -> "Envelopes":
@@ -89,7 +91,8 @@ class Envelopes:
         return cls(onset=beats.onset_envelope(magnitude, sr=sr),
                    accent=beats.onset_envelope(magnitude, sr=sr, fmax=beats.ACCENT_FMAX),
                    low=beats.band_onset_envelope(magnitude, sr=sr),
-                   chroma=chroma, low_spectrum=log_compress(low_bins))
+                   chroma=chroma, low_spectrum=log_compress(low_bins),
+                   high=beats.band_onset_envelope(magnitude, sr=sr, lo=HATS_HZ[0], hi=HATS_HZ[1]))
 
     def features(self, beat_frames: np.ndarray) -> np.ndarray:
         return meter.beat_features(beat_frames, low_onset=self.low, accent=self.accent,
@@ -112,6 +115,10 @@ def track_grid(magnitude: np.ndarray, *, sr: int, fps: float,
     frames = _track_at(onset, bpm, fps=fps)
     if (0 < bpm < tempo_level.LEVEL_LO and 2 * bpm <= tempo_level.LEVEL_HI
             and tempo_level.half_beats_played(onset, frames)):   # a half-time reading: double it
+        bpm, _ = tempo_level.doubled(onset, bpm, fps=fps)
+        frames = _track_at(onset, bpm, fps=fps)
+    elif (tempo_level.LEVEL_LO <= bpm < tempo_level.HALFTIME_HI and 2 * bpm <= tempo_level.LEVEL_HI
+          and tempo_level.hats_in_eighths(env.high, frames)):  # a fast half-time feel (snare on 3)
         bpm, _ = tempo_level.doubled(onset, bpm, fps=fps)
         frames = _track_at(onset, bpm, fps=fps)
     if len(frames) < 2:
