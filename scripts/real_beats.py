@@ -8,8 +8,8 @@ For each track (its first --seconds): the offline grid (the beat stage, as
 beat_track as an independent reference and, with `--reference madmom`, a
 trained tracker (madmom's RNN + DBN beat tracker). Reports per track:
 
-- bpm of each; whether live and offline are in the same tempo octave
-  (within 8 %);
+- bpm of each; the metrical relation of offline to the trained tracker and
+  of live to offline (x1, x2, /2, x3/2, ... within 8 %; x1 is the same octave);
 - live vs offline: the share of offline beats after the live lock that a live
   beat matches within 70 ms (`agree`), and when the live grid locked onto the
   offline one (8 matched beats in a row);
@@ -107,6 +107,19 @@ def same_octave(a: float, b: float) -> bool:
     return bool(abs(np.log2(max(a, 1e-6) / max(b, 1e-6))) < np.log2(1.08))
 
 
+RELATIONS = (("x1", 1.0), ("x2", 2.0), ("/2", 0.5), ("x3/2", 1.5), ("x2/3", 2 / 3), ("x3", 3.0),
+             ("/3", 1 / 3))
+
+
+def relation(a: float, b: float) -> str:
+    """The metrical relation of tempo a to tempo b ("x1", "x2", "/2", "x3/2", ...,
+    within 8 %), or "other"."""
+    for name, r in RELATIONS:
+        if a > 0 and b > 0 and abs(np.log2(a / (b * r))) < np.log2(1.08):
+            return name
+    return "other"
+
+
 def increasing(*grids) -> bool:
     return all(bool(np.all(np.diff(np.asarray(g, float)) > 0)) for g in grids)
 
@@ -123,12 +136,13 @@ def evaluate(clip: str, *, lib: dict, ref: dict | None, live: bool) -> dict:
         row.update(bpm_reference=round(bpm_of(ref["beats"]), 1),
                    amlt_offline=round(amlt(ref["beats"], off_b), 3),
                    amlt_librosa=round(amlt(ref["beats"], lib["beats"]), 3),
-                   octave_offline_ref=same_octave(off_bpm, bpm_of(ref["beats"])))
+                   level_offline_ref=relation(off_bpm, bpm_of(ref["beats"])))
     if live:
         live_b, live_d, live_bpm, _, _ = grid_of(clip, full=False, live=True)
         lock, _ = lock_and_off_beat(off_b, live_b)
         after = np.asarray(off_b)[np.asarray(off_b) >= (lock if lock is not None else np.inf)]
         row.update(bpm_live=round(float(live_bpm), 1), same_octave=same_octave(live_bpm, off_bpm),
+                   level_live_offline=relation(live_bpm, off_bpm),
                    live_lock_s=None if lock is None else round(lock, 1),
                    agree=round(float(hits(after, live_b).mean()) if len(after) else 0.0, 3),
                    amlt_live_vs_librosa=round(amlt(lib["beats"], live_b), 3),
@@ -139,8 +153,8 @@ def evaluate(clip: str, *, lib: dict, ref: dict | None, live: bool) -> dict:
 
 
 COLUMNS = (("bpm_offline", "off", ".1f"), ("bpm_live", "live", ".1f"), ("bpm_reference", "ref", ".1f"),
-           ("bpm_librosa", "lbrsa", ".1f"), ("octave_offline_ref", "8ve o/r", ""),
-           ("same_octave", "8ve o/l", ""), ("agree", "agree", ".2f"),
+           ("bpm_librosa", "lbrsa", ".1f"), ("level_offline_ref", "off/ref", ""),
+           ("level_live_offline", "live/off", ""), ("agree", "agree", ".2f"),
            ("amlt_offline", "AMLt off", ".2f"), ("amlt_live", "AMLt live", ".2f"),
            ("amlt_offline_vs_librosa", "off/lib", ".2f"), ("amlt_live_vs_librosa", "live/lib", ".2f"),
            ("amlt_librosa", "lib/ref", ".2f"), ("increasing", "incr", ""))
