@@ -82,3 +82,19 @@ def test_an_octave_of_the_pulse_is_the_walk_s_choice_and_kept():
     onset = weak_pulse(115.0)
     assert tempo_level.settle_level(onset, 57.5, fps=FPS) == (57.5, False)
     assert tempo_level.settle_level(onset, 115.0, fps=FPS)[1] is False
+
+
+def steep_ramp_without_drums(n: int):
+    """Piano chords and a bass on every beat, 80 -> 160 BPM over the case (4/4)."""
+    s = beat_cases.Score(4, n, pickup=0)
+    beat_cases.add_harmony(s, chord_kind="piano", vel=0.4, bass_every_beat=True)
+    return s, dict(tempo=np.linspace(80.0, 160.0, n))
+
+
+def test_a_steep_ramp_without_drums_is_followed_to_its_end(tmp_path, monkeypatch):
+    """The tempo path keeps the metrical level without pinning the tempo: 0.81 beat F1
+    when the prior held the path within ~20 % of the track's median tempo."""
+    monkeypatch.setitem(beat_cases.CASES, "steep_ramp", steep_ramp_without_drums)
+    truth, (beats_s, downs, _, bpb, _) = run(tmp_path, "steep_ramp", seed=0, scale=1.0, seconds=22.0)
+    assert f_measure(truth["beats"], beats_s) >= 0.95
+    assert f_measure(truth["downbeats"], downs) >= 0.9 and bpb == 4
