@@ -25,7 +25,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.ndimage
 
 from . import beats, meter, tempo_level
 from .spectral import N_FFT, log_compress
@@ -33,9 +32,8 @@ from .spectral import N_FFT, log_compress
 LOW_SPECTRUM_HZ = 300.0     # bass notes live below this
 OFF_BEAT_MARGIN = 0.3       # meter-score units the half-beat grid must win by to move the grid
 HATS_HZ = (5000.0, 11000.0)  # the hats' band
-DP_SMOOTH = 1.0             # frames (Gaussian sigma): soft orchestral attacks spread over
-                            # a few frames; the beat DP follows their centre, not one spike
-DP_TIGHTNESS = 150.0        # beats.track_beats: how hard the DP keeps the local period
+DP_TIGHTNESS = 150.0        # beats.track_beats: how hard the DP keeps the local period (soft
+                            # orchestral attacks drift around it; 400 lost the beat there)
 OFF_BEAT_LOW = 0.8          # ... and its low-band onsets must be this strong relative to the beats'
 
 
@@ -135,8 +133,6 @@ def track_grid(magnitude: np.ndarray, *, sr: int, fps: float,
 def _track_at(onset: np.ndarray, bpm: float, *, fps: float) -> np.ndarray:
     """Beat frames following the local tempo around `bpm`."""
     periods = beats.local_periods(onset, fps=fps, period=60.0 * fps / bpm)
-    if DP_SMOOTH > 0:
-        onset = scipy.ndimage.gaussian_filter1d(onset.astype(np.float64), DP_SMOOTH)
     return beats.track_beats(onset, fps=fps, periods=periods, tightness=DP_TIGHTNESS)
 
 
