@@ -4,10 +4,12 @@ track_grid is the tracker that runs without a Beat This! checkpoint:
 
 1. onset envelopes (beats.py): full band (what a listener taps to), below
    3 kHz (accents), below 200 Hz (kick, bass notes);
-2. the metrical level (tempo_level.choose_level; a level below the prior's
-   range is checked again on its tracked beats and doubled when its
-   half-beats are played) and the related levels with scores
-   (tempo_candidates);
+2. the metrical level (tempo_level.choose_level; tempo_level.settle_level
+   puts the periodicity comb's tempo in place of a walk level it does not
+   back; a level below the prior's range is checked again on its tracked
+   beats and doubled when its half-beats are played, one under HALFTIME_HI
+   when the hats play its double's eighths) and the related levels with
+   scores (tempo_candidates);
 3. local beat periods (a tempogram Viterbi path) and beat times by dynamic
    programming (beats.local_periods, beats.track_beats);
 4. the beat phase: if bars are clearly clearer on the grid shifted by half a
