@@ -4,10 +4,12 @@ track_grid is the tracker that runs without a Beat This! checkpoint:
 
 1. onset envelopes (beats.py): full band (what a listener taps to), below
    3 kHz (accents), below 200 Hz (kick, bass notes);
-2. the metrical level (tempo_level.choose_level; a level below the prior's
-   range is checked again on its tracked beats and doubled when its
-   half-beats are played) and the related levels with scores
-   (tempo_candidates);
+2. the metrical level (tempo_level.choose_level; tempo_level.settle_level
+   puts the periodicity comb's tempo in place of a walk level it does not
+   back; a level below the prior's range is checked again on its tracked
+   beats and doubled when its half-beats are played, one under HALFTIME_HI
+   when the hats play its double's eighths) and the related levels with
+   scores (tempo_candidates);
 3. local beat periods (a tempogram Viterbi path) and beat times by dynamic
    programming (beats.local_periods, beats.track_beats);
 4. the beat phase: if bars are clearly clearer on the grid shifted by half a
@@ -31,6 +33,9 @@ from .spectral import N_FFT, log_compress
 
 LOW_SPECTRUM_HZ = 300.0     # bass notes live below this
 OFF_BEAT_MARGIN = 0.3       # meter-score units the half-beat grid must win by to move the grid
+HATS_HZ = (5000.0, 11000.0)  # the hats' band
+DP_TIGHTNESS = 150.0        # beats.track_beats: how hard the DP keeps the local period (soft
+                            # orchestral attacks drift around it; 400 lost the beat there)
 OFF_BEAT_LOW = 0.8          # ... and its low-band onsets must be this strong relative to the beats'
 
 
@@ -77,6 +82,7 @@ class Envelopes:
     low: np.ndarray             # below 200 Hz
     chroma: np.ndarray | None   # (12, n_frames)
     low_spectrum: np.ndarray    # (bins, n_frames) log magnitude below LOW_SPECTRUM_HZ
+    high: np.ndarray | None = None   # HATS_HZ band: hats, shakers, ride (offline only)
 
     @classmethod
     def of(cls, magnitude: np.ndarray, *, sr: int, chroma: np.ndarray | None) -> "Envelopes":
@@ -85,7 +91,8 @@ class Envelopes:
         return cls(onset=beats.onset_envelope(magnitude, sr=sr),
                    accent=beats.onset_envelope(magnitude, sr=sr, fmax=beats.ACCENT_FMAX),
                    low=beats.band_onset_envelope(magnitude, sr=sr),
-                   chroma=chroma, low_spectrum=log_compress(low_bins))
+                   chroma=chroma, low_spectrum=log_compress(low_bins),
+                   high=beats.band_onset_envelope(magnitude, sr=sr, lo=HATS_HZ[0], hi=HATS_HZ[1]))
 
     def features(self, beat_frames: np.ndarray) -> np.ndarray:
         return meter.beat_features(beat_frames, low_onset=self.low, accent=self.accent,
@@ -104,9 +111,14 @@ def track_grid(magnitude: np.ndarray, *, sr: int, fps: float,
     bpm, _ = tempo_level.choose_level(onset, fps=fps, accent=env.accent)
     if bpm <= 0:
         return GridEstimate.empty()
+    bpm, settled = tempo_level.settle_level(onset, bpm, fps=fps)
     frames = _track_at(onset, bpm, fps=fps)
     if (0 < bpm < tempo_level.LEVEL_LO and 2 * bpm <= tempo_level.LEVEL_HI
             and tempo_level.half_beats_played(onset, frames)):   # a half-time reading: double it
+        bpm, _ = tempo_level.doubled(onset, bpm, fps=fps)
+        frames = _track_at(onset, bpm, fps=fps)
+    elif (tempo_level.LEVEL_LO <= bpm < tempo_level.HALFTIME_HI and 2 * bpm <= tempo_level.LEVEL_HI
+          and tempo_level.hats_in_eighths(env.high, frames)):  # a fast half-time feel (snare on 3)
         bpm, _ = tempo_level.doubled(onset, bpm, fps=fps)
         frames = _track_at(onset, bpm, fps=fps)
     if len(frames) < 2:
@@ -116,13 +128,14 @@ def track_grid(magnitude: np.ndarray, *, sr: int, fps: float,
     grid = grid_from_beats(beats.strictly_increasing(frames / fps), env, fps=fps)
     grid.tempo_candidates = tempo_level.tempo_candidates(onset, grid.bpm, fps=fps)
     grid.checks["beat_phase_moved"] = moved
+    grid.checks["level_from_comb"] = settled
     return grid
 
 
 def _track_at(onset: np.ndarray, bpm: float, *, fps: float) -> np.ndarray:
     """Beat frames following the local tempo around `bpm`."""
     periods = beats.local_periods(onset, fps=fps, period=60.0 * fps / bpm)
-    return beats.track_beats(onset, fps=fps, periods=periods)
+    return beats.track_beats(onset, fps=fps, periods=periods, tightness=DP_TIGHTNESS)
 
 
 def on_beat_margin(frames: np.ndarray, env: Envelopes) -> tuple[np.ndarray, bool, float]:

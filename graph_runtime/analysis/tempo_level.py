@@ -216,6 +216,92 @@ def half_beats_played(onset: np.ndarray, beat_frames: np.ndarray) -> bool:
                 or (on.mean() > 0 and off.mean() / on.mean() >= HALF_BEAT_RATIO))
 
 
+HALFTIME_HI = 90.0   # BPM: a level below this whose eighths are all played is a half-time feel
+
+
+HATS_CONTRAST = 2.0  # hat onsets on the eighths / between them: the hats play a pulse
+
+
+def hats_in_eighths(hats: np.ndarray | None, beat_frames: np.ndarray) -> bool:
+    """The hats (an onset envelope of their band) play the eighths of the level twice as
+    fast as the tracked beats (frames): PRESENCE_SHARE of each of the points 1/4, 1/2
+    and 3/4 of the way between beats carry a hat above PRESENCE_MIN, and the hats
+    there are HATS_CONTRAST times what falls half way between those points (a
+    pulse, not the wash of an orchestra's cymbals and strings). The count of a
+    150 BPM groove whose snare on 3 makes it read as 75; an 80 BPM groove's hats
+    in eighths leave the quarter points empty."""
+    if hats is None or len(beat_frames) < 8:
+        return False
+    smooth = scipy.ndimage.maximum_filter1d(hats, size=3)
+    n = len(hats)
+    gap = np.diff(beat_frames)
+    at = lambda part: smooth[np.clip(np.round(beat_frames[:-1] + part * gap).astype(int),  # noqa: E731
+                                     0, n - 1)]
+    eighths = [at(part) for part in (0.25, 0.5, 0.75)]
+    between = np.concatenate([at(part) for part in (0.125, 0.375, 0.625, 0.875)])
+    played = all(float(np.mean(e > PRESENCE_MIN)) >= PRESENCE_SHARE for e in eighths)
+    return played and float(np.mean(eighths)) >= HATS_CONTRAST * float(np.mean(between)) + 1e-9
+
+
+# -- the offline check on real recordings ---------------------------------------------
+COMB_BPM_STEP = 0.5                # BPM between the comb's candidate tempi
+WEAK_LEVEL = 0.5                   # the walk's level scoring under this share of the best: replaced
+SESQUI_WEAK = 0.95                 # ... a level 3:2 from the best, under this share
+OCTAVE_SLACK = 0.03                # |log2 ratio - round| under this: the two are the same pulse
+
+
+def comb_score(acf: np.ndarray, bpm: float, *, fps: float) -> float:
+    """prior(bpm) x the autocorrelation comb at the beat period and its first two
+    multiples (floored at 0), the tempo_candidates score before normalising."""
+    p = 60.0 * fps / bpm
+    comb = sum(max(acf_at(acf, p * k), 0.0) / k for k in (1, 2, 3)) / (1 + 1 / 2 + 1 / 3)
+    return level_prior(bpm) * comb
+
+
+def comb_level(onset: np.ndarray, *, fps: float) -> tuple[float, float]:
+    """(bpm, score): the tempo in MIN_BPM..MAX_BPM with the best comb_score."""
+    acf = periodicity(onset, fps=fps)
+    grid = np.arange(MIN_BPM, MAX_BPM + COMB_BPM_STEP, COMB_BPM_STEP)
+    scores = np.array([comb_score(acf, b, fps=fps) for b in grid])
+    k = int(np.argmax(scores))
+    return float(grid[k]), float(scores[k])
+
+
+def settle_level(onset: np.ndarray, bpm: float, *, fps: float) -> tuple[float, bool]:
+    """(bpm, replaced): the walk's level (choose_level), or the comb's best tempo
+    (comb_level) when the periodicity does not back the walk:
+
+    - an unrelated level (not an octave or a 3:2 apart) scoring under WEAK_LEVEL
+      of the best: on orchestral and game recordings the accents are soft and the
+      walk from the bar down follows noise (a x3 step on nothing);
+    - a level 3:2 from the best scoring under SESQUI_WEAK of it: a syncopated kick
+      1.5 beats apart won the walk, but the bar repeats at the comb's beat;
+    - a level above LEVEL_HI whose half is the best: nobody counts that fast.
+
+    An octave apart otherwise (a half-time groove the walk doubled on purpose) the
+    walk's level is kept."""
+    if bpm <= 0:
+        return bpm, False
+    acf = periodicity(onset, fps=fps)
+    best_bpm, best = comb_level(onset, fps=fps)
+    if best <= 0:
+        return bpm, False
+    share = comb_score(acf, bpm, fps=fps) / best
+    octaves = np.log2(bpm / best_bpm)
+    if abs(octaves - np.round(octaves)) < OCTAVE_SLACK:
+        replace = bpm > LEVEL_HI and round(octaves) == 1 and share < 1.0
+    elif abs(abs(octaves) - np.log2(1.5)) < OCTAVE_SLACK:
+        replace = share < SESQUI_WEAK
+    else:
+        replace = share < WEAK_LEVEL
+    return (refine_period_bpm(acf, best_bpm, fps=fps), True) if replace else (bpm, False)
+
+
+def refine_period_bpm(acf: np.ndarray, bpm: float, *, fps: float) -> float:
+    """bpm snapped to the nearest autocorrelation peak (refine_period)."""
+    return 60.0 * fps / refine_period(acf, 60.0 * fps / bpm)
+
+
 LEVEL_RATIOS = (("/3", 1 / 3), ("/2", 0.5), ("x2/3", 2 / 3), ("x1", 1.0), ("x3/2", 1.5),
                 ("x2", 2.0), ("x3", 3.0))
 

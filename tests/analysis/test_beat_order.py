@@ -1,9 +1,13 @@
 """Beats and downbeats are strictly increasing, always: offline grid, corrections, the
-live tracker, over many generated tempo maps (steps, ramps, rubato, flams, dropouts)."""
+live tracker, and what `analyze --json` / `analyze --live --json` print, over many
+generated tempo maps (steps, ramps, rubato, flams, dropouts)."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
+import subprocess
+import sys
 import tempfile
 
 import numpy as np
@@ -101,6 +105,24 @@ def test_live_tracker_emits_strictly_increasing_beats(tm):
         a = analyse_file(path)
     assert_grid(a.beats, a.downbeats)
     assert set(np.round(a.downbeats, 9)) <= set(np.round(a.beats, 9))
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tempo_maps(max_seconds=8.0), st.booleans())
+def test_analyze_json_prints_strictly_increasing_beats_and_nothing_after(tm, live):
+    """The command users run, offline and --live: the whole of stdout is one JSON
+    document whose top-level beats and downbeats are strictly increasing."""
+    times, opts = tm
+    with tempfile.TemporaryDirectory() as d:
+        path = write(os.path.join(d, "mix.wav"), render(times, opts), SR)
+        env = {**os.environ, "XDG_DATA_HOME": d, "XDG_CACHE_HOME": d}
+        r = subprocess.run([sys.executable, "-m", "hambajuba_nodes.cli", "analyze", path,
+                            "--separator", "approx", "--json", *(["--live"] if live else [])],
+                           capture_output=True, text=True, timeout=600, env=env)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert_grid(doc["beats"], doc["downbeats"])
+    assert set(doc["downbeats"]) <= set(doc["beats"])
 
 
 def test_a_beat_moved_back_past_its_neighbour_is_dropped():
