@@ -31,6 +31,11 @@ Live only:
   chorale's chords falling in threes by chance, while its backbeat
   (kick, snare, kick, snare) repeats every 2 and 4 beats; a waltz repeats
   every 3 and 6. Offline hears the whole track, where such runs average out.
+  Only a penalty: onsets that repeat a little more every 3 beats (a swung
+  4/4 can) are no evidence for 3/4.
+- the music's first two beats say nothing about the bar (_settle_start):
+  their kick, chord and bass change and fill compare with the silence
+  before them; the start prior already counts "the music began here" once.
 
 Confidence: the chosen (m, anchor)'s margin over the best other anchor of
 its meter and over the best other meter, mapped to [0, 1] as meter.py does
@@ -57,7 +62,7 @@ HARMONY_BAR_METERS = (4, 3)
 # none is (a swung tune's pickup chord looked like a bar line on its second beat)
 START_SETTLE = 2
 START_COLS = (0, 1, 2, 4)
-DUPLE_WEIGHT = 5.0         # salience units per unit of duple_over_triple, off meter 3
+DUPLE_WEIGHT = 5.0         # salience units per unit of duple_over_triple (> 0), off meter 3
 
 
 def beat_means(rows: np.ndarray, beat_frames: np.ndarray) -> np.ndarray:
@@ -158,9 +163,11 @@ class BarTracker:
                 for p in range(m):
                     if nov is not None and (m, p) in scores:
                         scores[(m, p)] += HARMONY_BAR_WEIGHT * nov[p]
-        for p in range(3):                           # a triple meter needs its period
+        # a triple meter needs its period; a window that repeats a little more every 3
+        # beats is no evidence for it (a swung 4/4 at ~100 BPM reads -0.1): no bonus
+        for p in range(3):
             if (3, p) in scores:
-                scores[(3, p)] -= DUPLE_WEIGHT * duple
+                scores[(3, p)] -= DUPLE_WEIGHT * max(duple, 0.0)
         new = np.zeros(len(self.keys))
         have = np.zeros(len(self.keys), bool)
         for j, (m, a) in enumerate(self.keys):

@@ -88,3 +88,21 @@ def test_a_swung_tune_with_a_three_beat_pickup_finds_its_bar_within_two_bars(tmp
     ref = np.asarray(truth["downbeats"])
     f1 = mir_eval.beat.f_measure(ref[ref >= 5.0], est[est >= 5.0], 0.07)
     assert f1 >= 0.9, (f1, ref[ref >= 5.0], est[est >= 5.0])
+
+
+def test_onsets_that_repeat_in_threes_only_a_little_are_no_evidence_for_three_four():
+    """The duple/triple check only holds 3/4 back: a window whose onsets repeat a little
+    more every 3 beats than every 2 (a swung 4/4 can) scores meter 3 as one that hears
+    no period, while a backbeat's clear duple period still counts against it."""
+    from graph_runtime.live.downbeat import BarTracker
+    rng = np.random.default_rng(0)
+    feats = rng.normal(size=(32, 5))
+    feats[::4, 0] += 2.0                             # a kick on every fourth beat
+
+    def meter3(duple: float) -> np.ndarray:
+        bars = BarTracker()
+        bars.update(feats, 0, duple=duple)
+        return np.array([s for (m, _), s in zip(bars.keys, bars.score) if m == 3])
+
+    assert np.allclose(meter3(-0.1), meter3(0.0))
+    assert (meter3(0.2) < meter3(0.0)).all()
