@@ -106,3 +106,21 @@ def test_onsets_that_repeat_in_threes_only_a_little_are_no_evidence_for_three_fo
 
     assert np.allclose(meter3(-0.1), meter3(0.0))
     assert (meter3(0.2) < meter3(0.0)).all()
+
+
+def test_a_one_beat_pickup_is_put_right_before_the_scored_bars_begin(tmp_path):
+    """Choir and strings at ~97 BPM, one beat of pickup, soft attacks: the bar counts
+    from the music's start (a beat early) until its first estimate, which comes on
+    the beat that completes two bars of four, not up to a second later (when the
+    wrong one at ~5.2 s had already sounded)."""
+    import mir_eval
+
+    from graph_runtime.live.replay import analyse_file
+    y, truth = beat_cases.make("choir_strings_100", 20.0, seed=5, tempo_scale=0.97)
+    path = tmp_path / "choir.wav"
+    sf.write(path, y, beat_cases.SR)
+    live = analyse_file(str(path))
+    est = np.asarray(live.downbeats)
+    ref = np.asarray(truth["downbeats"])
+    f1 = mir_eval.beat.f_measure(ref[ref >= 5.0], est[est >= 5.0], 0.07)
+    assert f1 >= 0.95, (f1, ref[ref >= 5.0], est[est >= 5.0])
