@@ -323,6 +323,8 @@ class OnlineBeatTracker(MetricalLevel):
         two short ones (a move by one beat in 4/4: 2 + 3 beats), so the visuals see
         neither a double one nor a missing one."""
         self._bar_start()
+        if self.bars.seen == 0 and self._tick == 0:
+            self._tick = BAR_TASK      # no estimate yet: try at each beat, not once a second
         m = self.bars.meter
         gap = self.since_downbeat + 1                # beats since the last downbeat, this one included
         pos = self.bars.bar_pos(self.beat_index)

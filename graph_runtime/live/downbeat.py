@@ -31,6 +31,11 @@ Live only:
   chorale's chords falling in threes by chance, while its backbeat
   (kick, snare, kick, snare) repeats every 2 and 4 beats; a waltz repeats
   every 3 and 6. Offline hears the whole track, where such runs average out.
+  Only a penalty: onsets that repeat a little more every 3 beats (a swung
+  4/4 can) are no evidence for 3/4.
+- the music's first two beats say nothing about the bar (_settle_start):
+  their kick, chord and bass change and fill compare with the silence
+  before them; the start prior already counts "the music began here" once.
 
 Confidence: the chosen (m, anchor)'s margin over the best other anchor of
 its meter and over the best other meter, mapped to [0, 1] as meter.py does
@@ -51,7 +56,13 @@ FULL_BEATS = 32            # beats of a window that weighs fully in the leaky me
 FULL_EVIDENCE = 6          # estimates after which the confidence is not scaled down
 HARMONY_BAR_WEIGHT = 0.25  # salience units per standard deviation of bar_novelty
 HARMONY_BAR_METERS = (4, 3)
-DUPLE_WEIGHT = 5.0         # salience units per unit of duple_over_triple, off meter 3
+# the music's first START_SETTLE beats (a window that reaches back to where it began):
+# their kick, chord change, bass change and fill (meter.FEATURES columns) are compared
+# with the silence before, or with one beat instead of two, and read as a one where
+# none is (a swung tune's pickup chord looked like a bar line on its second beat)
+START_SETTLE = 2
+START_COLS = (0, 1, 2, 4)
+DUPLE_WEIGHT = 5.0         # salience units per unit of duple_over_triple (> 0), off meter 3
 
 
 def beat_means(rows: np.ndarray, beat_frames: np.ndarray) -> np.ndarray:
@@ -72,13 +83,15 @@ def duple_over_triple(onset: np.ndarray, tau: float) -> float:
     x = onset - onset.mean()
     energy = float(x @ x)
     n = len(x)
-    if energy <= 1e-12 or n < 8 * tau:
+    if energy <= 1e-12 or n < 6 * tau:
         return 0.0
 
     def at(beats: int) -> float:
         lag = int(round(beats * tau))
         return max(float(x[lag + d:] @ x[:n - lag - d]) for d in range(-2, 3)) / energy
 
+    if n < 8 * tau:          # a young window: 6-8 beats hear the lags 2 and 3 only
+        return at(2) - at(3)
     return 0.5 * (at(2) + at(4)) - 0.5 * (at(3) + at(6))
 
 
@@ -140,6 +153,7 @@ class BarTracker:
         """features (n_beats, len(meter.FEATURES)) of consecutive beats whose first has
         the beat index first_index; chroma (n_beats, 12): the mix chroma averaged over
         each of those beats (the bar-long harmonic change), or None."""
+        features = self._settle_start(features, first_index)
         scores = meter_logic.meter_scores(features)
         if not scores:
             return
@@ -149,9 +163,11 @@ class BarTracker:
                 for p in range(m):
                     if nov is not None and (m, p) in scores:
                         scores[(m, p)] += HARMONY_BAR_WEIGHT * nov[p]
-        for p in range(3):                           # a triple meter needs its period
+        # a triple meter needs its period; a window that repeats a little more every 3
+        # beats is no evidence for it (a swung 4/4 at ~100 BPM reads -0.1): no bonus
+        for p in range(3):
             if (3, p) in scores:
-                scores[(3, p)] -= DUPLE_WEIGHT * duple
+                scores[(3, p)] -= DUPLE_WEIGHT * max(duple, 0.0)
         new = np.zeros(len(self.keys))
         have = np.zeros(len(self.keys), bool)
         for j, (m, a) in enumerate(self.keys):
@@ -167,6 +183,19 @@ class BarTracker:
         self.mass = DECAY * self.mass + (1 - DECAY) * weight
         self.seen += 1
         self._choose()
+
+    def _settle_start(self, features: np.ndarray, first_index: int) -> np.ndarray:
+        """features (n_beats, k) with the music's first START_SETTLE beats' START_COLS
+        set to the mean of the beats after them, where the window reaches back to the
+        beat the music began on: there they say "something started", not "a bar
+        starts" (the start prior already counts that once)."""
+        k0 = -1 if self.start_index is None else self.start_index - first_index
+        if k0 < 0 or k0 + START_SETTLE + 4 > len(features):
+            return features
+        out = features.copy()
+        cols = list(START_COLS)
+        out[k0:k0 + START_SETTLE, cols] = features[k0 + START_SETTLE:, cols].mean(axis=0)
+        return out
 
     def _choose(self) -> None:
         # the evidence's mean, shrunk toward nothing while there is little of it (the

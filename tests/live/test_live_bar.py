@@ -64,4 +64,63 @@ def test_the_onsets_periodicity_tells_a_backbeat_from_a_waltz():
     waltz[beat] = np.where(np.arange(len(beat)) % 3 == 0, 1.0, 0.4)
     assert duple_over_triple(backbeat, tau) > 0.05
     assert duple_over_triple(waltz, tau) < -0.05
-    assert duple_over_triple(backbeat[: int(7 * tau)], tau) == 0.0   # under 8 beats: nothing
+    # a young window (6-8 beats) hears the lags 2 and 3 only, enough to tell them apart
+    assert duple_over_triple(backbeat[: int(7 * tau)], tau) > 0.05
+    assert duple_over_triple(waltz[: int(7 * tau)], tau) < -0.05
+    assert duple_over_triple(backbeat[: int(5 * tau)], tau) == 0.0   # under 6 beats: nothing
+
+
+@pytest.mark.parametrize("seed, scale", [(3, 0.95), (4, 1.05)])
+def test_a_swung_tune_with_a_three_beat_pickup_finds_its_bar_within_two_bars(tmp_path, seed, scale):
+    """Swing at ~110 BPM, kick on 1 and 3, a chord per bar, a bass note on every beat,
+    three beats of pickup before the first bar. The music's first beats compare
+    with the silence before them; read as bar evidence, they put the one on 3 (or
+    the bar at 2/4) for most of the tune. Scored from 5 s (mir_eval ignores the
+    beats before), where the bar has had about two bars of music to be heard."""
+    import mir_eval
+
+    from graph_runtime.live.replay import analyse_file
+    y, truth = beat_cases.make("swing_110", 20.0, seed=seed, tempo_scale=scale)
+    path = tmp_path / "swing.wav"
+    sf.write(path, y, beat_cases.SR)
+    live = analyse_file(str(path))
+    est = np.asarray(live.downbeats)
+    ref = np.asarray(truth["downbeats"])
+    f1 = mir_eval.beat.f_measure(ref[ref >= 5.0], est[est >= 5.0], 0.07)
+    assert f1 >= 0.9, (f1, ref[ref >= 5.0], est[est >= 5.0])
+
+
+def test_onsets_that_repeat_in_threes_only_a_little_are_no_evidence_for_three_four():
+    """The duple/triple check only holds 3/4 back: a window whose onsets repeat a little
+    more every 3 beats than every 2 (a swung 4/4 can) scores meter 3 as one that hears
+    no period, while a backbeat's clear duple period still counts against it."""
+    from graph_runtime.live.downbeat import BarTracker
+    rng = np.random.default_rng(0)
+    feats = rng.normal(size=(32, 5))
+    feats[::4, 0] += 2.0                             # a kick on every fourth beat
+
+    def meter3(duple: float) -> np.ndarray:
+        bars = BarTracker()
+        bars.update(feats, 0, duple=duple)
+        return np.array([s for (m, _), s in zip(bars.keys, bars.score) if m == 3])
+
+    assert np.allclose(meter3(-0.1), meter3(0.0))
+    assert (meter3(0.2) < meter3(0.0)).all()
+
+
+def test_a_one_beat_pickup_is_put_right_before_the_scored_bars_begin(tmp_path):
+    """Choir and strings at ~97 BPM, one beat of pickup, soft attacks: the bar counts
+    from the music's start (a beat early) until its first estimate, which comes on
+    the beat that completes two bars of four, not up to a second later (when the
+    wrong one at ~5.2 s had already sounded)."""
+    import mir_eval
+
+    from graph_runtime.live.replay import analyse_file
+    y, truth = beat_cases.make("choir_strings_100", 20.0, seed=5, tempo_scale=0.97)
+    path = tmp_path / "choir.wav"
+    sf.write(path, y, beat_cases.SR)
+    live = analyse_file(str(path))
+    est = np.asarray(live.downbeats)
+    ref = np.asarray(truth["downbeats"])
+    f1 = mir_eval.beat.f_measure(ref[ref >= 5.0], est[est >= 5.0], 0.07)
+    assert f1 >= 0.95, (f1, ref[ref >= 5.0], est[est >= 5.0])
