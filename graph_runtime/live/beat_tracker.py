@@ -81,7 +81,8 @@ FOLLOW_MIN = 2.0           # the onset must stand this many running means above 
 # the level: every estimate votes for its level (leaky sums); another level takes over when it leads
 OFF_BEAT_SURE = 1.0        # meter-score margin that moves the clock on one on-beat check
 MIN_BAR_GAP = 2            # beats: the shortest bar the downbeats may mark while the bar's phase moves
-GLIDE_STEP = 0.17          # periods the clock may move per emitted beat when it changes phase
+GLIDE_STEP = 0.4           # periods the clock may move per emitted beat when it changes phase
+#                            (the interval then is at least MIN_IBI: a half-beat move takes two beats)
 IDLE_TASKS = (1, 2, 1, 3)  # a second each: tempo, bar, tempo, on-beat phase
 BAR_TASK = 2               # ... and the bar again half a second after each of them
 BAR_STEP = 0.2            # periods an interval between emitted beats may differ from one
@@ -214,7 +215,10 @@ class OnlineBeatTracker(MetricalLevel):
                 b = b + float(np.clip(0.5 * (a - c) / den, -0.5, 0.5))
         b += self._attack_lead(score, best, peak)
         observed = (self.i - b) / self.fps + self.offbeat * self.period   # s: the last beat
-        err = (observed - self.next_beat) / self.period
+        # against where the clock will be once a phase change has glided (glide < 0: it moves
+        # earlier over the next beats): the comb must neither do the glide's move at once
+        # nor feed it into the period (two half-beat glides drifted 126 BPM to 104)
+        err = (observed - self.next_beat) / self.period - self.glide
         err = (err + 0.5) % 1.0 - 0.5                # wrapped to +-half a beat
         g = float(np.clip(sharp, 0.0, 1.0))
         if self._snap:                               # a new clock: take the onsets' phase at once

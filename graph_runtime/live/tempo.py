@@ -61,6 +61,7 @@ def estimate(onset: np.ndarray, accent: np.ndarray, *, fps: float,
     beat_frames: the tracker's recent beats, in frames of the window (float)."""
     bpm, conf = tl.choose_level(onset, fps=fps, accent=accent)
     acf = tl.periodicity(onset, fps=fps)
+    bpm, conf = repeating_level(acf, bpm, conf, fps=fps)
     if beat_frames is not None and 0 < bpm < tl.LEVEL_LO and 2 * bpm <= tl.LEVEL_HI:
         grid = _grid_at(beat_frames, 60.0 * fps / bpm, onset)
         if grid is not None and tl.half_beats_played(onset, grid):
@@ -74,6 +75,30 @@ def estimate(onset: np.ndarray, accent: np.ndarray, *, fps: float,
             bpm, conf = tl.doubled(onset, bpm, fps=fps)     # a fast half-time feel
     bpm = metrically_consistent(acf, bpm, fps=fps)
     return bpm, conf, acf
+
+
+NO_REPEAT = 0.05    # periodicity at or below which a level does not repeat in the window at all
+
+
+def repeating_level(acf: np.ndarray, bpm: float, conf: float, *, fps: float) -> tuple[float, float]:
+    """(bpm, confidence): the walk's level, unless neither it nor its half-time repeats
+    in the window (periodicity <= NO_REPEAT at both): a syncopated kick pattern whose
+    strongest period is 2.5 beats steers the walk from the bar onto no pulse at all
+    (126 BPM read as 98-107). Then the period inside the counted range
+    (tempo_level.LEVEL_LO..LEVEL_HI) that best explains the window (bar_support: a
+    humanised groove's periodicity has broad peaks), snapped to its peak."""
+    if bpm <= 0:
+        return bpm, conf
+    period = 60.0 * fps / bpm
+    if tl.acf_at(acf, period) > NO_REPEAT or tl.acf_at(acf, 2 * period) > NO_REPEAT:
+        return bpm, conf
+    lo = int(np.floor(60.0 * fps / tl.LEVEL_HI))
+    hi = min(len(acf) - 2, int(np.ceil(60.0 * fps / tl.LEVEL_LO)))
+    if hi <= lo:
+        return bpm, conf
+    lags = np.arange(lo, hi + 1, dtype=np.float64)
+    best = tl.refine_period(acf, max(lags, key=lambda p: bar_support(acf, p)))
+    return 60.0 * fps / best, float(np.clip(tl.acf_at(acf, best), 0.0, 1.0))
 
 
 def phase_grid(onset: np.ndarray, period: float) -> np.ndarray:
