@@ -156,14 +156,41 @@ def metrically_consistent(acf: np.ndarray, bpm: float, *, fps: float) -> float:
         return bpm
     best, best_s = bpm, bar_support(acf, 60.0 * fps / bpm)
     faster = FASTER_MARGIN if best_s >= CLEAR_SUPPORT else CONSISTENT_MARGIN
+    bar = bar_lag(acf, fps=fps)
+    fits = bar is not None and divides(bar, 60.0 * fps / bpm)
     for r, margin in ((1.5, faster), (2.0 / 3.0, CONSISTENT_MARGIN)):
         alt = bpm * r
         if not tl.LEVEL_LO <= alt <= tl.LEVEL_HI:
             continue
+        alt_fits = bar is not None and divides(bar, 60.0 * fps / alt)
+        if fits != alt_fits:       # only one of the two counts the bar in whole beats: that one
+            margin = -BAR_FIT_MARGIN if alt_fits else np.inf
         s = bar_support(acf, 60.0 * fps / alt)
         if s > best_s + margin:
-            best, best_s = alt, s
+            best, best_s, fits = alt, s, alt_fits
     return best
+
+
+BAR_LAGS_S = (1.2, 4.0)   # s: where the window's strongest long repetition (a bar or two) is looked for
+BAR_FIT = 0.04            # relative distance from a whole number of beats that still counts the bar
+BAR_FIT_MARGIN = 0.1      # periodicity units by which a level that counts the bar may trail one that does not
+
+
+def bar_lag(acf: np.ndarray, *, fps: float) -> float | None:
+    """Frames of the window's strongest repetition between BAR_LAGS_S (the bar, or two):
+    a syncopated kick 1.5 beats apart repeats well, but the groove repeats at the bar,
+    a whole number of beats."""
+    lo, hi = int(BAR_LAGS_S[0] * fps), min(len(acf) - 2, int(BAR_LAGS_S[1] * fps))
+    if hi <= lo:
+        return None
+    k = lo + int(np.argmax(acf[lo:hi + 1]))
+    return float(k) if acf[k] > NO_REPEAT else None
+
+
+def divides(lag: float, period: float) -> bool:
+    """lag is a whole number (>= 2) of periods, within BAR_FIT."""
+    m = lag / period
+    return round(m) >= 2 and abs(m / round(m) - 1.0) <= BAR_FIT
 
 
 def support(acf: np.ndarray, period_frames: float) -> float:
