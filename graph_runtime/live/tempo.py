@@ -173,6 +173,7 @@ def metrically_consistent(acf: np.ndarray, bpm: float, *, fps: float) -> float:
 
 BAR_LAGS_S = (1.2, 4.0)   # s: where the window's strongest long repetition (a bar or two) is looked for
 BAR_FIT = 0.04            # relative distance from a whole number of beats that still counts the bar
+BAR_CLEAR = 0.2           # periodicity the bar must reach to count (a break repeats at nothing)
 BAR_FIT_MARGIN = 0.1      # periodicity units by which a level that counts the bar may trail one that does not
 
 
@@ -184,7 +185,7 @@ def bar_lag(acf: np.ndarray, *, fps: float) -> float | None:
     if hi <= lo:
         return None
     k = lo + int(np.argmax(acf[lo:hi + 1]))
-    return float(k) if acf[k] > NO_REPEAT else None
+    return float(k) if acf[k] >= BAR_CLEAR else None
 
 
 def divides(lag: float, period: float) -> bool:

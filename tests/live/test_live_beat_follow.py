@@ -71,6 +71,18 @@ def test_a_dotted_quarter_kick_gives_way_to_a_beat_that_repeats_a_little_better(
     assert tempo.metrically_consistent(quiet, 60.0 * FPS / 36, fps=FPS) == pytest.approx(60.0 * FPS / 36)
 
 
+def test_a_three_three_two_kick_does_not_count_the_bar_in_whole_beats():
+    # a 3+3+2 kick repeats at 1.5 beats (36 frames) better than the beat (24) does,
+    # but the groove repeats at the bar (96 = 4 beats, 2.67 kicks): the beat is the level
+    acf = np.zeros(201)
+    acf[[24, 48, 72]] = 0.3
+    acf[36] = 0.58
+    acf[96] = 0.52
+    assert tempo.metrically_consistent(acf, 60.0 * FPS / 36, fps=FPS) == pytest.approx(60.0 * FPS / 24)
+    # a beat that counts the bar keeps it against a x2/3 level that does not
+    assert tempo.metrically_consistent(acf, 60.0 * FPS / 24, fps=FPS) == pytest.approx(60.0 * FPS / 24)
+
+
 def _follower_at(kick: bool) -> OnlineBeatTracker:
     """A clock at 120 BPM that emitted a beat at 9.5 s, now at 10 s; the beat's own
     onset 20 ms after it and, with `kick`, a louder one a 16th (0.12 s) before it."""
