@@ -79,7 +79,8 @@ COMB_DEFER = 0.3           # the comb's gain for COMB_DEFER_BEATS after the foll
 COMB_DEFER_BEATS = 0.8
 FOLLOW_MIN = 2.0           # the onset must stand this many running means above the floor
 # the level: every estimate votes for its level (leaky sums); another level takes over when it leads
-OFF_BEAT_SURE = 1.0        # meter-score margin that moves the clock on one on-beat check
+OFF_BEAT_SURE = 0.4        # meter-score margin that moves the clock on one on-beat check (a syncopated
+#                            groove read 0.4-0.9 on its first check and sat 2 s longer on the off-beat)
 MIN_BAR_GAP = 2            # beats: the shortest bar the downbeats may mark while the bar's phase moves
 GLIDE_STEP = 0.4           # periods the clock may move per emitted beat when it changes phase
 #                            (the interval then is at least MIN_IBI: a half-beat move takes two beats)
