@@ -13,7 +13,9 @@ in rings.
   half-beats are played). An estimate within 20 % of the clock (the same level:
   rubato and a ramp move an 8 s window that much) leaves the period to the comb
   and the follower (an 8 s window lags rubato and pulled the clock back toward
-  the mean tempo); another level takes over when its votes lead
+  the mean tempo), unless two in a row agree and repeat clearly better than
+  the clock's period (the period drifted: beat_level._drifted); another level
+  takes over when its votes lead
   (live/beat_level.py), so one odd window does not flip 174 to 87 BPM nor a
   syncopated 124 to 83.
 - Phase, every frame: for each candidate offset phi (frames) the comb score

@@ -33,6 +33,32 @@ def test_a_tempo_swing_inside_the_level_is_not_a_new_level():
     assert tr.bpm == pytest.approx(126.0) and tr.corrections == 1
 
 
+def test_a_clock_whose_period_drifted_is_pulled_back_to_the_estimates():
+    # the clock runs at 106 BPM inside the 126 BPM level (within 20 %): estimates that
+    # agree on 126 and repeat there far better than at the clock's period pull it back
+    tr = OnlineBeatTracker(fps=FPS)
+    tr.i = 10 * int(FPS)
+    tr._new_tempo(60.0 / 126.0, 0.5)
+    tr.i += 20 * int(FPS)
+    tr.period = 60.0 / 106.0                     # drifted
+    acf = np.zeros(201)
+    acf[np.round(np.arange(1, 9) * 60.0 * FPS / 126.0).astype(int)] = 0.6
+    tr.i += 2 * int(FPS)
+    tr._new_tempo(60.0 / 126.0, 0.5, acf)
+    assert tr.bpm == pytest.approx(106.0)        # one estimate is not enough
+    tr.i += 2 * int(FPS)
+    tr._new_tempo(60.0 / 126.0, 0.5, acf)
+    assert tr.bpm == pytest.approx(126.0) and tr.corrections == 0
+    # rubato: the window repeats at the clock's period as well: the clock keeps it
+    tr.period = 60.0 / 112.0
+    both = acf.copy()
+    both[np.round(np.arange(1, 7) * 60.0 * FPS / 112.0).astype(int)] = 0.6
+    for _ in range(3):
+        tr.i += 2 * int(FPS)
+        tr._new_tempo(60.0 / 126.0, 0.5, both)
+    assert tr.bpm == pytest.approx(112.0)
+
+
 def test_a_fast_half_time_feel_is_counted_before_the_clock_has_beats():
     # 150 BPM, kick on 1, snare on 3, hats on every eighth (the "and"s softer): the
     # window alone (no tracked beats yet) reads 75 and is doubled from its best-phase grid
