@@ -26,6 +26,8 @@ DRIFT_READS = 2           # estimates in a row, of one tempo within LEVEL_STEP o
 #                            its own, that repeat clearly better (DRIFT_SUPPORT) than the clock's
 #                            period, before the clock's period is pulled back to them
 DRIFT_SUPPORT = 0.1        # periodicity units
+DRIFT_MIN = 0.1            # the least disagreement that counts: a rubato swings the clock up to
+#                            ~8 % from an 8 s window's tempo, and pulling it back lost the beat
 
 LOCKED_S = 2.0             # s a level must have held to count as locked
 LOCKED_CONF = 0.25         # ... with at least this confidence
@@ -102,7 +104,8 @@ class MetricalLevel:
         from an 8 s window's tempo too, but the window then repeats at both (the comb and
         the follower keep such a clock on the onsets); a clock chasing half-beat
         corrections does not (126 BPM drifted to 104 while every estimate read 126)."""
-        if not jump or acf is None or abs(np.log(period / self.period)) > np.log1p(LEVEL_STEP):
+        off = abs(np.log(period / self.period))
+        if acf is None or not np.log1p(DRIFT_MIN) < off <= np.log1p(LEVEL_STEP):
             return False
         gain = (live_tempo.support(acf, period * self.fps)
                 - live_tempo.support(acf, self.period * self.fps))
