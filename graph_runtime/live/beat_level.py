@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import tempo as live_tempo
+
 LEVEL_JUMP = 0.06          # relative tempo change that counts as a new metrical level
 LEVEL_STEP = 0.2           # another level is at least this far (x4/3 or more) from the clock: a rubato
 #                            or a ramp moving the tempo by 6-20 % is left to the comb and the follower
@@ -20,12 +22,22 @@ LEVEL_LEAD = 1.25          # the new level's votes over the current one's, once 
 YOUNG_S = 6.0              # s after a level is taken in which any lead moves it
 #                            (and estimates come every second)
 
+DRIFT_READS = 2           # estimates in a row, of one tempo within LEVEL_STEP of the clock but not
+#                            its own, that repeat clearly better (DRIFT_SUPPORT) than the clock's
+#                            period, before the clock's period is pulled back to them
+DRIFT_SUPPORT = 0.1        # periodicity units
+DRIFT_MIN = 0.1            # the least disagreement that counts: a rubato swings the clock up to
+#                            ~8 % from an 8 s window's tempo, and pulling it back lost the beat
+
 LOCKED_S = 2.0             # s a level must have held to count as locked
 LOCKED_CONF = 0.25         # ... with at least this confidence
 
 
 class MetricalLevel:
     """Mixin of OnlineBeatTracker: the level votes and the tempo's lead."""
+
+    _drift = 0                 # estimates in a row that say the clock's period drifted
+    _drift_period = 0.0        # s: the newest of them
 
     def override(self, bpm: float, beat_time: float, *, hold_s: float = 30.0, lead: int = 1) -> None:
         """A tapped tempo (lead 1) or a MIDI clock's (lead 2): period 60 / bpm, a beat at
@@ -68,6 +80,11 @@ class MetricalLevel:
             self.level_since = self.i
             self._snap = True
             return
+        if not self._drifted(period, jump, acf):
+            self._drift = 0
+        elif self._drift >= DRIFT_READS:
+            self.period, self._drift = period, 0
+            return
         if not jump:
             return
         cur = self._votes_for(self.period, LEVEL_STEP)
@@ -79,6 +96,25 @@ class MetricalLevel:
             self.level_since = self.i
             self._level_changed()
             self._snap = True
+
+    def _drifted(self, period: float, jump: bool, acf: np.ndarray | None) -> bool:
+        """Count an estimate that says the clock's period drifted within its level: another
+        tempo less than LEVEL_STEP away that the window repeats at clearly better than at
+        the clock's period, agreeing with the one before. Rubato moves the clock away
+        from an 8 s window's tempo too, but the window then repeats at both (the comb and
+        the follower keep such a clock on the onsets); a clock chasing half-beat
+        corrections does not (126 BPM drifted to 104 while every estimate read 126)."""
+        off = abs(np.log(period / self.period))
+        if acf is None or not np.log1p(DRIFT_MIN) < off <= np.log1p(LEVEL_STEP):
+            return False
+        gain = (live_tempo.support(acf, period * self.fps)
+                - live_tempo.support(acf, self.period * self.fps))
+        if gain < DRIFT_SUPPORT:
+            return False
+        same = self._drift and abs(np.log(period / self._drift_period)) <= np.log1p(LEVEL_JUMP)
+        self._drift = self._drift + 1 if same else 1
+        self._drift_period = period
+        return True
 
     def _vote(self, period: float, conf: float) -> None:
         for v in self.votes:

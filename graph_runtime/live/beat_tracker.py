@@ -13,7 +13,9 @@ in rings.
   half-beats are played). An estimate within 20 % of the clock (the same level:
   rubato and a ramp move an 8 s window that much) leaves the period to the comb
   and the follower (an 8 s window lags rubato and pulled the clock back toward
-  the mean tempo); another level takes over when its votes lead
+  the mean tempo), unless two in a row agree and repeat clearly better than
+  the clock's period (the period drifted: beat_level._drifted); another level
+  takes over when its votes lead
   (live/beat_level.py), so one odd window does not flip 174 to 87 BPM nor a
   syncopated 124 to 83.
 - Phase, every frame: for each candidate offset phi (frames) the comb score
@@ -79,9 +81,11 @@ COMB_DEFER = 0.3           # the comb's gain for COMB_DEFER_BEATS after the foll
 COMB_DEFER_BEATS = 0.8
 FOLLOW_MIN = 2.0           # the onset must stand this many running means above the floor
 # the level: every estimate votes for its level (leaky sums); another level takes over when it leads
-OFF_BEAT_SURE = 1.0        # meter-score margin that moves the clock on one on-beat check
+OFF_BEAT_SURE = 0.4        # meter-score margin that moves the clock on one on-beat check (a syncopated
+#                            groove read 0.4-0.9 on its first check and sat 2 s longer on the off-beat)
 MIN_BAR_GAP = 2            # beats: the shortest bar the downbeats may mark while the bar's phase moves
-GLIDE_STEP = 0.17          # periods the clock may move per emitted beat when it changes phase
+GLIDE_STEP = 0.4           # periods the clock may move per emitted beat when it changes phase
+#                            (the interval then is at least MIN_IBI: a half-beat move takes two beats)
 IDLE_TASKS = (1, 2, 1, 3)  # a second each: tempo, bar, tempo, on-beat phase
 BAR_TASK = 2               # ... and the bar again half a second after each of them
 BAR_STEP = 0.2            # periods an interval between emitted beats may differ from one
@@ -214,7 +218,10 @@ class OnlineBeatTracker(MetricalLevel):
                 b = b + float(np.clip(0.5 * (a - c) / den, -0.5, 0.5))
         b += self._attack_lead(score, best, peak)
         observed = (self.i - b) / self.fps + self.offbeat * self.period   # s: the last beat
-        err = (observed - self.next_beat) / self.period
+        # against where the clock will be once a phase change has glided (glide < 0: it moves
+        # earlier over the next beats): the comb must neither do the glide's move at once
+        # nor feed it into the period (two half-beat glides drifted 126 BPM to 104)
+        err = (observed - self.next_beat) / self.period - self.glide
         err = (err + 0.5) % 1.0 - 0.5                # wrapped to +-half a beat
         g = float(np.clip(sharp, 0.0, 1.0))
         if self._snap:                               # a new clock: take the onsets' phase at once

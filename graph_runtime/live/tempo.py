@@ -61,6 +61,7 @@ def estimate(onset: np.ndarray, accent: np.ndarray, *, fps: float,
     beat_frames: the tracker's recent beats, in frames of the window (float)."""
     bpm, conf = tl.choose_level(onset, fps=fps, accent=accent)
     acf = tl.periodicity(onset, fps=fps)
+    bpm, conf = repeating_level(acf, bpm, conf, fps=fps)
     if beat_frames is not None and 0 < bpm < tl.LEVEL_LO and 2 * bpm <= tl.LEVEL_HI:
         grid = _grid_at(beat_frames, 60.0 * fps / bpm, onset)
         if grid is not None and tl.half_beats_played(onset, grid):
@@ -74,6 +75,30 @@ def estimate(onset: np.ndarray, accent: np.ndarray, *, fps: float,
             bpm, conf = tl.doubled(onset, bpm, fps=fps)     # a fast half-time feel
     bpm = metrically_consistent(acf, bpm, fps=fps)
     return bpm, conf, acf
+
+
+NO_REPEAT = 0.05    # periodicity at or below which a level does not repeat in the window at all
+
+
+def repeating_level(acf: np.ndarray, bpm: float, conf: float, *, fps: float) -> tuple[float, float]:
+    """(bpm, confidence): the walk's level, unless neither it nor its half-time repeats
+    in the window (periodicity <= NO_REPEAT at both): a syncopated kick pattern whose
+    strongest period is 2.5 beats steers the walk from the bar onto no pulse at all
+    (126 BPM read as 98-107). Then the period inside the counted range
+    (tempo_level.LEVEL_LO..LEVEL_HI) that best explains the window (bar_support: a
+    humanised groove's periodicity has broad peaks), snapped to its peak."""
+    if bpm <= 0:
+        return bpm, conf
+    period = 60.0 * fps / bpm
+    if tl.acf_at(acf, period) > NO_REPEAT or tl.acf_at(acf, 2 * period) > NO_REPEAT:
+        return bpm, conf
+    lo = int(np.floor(60.0 * fps / tl.LEVEL_HI))
+    hi = min(len(acf) - 2, int(np.ceil(60.0 * fps / tl.LEVEL_LO)))
+    if hi <= lo:
+        return bpm, conf
+    lags = np.arange(lo, hi + 1, dtype=np.float64)
+    best = tl.refine_period(acf, max(lags, key=lambda p: bar_support(acf, p)))
+    return 60.0 * fps / best, float(np.clip(tl.acf_at(acf, best), 0.0, 1.0))
 
 
 def phase_grid(onset: np.ndarray, period: float) -> np.ndarray:
@@ -131,14 +156,42 @@ def metrically_consistent(acf: np.ndarray, bpm: float, *, fps: float) -> float:
         return bpm
     best, best_s = bpm, bar_support(acf, 60.0 * fps / bpm)
     faster = FASTER_MARGIN if best_s >= CLEAR_SUPPORT else CONSISTENT_MARGIN
+    bar = bar_lag(acf, fps=fps)
+    fits = bar is not None and divides(bar, 60.0 * fps / bpm)
     for r, margin in ((1.5, faster), (2.0 / 3.0, CONSISTENT_MARGIN)):
         alt = bpm * r
         if not tl.LEVEL_LO <= alt <= tl.LEVEL_HI:
             continue
+        alt_fits = bar is not None and divides(bar, 60.0 * fps / alt)
+        if fits != alt_fits:       # only one of the two counts the bar in whole beats: that one
+            margin = -BAR_FIT_MARGIN if alt_fits else np.inf
         s = bar_support(acf, 60.0 * fps / alt)
         if s > best_s + margin:
-            best, best_s = alt, s
+            best, best_s, fits = alt, s, alt_fits
     return best
+
+
+BAR_LAGS_S = (1.2, 4.0)   # s: where the window's strongest long repetition (a bar or two) is looked for
+BAR_FIT = 0.04            # relative distance from a whole number of beats that still counts the bar
+BAR_CLEAR = 0.2           # periodicity the bar must reach to count (a break repeats at nothing)
+BAR_FIT_MARGIN = 0.1      # periodicity units by which a level that counts the bar may trail one that does not
+
+
+def bar_lag(acf: np.ndarray, *, fps: float) -> float | None:
+    """Frames of the window's strongest repetition between BAR_LAGS_S (the bar, or two):
+    a syncopated kick 1.5 beats apart repeats well, but the groove repeats at the bar,
+    a whole number of beats."""
+    lo, hi = int(BAR_LAGS_S[0] * fps), min(len(acf) - 2, int(BAR_LAGS_S[1] * fps))
+    if hi <= lo:
+        return None
+    k = lo + int(np.argmax(acf[lo:hi + 1]))
+    return float(k) if acf[k] >= BAR_CLEAR else None
+
+
+def divides(lag: float, period: float) -> bool:
+    """lag is a whole number (>= 2) of periods, within BAR_FIT."""
+    m = lag / period
+    return round(m) >= 2 and abs(m / round(m) - 1.0) <= BAR_FIT
 
 
 def support(acf: np.ndarray, period_frames: float) -> float:

@@ -33,6 +33,32 @@ def test_a_tempo_swing_inside_the_level_is_not_a_new_level():
     assert tr.bpm == pytest.approx(126.0) and tr.corrections == 1
 
 
+def test_a_clock_whose_period_drifted_is_pulled_back_to_the_estimates():
+    # the clock runs at 106 BPM inside the 126 BPM level (within 20 %): estimates that
+    # agree on 126 and repeat there far better than at the clock's period pull it back
+    tr = OnlineBeatTracker(fps=FPS)
+    tr.i = 10 * int(FPS)
+    tr._new_tempo(60.0 / 126.0, 0.5)
+    tr.i += 20 * int(FPS)
+    tr.period = 60.0 / 106.0                     # drifted
+    acf = np.zeros(201)
+    acf[np.round(np.arange(1, 9) * 60.0 * FPS / 126.0).astype(int)] = 0.6
+    tr.i += 2 * int(FPS)
+    tr._new_tempo(60.0 / 126.0, 0.5, acf)
+    assert tr.bpm == pytest.approx(106.0)        # one estimate is not enough
+    tr.i += 2 * int(FPS)
+    tr._new_tempo(60.0 / 126.0, 0.5, acf)
+    assert tr.bpm == pytest.approx(126.0) and tr.corrections == 0
+    # rubato: the window repeats at the clock's period as well: the clock keeps it
+    tr.period = 60.0 / 112.0
+    both = acf.copy()
+    both[np.round(np.arange(1, 7) * 60.0 * FPS / 112.0).astype(int)] = 0.6
+    for _ in range(3):
+        tr.i += 2 * int(FPS)
+        tr._new_tempo(60.0 / 126.0, 0.5, both)
+    assert tr.bpm == pytest.approx(112.0)
+
+
 def test_a_fast_half_time_feel_is_counted_before_the_clock_has_beats():
     # 150 BPM, kick on 1, snare on 3, hats on every eighth (the "and"s softer): the
     # window alone (no tracked beats yet) reads 75 and is doubled from its best-phase grid
@@ -71,6 +97,18 @@ def test_a_dotted_quarter_kick_gives_way_to_a_beat_that_repeats_a_little_better(
     assert tempo.metrically_consistent(quiet, 60.0 * FPS / 36, fps=FPS) == pytest.approx(60.0 * FPS / 36)
 
 
+def test_a_three_three_two_kick_does_not_count_the_bar_in_whole_beats():
+    # a 3+3+2 kick repeats at 1.5 beats (36 frames) better than the beat (24) does,
+    # but the groove repeats at the bar (96 = 4 beats, 2.67 kicks): the beat is the level
+    acf = np.zeros(201)
+    acf[[24, 48, 72]] = 0.3
+    acf[36] = 0.58
+    acf[96] = 0.52
+    assert tempo.metrically_consistent(acf, 60.0 * FPS / 36, fps=FPS) == pytest.approx(60.0 * FPS / 24)
+    # a beat that counts the bar keeps it against a x2/3 level that does not
+    assert tempo.metrically_consistent(acf, 60.0 * FPS / 24, fps=FPS) == pytest.approx(60.0 * FPS / 24)
+
+
 def _follower_at(kick: bool) -> OnlineBeatTracker:
     """A clock at 120 BPM that emitted a beat at 9.5 s, now at 10 s; the beat's own
     onset 20 ms after it and, with `kick`, a louder one a 16th (0.12 s) before it."""
@@ -87,3 +125,24 @@ def _follower_at(kick: bool) -> OnlineBeatTracker:
 def test_the_follower_takes_the_beats_own_onset_not_a_louder_one_a_sixteenth_away():
     assert _follower_at(kick=False).next_beat > 10.0           # the onset came late: follow it
     assert _follower_at(kick=True).next_beat == 10.0           # a syncopated kick rules here
+
+
+def test_the_clock_keeps_the_tempo_on_a_syncopated_groove_with_accented_off_beats():
+    # a generated 126.5 BPM syncopated groove (open hats on the "and"s) on which the clock,
+    # moved half a beat twice by the on-beat check, once drifted to 98-106 BPM while
+    # every tempo estimate read 126: after the lock the clock keeps within 3 % of the truth
+    import beat_cases
+
+    from graph_runtime.analysis.beat_eval import lock_and_off_beat
+    from graph_runtime.live.analyser import CausalAnalyser
+    from graph_runtime.live.replay import feed
+    y, truth = beat_cases.make("syncopated_124", 22.0, seed=71, tempo_scale=1.02)
+    analyser = CausalAnalyser(sr=beat_cases.SR, channels=1)
+    tr = analyser.tracker
+    tr.log = []
+    clock = []                                   # (s, bpm) after every block
+    feed(y[:, None], analyser, on_block=lambda *_: clock.append((tr.now(), tr.bpm)))
+    lock, _ = lock_and_off_beat(truth["beats"], [b for b, _ in tr.log])
+    assert lock is not None and lock <= 10.0
+    after = np.array([bpm for t, bpm in clock if t >= lock])
+    assert np.abs(after / truth["bpm"] - 1.0).max() <= 0.03
