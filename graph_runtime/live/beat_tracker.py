@@ -72,6 +72,8 @@ ON_BEAT_BEATS = 16         # the on-beat check's grid: the clock's beats extende
 #                            drifted most of a beat and the check read a good phase as the off-beat)
 N_EMITTED = 64             # ring of emitted beats
 MIN_IBI = 0.6              # periods: the shortest interval between two emitted beats
+PERIOD_MIN_S = 0.2           # s (300 BPM) and (30 BPM): safety bounds on the clock, never reached by music
+PERIOD_MAX_S = 2.0
 # the per-beat follower: an onset near an emitted beat pulls the clock onto it (rubato)
 FOLLOW_WINDOW = 0.15        # periods each side of the emitted beat searched for its onset
 FOLLOW_WIDE = 0.25         # periods beyond that window in which no onset may be stronger
@@ -292,9 +294,11 @@ class OnlineBeatTracker(MetricalLevel):
         t = self.now()
         half = 0.5 / self.fps
         self.beat_now = self.downbeat_now = False
-        while self.next_beat < t - self.period:      # after a long gap: catch up, no burst
-            self.next_beat += self.period
-            self.beat_index += 1
+        self.period = min(max(self.period, PERIOD_MIN_S), PERIOD_MAX_S)  # never 0: no endless catch-up
+        if self.next_beat < t - self.period:         # after a long gap: catch up, no burst
+            missed = int((t - self.period - self.next_beat) // self.period) + 1
+            self.next_beat += missed * self.period
+            self.beat_index += missed
         if self.n_emitted:   # never a double beat: the clock moved back onto the last one
             last = self.emitted[(self.n_emitted - 1) % N_EMITTED]
             self.next_beat = max(self.next_beat, last + MIN_IBI * self.period)

@@ -146,3 +146,16 @@ def test_the_clock_keeps_the_tempo_on_a_syncopated_groove_with_accented_off_beat
     assert lock is not None and lock <= 10.0
     after = np.array([bpm for t, bpm in clock if t >= lock])
     assert np.abs(after / truth["bpm"] - 1.0).max() <= 0.03
+
+
+def test_a_clock_pushed_to_a_zero_period_still_answers_and_catches_up():
+    # the follower and the comb move the period by the onsets' timing error; whatever
+    # drives it, a frame must come back (a period of 0 once looped forever in _emit)
+    tr = OnlineBeatTracker(fps=FPS)
+    tr.i = 10 * int(FPS)
+    tr._new_tempo(60.0 / 120.0, 0.5)
+    tr.next_beat = 0.0                          # a long gap: many beats behind
+    tr.period = 0.0
+    tr._emit()
+    assert tr.period > 0 and tr.next_beat >= tr.now() - tr.period
+    assert tr.n_emitted <= 1                     # caught up without a burst of beats
