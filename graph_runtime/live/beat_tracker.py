@@ -377,7 +377,7 @@ class OnlineBeatTracker(MetricalLevel):
         beats, _ = self._recent_beats(n, N_EMITTED)
         bpm, conf, acf = live_tempo.estimate(onset, accent, fps=self.fps,
                                              beat_frames=beats if len(beats) >= 4 else None)
-        self.level_check.add(acf)
+        self.level_check.add(acf, music_start=self.music_start)
         bpm = self.level_check.settle(bpm)       # the window's level, checked on the last ~30 s
         if bpm > 0:
             self._new_tempo(60.0 / bpm, conf, acf)

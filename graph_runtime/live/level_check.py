@@ -44,13 +44,19 @@ class LevelCheck:
         self.fps = float(fps)
         self.acf = np.zeros(n_lags)          # leaky sum of window autocorrelations (lag 0 = weight)
         self.weight = 0.0
+        self.music_start = -1.0              # s: when the music heard so far began
 
     def reset(self) -> None:
         self.acf[:] = 0.0
         self.weight = 0.0
 
-    def add(self, acf: np.ndarray) -> None:
-        """One window's autocorrelation (lag 0 = 1; shorter while the stream is young)."""
+    def add(self, acf: np.ndarray, *, music_start: float = -1.0) -> None:
+        """One window's autocorrelation (lag 0 = 1; shorter while the stream is young).
+        music_start (s): when the music began; a new start (after silence: the next
+        song) forgets the old song's periodicity."""
+        if music_start != self.music_start:
+            self.reset()
+            self.music_start = music_start
         self.acf *= MEMORY
         self.weight = self.weight * MEMORY + 1.0
         m = min(len(acf), len(self.acf))

@@ -65,5 +65,5 @@ def test_settle_replaces_an_unrelated_level_and_keeps_an_octave():
     assert check.settle(2 * BPM) == pytest.approx(BPM, rel=0.03)   # an octave up, past LEVEL_HI
     assert check.settle(BPM / 2) == BPM / 2                        # an octave down: the walk's
     assert check.settle(0.0) == 0.0
-    check.reset()
-    assert check.settle(84.0) == 84.0                              # nothing heard yet: as it is
+    check.add(check.acf / check.weight, music_start=30.0)         # the next song begins
+    assert check.settle(84.0) == 84.0                              # too little of it heard: as it is
