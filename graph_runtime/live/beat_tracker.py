@@ -51,7 +51,7 @@ from ..analysis.beats import ATTACK_FRAMES, ATTACK_LEVEL
 from . import tempo as live_tempo
 from .beat_level import YOUNG_S, MetricalLevel
 from .downbeat import BarTracker, beat_means, duple_over_triple
-from .level_check import LevelCheck
+from .level_check import LevelCheck, hold_to_level
 
 RING = 1024                # frames of onset history (20.48 s at 50 fps)
 LOW_BINS = 12              # log-magnitude bins 25..300 Hz kept for the bass-change feature
@@ -381,6 +381,8 @@ class OnlineBeatTracker(MetricalLevel):
         bpm = self.level_check.settle(bpm)       # the window's level, checked on the last ~30 s
         if bpm > 0:
             self._new_tempo(60.0 / bpm, conf, acf)
+        if self.lead_now == 0:                   # the period, kept near the level voted for
+            self.period = hold_to_level(self.period, self.votes)
 
     def _on_beat(self) -> None:
         """Accented off-beats (open hats on the "and"s) pull the comb half a beat off:

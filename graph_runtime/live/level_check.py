@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..analysis import tempo_level as tl
+from .beat_level import LEVEL_STEP
 
 MEMORY = 0.93              # weight of the older periodicity per estimate (~14 estimates, ~30 s)
 MIN_WEIGHT = 3.0           # estimates heard before the long-term comb may replace a level
@@ -82,3 +83,26 @@ class LevelCheck:
         else:
             replace = share < tl.WEAK_LEVEL
         return tl.refine_period_bpm(mean, best_bpm, fps=self.fps) if replace else bpm
+
+
+
+RUNAWAY = 0.1              # log-ratio the clock's period may stray from the level the votes hold
+RUNAWAY_VOTES = 2.0        # ... once that level has this many (leaky) votes: a few estimates agree
+
+
+def hold_to_level(period: float, votes: list) -> float:
+    """The clock's period (s), held within RUNAWAY of the leading level's (votes: [period s,
+    leaky votes] per level, beat_level.MetricalLevel.votes). On dense, soft onsets (strings,
+    brass swells) the comb and the per-beat follower catch notes near the beat and walk
+    the period away from the pulse while every estimate says where it is (a 143 BPM
+    theme's clock ran at 163); nothing else brings it back within a level (estimates
+    within beat_level.LEVEL_STEP leave the period to the comb). A rubato or a ramp strays
+    less than RUNAWAY from what the last estimates vote for; a period further than
+    LEVEL_STEP off is another level, left to the votes."""
+    if period <= 0 or not votes:
+        return period
+    level, weight = max(votes, key=lambda v: v[1])
+    off = float(np.log(period / level))
+    if weight < RUNAWAY_VOTES or abs(off) <= RUNAWAY or abs(off) > np.log1p(LEVEL_STEP):
+        return period
+    return float(level * np.exp(np.sign(off) * RUNAWAY))

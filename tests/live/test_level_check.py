@@ -7,7 +7,7 @@ import pytest
 from graph_runtime.analysis import tempo_level
 from graph_runtime.live import tempo
 from graph_runtime.live.beat_tracker import OnlineBeatTracker
-from graph_runtime.live.level_check import MIN_WEIGHT, LevelCheck
+from graph_runtime.live.level_check import MIN_WEIGHT, RUNAWAY, LevelCheck, hold_to_level
 
 FPS = 50.0
 BPM = 115.0
@@ -36,9 +36,12 @@ def _track(x: np.ndarray, *, check: bool) -> OnlineBeatTracker:
     if not check:
         tr.level_check.settle = lambda bpm: bpm
     chroma = np.zeros(12)
-    for v in x:
+    tr.bpm_each_second = []
+    for i, v in enumerate(x):
         tr.step(float(v), float(v), 0.0, chroma, np.zeros(12))
         tr.idle()
+        if i % int(FPS) == 0:
+            tr.bpm_each_second.append(tr.bpm)
     return tr
 
 
@@ -50,8 +53,14 @@ def test_the_windows_disagree_and_the_level_holds_the_pulse():
                for x in streams for s in range(0, len(x) - 400, 400)]
     assert np.mean([abs(np.log(w / BPM)) > np.log(1.08) for w in windows]) > 0.4
     near = lambda bpm: abs(np.log(bpm / BPM)) <= np.log(1.08)   # noqa: E731
-    held = [near(_level(_track(x, check=True))) for x in streams]
+    trackers = [_track(x, check=True) for x in streams]
+    held = [near(_level(tr)) for tr in trackers]
     assert sum(held) >= 7, held
+    # and the clock's period stays near the level the votes hold (the comb and the
+    # follower, catching the dense notes, walked it 15 % away)
+    for tr in trackers:
+        late = np.asarray(tr.bpm_each_second[-30:])
+        assert np.median(np.abs(np.log(late / _level(tr)))) <= RUNAWAY, (late, _level(tr))
     # without the check the votes follow the windows (the figure this guards)
     assert sum(near(_level(_track(x, check=False))) for x in streams) < sum(held)
 
@@ -67,3 +76,14 @@ def test_settle_replaces_an_unrelated_level_and_keeps_an_octave():
     assert check.settle(0.0) == 0.0
     check.add(check.acf / check.weight, music_start=30.0)         # the next song begins
     assert check.settle(84.0) == 84.0                              # too little of it heard: as it is
+
+
+def test_a_runaway_period_comes_back_and_a_rubato_or_another_level_does_not():
+    votes = [[60.0 / 143.0, 3.0], [60.0 / 96.0, 0.4]]
+    back = hold_to_level(60.0 / 163.0, votes)                    # 14 % fast: held at RUNAWAY
+    assert np.log(60.0 / 143.0 / back) == pytest.approx(RUNAWAY)
+    assert np.log(hold_to_level(60.0 / 126.0, votes) / (60.0 / 143.0)) == pytest.approx(RUNAWAY)  # 13 % slow
+    assert hold_to_level(60.0 / 126.0, votes) != 60.0 / 126.0
+    assert hold_to_level(60.0 / 152.0, votes) == 60.0 / 152.0    # 6 % (a rubato): free
+    assert hold_to_level(60.0 / 190.0, votes) == 60.0 / 190.0    # another level: the votes' call
+    assert hold_to_level(60.0 / 163.0, [[60.0 / 143.0, 1.0]]) == 60.0 / 163.0   # one estimate
