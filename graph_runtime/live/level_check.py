@@ -11,7 +11,9 @@ autocorrelation (MEMORY per estimate: about the last 30 s at one estimate every
 2 s) and applies that check to each window's level before it votes: an
 unrelated level the long-term comb does not back is replaced by the comb's best
 tempo. Levels an octave apart are left to the walk (a half-time groove doubled
-on purpose), as offline.
+on purpose), as offline. hold_to_level keeps the clock's period near the level
+the votes lead with (the comb and the follower, catching notes near the beat,
+walked it 15 % off on the same music).
 
 Units: autocorrelation lags in frames at `fps`, tempo in BPM.
 """
