@@ -53,6 +53,7 @@ from ..analysis.beats import ATTACK_FRAMES, ATTACK_LEVEL
 from . import tempo as live_tempo
 from .beat_level import YOUNG_S, MetricalLevel
 from .downbeat import BarTracker, beat_means, duple_over_triple
+from .level_check import LevelCheck, hold_to_level
 
 RING = 1024                # frames of onset history (20.48 s at 50 fps)
 LOW_BINS = 12              # log-magnitude bins 25..300 Hz kept for the bass-change feature
@@ -142,6 +143,7 @@ class OnlineBeatTracker(MetricalLevel):
         self._phi = np.arange(0, 64, dtype=np.float64)
         self._k = np.arange(COMB_BEATS, dtype=np.float64)
         self._w = COMB_DECAY ** self._k
+        self.level_check = LevelCheck(fps=self.fps, n_lags=int(4 * self.fps) + 1)  # ~30 s of periodicity
 
     @property
     def meter(self) -> int:
@@ -388,8 +390,12 @@ class OnlineBeatTracker(MetricalLevel):
         beats, _ = self._recent_beats(n, N_EMITTED)
         bpm, conf, acf = live_tempo.estimate(onset, accent, fps=self.fps,
                                              beat_frames=beats if len(beats) >= 4 else None)
+        self.level_check.add(acf, music_start=self.music_start)
+        bpm = self.level_check.settle(bpm)       # the window's level, checked on the last ~30 s
         if bpm > 0:
             self._new_tempo(60.0 / bpm, conf, acf)
+        if self.lead_now == 0:                   # the period, kept near the level voted for
+            self.period = hold_to_level(self.period, self.votes)
 
     def _on_beat(self) -> None:
         """Accented off-beats (open hats on the "and"s) pull the comb half a beat off:
