@@ -88,7 +88,8 @@ class LevelCheck:
 
 
 
-RUNAWAY = 0.1              # log-ratio the clock's period may stray from the level the votes hold
+RUNAWAY = 0.15             # log-ratio the clock's period may stray from the level the votes hold;
+                           # 0.1 also caught a +-8 % rubato with the clock's lag (beat F1 0.92 -> 0.64)
 RUNAWAY_VOTES = 2.0        # ... once that level has this many (leaky) votes: a few estimates agree
 
 
@@ -98,7 +99,8 @@ def hold_to_level(period: float, votes: list) -> float:
     brass swells) the comb and the per-beat follower catch notes near the beat and walk
     the period away from the pulse while every estimate says where it is (a 143 BPM
     theme's clock ran at 163); nothing else brings it back within a level (estimates
-    within beat_level.LEVEL_STEP leave the period to the comb). A rubato or a ramp strays
+    within beat_level.LEVEL_STEP leave the period to the comb). Held beyond 16 %: a
+    rubato's +-8 % swing plus the clock's lag stays free. A rubato or a ramp strays
     less than RUNAWAY from what the last estimates vote for; a period further than
     LEVEL_STEP off is another level, left to the votes."""
     if period <= 0 or not votes:
