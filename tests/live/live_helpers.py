@@ -2,12 +2,41 @@
 output devices for the monitor (the headphone cue)."""
 from __future__ import annotations
 
+import pathlib
 import threading
 import time
 
 import numpy as np
 
 SR = 44100
+
+# the four rendered eval chorales (true stems, notes, beats): the first EXCERPT_S s of
+# each, analysed offline (approx stems) and live, serve several accuracy tests
+CASES = pathlib.Path("/work/shared/eval/cases")
+EVAL_CASES = ("bwv253_92", "bwv269_150", "bwv347_174", "bwv66_6_120")
+EXCERPT_S = 20
+
+
+def pulses(n: int, period: float, strength: float, phase: float = 0.0) -> np.ndarray:
+    """(n,) frames of silence with a pulse of `strength` every `period` frames from `phase`."""
+    x = np.zeros(n)
+    x[np.round(np.arange(phase, n - 1, period)).astype(int)] = strength
+    return x
+
+
+def eval_pair_analyses(folder: pathlib.Path) -> dict:
+    """case -> (offline approx analysis, live analysis) of its first EXCERPT_S seconds."""
+    import soundfile as sf
+
+    from graph_runtime.analysis.pipeline import analyze
+    from graph_runtime.live.replay import analyse_file
+    out = {}
+    for case in EVAL_CASES:
+        y, sr = sf.read(CASES / case / "mix.flac", dtype="float32")
+        path = folder / f"{case}.wav"
+        sf.write(path, y[:EXCERPT_S * sr], sr)
+        out[case] = (analyze(str(path), separator="approx", use_cache=False), analyse_file(str(path)))
+    return out
 
 
 def drum_loop(seconds: float, *, bpm: float = 120.0, sr: int = SR, channels: int = 2,

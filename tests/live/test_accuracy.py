@@ -11,12 +11,11 @@ channels are compared after a WARMUP_S warm-up. On the same file:
 - beats: F1 (mir_eval, 70 ms) >= 0.9 after 8 s, tempo within 2 %.
 """
 import json
-import pathlib
 
 import numpy as np
 import pytest
+from live_helpers import CASES
 
-CASES = pathlib.Path("/work/shared/eval/cases")
 WARMUP_S = 3.0
 needs_cases = pytest.mark.skipif(not CASES.is_dir(), reason="eval cases not on this machine")
 
@@ -58,8 +57,6 @@ def test_live_channels_match_offline_within_tolerance(short_case):
 # -- every stem's energy, loudness and onset channels against offline: r >= 0.90 ----------
 STEM_R = 0.90                  # the issue's threshold; never loosened
 STEM_CHANNELS = ("energy_smooth", "envelope", "flux")     # energy, loudness, onset
-EVAL_CASES = ("bwv253_92", "bwv269_150", "bwv347_174", "bwv66_6_120")
-EXCERPT_S = 20
 # measured on this machine (first 20 s of each case, after the 3 s warm-up), the
 # channels still under the threshold (2026-12-06, docs/live-analysis.md "Live stems
 # against offline"). Offline separates on the analysis hop since then, so both sides
@@ -79,22 +76,6 @@ BELOW_TARGET = {
     "other_mid/flux": "bwv253 0.87, bwv269 0.87, bwv347 0.91, bwv66 0.91",
     "vocals/flux": "bwv253 0.88, bwv269 0.86, bwv347 0.88, bwv66 0.89",
 }
-
-
-@pytest.fixture(scope="module")
-def eval_pairs(tmp_path_factory):
-    """case -> (offline approx analysis, live analysis) of its first EXCERPT_S seconds."""
-    import soundfile as sf
-
-    from graph_runtime.analysis.pipeline import analyze
-    from graph_runtime.live.replay import analyse_file
-    out = {}
-    for case in EVAL_CASES:
-        y, sr = sf.read(CASES / case / "mix.flac", dtype="float32")
-        path = tmp_path_factory.mktemp("stems") / f"{case}.wav"
-        sf.write(path, y[:EXCERPT_S * sr], sr)
-        out[case] = (analyze(str(path), separator="approx", use_cache=False), analyse_file(str(path)))
-    return out
 
 
 def _stem_params():

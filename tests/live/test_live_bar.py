@@ -77,17 +77,8 @@ def test_a_swung_tune_with_a_three_beat_pickup_finds_its_bar_within_two_bars(tmp
     with the silence before them; read as bar evidence, they put the one on 3 (or
     the bar at 2/4) for most of the tune. Scored from 5 s (mir_eval ignores the
     beats before), where the bar has had about two bars of music to be heard."""
-    import mir_eval
-
-    from graph_runtime.live.replay import analyse_file
-    y, truth = beat_cases.make("swing_110", 20.0, seed=seed, tempo_scale=scale)
-    path = tmp_path / "swing.wav"
-    sf.write(path, y, beat_cases.SR)
-    live = analyse_file(str(path))
-    est = np.asarray(live.downbeats)
-    ref = np.asarray(truth["downbeats"])
-    f1 = mir_eval.beat.f_measure(ref[ref >= 5.0], est[est >= 5.0], 0.07)
-    assert f1 >= 0.9, (f1, ref[ref >= 5.0], est[est >= 5.0])
+    f1, ref, est = _live_downbeats_after_5s(tmp_path, "swing_110", seed, scale)
+    assert f1 >= 0.9, (f1, ref, est)
 
 
 def test_onsets_that_repeat_in_threes_only_a_little_are_no_evidence_for_three_four():
@@ -113,14 +104,20 @@ def test_a_one_beat_pickup_is_put_right_before_the_scored_bars_begin(tmp_path):
     from the music's start (a beat early) until its first estimate, which comes on
     the beat that completes two bars of four, not up to a second later (when the
     wrong one at ~5.2 s had already sounded)."""
+    f1, ref, est = _live_downbeats_after_5s(tmp_path, "choir_strings_100", 5, 0.97)
+    assert f1 >= 0.95, (f1, ref, est)
+
+
+def _live_downbeats_after_5s(tmp_path, style: str, seed: int, scale: float):
+    """A generated 20 s case through the live path: (downbeat F1 after 5 s, the true
+    downbeats, the live ones), scored as mir_eval does (70 ms)."""
     import mir_eval
 
     from graph_runtime.live.replay import analyse_file
-    y, truth = beat_cases.make("choir_strings_100", 20.0, seed=5, tempo_scale=0.97)
-    path = tmp_path / "choir.wav"
+    y, truth = beat_cases.make(style, 20.0, seed=seed, tempo_scale=scale)
+    path = tmp_path / f"{style}.wav"
     sf.write(path, y, beat_cases.SR)
-    live = analyse_file(str(path))
-    est = np.asarray(live.downbeats)
+    est = np.asarray(analyse_file(str(path)).downbeats)
     ref = np.asarray(truth["downbeats"])
-    f1 = mir_eval.beat.f_measure(ref[ref >= 5.0], est[est >= 5.0], 0.07)
-    assert f1 >= 0.95, (f1, ref[ref >= 5.0], est[est >= 5.0])
+    ref, est = ref[ref >= 5.0], est[est >= 5.0]
+    return mir_eval.beat.f_measure(ref, est, 0.07), ref, est

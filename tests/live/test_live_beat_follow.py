@@ -4,17 +4,12 @@ feel is counted at its quarter note before the clock has locked; the per-beat
 follower takes the beat's own onset, not a louder syncopated one next to it."""
 import numpy as np
 import pytest
+from live_helpers import pulses
 
 from graph_runtime.live import tempo
 from graph_runtime.live.beat_tracker import OnlineBeatTracker
 
 FPS = 50.0
-
-
-def _pulses(n, period, strength, phase=0.0):
-    x = np.zeros(n)
-    x[np.round(np.arange(phase, n - 1, period)).astype(int)] = strength
-    return x
 
 
 def test_a_tempo_swing_inside_the_level_is_not_a_new_level():
@@ -63,13 +58,13 @@ def test_a_fast_half_time_feel_is_counted_before_the_clock_has_beats():
     # 150 BPM, kick on 1, snare on 3, hats on every eighth (the "and"s softer): the
     # window alone (no tracked beats yet) reads 75 and is doubled from its best-phase grid
     n, beat = 400, 60.0 * FPS / 150.0
-    x = (_pulses(n, 4 * beat, 3.0) + _pulses(n, 4 * beat, 2.5, phase=2 * beat)
-         + _pulses(n, beat, 0.8) + _pulses(n, beat, 0.5, phase=beat / 2))
+    x = (pulses(n, 4 * beat, 3.0) + pulses(n, 4 * beat, 2.5, phase=2 * beat)
+         + pulses(n, beat, 0.8) + pulses(n, beat, 0.5, phase=beat / 2))
     onset = tempo.normalise(x, fps=FPS)
     bpm, _, _ = tempo.estimate(onset, onset, fps=FPS, beat_frames=None)
     assert bpm == pytest.approx(150.0, rel=0.03)
     # a 75 BPM backbeat with nothing between (no hats): stays at 75
-    y = _pulses(n, 2 * beat, 3.0) + _pulses(n, 4 * beat, 1.0, phase=2 * beat)
+    y = pulses(n, 2 * beat, 3.0) + pulses(n, 4 * beat, 1.0, phase=2 * beat)
     bpm, _, _ = tempo.estimate(tempo.normalise(y, fps=FPS), tempo.normalise(y, fps=FPS), fps=FPS)
     assert bpm == pytest.approx(75.0, rel=0.03)
 

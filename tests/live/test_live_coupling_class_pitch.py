@@ -13,14 +13,11 @@ On the first 20 s of the four eval chorales (docs/live-analysis.md, "Figures"):
 The floors are the measured figures less a margin (2-core machine, 2026-12-06).
 """
 import json
-import pathlib
 
 import numpy as np
 import pytest
+from live_helpers import CASES
 
-CASES = pathlib.Path("/work/shared/eval/cases")
-EVAL_CASES = ("bwv253_92", "bwv269_150", "bwv347_174", "bwv66_6_120")
-EXCERPT_S = 20
 needs_cases = pytest.mark.skipif(not CASES.is_dir(), reason="eval cases not on this machine")
 
 # measured: pooled r per case plv 0.93/0.84/0.74/0.87, lock_index 0.97/0.92/0.91/0.93,
@@ -29,22 +26,6 @@ POOLED_R = {"plv": 0.65, "lock_index": 0.85, "call_response": 0.75}
 SERIES_R = {"plv": 0.35, "lock_index": 0.55, "call_response": 0.8}
 CLASS_R, CLASS_MAE = 0.9, 0.1            # measured 0.964, 0.066
 RPA = {"vocals": 0.25, "bass": 0.72}     # measured mean 0.286 (offline PESTO 0.192), 0.769 (0.733)
-
-
-@pytest.fixture(scope="module")
-def pairs(tmp_path_factory):
-    """case -> (offline approx analysis, live analysis) of its first EXCERPT_S seconds."""
-    import soundfile as sf
-
-    from graph_runtime.analysis.pipeline import analyze
-    from graph_runtime.live.replay import analyse_file
-    out = {}
-    for case in EVAL_CASES:
-        y, sr = sf.read(CASES / case / "mix.flac", dtype="float32")
-        path = tmp_path_factory.mktemp("coupling") / f"{case}.wav"
-        sf.write(path, y[:EXCERPT_S * sr], sr)
-        out[case] = (analyze(str(path), separator="approx", use_cache=False), analyse_file(str(path)))
-    return out
 
 
 def _aligned(offline, live, name):
@@ -59,10 +40,10 @@ def _aligned(offline, live, name):
 
 @needs_cases
 @pytest.mark.parametrize("channel", ["plv", "lock_index", "call_response"])
-def test_live_coupling_follows_offline(pairs, channel):
+def test_live_coupling_follows_offline(eval_pairs, channel):
     from graph_runtime.live.layout import COUPLING_PAIRS
     series_r = []
-    for case, (offline, live) in pairs.items():
+    for case, (offline, live) in eval_pairs.items():
         got = [_aligned(offline, live, f"coupling/{a}+{b}/{channel}") for a, b in COUPLING_PAIRS]
         o = np.concatenate([g[0] for g in got])
         v = np.concatenate([g[1] for g in got])
@@ -76,10 +57,10 @@ def test_live_coupling_follows_offline(pairs, channel):
 
 
 @needs_cases
-def test_live_classification_matches_offline(pairs):
+def test_live_classification_matches_offline(eval_pairs):
     from graph_runtime.analysis.store import ALL_STEMS
     off, got = [], []
-    for case, (offline, live) in pairs.items():
+    for case, (offline, live) in eval_pairs.items():
         for stem in ALL_STEMS:
             off.append(offline.data[f"class/{stem}"])
             got.append(live.data[f"class/{stem}"])
@@ -103,9 +84,9 @@ def _raw_pitch_accuracy(live, truth_hz: np.ndarray, stem: str) -> float:
 
 @needs_cases
 @pytest.mark.parametrize("stem", ["vocals", "bass"])
-def test_live_pitch_on_approximate_stems(pairs, stem):
+def test_live_pitch_on_approximate_stems(eval_pairs, stem):
     rpa = {}
-    for case, (_, live) in pairs.items():
+    for case, (_, live) in eval_pairs.items():
         truth = json.loads((CASES / case / "truth.json").read_text())
         rpa[case] = _raw_pitch_accuracy(live, np.array(truth[f"f0_{stem}_hz_10ms"]), stem)
     mean = float(np.mean(list(rpa.values())))

@@ -2,6 +2,7 @@
 onset patterns with a known answer."""
 import numpy as np
 import pytest
+from live_helpers import pulses
 
 from graph_runtime.analysis import meter, tempo_level
 from graph_runtime.live import tempo
@@ -10,15 +11,9 @@ from graph_runtime.live.downbeat import BarTracker
 FPS = 50.0
 
 
-def _pulses(n, period, strength, phase=0.0):
-    x = np.zeros(n)
-    x[np.round(np.arange(phase, n - 1, period)).astype(int)] = strength
-    return x
-
-
 def test_normalise_matches_the_offline_onset_scale():
     rng = np.random.default_rng(0)
-    flux = rng.random(400) ** 4 + _pulses(400, 25.0, 3.0)
+    flux = rng.random(400) ** 4 + pulses(400, 25.0, 3.0)
     out = tempo.normalise(flux, fps=FPS)
     assert out.min() >= 0.0 and out.std() == pytest.approx(1.0)
     assert not tempo.normalise(np.full(400, 2.0), fps=FPS).any()     # flat: zeros, no NaN
@@ -26,7 +21,7 @@ def test_normalise_matches_the_offline_onset_scale():
 
 def test_the_same_window_gives_the_offline_level():
     rng = np.random.default_rng(1)
-    onset = tempo.normalise(rng.random(400) ** 4 + _pulses(400, 24.2, 2.0), fps=FPS)
+    onset = tempo.normalise(rng.random(400) ** 4 + pulses(400, 24.2, 2.0), fps=FPS)
     bpm, conf, acf = tempo.estimate(onset, onset, fps=FPS)
     assert (bpm, conf) == pytest.approx(tempo_level.choose_level(onset, fps=FPS, accent=onset))
     assert bpm == pytest.approx(124.0, rel=0.03) and 0.0 < tempo.support(acf, 24.2) <= 1.0
@@ -37,14 +32,14 @@ def test_half_time_pattern_keeps_the_quarter_level_and_a_slow_one_stays_slow():
     # hats on the beats in between: the quarter level, whether the tracker runs at 70
     # (its half-beats are played) or at 140 already
     n, beat = 400, 60.0 * FPS / 140.0
-    x = _pulses(n, 2 * beat, 3.0) + _pulses(n, 2 * beat, 0.8, phase=beat)
+    x = pulses(n, 2 * beat, 3.0) + pulses(n, 2 * beat, 0.8, phase=beat)
     onset = tempo.normalise(x, fps=FPS)
     for tracked in (np.arange(0.0, n - 1, 2 * beat), np.arange(0.0, n - 1, beat)):
         bpm, _, _ = tempo.estimate(onset, onset, fps=FPS, beat_frames=tracked)
         assert bpm == pytest.approx(140.0, rel=0.03)
     # nothing between the beats of a 66 BPM pulse: no doubling
     slow = 60.0 * FPS / 66.0
-    onset = tempo.normalise(_pulses(n, slow, 3.0), fps=FPS)
+    onset = tempo.normalise(pulses(n, slow, 3.0), fps=FPS)
     bpm, _, _ = tempo.estimate(onset, onset, fps=FPS, beat_frames=np.arange(0.0, n - 1, slow))
     assert bpm == pytest.approx(66.0, rel=0.03)
 
@@ -99,14 +94,14 @@ def test_a_fast_half_time_feel_counts_its_quarters_and_a_slow_groove_stays():
     # range) and hats on every eighth of 150: tracked at 75, the quarters of the 75
     # level are all played, so the level is 150
     n, beat = 400, 60.0 * FPS / 150.0
-    x = (_pulses(n, 4 * beat, 3.0) + _pulses(n, 4 * beat, 2.5, phase=2 * beat)
-         + _pulses(n, beat / 2, 0.8, phase=beat / 2))
+    x = (pulses(n, 4 * beat, 3.0) + pulses(n, 4 * beat, 2.5, phase=2 * beat)
+         + pulses(n, beat / 2, 0.8, phase=beat / 2))
     onset = tempo.normalise(x, fps=FPS)
     tracked = np.arange(0.0, n - 1, 2 * beat)
     bpm, _, _ = tempo.estimate(onset, onset, fps=FPS, beat_frames=tracked)
     assert bpm == pytest.approx(150.0, rel=0.03)
     # a 75 BPM groove with nothing on its quarters (only the backbeat and the "and"s): stays
-    y = _pulses(n, 2 * beat, 3.0) + _pulses(n, 2 * beat, 1.5, phase=beat)
+    y = pulses(n, 2 * beat, 3.0) + pulses(n, 2 * beat, 1.5, phase=beat)
     onset = tempo.normalise(y, fps=FPS)
     assert not tempo.eighths_played(onset, tracked)
 
