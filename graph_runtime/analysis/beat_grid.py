@@ -15,7 +15,10 @@ track_grid is the tracker that runs without a Beat This! checkpoint:
 4. the beat phase: if bars are clearly clearer on the grid shifted by half a
    beat, the tracker followed accented off-beats and the grid is moved;
 5. each beat moved back from its onset peak to the attack (beats.to_attack);
-6. the bar (meter.estimate_meter) and a per-beat downbeat confidence.
+6. the bar (meter.estimate_meter) and a per-beat downbeat confidence; where
+   no kit plays (drums_weak: the hats' band is quiet and has no hits) the bar
+   is read from chord changes, bass onsets and held notes
+   (meter.DRUMLESS_WEIGHTS), without the start-of-track prior.
 
 check_grid takes Beat This!'s beats and downbeats, keeps them, and scores
 them with the same bar logic (meta "downbeat_check").
@@ -37,6 +40,12 @@ HATS_HZ = (5000.0, 11000.0)  # the hats' band
 DP_TIGHTNESS = 150.0        # beats.track_beats: how hard the DP keeps the local period (soft
                             # orchestral attacks drift around it; 400 lost the beat there)
 OFF_BEAT_LOW = 0.8          # ... and its low-band onsets must be this strong relative to the beats'
+# drums_weak: a kit puts hats, snare and cymbals in HATS_HZ: measured share of the
+# power above 25 Hz -24..-6 dB with drums, -40..-84 dB for choir, strings, piano
+# and chorales without their drum stem; the band's loud frames (95th percentile)
+# stand 12..74 dB over its median with drums, under 4 dB without.
+DRUMLESS_SHARE_DB = -32.0
+DRUMLESS_HITS_DB = 8.0
 
 
 @dataclass
@@ -83,6 +92,7 @@ class Envelopes:
     chroma: np.ndarray | None   # (12, n_frames)
     low_spectrum: np.ndarray    # (bins, n_frames) log magnitude below LOW_SPECTRUM_HZ
     high: np.ndarray | None = None   # HATS_HZ band: hats, shakers, ride (offline only)
+    drums_weak: bool = False    # no kit marks the bar: the bar comes from harmony (offline only)
 
     @classmethod
     def of(cls, magnitude: np.ndarray, *, sr: int, chroma: np.ndarray | None) -> "Envelopes":
@@ -92,12 +102,42 @@ class Envelopes:
                    accent=beats.onset_envelope(magnitude, sr=sr, fmax=beats.ACCENT_FMAX),
                    low=beats.band_onset_envelope(magnitude, sr=sr),
                    chroma=chroma, low_spectrum=log_compress(low_bins),
-                   high=beats.band_onset_envelope(magnitude, sr=sr, lo=HATS_HZ[0], hi=HATS_HZ[1]))
+                   high=beats.band_onset_envelope(magnitude, sr=sr, lo=HATS_HZ[0], hi=HATS_HZ[1]),
+                   drums_weak=drums_absent(magnitude, sr=sr))
+
+    @property
+    def bar_weights(self) -> np.ndarray:
+        return meter.DRUMLESS_WEIGHTS if self.drums_weak else meter.WEIGHTS
+
+    @property
+    def start_prior(self) -> float:
+        return meter.DRUMLESS_START_PRIOR if self.drums_weak else meter.START_PRIOR
 
     def features(self, beat_frames: np.ndarray) -> np.ndarray:
         return meter.beat_features(beat_frames, low_onset=self.low, accent=self.accent,
                                    chroma=self.chroma, low_spectrum=self.low_spectrum,
                                    onset=self.onset)
+
+
+def drums_absent(magnitude: np.ndarray, *, sr: int) -> bool:
+    """Whether no drum kit plays in a mix (bins, n_frames): the hats' band holds under
+    DRUMLESS_SHARE_DB of the power and its loud frames stand under DRUMLESS_HITS_DB
+    over its median (no hits). Both must hold; a mix with cymbals or a shaker reads
+    as drums and keeps the drums' bar logic."""
+    if magnitude.size == 0:
+        return False
+    freqs = np.arange(magnitude.shape[0]) * sr / N_FFT
+    power = np.square(magnitude, dtype=np.float64)
+    band = power[(freqs >= HATS_HZ[0]) & (freqs < HATS_HZ[1])].sum(axis=0)   # (n_frames,)
+    total = power[freqs > 25.0].sum(axis=0)
+    sounding = total > 1e-4 * max(float(np.percentile(total, 95)), 1e-20)    # within 40 dB
+    if sounding.sum() < 10:
+        return False
+    band, total = band[sounding], total[sounding]
+    share_db = 10.0 * np.log10(max(float(band.sum()), 1e-30) / max(float(total.sum()), 1e-30))
+    hits_db = 10.0 * np.log10(max(float(np.percentile(band, 95)), 1e-30)
+                              / max(float(np.median(band)), 1e-30))
+    return bool(share_db < DRUMLESS_SHARE_DB and hits_db < DRUMLESS_HITS_DB)
 
 
 # -- the fallback tracker ----------------------------------------------------------------
@@ -179,11 +219,14 @@ def on_beat_phase(frames: np.ndarray, env: Envelopes) -> tuple[np.ndarray, bool]
 def grid_from_beats(beats_s: np.ndarray, env: Envelopes, *, fps: float) -> GridEstimate:
     """Tempo, bar and confidences for beat times (s)."""
     feats = env.features(beats_s * fps)
-    m = meter.estimate_meter(feats, start_prior=meter.START_PRIOR)   # the beats start the track
-    return GridEstimate(beats=beats_s, downbeats=beats_s[m.first_downbeat::m.beats_per_bar],
-                    bpm=beats.bpm_from_beats(beats_s), bpm_range=beats.bpm_range(beats_s),
-                    beats_per_bar=m.beats_per_bar, downbeat_confidence=m.confidence,
-                    beat_confidence=meter.local_confidence(feats, m))
+    weights = env.bar_weights
+    m = meter.estimate_meter(feats, start_prior=env.start_prior, weights=weights)
+    grid = GridEstimate(beats=beats_s, downbeats=beats_s[m.first_downbeat::m.beats_per_bar],
+                        bpm=beats.bpm_from_beats(beats_s), bpm_range=beats.bpm_range(beats_s),
+                        beats_per_bar=m.beats_per_bar, downbeat_confidence=m.confidence,
+                        beat_confidence=meter.local_confidence(feats, m, weights=weights))
+    grid.checks["bar_from"] = "harmony" if env.drums_weak else "drums"
+    return grid
 
 
 # -- Beat This! --------------------------------------------------------------------------
@@ -200,12 +243,13 @@ def check_grid(beats_s: np.ndarray, downbeats_s: np.ndarray, magnitude: np.ndarr
         return GridEstimate(beats_s, downbeats_s, beats.bpm_from_beats(beats_s))
     bpb, first = given_meter(beats_s, downbeats_s)
     feats = env.features(beats_s * fps)
-    conf = meter.check_downbeats(feats, bpb, first)
-    own = meter.estimate_meter(feats, start_prior=meter.START_PRIOR)
+    weights = env.bar_weights
+    conf = meter.check_downbeats(feats, bpb, first, weights=weights)
+    own = meter.estimate_meter(feats, start_prior=env.start_prior, weights=weights)
     given = meter.Meter(bpb, first, conf)
     grid = GridEstimate(beats=beats_s, downbeats=downbeats_s, bpm=beats.bpm_from_beats(beats_s),
-                    bpm_range=beats.bpm_range(beats_s), beats_per_bar=bpb,
-                    downbeat_confidence=conf, beat_confidence=meter.local_confidence(feats, given))
+                    bpm_range=beats.bpm_range(beats_s), beats_per_bar=bpb, downbeat_confidence=conf,
+                    beat_confidence=meter.local_confidence(feats, given, weights=weights))
     grid.tempo_candidates = tempo_level.tempo_candidates(env.onset, grid.bpm, fps=fps)
     grid.checks["downbeat_check"] = {
         "confidence": round(conf, 4),

@@ -34,10 +34,20 @@ import scipy.ndimage
 
 METERS = (4, 3, 2)
 METER_PRIOR = {4: 0.0, 3: -0.08, 2: -0.35}   # salience units: 2/4 needs clear evidence over 4/4
-FEATURES = ("low", "harmony", "bass", "accent", "fill")
+FEATURES = ("low", "harmony", "bass", "accent", "fill", "held")
 # chord changes mark bars best, then kick and bass; a loud beat is as often the
-# backbeat snare as the one, so accent only shapes the rhythm's repetition
-WEIGHTS = np.array([1.0, 1.4, 0.8, 0.0, 0.5])
+# backbeat snare as the one, so accent only shapes the rhythm's repetition.
+# "held" says nothing under drums (the kit fills every beat): weight 0 there.
+WEIGHTS = np.array([1.0, 1.4, 0.8, 0.0, 0.5, 0.0])
+# without drums (a chorale, strings, a choir): chords change on most beats and
+# the bass moves on every beat, so a bass-spectrum change marks nothing; the
+# long notes of a phrase (a cadence, a fermata) land on the one. Measured on
+# four Bach chorales without their drum stem and the synthetic drum-less cases
+# (docs/beat-grid.md).
+DRUMLESS_WEIGHTS = np.array([1.0, 1.4, 0.0, 0.0, 0.5, 0.75])
+# a hymn, a chorale or a song often starts on a pickup: without a kit to say
+# where the bar starts, the start of the track is no evidence of a bar line
+DRUMLESS_START_PRIOR = 0.0
 # salience units: a track mostly starts on a bar line. This settles a kick on 1
 # and 3 with nothing else to tell them apart; chord changes on the one outweigh it.
 START_PRIOR = 0.4
@@ -112,6 +122,18 @@ def _fill(onset: np.ndarray, beat_frames: np.ndarray) -> np.ndarray:
     return out
 
 
+def _held(onset: np.ndarray, beat_frames: np.ndarray) -> np.ndarray:
+    """Minus the onset strength at the next beat and inside the beat after each beat,
+    (n_beats,): high where what starts on the beat is held (a long note, a cadence)."""
+    n = len(beat_frames)
+    if n < 2 or len(onset) < 3:
+        return np.zeros(n)
+    at = _at_beats(onset, beat_frames)
+    inside = _fill(onset, beat_frames)          # inside the beat before each beat
+    after = at[1:] + inside[1:]                 # next beat's attack + what sounds before it
+    return -np.append(after, after.mean())
+
+
 def beat_features(beat_frames: np.ndarray, *, low_onset: np.ndarray, accent: np.ndarray,
                   chroma: np.ndarray | None = None, low_spectrum: np.ndarray | None = None,
                   onset: np.ndarray | None = None) -> np.ndarray:
@@ -134,18 +156,20 @@ def beat_features(beat_frames: np.ndarray, *, low_onset: np.ndarray, accent: np.
         out[:, 2] = _change(_between_beats(low_spectrum, beat_frames))
     if onset is not None:
         out[:, 4] = _fill(onset, beat_frames)
+        out[:, 5] = _held(onset, beat_frames)
     return out
 
 
-def salience(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def salience(features: np.ndarray, weights: np.ndarray = WEIGHTS) -> tuple[np.ndarray, np.ndarray]:
     """(per-beat downbeat salience (n_beats,), standardised features (n_beats, k)).
 
-    Standardised over the beats given (a causal window standardises over itself)."""
+    Standardised over the beats given (a causal window standardises over itself);
+    weights: WEIGHTS, or DRUMLESS_WEIGHTS where drums do not mark the bar."""
     if len(features) == 0:
         return np.zeros(0), features
     sd = features.std(axis=0)
     z = np.where(sd > 1e-9, (features - features.mean(axis=0)) / np.maximum(sd, 1e-9), 0.0)
-    return z @ WEIGHTS / WEIGHTS.sum() * 2.0, z
+    return z @ weights / weights.sum() * 2.0, z
 
 
 # -- meter and phase -------------------------------------------------------------------------
@@ -159,12 +183,12 @@ def _repeat(z: np.ndarray, m: int) -> float:
     return float(base - same)
 
 
-def meter_scores(features: np.ndarray, meters=METERS, *, start_prior: float = 0.0
-                 ) -> dict[tuple[int, int], float]:
+def meter_scores(features: np.ndarray, meters=METERS, *, start_prior: float = 0.0,
+                 weights: np.ndarray = WEIGHTS) -> dict[tuple[int, int], float]:
     """(beats_per_bar, first downbeat index) -> score, for every meter and phase.
     start_prior: bonus for phase 0; START_PRIOR when the beats start the track
     (offline), 0 on a window that does not (the live tracker's)."""
-    sal, z = salience(features)
+    sal, z = salience(features, weights)
     n = len(sal)
     scores: dict[tuple[int, int], float] = {}
     for m in meters:
@@ -184,7 +208,7 @@ def _sureness(margin: float) -> float:
 
 
 def estimate_meter(features: np.ndarray, meters=METERS, *, beats_per_bar: int | None = None,
-                   start_prior: float = 0.0) -> Meter:
+                   start_prior: float = 0.0, weights: np.ndarray = WEIGHTS) -> Meter:
     """The bar: beats per bar (or the given one), phase and confidence.
 
     Confidence is the smaller of: the best phase's margin over the next
@@ -192,7 +216,7 @@ def estimate_meter(features: np.ndarray, meters=METERS, *, beats_per_bar: int | 
     meter's margin over the best of the others."""
     if beats_per_bar is not None:
         meters = (int(beats_per_bar),)
-    scores = meter_scores(features, meters, start_prior=start_prior)
+    scores = meter_scores(features, meters, start_prior=start_prior, weights=weights)
     if not scores:
         return Meter(beats_per_bar or 4, 0, 0.0, {})
     m, phase = max(scores, key=scores.get)
@@ -206,11 +230,12 @@ def estimate_meter(features: np.ndarray, meters=METERS, *, beats_per_bar: int | 
     return Meter(m, phase, conf, scores)
 
 
-def check_downbeats(features: np.ndarray, beats_per_bar: int, first_downbeat: int) -> float:
+def check_downbeats(features: np.ndarray, beats_per_bar: int, first_downbeat: int, *,
+                    weights: np.ndarray = WEIGHTS) -> float:
     """How well given downbeats (e.g. Beat This!'s) agree with the bar logic: the
     given phase's margin over the best other phase of that meter, as confidence
     in [0, 1] (0 when another phase scores at least as well)."""
-    scores = meter_scores(features, (beats_per_bar,))
+    scores = meter_scores(features, (beats_per_bar,), weights=weights)
     given = scores.get((beats_per_bar, first_downbeat % max(beats_per_bar, 1)))
     if given is None:
         return 0.0
@@ -218,10 +243,11 @@ def check_downbeats(features: np.ndarray, beats_per_bar: int, first_downbeat: in
     return _sureness(given - max(others)) if others else 0.0
 
 
-def local_confidence(features: np.ndarray, meter: Meter, *, bars: int = LOCAL_BARS) -> np.ndarray:
+def local_confidence(features: np.ndarray, meter: Meter, *, bars: int = LOCAL_BARS,
+                     weights: np.ndarray = WEIGHTS) -> np.ndarray:
     """Per beat (n_beats,), [0, 1]: the chosen phase's margin over the best other
     phase within +-`bars` bars. Low where the bar is unclear (a break, a fill)."""
-    sal, _ = salience(features)
+    sal, _ = salience(features, weights)
     n, m = len(sal), meter.beats_per_bar
     if n == 0 or m < 2:
         return np.zeros(n)
