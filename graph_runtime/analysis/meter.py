@@ -169,7 +169,8 @@ def salience(features: np.ndarray, weights: np.ndarray = WEIGHTS) -> tuple[np.nd
         return np.zeros(0), features
     sd = features.std(axis=0)
     z = np.where(sd > 1e-9, (features - features.mean(axis=0)) / np.maximum(sd, 1e-9), 0.0)
-    return z @ weights / weights.sum() * 2.0, z
+    w = weights[: features.shape[1]]     # features without the trailing columns (an older
+    return z @ w / w.sum() * 2.0, z      # caller's five) leave those out of the sum
 
 
 # -- meter and phase -------------------------------------------------------------------------
