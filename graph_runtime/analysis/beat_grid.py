@@ -16,7 +16,7 @@ track_grid is the tracker that runs without a Beat This! checkpoint:
    beat, the tracker followed accented off-beats and the grid is moved;
 5. each beat moved back from its onset peak to the attack (beats.to_attack);
 6. the bar (meter.estimate_meter) and a per-beat downbeat confidence; where
-   no kit plays (drums_weak: the hats' band is quiet and has no hits) the bar
+   no kit plays (drums_absent: the hats' band is quiet and has no hits) the bar
    is read from chord changes, bass onsets and held notes
    (meter.DRUMLESS_WEIGHTS), without the start-of-track prior.
 
@@ -42,8 +42,9 @@ DP_TIGHTNESS = 150.0        # beats.track_beats: how hard the DP keeps the local
 OFF_BEAT_LOW = 0.8          # ... and its low-band onsets must be this strong relative to the beats'
 # drums_weak: a kit puts hats, snare and cymbals in HATS_HZ: measured share of the
 # power above 25 Hz -24..-6 dB with drums, -40..-84 dB for choir, strings, piano
-# and chorales without their drum stem; the band's loud frames (95th percentile)
-# stand 12..74 dB over its median with drums, under 4 dB without.
+# and chorales without their drum stem (-32..-20 dB on orchestral game music with
+# percussion); the band's loud frames (95th percentile) stand 12..74 dB over its
+# median with a kit (7..19 dB on that orchestral music), under 4 dB without.
 DRUMLESS_SHARE_DB = -32.0
 DRUMLESS_HITS_DB = 8.0
 
