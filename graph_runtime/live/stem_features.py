@@ -4,8 +4,13 @@ The offline functions (analysis/features.py) see a whole track; here each
 call sees one frame, columns = stems (ALL_STEMS order), and keeps the state
 that makes the channels causal:
 
-- envelope: RMS by Parseval as offline, divided by the stem's loudest frame
-  SO FAR, but never by less than ENVELOPE_FLOOR_DB (-26 dB) re the mix's
+- envelope: RMS by Parseval as offline, divided by the stem's loudest level
+  SO FAR (every frame's for the first 2.56 s; after that a louder frame
+  raises it by PEAK_RISE of its excess, tau 0.2 s: a louder passage sets
+  the new scale within ~0.5 s, while one stray frame, a leak of the causal
+  split or a lone hit, no longer rescales the stem for the rest of the
+  track the moment it comes; frames above the scale read 1 meanwhile),
+  but never by less than ENVELOPE_FLOOR_DB (-26 dB) re the mix's
   loudest frame so far (offline: the -40 dB gate re the track's loudest
   frame): the first loud hit sets the scale, so the opening seconds read
   louder than offline, later frames match it. The floor is for the stems
@@ -56,6 +61,7 @@ ENVELOPE_FLOOR_DB = -26.0   # re the mix's loudest frame so far: the least an en
 ENVELOPE_FLOOR = 10.0 ** (ENVELOPE_FLOOR_DB / 20.0)
 LEVEL_HEADROOM = 1.4        # x the 95th percentile of recent active levels: the least scale
 LEVEL_PERCENTILE = 95.0
+PEAK_RISE = 0.1             # per frame after the opening: the share of a new peak's excess taken
 SILENCE = 10.0 ** (SILENCE_DBFS / 20.0)
 
 
@@ -126,7 +132,7 @@ class StemFeatures:
         psum = power.sum(axis=0)
         rms = np.sqrt(np.maximum(2.0 * psum - power[0] - power[-1], 0.0) * self._parseval)
         self.mix_peak = max(self.mix_peak, float(rms[-1]))
-        np.maximum(self.stem_peak, rms, out=self.stem_peak)
+        self._peaks(rms)
         above = (rms > self.mix_peak * GATE) & (rms > SILENCE)
         self.off_for = np.where(above, 0, self.off_for + 1)
         active = self.off_for <= self.hold
@@ -149,6 +155,19 @@ class StemFeatures:
         self._entries(active)
         self.i += 1
         return o
+
+    def _peaks(self, rms: np.ndarray) -> None:
+        """The stem's loudest level so far: every frame's during the opening, then
+        PEAK_RISE of each louder frame's excess (tau 0.2 s), so one stray loud frame
+        (a leak of the causal split, a single hit) nudges the scale and a louder
+        passage moves it within ~0.5 s, not at its first frame."""
+        if self.i < HISTORY // 4:
+            np.maximum(self.stem_peak, rms, out=self.stem_peak)
+            return
+        rise = rms - self.stem_peak
+        np.maximum(rise, 0.0, out=rise)
+        rise *= PEAK_RISE
+        self.stem_peak += rise
 
     def _followers(self, envl: np.ndarray) -> None:
         o = self.out

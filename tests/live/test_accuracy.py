@@ -59,21 +59,22 @@ STEM_R = 0.90                  # the issue's threshold; never loosened
 STEM_CHANNELS = ("energy_smooth", "envelope", "flux")     # energy, loudness, onset
 # measured on this machine (first 20 s of each case, after the 3 s warm-up), the
 # channels still under the threshold (2026-12-06, docs/live-analysis.md "Live stems
-# against offline"). Offline separates on the analysis hop since then, so both sides
-# measure the same frames. What is left is causality and the resynthesis: the offline
+# against offline"). What is left is causality and the resynthesis: the offline
 # separator run with the live causal mask agrees with live at bass/vocals flux 0.93,
-# drums_low 0.98, drums_mid/energy_smooth 0.93 (the causal HPSS hears each new note as
-# percussive for ~0.1 s), but other/other_mid/other_high flux still 0.83-0.89 (offline
-# measures resynthesised stems; live cannot without 20-40 ms more latency). Against the
-# eval cases' true stems the harmonic flux reads r 0.05-0.6, offline and live alike.
+# drums_low 0.98 (the causal HPSS hears each new note as percussive for ~0.1 s), but
+# other/other_mid/other_high flux still 0.83-0.89 (offline measures resynthesised
+# stems; live cannot without 20-40 ms more latency, and the causal part of the round
+# trip, the previous frames' masks, adds only 0.005-0.015). drums_low is where two
+# approximate splits disagree on which bass-note onsets are percussive (offline calls
+# many of them drums too, against the true stems). Against the eval cases' true
+# stems the harmonic flux reads r 0.05-0.6, offline and live alike.
 BELOW_TARGET = {
     "bass/flux": "bwv253 0.88, bwv269 0.88, bwv347 0.88, bwv66 0.81",
-    "drums_low/energy_smooth": "bwv253 0.96, bwv269 0.87, bwv347 0.91, bwv66 0.92",
-    "drums_low/envelope": "bwv253 0.95, bwv269 0.86, bwv347 0.93, bwv66 0.93",
-    "drums_mid/energy_smooth": "bwv253 0.97, bwv269 0.94, bwv347 0.896, bwv66 0.94",
+    "drums_low/energy_smooth": "bwv253 0.96, bwv269 0.885, bwv347 0.93, bwv66 0.93",
+    "drums_low/envelope": "bwv253 0.95, bwv269 0.874, bwv347 0.94, bwv66 0.93",
     "other/flux": "bwv253 0.82, bwv269 0.80, bwv347 0.85, bwv66 0.86",
-    "other_high/flux": "bwv253 0.86, bwv269 0.83, bwv347 0.85, bwv66 0.87",
-    "other_mid/flux": "bwv253 0.87, bwv269 0.87, bwv347 0.91, bwv66 0.91",
+    "other_high/flux": "bwv253 0.86, bwv269 0.835, bwv347 0.85, bwv66 0.87",
+    "other_mid/flux": "bwv253 0.87, bwv269 0.87, bwv347 0.905, bwv66 0.91",
     "vocals/flux": "bwv253 0.88, bwv269 0.86, bwv347 0.88, bwv66 0.89",
 }
 
