@@ -46,7 +46,7 @@ class _Stem:
     """One ranked stem's wires and running state."""
 
     __slots__ = ("out", "base", "auto", "energy", "activity", "nov_s", "layer", "nov_m", "peers",
-                 "e", "prev_nov", "nov_hold", "gate", "surprise", "above")
+                 "e", "prev_nov", "nov_hold", "gate", "surprise", "above", "coupling", "factor")
 
     def __init__(self, out, base: float, auto: bool, wire) -> None:
         self.out, self.base, self.auto = out, base, auto
@@ -55,6 +55,7 @@ class _Stem:
         self.layer, self.nov_m = (wire("layer_entry"), wire("novelty_medium")) if auto else (None, None)
         self.peers: tuple = ()
         self.e = self.prev_nov = self.nov_hold = self.gate = self.surprise = 0.0
+        self.coupling, self.factor = 0.0, 1.0     # this frame's, set by LiveEnsemble._peers
         self.above = False
 
 
@@ -100,7 +101,7 @@ class LiveEnsemble:
             x = _clip01(rise / NOVELTY_RISE_FULL)
             st.nov_hold = x if x > held else held
             novelty = min(st.nov_hold, 1.0) * p["novelty_max"]
-            coupling, factor = self._peers(st)
+            self._peers(st)
             g = st.gate * r_gate
             st.gate = 1.0 if st.activity.v >= 0.5 else g
             surprise = 0.0
@@ -111,17 +112,18 @@ class LiveEnsemble:
                 s = st.surprise * r_sur
                 st.surprise = p["surprise_peak"] if event and p["surprise_peak"] > s else s
                 surprise = st.surprise
-            prom = _clip01(st.base * (1.0 + novelty + coupling) * factor * min(st.gate, 1.0) + surprise)
+            prom = _clip01(st.base * (1.0 + novelty + st.coupling) * st.factor * min(st.gate, 1.0) + surprise)
             st.out.v = prom
             w_sum += prom
             we_sum += prom * st.e
         self.energy_out.v = we_sum / w_sum if w_sum > 1e-6 else 0.0
         self.first = False
 
-    def _peers(self, st: _Stem) -> tuple[float, float]:
-        """Coupling bonus and call-response factor from the closest same-rank peer."""
+    def _peers(self, st: _Stem) -> None:
+        """st.coupling and st.factor from the closest same-rank peer (none: 0 and 1)."""
         if not st.peers:
-            return 0.0, 1.0
+            st.coupling, st.factor = 0.0, 1.0
+            return
         lock, best_cr, best_peer = -1.0, -1.0, None
         for lock_w, cr_w, peer in st.peers:
             if lock_w.v > lock:
@@ -129,6 +131,5 @@ class LiveEnsemble:
             cr = _clip01(cr_w.v)
             if cr > best_cr:
                 best_cr, best_peer = cr, peer
-        coupling = _clip01((lock - LOCK_THRESHOLD) / (1.0 - LOCK_THRESHOLD)) * self.p["coupling_max"]
-        calls = st.e >= best_peer.e
-        return coupling, (1.0 + CALL_GAIN * best_cr) if calls else (1.0 - RESPONSE_CUT * best_cr)
+        st.coupling = _clip01((lock - LOCK_THRESHOLD) / (1.0 - LOCK_THRESHOLD)) * self.p["coupling_max"]
+        st.factor = (1.0 + CALL_GAIN * best_cr) if st.e >= best_peer.e else (1.0 - RESPONSE_CUT * best_cr)

@@ -15,6 +15,10 @@ Per frame: five wire reads and a dozen float operations; no containers built.
 from __future__ import annotations
 
 
+def pos(x: float) -> float:
+    return x if x > 0.0 else 0.0
+
+
 class LiveWeights:
     def __init__(self, bank, stem: str, node) -> None:
         """node: the Blended node, prepared with all four models in the order spring,
@@ -29,7 +33,7 @@ class LiveWeights:
 
     def update(self) -> list[float]:
         """This frame's four weights (the same list, refilled)."""
-        w, pos = self.w, lambda x: x if x > 0.0 else 0.0
+        w = self.w
         harm = pos(self.harmonic.v)
         w[0] = pos(self.percussive.v)
         w[1] = pos(self.melodic.v) * harm

@@ -9,6 +9,7 @@ LiveSource before the music starts, as the window does.
   blend of the running live classification, not the spring-only fallback it read at
   compile time before any music; auto_chain picks a chain from the same estimate."""
 import time
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -55,6 +56,11 @@ def _patch() -> Patch:
     return p
 
 
+@pytest.fixture(scope="module")
+def played(kick_and_bass):
+    return _play(kick_and_bass)
+
+
 def _play(path: str):
     """Compile on the live source before any music, then play the whole file as fast as
     the analysis goes, a frame now and then; returns (input, plan) with the input stopped."""
@@ -77,8 +83,8 @@ def _play(path: str):
     return live, plan
 
 
-def test_the_ensemble_follows_the_live_coupling(kick_and_bass):
-    live, plan = _play(kick_and_bass)
+def test_the_ensemble_follows_the_live_coupling(played):
+    live, plan = played
     row = live.analyser.ring.latest()
     lock = lambda a, b: float(row[layout.INDEX[f"coupling/{pair_key(a, b)}/lock_index"]])
     earned = {}
@@ -90,10 +96,19 @@ def test_the_ensemble_follows_the_live_coupling(kick_and_bass):
             assert with_bonus == pytest.approx(without * (1.0 + bonus), rel=1e-9), (s, best)
             earned[s] = bonus
     assert earned and max(earned.values()) > 0.1, earned      # the live lock reached the node
+    # the live nodes keep nothing per frame (as test_compiler's plan on a track)
+    tracemalloc.start()
+    snap0 = tracemalloc.take_snapshot()
+    for i in range(2000):
+        plan.run(i * DT, DT)
+    snap1 = tracemalloc.take_snapshot()
+    tracemalloc.stop()
+    grown = sum(d.size_diff for d in snap1.compare_to(snap0, "filename") if d.size_diff > 0)
+    assert grown < 4096, f"the live plan keeps {grown} bytes per 2000 frames"
 
 
-def test_the_blended_physics_weights_follow_the_live_classification(kick_and_bass):
-    live, plan = _play(kick_and_bass)
+def test_the_blended_physics_weights_follow_the_live_classification(played):
+    live, plan = played
     estimate = live.source.classification("bass")
     assert max(estimate.values()) > 0.1                       # a running estimate after 12 s
     want = classification_weights(StemHandle("bass", estimate, True))
