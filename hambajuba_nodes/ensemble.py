@@ -18,8 +18,9 @@ clamped to [0, 1], where
 
 Everything here depends only on the analysis and the params, so the whole
 table is computed once per compile (vectorised over frames) and a frame is
-one interpolated row. The `energy` output is the prominence-weighted energy
-of the ranked stems: what a reactive prompt destination follows.
+one interpolated row. On live input there is no track to tabulate: the same
+formula runs frame by frame on the live bank's channels (ensemble_live.py).
+The `energy` output is the prominence-weighted energy of the ranked stems: what a reactive prompt destination follows.
 """
 from __future__ import annotations
 
@@ -28,15 +29,19 @@ import numpy as np
 from graph_runtime.analysis.store import STEMS, pair_key
 from graph_runtime.graph.node import Node, Param, signal
 
-RANKS = {"R1": 1.0, "R2": 0.65, "R3": 0.40, "R4": 0.25, "auto": 0.05}
-RANK_CHOICES = ("off",) + tuple(RANKS)
-NOVELTY_MAX = 0.30
-COUPLING_MAX = 0.50
-LOCK_THRESHOLD = 0.5
-CALL_GAIN, RESPONSE_CUT = 0.30, 0.40  # x1.3 .. x0.6
-GATE_RELEASE_S = 0.3
-NOVELTY_RISE_FULL = 2.0  # novelty rising 2 units/s earns the whole boost
-NOVELTY_HOLD_S = 0.5
+from .ensemble_live import LiveEnsemble
+from .ensemble_rules import (  # noqa: F401 (re-exported)
+    CALL_GAIN,
+    COUPLING_MAX,
+    GATE_RELEASE_S,
+    LOCK_THRESHOLD,
+    NOVELTY_HOLD_S,
+    NOVELTY_MAX,
+    NOVELTY_RISE_FULL,
+    RANK_CHOICES,
+    RANKS,
+    RESPONSE_CUT,
+)
 
 
 def prominence(base: float, novelty: float, coupling: float, call_response: float,
@@ -98,6 +103,19 @@ class Ensemble(Node):
     def prepare(self, ctx) -> None:
         self._ranks = {s: self.p[f"rank_{s}"] for s in STEMS}
         a = ctx.analysis
+        self._wires = tuple(getattr(self, s) for s in STEMS) + (self.energy,)
+        if a is not None and callable(getattr(a, "make_bank", None)):
+            # live input: no track to tabulate; the same formula on the bank's wires,
+            # frame by frame (the live coupling and activity, ensemble_live.py)
+            outs = {s: getattr(self, s) for s in STEMS}
+            outs["energy"] = self.energy
+            self._live = LiveEnsemble(self._ranks, self.p, ctx.bank, outs)
+            for s in STEMS:
+                outs[s].v = 0.0
+            self.process = self._live.step
+            return
+        self._live = None
+        self.__dict__.pop("process", None)   # a recompile on a track after live input
         # (n + 1, 10): an extra last row so row i + 1 always exists; the row
         # views are made here so a frame creates no numpy objects at all.
         # Built once per (track, params): recompiles and the meter twin share it
@@ -110,7 +128,6 @@ class Ensemble(Node):
         self._n = len(self._rows) - 1
         self._buf = np.zeros(len(self._rows[0]))
         self._tmp = np.zeros(len(self._rows[0]))
-        self._wires = tuple(getattr(self, s) for s in STEMS) + (self.energy,)
 
     # -- per track ---------------------------------------------------------------------
     def table(self, a) -> np.ndarray:
@@ -165,6 +182,10 @@ class Ensemble(Node):
         events = (layer_entry >= 0.5) | _rising_edges(novelty, self.p["novelty_trigger"])
         tau = self.p["surprise_s"] / 3.0 * fps  # 3 time constants: ~5% left
         return decay_hold(events * self.p["surprise_peak"], tau)
+
+    def reset(self) -> None:
+        if getattr(self, "_live", None) is not None:
+            self._live.reset()
 
     # -- per frame --------------------------------------------------------------------
     def process(self, t: float, dt: float) -> None:

@@ -8,7 +8,8 @@ its note through unvoiced gaps), CoupledOscillator (two slightly detuned
 oscillators that beat: breathing) and PerlinDrift (smooth noise whose speed
 follows the energy). A percussion trigger briefly tightens their damping and
 kicks their velocity, so a pad's breathing still feels the beat. Blended
-mixes all four with weights from the stem's classification.
+mixes all four with weights from the stem's classification (on live
+input the running estimate, read every frame: physics_live.py).
 
 Every model is tempo-scaled (physics_models: k * bpm/120, c * sqrt(bpm/120),
 so damping ratios hold) and integrated with semi-implicit Euler at the
@@ -20,6 +21,7 @@ import math
 
 from graph_runtime.graph.node import Node, Param, signal, stem, trigger
 
+from .physics_live import LiveWeights
 from .physics_models import (
     BPM_REF,
     PRESETS,
@@ -435,7 +437,12 @@ class Blended(Node):
 
     def prepare(self, ctx) -> None:
         p, handle = self.p, self.stem.v
-        if p["weighting"] == "classification":
+        live = (p["weighting"] == "classification" and handle is not None
+                and callable(getattr(ctx.analysis, "make_bank", None)))
+        self.__dict__.pop("process", None)   # a recompile on a track after live input
+        if live:   # a running estimate: every model built, blended per frame (physics_live.py)
+            w = {"spring": 0.25, "pitch": 0.25, "oscillator": 0.25, "perlin": 0.25}
+        elif p["weighting"] == "classification":
             w = classification_weights(handle)
         else:
             w = _normalised({k: p["w_" + k] for k in ("spring", "pitch", "oscillator", "perlin")})
@@ -462,6 +469,8 @@ class Blended(Node):
         total = sum(wt for wt, _ in models)
         self._models = tuple((wt / total, m) for wt, m in models)
         self._steps = tuple((wt, m.step) for wt, m in self._models)
+        if live:
+            self.process = LiveWeights(ctx.bank, handle.name, self).process
 
     @property
     def _dyn(self) -> tuple:

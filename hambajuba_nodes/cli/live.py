@@ -43,10 +43,31 @@ def add_bench_live_parser(bench_subparsers) -> None:
                    help="audio file fed through the live path (default: the demo track)")
     p.add_argument("--seconds", type=float, default=None, help="only the first SECONDS of it")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    p.add_argument("--long", type=float, default=None, metavar="MINUTES",
+                   help="instead: MINUTES of a 126 BPM drum loop fed as fast as it goes: memory "
+                        "growth and the clock's drift (graph_runtime/live/long_run.py)")
     p.set_defaults(func=cmd_bench_live)
 
 
+def cmd_bench_live_long(args) -> int:
+    from graph_runtime.live import long_run
+    if not 1.0 <= args.long <= 600.0:
+        print("hambajuba bench live: --long must be 1..600 minutes", file=sys.stderr)
+        return 2
+    r = long_run.run(args.long)
+    if args.json:
+        print(json.dumps(r))
+        return 0
+    print(f"live analysis, {r['minutes_fed']} min fed fast ({r['wall_s']} s): resident memory "
+          f"+{r['rss_growth_bytes'] / 1024:.0f} KiB over the last {r['minutes_measured']} min; "
+          f"tempo {r['bpm']} BPM ({100 * r['bpm_error']:.2f} % off 126); last beat "
+          f"{r['off_grid_last_ms']} ms off the grid (at most {r['off_grid_max_ms']} ms)")
+    return 0
+
+
 def cmd_bench_live(args) -> int:
+    if args.long is not None:
+        return cmd_bench_live_long(args)
 
     from graph_runtime.analysis.decode import decode_for_analysis
     from graph_runtime.analysis.errors import AnalysisError

@@ -5,7 +5,8 @@ the default patch on the preview model at 128 px with:
   - the output window (a child process through the shared-memory ring),
   - an MJPEG viewer reading /stream.mjpg over loopback the whole time,
   - a recording (MP4 + sidecar),
-  - OSC at 200 messages/s to the patch's params, and a scene recall every 10 s,
+  - OSC at 200 messages/s to the patch's params, and a scene recall every 10 s
+    (every M*60/6 s when that is shorter, so even a short soak recalls six),
   - live input from a file (played at real-time pace into the live analyser).
 The track is a generated pulse with a synthetic beat grid (the offline
 analysis of a long track would take the CPU for minutes before the show
@@ -34,7 +35,7 @@ import time
 import numpy as np
 
 OSC_RATE = 200.0          # messages a second
-SCENE_EVERY_S = 10.0
+SCENE_EVERY_S = 10.0      # at most; a soak shorter than a minute recalls 6 scenes in all
 SR = 22050
 LIVE_FILE_S = 600.0       # the live input file, looped
 
@@ -97,26 +98,26 @@ class MjpegViewer(threading.Thread):
 
 
 class OscDriver(threading.Thread):
-    """OSC_RATE messages a second to float params; /hambajuba/scene/N every SCENE_EVERY_S."""
+    """OSC_RATE messages a second to float params; /hambajuba/scene/N every `scene_every` s."""
 
-    def __init__(self, port: int, addresses: list[str], scenes: int) -> None:
+    def __init__(self, port: int, addresses: list[str], scenes: int, scene_every: float) -> None:
         super().__init__(daemon=True, name="soak-osc")
         from pythonosc.udp_client import SimpleUDPClient
 
         self.client = SimpleUDPClient("127.0.0.1", port)
-        self.addresses, self.scenes = addresses, scenes
+        self.addresses, self.scenes, self.scene_every = addresses, scenes, scene_every
         self.sent = self.recalls = 0
         self.stop = threading.Event()
 
     def run(self) -> None:
         t0 = nxt = time.monotonic()
-        next_scene = t0 + SCENE_EVERY_S
+        next_scene = t0 + self.scene_every
         while not self.stop.is_set():
             now = time.monotonic()
             if now >= next_scene and self.scenes:
                 self.client.send_message(f"/hambajuba/scene/{self.recalls % self.scenes + 1}", 1)
                 self.recalls += 1
-                next_scene += SCENE_EVERY_S
+                next_scene += self.scene_every
             address = self.addresses[self.sent % len(self.addresses)]
             self.client.send_message(address, float(0.5 + 0.5 * np.sin(self.sent * 0.01)))
             self.sent += 1
@@ -184,7 +185,10 @@ def soak(minutes: float, work: str) -> dict:
         child = app.stage.window.pid
         out["window_rss_start_mb"] = rss_mb(child) if child else 0.0
         viewer = MjpegViewer(app.stage.server.port)
-        osc = OscDriver(app.control.osc.port, _float_params(app), len(session.scene_names()))
+        scene_every = min(SCENE_EVERY_S, seconds / 6.0)
+        out["scene_every_s"] = round(scene_every, 2)
+        osc = OscDriver(app.control.osc.port, _float_params(app), len(session.scene_names()),
+                        scene_every)
         viewer.start()
         osc.start()
         t_track0, t0 = app.transport.played(), time.monotonic()

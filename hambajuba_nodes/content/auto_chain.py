@@ -13,8 +13,11 @@ as the write-up's auto mode derives it from the stem's classification:
     impulse           percussive stems kick their own physics on every hit
 
 Without an analysis the classification falls back to what the stem's name
-says (STEM_DEFAULTS). The blended physics' weights themselves are read from
-the classification at compile time, so they follow the track.
+says (STEM_DEFAULTS); on live input the chain is chosen from the running
+estimate once it has heard the stem (graph_runtime/live/classify.py), else
+from the defaults. The blended physics' weights themselves are read from the
+classification at compile time, so they follow the track, and on live input
+every frame (hambajuba_nodes/physics_live.py), so they follow the music.
 """
 from __future__ import annotations
 
@@ -47,6 +50,10 @@ DEFAULT_FEATURES = {"down.2.1": 412, "mid.0": 2960, "up.0.0": 4977, "up.0.1": 80
 def classification(stem: str, analysis=None) -> dict[str, float]:
     if analysis is not None and f"class/{stem}" in analysis.data:
         return analysis.classification(stem)
+    if analysis is not None and callable(getattr(analysis, "make_bank", None)):
+        running = analysis.classification(stem)     # live: 0 until the stem was heard
+        if max(running.values(), default=0.0) > 0.0:
+            return running
     base = dict.fromkeys(CLASS_NAMES, 0.0)
     base.update(STEM_DEFAULTS.get(stem, {}))
     return base

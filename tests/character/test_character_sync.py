@@ -1,11 +1,15 @@
 """Checkable sync on the eval cases (../shared/eval/cases): `render --view
-character` on the preview model, then the sidecar's blinks against the
+character` (the render loop the CLI runs) on the null engine, then the sidecar's blinks against the
 track's beat grid (F1 >= 0.95 within one frame) and each orb's curve against
 its stem's energy channel (r >= 0.8).
 
 Each case's analysis is its true beat grid and its true stems' energy
 channels (character_helpers.case_analysis), so the figures measure the
-character's sync, not a beat tracker's mistakes."""
+character's sync, not a beat tracker's mistakes. The engine under the
+character is the null engine (`--model null`): what the character does is
+decided by the analysis and the clock, never by the picture, and the preview
+model's 960 frames took 20 s (tests/character/test_character_render.py renders
+the character over the preview model)."""
 from __future__ import annotations
 
 import json
@@ -23,18 +27,26 @@ pytestmark = [pytest.mark.slow,
 
 
 @pytest.fixture(scope="module")
-def renders(tmp_path_factory, preview_engine, small_patch):
+def analyses():
+    """case -> (analysis, truth), each analysed once for the module."""
+    return {case: case_analysis(case) for case in CASES}
+
+
+@pytest.fixture(scope="module")
+def renders(tmp_path_factory, analyses, small_patch):
+    from graph_runtime.engine.null_engine import NullEngine
     from graph_runtime.render.loop import RenderRequest, render
     from hambajuba_nodes.registry import default_registry
 
+    engine = NullEngine(128)   # the preview's smallest size (conftest.ENGINE_SIZE)
     out = {}
     for case in CASES:
-        analysis, truth = case_analysis(case)
+        analysis, truth = analyses[case]
         folder = tmp_path_factory.mktemp(case) / "frames"
         req = RenderRequest(track=str(EVAL / case / "mix.flac"), patch=small_patch,
                             frames_dir=str(folder), fps=FPS, seconds=SECONDS,
                             view="character", canvas=(640, 360), creature="fresh")
-        render(req, default_registry(), engine=preview_engine, analysis=analysis,
+        render(req, default_registry(), engine=engine, analysis=analysis,
                progress=False, say=lambda _l: None)
         out[case] = (analysis, truth, json.loads((folder / "render.json").read_text()))
     return out
@@ -69,17 +81,16 @@ def test_each_orb_follows_its_stems_energy(renders):
     assert min(rs.values()) >= 0.8, rs
 
 
-def test_every_bundled_skins_orb_physics_follows_the_stems():
+def test_every_bundled_skins_orb_physics_follows_the_stems(analyses):
     """The same check for each bundled skin's attack/release (the drive alone,
     over 20 s of each case: what the compositor draws and the sidecar logs)."""
     from graph_runtime.stage.character.drive import STEMS, CharacterDrive
     from graph_runtime.stage.character.skin import bundled_skins, load_skin
 
-    analyses = [case_analysis(c)[0] for c in CASES]
     for name in bundled_skins():
         skin = load_skin(name)
         rs = []
-        for a in analyses:
+        for a, _truth in analyses.values():
             d = CharacterDrive(a, attack_ms=skin.attack_ms, release_ms=skin.release_ms)
             n = int(20 * FPS)
             curve = np.zeros((len(STEMS), n))

@@ -52,6 +52,11 @@ def test_bench_live_json(loop_file):
     assert doc["latency_ms"] >= 20.0 * 0.99      # a frame's hop must fill before it is analysed
 
 
+def test_bench_live_long_refuses_a_run_too_short_to_measure():
+    r = run_cli("bench", "live", "--long", "0.5", timeout=120)
+    assert r.returncode == 2 and "--long must be 1..600 minutes" in r.stderr
+
+
 def test_audio_devices_answers_without_a_device():
     r = run_cli("audio", "devices", "--json", timeout=60)
     assert r.returncode in (0, 2)

@@ -15,35 +15,47 @@ from graph_runtime.stage.fanout import FrameFanout
 from graph_runtime.stage.mjpeg import BOUNDARY, MjpegServer, StageError, parse_address
 
 FRAMES = [card(i, 96, 128) for i in range(24)]
+# grain JPEG cannot squeeze (~300 KB a part): a viewer that never reads fills its socket
+# buffers (loopback grows them to 4 MB) in a second, not in the 15 s the cards took
+GRAIN = [np.random.default_rng(i).integers(0, 256, (384, 512, 4), dtype=np.uint8) for i in range(4)]
 
 
 class Publisher:
     """The window's side: publish the cards in turn until stopped."""
 
-    def __init__(self, fan: FrameFanout) -> None:
-        self.fan, self.stop = fan, threading.Event()
+    def __init__(self, fan: FrameFanout, frames: list[np.ndarray] = FRAMES) -> None:
+        self.fan, self.frames, self.stop = fan, frames, threading.Event()
         self.thread = threading.Thread(target=self.run, daemon=True)
 
     def run(self) -> None:
         i = 0
         while not self.stop.is_set():
-            self.fan.publish(FRAMES[i % len(FRAMES)], time.monotonic(), i / 30)
+            self.fan.publish(self.frames[i % len(self.frames)], time.monotonic(), i / 30)
             i += 1
             time.sleep(1 / 60)
 
 
-@pytest.fixture
-def served():
+def _serve(frames: list[np.ndarray]):
     server = MjpegServer("127.0.0.1", 0, send_timeout=0.5)
     server.start()
     fan = FrameFanout()
     fan.add(server)
-    pub = Publisher(fan)
+    pub = Publisher(fan, frames)
     pub.thread.start()
     yield server
     pub.stop.set()
     pub.thread.join(5)
     fan.close()
+
+
+@pytest.fixture
+def served():
+    yield from _serve(FRAMES)
+
+
+@pytest.fixture
+def served_grain():
+    yield from _serve(GRAIN)
 
 
 def read_parts(port: int, n: int) -> list[bytes]:
@@ -101,7 +113,8 @@ def test_frame_page_and_unknown_paths(served):
     assert e.value.code == 404
 
 
-def test_a_viewer_that_never_reads_is_dropped_and_slows_no_one(served):
+def test_a_viewer_that_never_reads_is_dropped_and_slows_no_one(served_grain):
+    served = served_grain
     stuck = socket.socket()
     stuck.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     stuck.connect(("127.0.0.1", served.port))
