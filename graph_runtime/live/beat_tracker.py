@@ -86,6 +86,10 @@ FOLLOW_MIN = 2.0           # the onset must stand this many running means above 
 # the level: every estimate votes for its level (leaky sums); another level takes over when it leads
 OFF_BEAT_SURE = 0.4        # meter-score margin that moves the clock on one on-beat check (a syncopated
 #                            groove read 0.4-0.9 on its first check and sat 2 s longer on the off-beat)
+OFF_PULSE_SURE = 1.5       # ... and, on two checks in a row, off the comb's pulse once the level has
+#                            settled: on orchestral and game recordings the check read the half-beat
+#                            grid as clearer at 0.6-1.4 where the comb sat on the beat (most such
+#                            moves on the wesnoth tracks took a clock on the beat off it)
 MIN_BAR_GAP = 2            # beats: the shortest bar the downbeats may mark while the bar's phase moves
 GLIDE_STEP = 0.4           # periods the clock may move per emitted beat when it changes phase
 #                            (the interval then is at least MIN_IBI: a half-beat move takes two beats)
@@ -403,7 +407,9 @@ class OnlineBeatTracker(MetricalLevel):
         grid and the kick no weaker there) on the clock's grid over the last
         BAR_BEATS beats (the clock's own beats, so it needs no history of emitted
         beats at this level). A clear win (OFF_BEAT_SURE) moves the clock at once, a
-        narrow one on the second vote in a row; the move glides over a few beats."""
+        narrow one on the second vote in a row; once the level has settled, leaving the
+        comb's own pulse takes OFF_PULSE_SURE twice in a row (going back to it does not).
+        The move glides over a few beats."""
         frames = self._clock_grid(RING, ON_BEAT_BEATS)
         if len(frames) < 8:
             return
@@ -412,7 +418,10 @@ class OnlineBeatTracker(MetricalLevel):
                                   accent=self.accent[lin], low=self.low[lin],
                                   chroma=self.chroma[:, lin], low_spectrum=self.low_spec[:, lin])
         _, moved, margin = beat_grid.on_beat_margin(frames, env)
-        if moved and (self._pending_offbeat or margin >= OFF_BEAT_SURE):
+        sure = margin >= OFF_BEAT_SURE
+        if self.offbeat == 0.0 and self.i - self.level_since >= YOUNG_S * self.fps:
+            moved, sure = moved and margin >= OFF_PULSE_SURE, False
+        if moved and (self._pending_offbeat or sure):
             self.offbeat = 0.5 - self.offbeat
             self.glide -= 0.5          # half a beat earlier, spread over beats: no hole
             self._pending_offbeat = False
