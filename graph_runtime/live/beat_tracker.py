@@ -33,14 +33,7 @@ in rings.
   clock's prediction, known before the onset is heard. The channel bank
   extrapolates the clock further ahead (latency compensation).
 - The bar, every second (half a second after each other task, so a block
-  still carries at most one): the offline bar logic (analysis/meter.py:
-  kick, chord and bass change on beat one, a fill before it, the rhythm
-  repeating every bar) plus the bar-long chord change and the onsets' duple
-  or triple period (live/downbeat.py) on the last BAR_BEATS emitted beats of
-  the current level, after the clock's grid carried back to where the music
-  began (so a young clock or a new level hears the bar at once), agreed over
-  consecutive estimates (live/downbeat.BarTracker, which counts from the
-  beat the music began on until the evidence says otherwise); its
+  still carries at most one): live/bar_line.py (the BarLine mixin); its
   confidence is the `global/downbeat_confidence` channel.
 """
 from __future__ import annotations
@@ -48,11 +41,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..analysis import beat_grid
-from ..analysis import meter as meter_logic
 from ..analysis.beats import ATTACK_FRAMES, ATTACK_LEVEL
 from . import tempo as live_tempo
+from .bar_line import BAR_TASK, BarLine
 from .beat_level import YOUNG_S, MetricalLevel
-from .downbeat import BarTracker, beat_means, duple_over_triple
+from .downbeat import BarTracker
 from .level_check import LevelCheck, hold_to_level
 
 RING = 1024                # frames of onset history (20.48 s at 50 fps)
@@ -65,9 +58,7 @@ MIN_COMB_BEATS = 5         # beats of history before the comb may lock the phase
 PHASE_GAIN = 0.1          # share of the phase error corrected per frame
 PERIOD_GAIN = 0.01        # share of the phase error fed into the period per frame
 LEVEL_SUPPORT = 1.3       # a new level not an octave away must repeat this much better
-START_WINDOW_S = 30.0      # s after the music starts during which its first beat counts as a one
 SILENT_S = 2.0             # onset-free time after which the tempo is said to hold
-BAR_BEATS = 32             # recent beats the bar is estimated on
 ON_BEAT_BEATS = 16         # the on-beat check's grid: the clock's beats extended back this far (its
 #                            period wanders a few % as it chases single beats: over 32 beats that
 #                            drifted most of a beat and the check read a good phase as the off-beat)
@@ -90,16 +81,12 @@ OFF_PULSE_SURE = 1.5       # ... and, on two checks in a row, off the comb's pul
 #                            settled: on orchestral and game recordings the check read the half-beat
 #                            grid as clearer at 0.6-1.4 where the comb sat on the beat (most such
 #                            moves on the wesnoth tracks took a clock on the beat off it)
-MIN_BAR_GAP = 2            # beats: the shortest bar the downbeats may mark while the bar's phase moves
 GLIDE_STEP = 0.4           # periods the clock may move per emitted beat when it changes phase
 #                            (the interval then is at least MIN_IBI: a half-beat move takes two beats)
 IDLE_TASKS = (1, 2, 1, 3)  # a second each: tempo, bar, tempo, on-beat phase
-BAR_TASK = 2               # ... and the bar again half a second after each of them
-BAR_STEP = 0.2            # periods an interval between emitted beats may differ from one
-MIN_BAR_BEATS = 8          # beats at the current level before the bar is estimated
 
 
-class OnlineBeatTracker(MetricalLevel):
+class OnlineBeatTracker(BarLine, MetricalLevel):
     def __init__(self, *, fps: float) -> None:
         self.fps = float(fps)
         self.onset = np.zeros(RING)
@@ -148,15 +135,6 @@ class OnlineBeatTracker(MetricalLevel):
         self._k = np.arange(COMB_BEATS, dtype=np.float64)
         self._w = COMB_DECAY ** self._k
         self.level_check = LevelCheck(fps=self.fps, n_lags=int(4 * self.fps) + 1)  # ~30 s of periodicity
-
-    @property
-    def meter(self) -> int:
-        return self.bars.meter
-
-    @property
-    def meter_confidence(self) -> float:
-        """[0, 1]: how sure the bar's phase is (global/downbeat_confidence)."""
-        return self.bars.confidence
 
     # -- per frame ----------------------------------------------------------------
     def step(self, onset: float, accent: float, low: float, chroma: np.ndarray,
@@ -326,35 +304,6 @@ class OnlineBeatTracker(MetricalLevel):
                 self.glide -= step
         self.bar_pos = self.bars.bar_pos(self.beat_index)
 
-    def _bar_start(self) -> None:
-        """Tell the bar which beat the music began on (the next beat has beat_index)."""
-        if (self.bars.start_index is None and self.period > 0 and self.music_start >= 0
-                and self.now() - self.music_start < START_WINDOW_S):
-            back = round((self.next_beat - self.music_start) / self.period)
-            self.bars.set_start(self.beat_index - int(back))
-
-    def _bar_line(self) -> bool:
-        """Is the beat being emitted a downbeat? Where the bar says so, but never two
-        bars apart by less than MIN_BAR_GAP beats nor more than the meter: when the
-        bar's phase moves (a new anchor), the bar in between is shortened, or split in
-        two short ones (a move by one beat in 4/4: 2 + 3 beats), so the visuals see
-        neither a double one nor a missing one."""
-        self._bar_start()
-        if self.bars.seen == 0 and self._tick == 0:
-            self._tick = BAR_TASK      # no estimate yet: try at each beat, not once a second
-        m = self.bars.meter
-        gap = self.since_downbeat + 1                # beats since the last downbeat, this one included
-        pos = self.bars.bar_pos(self.beat_index)
-        to_next = (m - pos) % m                      # beats from this one to the bar's next one
-        if m < 2 * MIN_BAR_GAP - 1 or gap > 1 << 19:
-            down = pos == 0                          # no bar to keep (yet)
-        elif pos == 0:
-            down = gap >= MIN_BAR_GAP
-        else:                                        # a one squeezed in when the next is too far
-            down = gap >= MIN_BAR_GAP and to_next >= MIN_BAR_GAP and gap + to_next > m
-        self.since_downbeat = 0 if down else gap
-        return down
-
     # -- between frames -------------------------------------------------------------
     def idle(self) -> bool:
         """The slow task due (tempo, bar or on-beat check: one a second, in turn, so a
@@ -405,7 +354,7 @@ class OnlineBeatTracker(MetricalLevel):
         """Accented off-beats (open hats on the "and"s) pull the comb half a beat off:
         the offline check (beat_grid.on_beat_phase: bars clearer on the half-beat
         grid and the kick no weaker there) on the clock's grid over the last
-        BAR_BEATS beats (the clock's own beats, so it needs no history of emitted
+        ON_BEAT_BEATS beats (the clock's own beats, so it needs no history of emitted
         beats at this level). A clear win (OFF_BEAT_SURE) moves the clock at once, a
         narrow one on the second vote in a row; once the level has settled, leaving the
         comb's own pulse takes OFF_PULSE_SURE twice in a row (going back to it does not).
@@ -444,46 +393,6 @@ class OnlineBeatTracker(MetricalLevel):
         self.bars.reset()
         self.corrections += 1
         self.last_correction = self.now()
-
-    def _bar_window(self) -> tuple[np.ndarray, int]:
-        """(frames relative to the ring's start, oldest first; beat index of the first) of
-        the beats the bar is heard on: the emitted beats of the current level, after the
-        clock's grid carried back to where the music began while there are fewer than
-        BAR_BEATS of them, so a young clock or a new level does not wait 8 beats to
-        hear the bar (the onsets before it are the same music)."""
-        frames, first = self._recent_beats(RING, BAR_BEATS)
-        start = self.i - RING + 1
-        tau = self.period * self.fps
-        # a young clock moves its phase: beats emitted before it last jumped by more
-        # than BAR_STEP of a period are off the grid it keeps now; its grid replaces them
-        jumps = np.flatnonzero(np.abs(np.diff(frames) / tau - 1.0) > BAR_STEP)
-        if len(jumps):
-            frames, first = frames[jumps[-1] + 1:], first + int(jumps[-1]) + 1
-        top = frames[0] if len(frames) else self.next_beat * self.fps - start
-        floor = 2.0
-        if self.music_start >= 0:
-            floor = max(floor, self.music_start * self.fps - start - 0.5 * tau)
-        n_back = min(BAR_BEATS - len(frames), int((top - floor) // tau))
-        if n_back > 0:
-            frames = np.concatenate([top - tau * np.arange(n_back, 0, -1), frames])
-            first -= n_back
-        return frames, first
-
-    def _downbeat(self) -> None:
-        frames, first = self._bar_window()
-        if len(frames) < MIN_BAR_BEATS:
-            return
-        lin = self._rows(RING)
-        onset = live_tempo.normalise(self.onset[lin], fps=self.fps)
-        feats = meter_logic.beat_features(frames, low_onset=self.low[lin], accent=self.accent[lin],
-                                          chroma=self.chroma[:, lin], low_spectrum=self.low_spec[:, lin],
-                                          onset=onset)
-        self._bar_start()
-        chroma = beat_means(self.chroma[:, lin], frames)     # (n_beats, 12)
-        played = onset[max(0, int(frames[0]) - 2):]        # since the bar's first beat
-        self.bars.update(feats, first, chroma=chroma,
-                         duple=duple_over_triple(played, self.period * self.fps))
-        self.bar_pos = self.bars.bar_pos(self.beat_index)
 
     @property
     def bpm(self) -> float:
