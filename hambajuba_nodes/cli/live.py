@@ -59,7 +59,8 @@ def cmd_bench_live_long(args) -> int:
         print(json.dumps(r))
         return 0
     print(f"live analysis, {r['minutes_fed']} min fed fast ({r['wall_s']} s): resident memory "
-          f"+{r['rss_growth_bytes'] / 1024:.0f} KiB over the last {r['minutes_measured']} min; "
+          f"+{r['rss_growth_bytes'] / 1024:.0f} KiB over the last {r['minutes_measured']} min "
+          f"(median {r['rss_growth_per_minute_median'] / 1024:.0f} KiB a minute); "
           f"tempo {r['bpm']} BPM ({100 * r['bpm_error']:.2f} % off 126); last beat "
           f"{r['off_grid_last_ms']} ms off the grid (at most {r['off_grid_max_ms']} ms)")
     return 0

@@ -3,8 +3,10 @@
 The run of `hambajuba bench live --long MINUTES` (graph_runtime/live/long_run.py):
 a 126 BPM drum loop of 52.4 s, one loop to fill every history and four more
 measured (4.4 minutes in all; the suite once fed ten, the bench feeds what it
-is asked). The memory bound is the ten-minute one per minute measured (2 MB
-over 9.6 minutes), and the clock is checked on the grid at the end of every
+is asked). The memory bounds are the ten-minute run's: 2 MB in all, and
+its rate (2 MB over 9.6 minutes) on the median loop, which a one-off step
+of the process (another test's thread, a new allocator arena) does not move
+but a leak does; the clock is checked on the grid at the end of every
 loop, not only the last."""
 import pytest
 
@@ -21,8 +23,11 @@ def test_minutes_fast_fed_flat_memory_and_no_drift():
     assert round(loop_s * long_run.SR) % 220 == 0
     r = long_run.run(LOOPS * loop_s / 60.0)
     assert r["minutes_measured"] == pytest.approx((LOOPS - 1) * loop_s / 60.0, abs=0.01)
-    bound = 2 * 1024 * 1024 * r["minutes_measured"] / 9.6
-    assert r["rss_growth_bytes"] < bound, f"resident memory grew by {r['rss_growth_bytes']} bytes"
+    # the ten-minute bound (2 MB over 9.6 minutes) on the rate a leak grows at, every loop
+    # alike (the median loop), and on the whole run's growth
+    rate_bound = 2 * 1024 * 1024 / 9.6                 # bytes per minute
+    assert r["rss_growth_per_minute_median"] < rate_bound, f"resident memory grows: {r}"
+    assert r["rss_growth_bytes"] < 2 * 1024 * 1024, f"resident memory grew by {r['rss_growth_bytes']} bytes"
     assert r["frames"] >= LOOPS * loop_s * 50 - 5
     assert r["finite"]
     assert r["bpm_error"] < 0.02                      # the tempo does not drift
