@@ -83,12 +83,6 @@ class HashTokenizer:
         return torch.tensor([ids], dtype=torch.long)
 
 
-# seed -> the shaped weights (state dicts of unet, vae, te1, te2; CPU float32, ~12 MB): the
-# probe passes of shape_preview cost seconds, and a process that builds the preview again
-# (a new show, a test) gets the same weights. Each build still gets modules of its own.
-_SHAPED: dict[int, tuple[dict, ...]] = {}
-
-
 def build_preview(seed: int = 0) -> ModelParts:
     """The tiny random model on the CPU in float32 (about 3 M parameters)."""
     with torch.random.fork_rng(devices=[]):
@@ -98,15 +92,7 @@ def build_preview(seed: int = 0) -> ModelParts:
         te1 = CLIPTextModel(preview_text_config())
         te2 = CLIPTextModelWithProjection(preview_text_config())
     tok = HashTokenizer()
-    modules = (unet, vae, te1, te2)
-    shaped = _SHAPED.get(seed)
-    if shaped is None:
-        shape_preview(unet, vae, (tok, tok), (te1, te2), seed)
-        _SHAPED[seed] = tuple({k: v.detach().clone() for k, v in m.state_dict().items()} for m in modules)
-    else:
-        for module, state in zip(modules, shaped):
-            module.load_state_dict(state)
-            module.eval()
+    shape_preview(unet, vae, (tok, tok), (te1, te2), seed)
     saes, labels = preview_features(seed)
     return ModelParts("preview", DESCRIPTION, unet, vae, (tok, tok), (te1, te2), saes, labels)
 
