@@ -175,6 +175,7 @@ def test_perform_web_serves_the_page_with_the_token_file(display, tmp_path):
     import urllib.error
     import urllib.request
 
+    from gui_harness import VIEWPORT_TRIES
     from test_stage_cli import ROOT
 
     token = tmp_path / "web-token"
@@ -182,25 +183,37 @@ def test_perform_web_serves_the_page_with_the_token_file(display, tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "hambajuba_nodes.cli", "perform", "--no-engine",
-                             "--null-audio", "--web", f"127.0.0.1:{port}", "--web-token-file",
-                             str(token), "--quit-after", "60"], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "XDG_DATA_HOME": str(tmp_path / "data")})
+    cmd = [sys.executable, "-m", "hambajuba_nodes.cli", "perform", "--no-engine", "--null-audio",
+           "--web", f"127.0.0.1:{port}", "--web-token-file", str(token), "--quit-after", "60"]
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data")}
     base = f"http://127.0.0.1:{port}"
+    proc, err = None, ""
     try:
-        end, page = time.monotonic() + 120, None
-        while page is None and time.monotonic() < end and proc.poll() is None:
-            try:
-                urllib.request.urlopen(base + "/", timeout=5)
-            except urllib.error.HTTPError as e:
-                assert e.code == 401  # up, and asking for the token
-                page = urllib.request.urlopen(base + f"/?token={TOKEN.decode()}", timeout=10)
-            except OSError:
-                time.sleep(0.5)
-        assert page is not None, proc.stderr.read() if proc.poll() is not None else "no answer"
+        for _attempt in range(VIEWPORT_TRIES):
+            proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    text=True, env=env)
+            end, page = time.monotonic() + 120, None
+            while page is None and time.monotonic() < end and proc.poll() is None:
+                try:
+                    urllib.request.urlopen(base + "/", timeout=5)
+                except urllib.error.HTTPError as e:
+                    assert e.code == 401  # up, and asking for the token
+                    page = urllib.request.urlopen(base + f"/?token={TOKEN.decode()}", timeout=10)
+                except OSError:
+                    time.sleep(0.5)
+            if page is not None or proc.poll() is None:
+                break
+            err = proc.stderr.read()
+            proc.wait(10)
+            # the window never opened: Xvfb now and then refuses a connection (glfw: "Failed
+            # to open display", then Dear PyGui aborts), as tests/support/gui_harness.py
+            # retries for the gui tests; the page was never served, so the run starts again
+            if "Failed to open display" not in err and "glfwSetWindowPos" not in err:
+                break
+        assert page is not None, err if proc.poll() is not None else "no answer"
         assert page.status == 200 and b"hambajuba control" in page.read()
         assert "hambajuba_token=" in page.headers["Set-Cookie"]
     finally:
-        proc.kill()
-        proc.wait(10)
+        if proc is not None:
+            proc.kill()
+            proc.wait(10)
