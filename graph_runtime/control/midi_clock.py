@@ -11,9 +11,13 @@ that beat's index, beats per bar). The main thread publishes a new one into
 ClockIn: rtmidi's thread calls `feed(kind, wall)` for clock/start/stop/continue;
 it writes only into preallocated rings (tick wall times and tick counts since
 start) and plain ints/bools, never waits. The main thread calls `read(now)`: a
-least-squares line through the last FIT_TICKS ticks gives the tick period (so
-one late tick barely moves it) and the wall time of the last beat boundary
-(every 24th tick since start). No tick for LOST_S: the clock is lost.
+line through the last FIT_TICKS ticks of this run gives the tick period and the
+wall time of the last beat boundary (every 24th tick since start). A tick is
+stamped when Python gets it, so it can only be late (the GIL, a busy core, a
+stalled sender catching up), never early: the fit drops ticks more than LATE_S
+above the line and fits again, so it follows the on-time ticks. The clock leads
+only after SETTLE_TICKS ticks of a run (start or continue), so the tempo shown
+when it takes over is not a two-tick guess. No tick for LOST_S: the clock is lost.
 
 ClockOut: one thread sends 24 ticks per beat of the lead. It keeps its own
 tick counter and corrects each interval by a share of its phase error against
@@ -37,6 +41,9 @@ import numpy as np
 
 PPQN = 24
 FIT_TICKS = 48            # ticks (two beats) in the tempo fit
+SETTLE_TICKS = 12         # ticks (half a beat) of a run before the clock leads
+LATE_S = 0.002            # a tick this far above the fitted line is late: refit without it
+FIT_PASSES = 3
 LOST_S = 0.5              # no tick for this long: the clock stopped or was unplugged
 PHASE_GAIN = 0.1          # share of the phase error (ticks) corrected per tick
 MAX_BEND = 0.2            # largest change of one tick interval, share of a tick
@@ -89,6 +96,7 @@ class ClockIn:
         self.since_start = 0         # ticks since the last start
         self.running = False
         self.started = 0             # start/continue messages seen (the main thread sees a new run)
+        self.run_from = 0            # self.n at the last start/continue: the fit never spans a pause
         self.last_wall = -math.inf
 
     # rtmidi's thread
@@ -101,9 +109,11 @@ class ClockIn:
             self.n += 1
         elif kind == "start":
             self.since_start = 0
+            self.run_from = self.n
             self.running = True
             self.started += 1
         elif kind == "continue":
+            self.run_from = self.n
             self.running = True
             self.started += 1
         elif kind == "stop":
@@ -112,9 +122,9 @@ class ClockIn:
     # the main thread
     def read(self, now: float) -> ClockReading:
         n = self.n
-        if not self.running or n < 2 or now - self.last_wall > LOST_S:
+        m = min(n - self.run_from, FIT_TICKS)
+        if not self.running or m < SETTLE_TICKS or now - self.last_wall > LOST_S:
             return ClockReading(False, ticks=self.since_start)
-        m = min(n, FIT_TICKS)
         idx = np.arange(n - m, n) % FIT_TICKS
         w, c = self.walls[idx], self.counts[idx].astype(np.float64)
         breaks = np.flatnonzero(np.diff(c) != 1)   # a start (or a tick written meanwhile)
@@ -122,7 +132,7 @@ class ClockIn:
             w, c = w[breaks[-1] + 1:], c[breaks[-1] + 1:]
             if len(c) < 2:
                 return ClockReading(False, ticks=self.since_start)
-        slope, icpt = np.polyfit(c - c[-1], w - w[-1], 1)    # s per tick; centred for precision
+        slope, icpt = _fit_on_time(c - c[-1], w - w[-1])    # s per tick; centred for precision
         if slope <= 0:
             return ClockReading(False, ticks=self.since_start)
         bpm = 60.0 / (slope * PPQN)
@@ -132,6 +142,22 @@ class ClockIn:
         beat = last - last % PPQN
         wall = w[-1] + icpt + slope * (beat - last)
         return ClockReading(True, bpm, float(wall), beat // PPQN, last + 1)
+
+
+def _fit_on_time(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Line y = slope * x + icpt (x: tick counts, y: wall s) through the on-time ticks:
+    least squares, then again without the ticks more than LATE_S above the line
+    (the median residual of those kept is the line's level)."""
+    keep = np.ones(len(x), bool)
+    slope, icpt = np.polyfit(x, y, 1)
+    for _ in range(FIT_PASSES - 1):
+        res = y - (slope * x + icpt)
+        now_kept = res <= np.median(res[keep]) + LATE_S
+        if now_kept.sum() < 2 or (now_kept == keep).all():
+            break
+        keep = now_kept
+        slope, icpt = np.polyfit(x[keep], y[keep], 1)
+    return float(slope), float(icpt)
 
 
 # -- out -----------------------------------------------------------------------------------------
