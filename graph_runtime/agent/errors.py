@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 CODES = ("bad_argument", "not_found", "refused", "frozen", "busy", "rate_limited",
-         "too_large", "no_track", "no_engine", "unavailable")
+         "too_large", "no_track", "no_engine", "unavailable", "internal")
 
 
 class AgentError(Exception):

@@ -11,6 +11,7 @@ never a traceback.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
 import threading
@@ -23,6 +24,7 @@ from mcp_types import CallToolResult, ImageContent, TextContent
 
 from .errors import AgentError
 
+LOG = logging.getLogger("hambajuba.agent")
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 MAX_K = 50
 NEIGHBOURS = 3  # decoder-cosine neighbours of each of the first NEIGHBOURED hits
@@ -49,17 +51,19 @@ def _fail(err: dict) -> CallToolResult:
 
 async def _structured_refusals(ctx, call_next):
     """Arguments of the wrong JSON type are refused by the SDK's schema check before a
-    tool runs; give that refusal the same {"error", "message"} shape as ours. (The
-    result here is the wire form: a dict.)"""
+    tool runs, and a crash the SDK caught answers "Error executing tool t"; give both
+    the same {"error", "message"} shape as ours. (The result here is the wire form:
+    a dict.)"""
     result = await call_next(ctx)
     if getattr(ctx, "method", None) != "tools/call" or not isinstance(result, dict) \
             or not result.get("isError") or "structuredContent" in result:
         return result
     content = result.get("content") or [{}]
     text = content[0].get("text", "") if isinstance(content[0], dict) else ""
-    if "validation error" not in text:
-        return result
-    err = {"error": "bad_argument", "message": _validation_message(text)}
+    if "validation error" in text:
+        err = {"error": "bad_argument", "message": _validation_message(text)}
+    else:   # a crash the SDK caught: its traceback is in the server's log
+        err = {"error": "internal", "message": str(text)[:400]}
     return dict(result, content=[{"type": "text", "text": json.dumps(err)}],
                 structuredContent=err)
 
@@ -142,6 +146,18 @@ def build_server(link, registry, *, features: FeatureIndex, model: str = "auto",
     `size`: previews at this size instead of the patch's."""
     server = MCPServer("hambajuba", instructions=INSTRUCTIONS, middleware=[_structured_refusals])
 
+    async def here(what: str, fn, *args) -> CallToolResult:
+        """fn(*args) on a worker thread of this process; a refusal or a crash answers
+        {"error", "message"} (the crash's traceback goes to the server's log)."""
+        try:
+            return _ok(await anyio.to_thread.run_sync(fn, *args))
+        except AgentError as e:
+            return _fail(e.to_json())
+        except Exception as e:
+            LOG.exception("%s failed", what)
+            return _fail({"error": "internal", "message": f"{what} failed: {type(e).__name__}: "
+                                                          f"{e}"[:400]})
+
     async def call(op: str, **args) -> CallToolResult:
         reply = await anyio.to_thread.run_sync(link.call, op, args)
         return _fail(reply) if "error" in reply else _ok(reply["result"])
@@ -157,10 +173,7 @@ def build_server(link, registry, *, features: FeatureIndex, model: str = "auto",
                              "confidence, mean activation, and for the first few its nearest "
                              "features by decoder direction.")
     async def search_features(query: str, block: str | None = None, k: int = 10) -> CallToolResult:
-        try:
-            return _ok(await anyio.to_thread.run_sync(features.search, query, block, k))
-        except AgentError as e:
-            return _fail(e.to_json())
+        return await here("search_features", features.search, query, block, k)
 
     @server.tool(description="Put feature_id on an sae.block sink (node id). slot: the UNet "
                              "block to steer (down.2.1, mid.0, up.0.0, up.0.1); omitted keeps "
@@ -220,11 +233,8 @@ def build_server(link, registry, *, features: FeatureIndex, model: str = "auto",
     @server.tool(description="Render `seconds` of the show's patch on its track to an MP4, "
                              "headless, in this process; returns the file's path.")
     async def render_preview(seconds: float = 4.0) -> CallToolResult:
-        try:
-            return _ok(await anyio.to_thread.run_sync(_render_preview, link, registry, seconds,
-                                                      model, render_dir, stems_dir, size))
-        except AgentError as e:
-            return _fail(e.to_json())
+        return await here("render_preview", _render_preview, link, registry, seconds, model,
+                          render_dir, stems_dir, size)
 
     @server.tool(description="Give control back to the performer: every later agent call is "
                              "refused until they re-enable agents in the window.")

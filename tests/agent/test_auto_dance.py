@@ -25,7 +25,7 @@ def test_auto_dance_fades_features_in_on_the_bar_and_writes_a_video(tmp_path):
                         "--model", "preview", "--size", "128"], cwd=str(tmp_path),
                        env=env_for(tmp_path / "data"), capture_output=True, text=True,
                        timeout=600)
-    assert r.returncode == 0, r.stderr[-3000:]
+    assert r.returncode == 0, _first_and_last(r.stderr)
     sections = re.findall(r"section (\d+) at ([\d.]+) s: .* fading in from ([\d.]+) s", r.stdout)
     assert sections and sections[0][0] == "0", r.stdout
     import json
@@ -43,3 +43,10 @@ def test_auto_dance_fades_features_in_on_the_bar_and_writes_a_video(tmp_path):
         frames = [f.to_ndarray(format="rgb24") for f in video.decode(stream)]
     assert len(frames) == 90 and frames[0].shape == (128, 128, 3)
     assert os.path.getsize(out) > 1000
+
+
+def _first_and_last(stderr: str) -> str:
+    """The server's own traceback (first) and the client's (last) of a failed run."""
+    at = stderr.find("Traceback")
+    head = stderr[max(0, at):max(0, at) + 3000] if at >= 0 else stderr[:1000]
+    return head + "\n...\n" + stderr[-2500:]
