@@ -129,7 +129,7 @@ def local_periods(onset: np.ndarray, *, fps: float, period: float) -> np.ndarray
     n_states = 2 * int(np.ceil(np.log(LOCAL_SPREAD) / np.log(LOCAL_STEP))) + 1
     ratios = LOCAL_STEP ** (np.arange(n_states) - n_states // 2)
     states = period * ratios
-    centres, ac = tempogram(onset, fps=fps, max_lag=int(np.ceil(3 * states[-1])) + 2)
+    centres, ac = tempogram(onset, fps=fps, max_lag=int(np.ceil(4 * states[-1])) + 2)
     lags = np.arange(ac.shape[1])
 
     def at(mult: float) -> np.ndarray:
@@ -139,7 +139,7 @@ def local_periods(onset: np.ndarray, *, fps: float, period: float) -> np.ndarray
         inside = x <= lags[-1]
         return np.where(inside, ac[:, i] * (1 - f) + ac[:, i + 1] * f, 0.0)
 
-    score = at(1.0) + at(2.0) / 2.0 + at(3.0) / 3.0
+    score = at(1.0) + at(2.0) / 2.0 + at(3.0) / 3.0 + at(4.0) / 4.0
     score = score - PRIOR_WEIGHT * np.log(ratios)[None, :] ** 2
     # Viterbi over windows: quadratic drift cost nearby, a flat cost for a jump
     d = np.abs(np.arange(n_states)[:, None] - np.arange(n_states)[None, :])

@@ -246,21 +246,36 @@ def hats_in_eighths(hats: np.ndarray | None, beat_frames: np.ndarray) -> bool:
 # -- the offline check on real recordings ---------------------------------------------
 COMB_BPM_STEP = 0.5                # BPM between the comb's candidate tempi
 WEAK_LEVEL = 0.5                   # the walk's level scoring under this share of the best: replaced
+                                   # (the live level check's threshold, on its comb of three multiples)
+WEAK_LEVEL_BAR = 0.7               # ... settle_level's, on the comb that reaches the bar (COMB_MULTIPLES):
+                                   # the fourth multiple lifts an unrelated level's share (a walk's 81 BPM
+                                   # under a 143 BPM pulse: 0.49 of the best with three, 0.61 with four)
 SESQUI_WEAK = 0.95                 # ... a level 3:2 from the best, under this share
 OCTAVE_SLACK = 0.03                # |log2 ratio - round| under this: the two are the same pulse
+COMB_MULTIPLES = (1, 2, 3, 4)      # the beat period's multiples the comb sums, each weighted 1/k
+COMB_MAX_LAG_S = 8.0               # s: the comb's periodicity reaches 4 beats at 30 BPM
+
+
+def comb_periodicity(onset: np.ndarray, *, fps: float) -> np.ndarray:
+    """The periodicity the comb reads: periodicity() out to COMB_MAX_LAG_S (its 8 s
+    windows cap the lag at 8 s)."""
+    return periodicity(onset, fps=fps, max_lag_s=COMB_MAX_LAG_S)
 
 
 def comb_score(acf: np.ndarray, bpm: float, *, fps: float) -> float:
-    """prior(bpm) x the autocorrelation comb at the beat period and its first two
-    multiples (floored at 0), the tempo_candidates score before normalising."""
+    """prior(bpm) x the autocorrelation comb at the beat period and its multiples up to
+    the bar of four (COMB_MULTIPLES, floored at 0). The fourth multiple is what tells
+    a 4/4 beat from the dotted-quarter level 2/3 as fast: a 3+3+2 figure repeats at
+    1.5 beats, but the bar of four beats repeats only on the beat's comb (the
+    dotted-quarter comb reaches 6 and 12 eighths, never the bar's 8)."""
     p = 60.0 * fps / bpm
-    comb = sum(max(acf_at(acf, p * k), 0.0) / k for k in (1, 2, 3)) / (1 + 1 / 2 + 1 / 3)
-    return level_prior(bpm) * comb
+    comb = sum(max(acf_at(acf, p * k), 0.0) / k for k in COMB_MULTIPLES)
+    return level_prior(bpm) * comb / sum(1.0 / k for k in COMB_MULTIPLES)
 
 
 def comb_level(onset: np.ndarray, *, fps: float) -> tuple[float, float]:
     """(bpm, score): the tempo in MIN_BPM..MAX_BPM with the best comb_score."""
-    acf = periodicity(onset, fps=fps)
+    acf = comb_periodicity(onset, fps=fps)
     grid = np.arange(MIN_BPM, MAX_BPM + COMB_BPM_STEP, COMB_BPM_STEP)
     scores = np.array([comb_score(acf, b, fps=fps) for b in grid])
     k = int(np.argmax(scores))
@@ -271,7 +286,7 @@ def settle_level(onset: np.ndarray, bpm: float, *, fps: float) -> tuple[float, b
     """(bpm, replaced): the walk's level (choose_level), or the comb's best tempo
     (comb_level) when the periodicity does not back the walk:
 
-    - an unrelated level (not an octave or a 3:2 apart) scoring under WEAK_LEVEL
+    - an unrelated level (not an octave or a 3:2 apart) scoring under WEAK_LEVEL_BAR
       of the best: on orchestral and game recordings the accents are soft and the
       walk from the bar down follows noise (a x3 step on nothing);
     - a level 3:2 from the best scoring under SESQUI_WEAK of it: a syncopated kick
@@ -282,7 +297,7 @@ def settle_level(onset: np.ndarray, bpm: float, *, fps: float) -> tuple[float, b
     walk's level is kept."""
     if bpm <= 0:
         return bpm, False
-    acf = periodicity(onset, fps=fps)
+    acf = comb_periodicity(onset, fps=fps)
     best_bpm, best = comb_level(onset, fps=fps)
     if best <= 0:
         return bpm, False
@@ -293,7 +308,7 @@ def settle_level(onset: np.ndarray, bpm: float, *, fps: float) -> tuple[float, b
     elif abs(abs(octaves) - np.log2(1.5)) < OCTAVE_SLACK:
         replace = share < SESQUI_WEAK
     else:
-        replace = share < WEAK_LEVEL
+        replace = share < WEAK_LEVEL_BAR
     return (refine_period_bpm(acf, best_bpm, fps=fps), True) if replace else (bpm, False)
 
 

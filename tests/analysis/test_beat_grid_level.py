@@ -98,3 +98,29 @@ def test_a_steep_ramp_without_drums_is_followed_to_its_end(tmp_path, monkeypatch
     truth, (beats_s, downs, _, bpb, _) = run(tmp_path, "steep_ramp", seed=0, scale=1.0, seconds=22.0)
     assert f_measure(truth["beats"], beats_s) >= 0.95
     assert f_measure(truth["downbeats"], downs) >= 0.9 and bpb == 4
+
+
+def tresillo_in_four(bpm: float, seconds: float = 40.0, seed: int = 0) -> np.ndarray:
+    """An onset envelope (unit std) of a 4/4 bar whose loudest hits play 3+3+2 eighths
+    (beats 1, the "and" of 2, 4) over softer hits on beats 2 and 3, in noise bursts:
+    the loud figure repeats every 1.5 beats, the bar every four."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * FPS)
+    onset = np.abs(rng.standard_normal(n)) * (rng.random(n) < 0.1)
+    eighth = 30.0 / bpm
+    for bar in np.arange(0.0, seconds, 8 * eighth):
+        for j, w in ((0, 3.0), (3, 3.0), (6, 3.0), (2, 1.2), (4, 1.2)):
+            k = int(round((bar + j * eighth) * FPS + rng.normal(0, 0.3)))
+            if k < n:
+                onset[k] += w
+    return (onset / onset.std()).astype(np.float32)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_a_3_3_2_figure_keeps_the_beat_the_bar_of_four_repeats_on(seed):
+    """The comb reaches the bar (four beats), which repeats on the beat's comb and not
+    on the dotted-quarter level's: 140 BPM was replaced by 93.5 (2/3) on seeds 0 and 1
+    when the comb stopped at three beats."""
+    onset = tresillo_in_four(140.0, seed=seed)
+    assert tempo_level.settle_level(onset, 140.0, fps=FPS) == (140.0, False)
+    assert tempo_level.comb_level(onset, fps=FPS)[0] == pytest.approx(140.0, rel=0.02)
