@@ -117,8 +117,9 @@ def local_periods(onset: np.ndarray, *, fps: float, period: float) -> np.ndarray
 
     A tempogram scores each candidate period p in period / LOCAL_SPREAD ..
     period * LOCAL_SPREAD (1 % steps) by a comb over its multiples
-    (acf(p) + acf(2p) / 2 + acf(3p) / 3, so a bar-long repetition does not
-    pass for a beat), minus a prior that keeps it near the track's tempo
+    (acf(p) + acf(2p) / 2 + acf(3p) / 3 + acf(4p) / 4, so a bar-long repetition
+    does not pass for a beat, and a 4/4 beat's bar keeps the path off the
+    level 4/3 or 2/3 as fast), minus a prior that keeps it near the track's tempo
     (the metrical level was chosen on the whole track). A Viterbi path
     through the windows lets the period drift cheaply (up to 3 % per 0.5 s)
     and step at a fixed cost (a tempo change), so one noisy window does not
