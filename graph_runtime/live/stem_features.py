@@ -234,9 +234,9 @@ class StemFeatures:
         as the sound decays; live read those frames at full flux (1.0 where offline,
         whose centred median never sees it, reads 0.0-0.2). Only the bass: on the
         eval chorales it lifts bass flux against offline (worst case 0.805 -> 0.88)
-        and against the true stems (mean 0.54 -> 0.62); the offline flux of vocals
-        and other is itself mostly such mask changes of their approximate split, so
-        there the bound moves live away from offline (other 0.80 -> 0.61) and
+        and against the true stems (mean 0.54 -> 0.62). Not vocals and other: the
+        offline flux of those follows the changes of its own split's mask, so the
+        bound moves live away from offline there (other 0.80 -> 0.61) and
         other_high from the true stems (docs/live-analysis.md, fourth pass)."""
         share, prev = self._share, self._bound_prev          # (n_bins,) float32 each
         for c in self._bound_cols:

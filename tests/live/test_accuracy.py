@@ -67,9 +67,9 @@ STEM_CHANNELS = ("energy_smooth", "envelope", "flux")     # energy, loudness, on
 # trip, the previous frames' masks, adds only 0.005-0.015). drums_low is where two
 # approximate splits disagree on which bass-note onsets are percussive (offline calls
 # many of them drums too, against the true stems). Against the eval cases' true
-# stems the harmonic flux reads r 0.05-0.6, offline and live alike; the offline flux of
-# the approximate vocals/other is mostly the frame-to-frame change of their masks, so
-# live changes that move towards the true stems move away from it (docs, fourth pass).
+# stems the harmonic flux reads r 0.05-0.6, offline and live alike; each follows the
+# frame-to-frame changes of its own split's mask, so live changes that move the
+# vocals/other flux towards the true stems move it away from offline (docs, fourth pass).
 BELOW_TARGET = {
     "bass/flux": "bwv253 0.92, bwv269 0.92, bwv347 0.92, bwv66 0.865",
     "drums_low/energy_smooth": "bwv253 0.96, bwv269 0.885, bwv347 0.93, bwv66 0.93",
