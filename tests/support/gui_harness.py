@@ -30,6 +30,11 @@ from graph_runtime.engine.null_engine import NullEngine
 
 CHILD = "HAMBAJUBA_GUI_TEST_CHILD"
 VIEWPORT_TRIES = 3  # a child that Dear PyGui aborts before the test starts is run again
+# pytest plugins no window test uses, left out of each child: loading them (Hypothesis, and
+# anyio, which pulls in trio and through it Hypothesis) is about 1 s of CPU per interpreter,
+# over a minute across the suite's window tests. A window test that wants one (an anyio
+# marker, Hypothesis' reporting) takes its name out of this list.
+CHILD_PLUGINS_OFF = ("-p", "no:hypothesispytest", "-p", "no:anyio")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -39,7 +44,8 @@ def pytest_pyfunc_call(pyfuncitem):
         return None
     tmp = pyfuncitem.funcargs.get("tmp_path") or tempfile.mkdtemp(prefix="hambajuba-gui-")
     cmd = [sys.executable, "-m", "pytest", pyfuncitem.nodeid, "-q", "-p", "no:cacheprovider",
-           f"--basetemp={tmp}/window", "-W", "ignore::pytest.PytestUnraisableExceptionWarning"]
+           *CHILD_PLUGINS_OFF, f"--basetemp={tmp}/window",
+           "-W", "ignore::pytest.PytestUnraisableExceptionWarning"]
     for _attempt in range(VIEWPORT_TRIES):
         r = subprocess.run(cmd, cwd=str(pyfuncitem.config.rootpath), env={**os.environ, CHILD: "1"},
                            capture_output=True, text=True, timeout=900)
