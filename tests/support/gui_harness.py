@@ -1,12 +1,15 @@
 """A real Dear PyGui window under Xvfb, driven frame by frame (the harness of
 tests/gui and the live input tab's tests; their conftest.py files import it).
 
-Each `gui` test runs in a fresh interpreter (`python -m pytest NODEID`):
-Dear PyGui 2.3 does not survive destroying a context and creating another in
-the same process (a use-after-free that crashes on the next frame, depending
-on heap layout), and forking a process that already runs torch's or
-OpenMP's threads can deadlock. The child's files (screenshots) go under the
-parent test's tmp_path (`window/`); its output is shown when it fails.
+Each `gui` test that opens its window in the test's process (through
+`make_app`) runs in a fresh interpreter (`python -m pytest NODEID`): Dear
+PyGui 2.3 does not survive destroying a context and creating another in the
+same process (a use-after-free that crashes on the next frame, depending on
+heap layout), and forking a process that already runs torch's or OpenMP's
+threads can deadlock. The child's files (screenshots) go under the parent
+test's tmp_path (`window/`); its output is shown when it fails. A `gui` test
+whose window is a command it starts (`hambajuba perform`, a show script) has
+that process already, and runs here.
 
 `display` (session): uses $DISPLAY, or starts `Xvfb :99` (the next free
 number) for the session. `make_app`: builds an App with the null audio
@@ -39,8 +42,10 @@ CHILD_PLUGINS_OFF = ("-p", "no:hypothesispytest", "-p", "no:anyio")
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_pyfunc_call(pyfuncitem):
-    """Run a `gui` test in a fresh interpreter (see the module doc)."""
+    """Run a `gui` test that builds its window here in a fresh interpreter (see the module doc)."""
     if pyfuncitem.get_closest_marker("gui") is None or os.environ.get(CHILD):
+        return None
+    if "make_app" not in pyfuncitem.fixturenames:   # its window is in a process it starts
         return None
     tmp = pyfuncitem.funcargs.get("tmp_path") or tempfile.mkdtemp(prefix="hambajuba-gui-")
     cmd = [sys.executable, "-m", "pytest", pyfuncitem.nodeid, "-q", "-p", "no:cacheprovider",
