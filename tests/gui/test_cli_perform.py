@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from gui_harness import run_window_command
 
 pytestmark = pytest.mark.gui
 
@@ -15,8 +16,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 def perform(*args, timeout=300):
     env = dict(os.environ)
-    return subprocess.run([sys.executable, "-m", "hambajuba_nodes.cli", "perform", *args],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    return run_window_command([sys.executable, "-m", "hambajuba_nodes.cli", "perform", *args],
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
 
 
 def test_scripted_run_plays_and_saves_a_screenshot(display, tmp_path, wav, monkeypatch):
