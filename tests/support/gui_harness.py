@@ -35,7 +35,7 @@ CHILD = "HAMBAJUBA_GUI_TEST_CHILD"
 VIEWPORT_TRIES = 3  # a child that Dear PyGui aborts before the test starts is run again
 # pytest plugins no window test uses, left out of each child: loading them (Hypothesis, and
 # anyio, which pulls in trio and through it Hypothesis) is about 1 s of CPU per interpreter,
-# over a minute across the suite's window tests. A window test that wants one (an anyio
+# half a minute across the suite's 47 window tests. A window test that wants one (an anyio
 # marker, Hypothesis' reporting) takes its name out of this list.
 CHILD_PLUGINS_OFF = ("-p", "no:hypothesispytest", "-p", "no:anyio")
 
