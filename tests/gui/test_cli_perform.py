@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from gui_harness import run_window_command
 
 pytestmark = pytest.mark.gui
 
@@ -15,14 +16,14 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 def perform(*args, timeout=300):
     env = dict(os.environ)
-    return subprocess.run([sys.executable, "-m", "hambajuba_nodes.cli", "perform", *args],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    return run_window_command([sys.executable, "-m", "hambajuba_nodes.cli", "perform", *args],
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
 
 
-def test_scripted_run_plays_and_saves_a_screenshot(display, tmp_path, wav):
+def test_scripted_run_plays_and_saves_a_screenshot(display, tmp_path, wav, monkeypatch):
     shot = tmp_path / "perform.png"
     env_config = tmp_path / "config"
-    os.environ["HAMBAJUBA_CONFIG"] = str(env_config)
+    monkeypatch.setenv("HAMBAJUBA_CONFIG", str(env_config))
     r = perform(wav(8.0), "--patch", os.path.join(ROOT, "patches", "default.patch"),
                 "--model", "preview", "--size", "128", "--null-audio", "--synthetic-analysis",
                 "--quit-after", "6", "--screenshot", str(shot))
@@ -31,10 +32,10 @@ def test_scripted_run_plays_and_saves_a_screenshot(display, tmp_path, wav):
     assert "screenshot:" in r.stdout
 
 
-def test_scripted_run_reports_a_bad_patch(display, tmp_path, wav):
+def test_scripted_run_reports_a_bad_patch(display, tmp_path, wav, monkeypatch):
     bad = tmp_path / "bad.patch"
     bad.write_text("{ not json")
-    os.environ["HAMBAJUBA_CONFIG"] = str(tmp_path / "config")
+    monkeypatch.setenv("HAMBAJUBA_CONFIG", str(tmp_path / "config"))
     r = perform(wav(2.0), "--patch", str(bad), "--no-engine", "--null-audio",
                 "--synthetic-analysis", "--quit-after", "1", "--screenshot", str(tmp_path / "b.png"))
     assert r.returncode == 2

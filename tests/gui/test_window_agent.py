@@ -12,7 +12,7 @@ import sys
 import threading
 
 import pytest
-from gui_harness import GradientEngine, step_until, xdo
+from gui_harness import GradientEngine, run_window_command, step_until, xdo
 
 pytestmark = pytest.mark.gui
 pytest.importorskip("mcp")
@@ -91,14 +91,12 @@ def test_an_agent_plays_the_window_and_the_panic_key_freezes_it(make_app, wav, t
 
 
 def test_perform_mcp_prints_the_client_configuration(display, wav, tmp_path):
-    import subprocess
-
     env = dict(os.environ, XDG_DATA_HOME=str(tmp_path / "data"),
                HAMBAJUBA_CONFIG=str(tmp_path / "config"))
-    r = subprocess.run([sys.executable, "-m", "hambajuba_nodes.cli", "perform", wav(3.0),
-                        "--mcp", "--no-engine", "--null-audio", "--synthetic-analysis",
-                        "--quit-after", "1"], cwd=ROOT, env=env, capture_output=True, text=True,
-                       timeout=300)
+    r = run_window_command([sys.executable, "-m", "hambajuba_nodes.cli", "perform", wav(3.0),
+                            "--mcp", "--no-engine", "--null-audio", "--synthetic-analysis",
+                            "--quit-after", "1"], cwd=ROOT, env=env, capture_output=True, text=True,
+                           timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
     config = json.loads(r.stdout[r.stdout.index("{"):r.stdout.rindex("}") + 1])
     server = config["mcpServers"]["hambajuba"]

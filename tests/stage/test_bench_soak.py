@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 
 import pytest
+from gui_harness import run_window_command
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MINUTES = 0.25
@@ -23,9 +23,9 @@ SECONDS = 60.0 * MINUTES
 def test_a_quarter_minute_on_stage_with_everything_on(display, tmp_path):
     env = {**os.environ, "HOME": str(tmp_path / "home"), "XDG_DATA_HOME": "",
            "PYTHONPATH": ROOT, "DISPLAY": display}
-    out = subprocess.run([sys.executable, "-m", "hambajuba_nodes.cli", "bench", "soak",
-                          "--minutes", str(MINUTES), "--json"], cwd=ROOT, capture_output=True, text=True,
-                         timeout=1200, env=env)
+    out = run_window_command([sys.executable, "-m", "hambajuba_nodes.cli", "bench", "soak",
+                              "--minutes", str(MINUTES), "--json"], cwd=ROOT, capture_output=True,
+                             text=True, timeout=1200, env=env)
     assert out.returncode == 0, (out.stdout + out.stderr)[-3000:]
     r = json.loads(out.stdout.strip().splitlines()[-1])
     assert r["window_alive"] and r["played_s"] >= SECONDS * 55 / 60   # the show ran its time

@@ -158,14 +158,14 @@ def test_the_window_serving_mjpeg_under_300_half_sent_requests_stays_bounded_and
     process, /frame.jpg within 3 s."""
     import json
     import os
-    import subprocess
     import sys
 
+    from gui_harness import run_window_command
     from test_stage_app import tone
 
     here = os.path.dirname(os.path.abspath(__file__))
-    r = subprocess.run([sys.executable, os.path.join(here, "mjpeg_load_show.py"), str(tone(tmp_path)),
-                        str(tmp_path)], capture_output=True, text=True, timeout=300)
+    r = run_window_command([sys.executable, os.path.join(here, "mjpeg_load_show.py"), str(tone(tmp_path)),
+                            str(tmp_path)], capture_output=True, text=True, timeout=300)
     lines = [ln for ln in r.stdout.splitlines() if ln.startswith("FOUND ")]
     assert r.returncode == 0 and lines, (r.stdout + r.stderr)[-4000:]
     f = json.loads(lines[0][6:])

@@ -1,12 +1,15 @@
 """A real Dear PyGui window under Xvfb, driven frame by frame (the harness of
 tests/gui and the live input tab's tests; their conftest.py files import it).
 
-Each `gui` test runs in a fresh interpreter (`python -m pytest NODEID`):
-Dear PyGui 2.3 does not survive destroying a context and creating another in
-the same process (a use-after-free that crashes on the next frame, depending
-on heap layout), and forking a process that already runs torch's or
-OpenMP's threads can deadlock. The child's files (screenshots) go under the
-parent test's tmp_path (`window/`); its output is shown when it fails.
+Each `gui` test that opens its window in the test's process (through
+`make_app`) runs in a fresh interpreter (`python -m pytest NODEID`): Dear
+PyGui 2.3 does not survive destroying a context and creating another in the
+same process (a use-after-free that crashes on the next frame, depending on
+heap layout), and forking a process that already runs torch's or OpenMP's
+threads can deadlock. The child's files (screenshots) go under the parent
+test's tmp_path (`window/`); its output is shown when it fails. A `gui` test
+whose window is a command it starts (`hambajuba perform`, a show script) has
+that process already, and runs here.
 
 `display` (session): uses $DISPLAY, or starts `Xvfb :99` (the next free
 number) for the session. `make_app`: builds an App with the null audio
@@ -30,16 +33,24 @@ from graph_runtime.engine.null_engine import NullEngine
 
 CHILD = "HAMBAJUBA_GUI_TEST_CHILD"
 VIEWPORT_TRIES = 3  # a child that Dear PyGui aborts before the test starts is run again
+# pytest plugins no window test uses, left out of each child: loading them (Hypothesis, and
+# anyio, which pulls in trio and through it Hypothesis) is about 1 s of CPU per interpreter,
+# half a minute across the suite's 47 window tests. A window test that wants one (an anyio
+# marker, Hypothesis' reporting) takes its name out of this list.
+CHILD_PLUGINS_OFF = ("-p", "no:hypothesispytest", "-p", "no:anyio")
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_pyfunc_call(pyfuncitem):
-    """Run a `gui` test in a fresh interpreter (see the module doc)."""
+    """Run a `gui` test that builds its window here in a fresh interpreter (see the module doc)."""
     if pyfuncitem.get_closest_marker("gui") is None or os.environ.get(CHILD):
+        return None
+    if "make_app" not in pyfuncitem.fixturenames:   # its window is in a process it starts
         return None
     tmp = pyfuncitem.funcargs.get("tmp_path") or tempfile.mkdtemp(prefix="hambajuba-gui-")
     cmd = [sys.executable, "-m", "pytest", pyfuncitem.nodeid, "-q", "-p", "no:cacheprovider",
-           f"--basetemp={tmp}/window", "-W", "ignore::pytest.PytestUnraisableExceptionWarning"]
+           *CHILD_PLUGINS_OFF, f"--basetemp={tmp}/window",
+           "-W", "ignore::pytest.PytestUnraisableExceptionWarning"]
     for _attempt in range(VIEWPORT_TRIES):
         r = subprocess.run(cmd, cwd=str(pyfuncitem.config.rootpath), env={**os.environ, CHILD: "1"},
                            capture_output=True, text=True, timeout=900)
@@ -61,6 +72,17 @@ def _viewport_never_opened(r: subprocess.CompletedProcess) -> bool:
     thousands of windows), before the test ran."""
     out = r.stdout + r.stderr
     return r.returncode in (-6, 134) and ("in show_viewport" in out or "Failed to open display" in out)
+
+
+def run_window_command(cmd: list[str], **kw) -> subprocess.CompletedProcess:
+    """subprocess.run of a command that opens a window (`hambajuba perform ...`), run
+    again when its window never opened (the aborts _viewport_never_opened reads), as the
+    harness reruns a window test's own interpreter: nothing of the test had run yet."""
+    for _attempt in range(VIEWPORT_TRIES):
+        r = subprocess.run(cmd, **kw)
+        if not _viewport_never_opened(r):
+            break
+    return r
 
 
 def xvfb_session(**private):
