@@ -21,7 +21,9 @@ in rings.
 - Phase, every frame: for each candidate offset phi (frames) the comb score
   sum_k 0.8^k * onset(now - phi - k * period) over the last 8 beats, onsets
   above their 1 s running mean; the best phi (refined by a parabola) says
-  where the last beat fell (5..COMB_BEATS beats while the stream is young; a
+  where the last beat fell (once the clock runs, the best phi within
+  LOCAL_WINDOW of the clock's own beat, where it scores LOCAL_SHARE of the best:
+  notes near the beat do not pull the clock to them and back) (5..COMB_BEATS beats while the stream is young; a
   new clock takes that phase at once), moved back from the comb's peak to
   where it rises through half of it (the attack, as beats.to_attack offline).
 - The beat clock holds `next_beat` (s) and `period` (s). The observed grid's
@@ -382,8 +384,10 @@ class OnlineBeatTracker(BarLine, MetricalLevel):
         grid and the kick no weaker there) on the clock's grid over the last
         ON_BEAT_BEATS beats (the clock's own beats, so it needs no history of emitted
         beats at this level). A clear win (OFF_BEAT_SURE) moves the clock at once, a
-        narrow one on the second vote in a row; once the level has settled, leaving the
-        comb's own pulse takes OFF_PULSE_SURE twice in a row (going back to it does not).
+        narrow one on the second vote in a row; once the level has settled, or the music
+        has played SETTLED_MUSIC_S (a level change later on does not make the clock young
+        for this check), leaving the comb's own pulse takes OFF_PULSE_SURE twice in a row
+        (going back to it does not).
         The move glides over a few beats."""
         frames = self._clock_grid(RING, ON_BEAT_BEATS)
         if len(frames) < 8:
