@@ -59,7 +59,7 @@ COMB_DECAY = 0.8          # weight of each older beat in the comb
 MIN_COMB_BEATS = 5         # beats of history before the comb may lock the phase
 PHASE_GAIN = 0.1          # share of the phase error corrected per frame
 PERIOD_GAIN = 0.01        # share of the phase error fed into the period per frame
-LOCAL_WINDOW = 0.2         # periods each side of the clock's beat where the comb's phase is taken
+LOCAL_WINDOW = 0.15        # periods each side of the clock's beat where the comb's phase is taken
 LOCAL_SHARE = 0.5          # ... if it scores at least this share of the comb's best phase: on strings
 #                            and brass the comb's best phase jumped between notes near the beat and
 #                            the clock followed each jump within a beat (beats 93-158 BPM at 120)
