@@ -21,7 +21,9 @@ in rings.
 - Phase, every frame: for each candidate offset phi (frames) the comb score
   sum_k 0.8^k * onset(now - phi - k * period) over the last 8 beats, onsets
   above their 1 s running mean; the best phi (refined by a parabola) says
-  where the last beat fell (5..COMB_BEATS beats while the stream is young; a
+  where the last beat fell (once the clock runs, the best phi within
+  LOCAL_WINDOW of the clock's own beat, where it scores LOCAL_SHARE of the best:
+  notes near the beat do not pull the clock to them and back) (5..COMB_BEATS beats while the stream is young; a
   new clock takes that phase at once), moved back from the comb's peak to
   where it rises through half of it (the attack, as beats.to_attack offline).
 - The beat clock holds `next_beat` (s) and `period` (s). The observed grid's
@@ -57,6 +59,10 @@ COMB_DECAY = 0.8          # weight of each older beat in the comb
 MIN_COMB_BEATS = 5         # beats of history before the comb may lock the phase
 PHASE_GAIN = 0.1          # share of the phase error corrected per frame
 PERIOD_GAIN = 0.01        # share of the phase error fed into the period per frame
+LOCAL_WINDOW = 0.15        # periods each side of the clock's beat where the comb's phase is taken
+LOCAL_SHARE = 0.5          # ... if it scores at least this share of the comb's best phase: on strings
+#                            and brass the comb's best phase jumped between notes near the beat and
+#                            the clock followed each jump within a beat (beats 93-158 BPM at 120)
 LEVEL_SUPPORT = 1.3       # a new level not an octave away must repeat this much better
 SILENT_S = 2.0             # onset-free time after which the tempo is said to hold
 ON_BEAT_BEATS = 16         # the on-beat check's grid: the clock's beats extended back this far (its
@@ -81,6 +87,10 @@ OFF_PULSE_SURE = 1.5       # ... and, on two checks in a row, off the comb's pul
 #                            settled: on orchestral and game recordings the check read the half-beat
 #                            grid as clearer at 0.6-1.4 where the comb sat on the beat (most such
 #                            moves on the wesnoth tracks took a clock on the beat off it)
+SETTLED_MUSIC_S = 12.0     # s of music after which a clock new at its level (a level change) is held
+#                            to OFF_PULSE_SURE as a settled one: a syncopated groove's first seconds
+#                            still move on one clear verdict, but on the wesnoth and game recordings
+#                            a young check after an octave change took a clock on the beat off it
 GLIDE_STEP = 0.4           # periods the clock may move per emitted beat when it changes phase
 #                            (the interval then is at least MIN_IBI: a half-beat move takes two beats)
 IDLE_TASKS = (1, 2, 1, 3)  # a second each: tempo, bar, tempo, on-beat phase
@@ -196,7 +206,10 @@ class OnlineBeatTracker(BarLine, MetricalLevel):
         if peak <= 1e-9:
             return
         sharp = (peak - mean) / peak                 # 0 flat .. 1 one clear phase
+        if not self._snap and LOCAL_SHARE > 0:
+            best = self._near_clock(score, best, peak, tau)
         b = best
+        peak = float(score[best])
         if 0 < b < n_phi - 1:
             a, c = score[b - 1], score[b + 1]
             den = a - 2 * peak + c
@@ -219,6 +232,21 @@ class OnlineBeatTracker(BarLine, MetricalLevel):
         self.next_beat += PHASE_GAIN * g * err * self.period
         self.period += PERIOD_GAIN * g * err * self.period
         self.confidence = float(np.clip(0.5 * self.tempo_conf + 0.5 * sharp, 0.0, 1.0))
+
+    def _near_clock(self, score: np.ndarray, best: int, peak: float, tau: float) -> int:
+        """The comb's best phase within LOCAL_WINDOW beats of where the clock puts the last
+        beat, where it scores at least LOCAL_SHARE of the comb's best; else the best."""
+        clock = ((self.now() + self.offbeat * self.period - self.next_beat) / self.period
+                 - self.glide) % 1.0 * tau             # frames back from now to the clock's beat
+        n = len(score)
+        lo = int(np.ceil(clock - LOCAL_WINDOW * tau - ATTACK_FRAMES))   # the comb peaks after
+        hi = int(np.floor(clock + LOCAL_WINDOW * tau))                  # the attack: fewer frames back
+        k, top = best, -1.0
+        for j in range(lo, hi + 1):
+            v = float(score[j % n])
+            if v > top:
+                k, top = j % n, v
+        return k if top >= LOCAL_SHARE * peak else best
 
     @staticmethod
     def _attack_lead(score: np.ndarray, best: int, peak: float) -> float:
@@ -356,8 +384,10 @@ class OnlineBeatTracker(BarLine, MetricalLevel):
         grid and the kick no weaker there) on the clock's grid over the last
         ON_BEAT_BEATS beats (the clock's own beats, so it needs no history of emitted
         beats at this level). A clear win (OFF_BEAT_SURE) moves the clock at once, a
-        narrow one on the second vote in a row; once the level has settled, leaving the
-        comb's own pulse takes OFF_PULSE_SURE twice in a row (going back to it does not).
+        narrow one on the second vote in a row; once the level has settled, or the music
+        has played SETTLED_MUSIC_S (a level change later on does not make the clock young
+        for this check), leaving the comb's own pulse takes OFF_PULSE_SURE twice in a row
+        (going back to it does not).
         The move glides over a few beats."""
         frames = self._clock_grid(RING, ON_BEAT_BEATS)
         if len(frames) < 8:
@@ -368,7 +398,9 @@ class OnlineBeatTracker(BarLine, MetricalLevel):
                                   chroma=self.chroma[:, lin], low_spectrum=self.low_spec[:, lin])
         _, moved, margin = beat_grid.on_beat_margin(frames, env)
         sure = margin >= OFF_BEAT_SURE
-        if self.offbeat == 0.0 and self.i - self.level_since >= YOUNG_S * self.fps:
+        settled = self.i - self.level_since >= YOUNG_S * self.fps or \
+            self.now() - self.music_start >= SETTLED_MUSIC_S
+        if self.offbeat == 0.0 and settled:
             moved, sure = moved and margin >= OFF_PULSE_SURE, False
         if moved and (self._pending_offbeat or sure):
             self.offbeat = 0.5 - self.offbeat

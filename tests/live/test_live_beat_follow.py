@@ -154,3 +154,37 @@ def test_a_clock_pushed_to_a_zero_period_still_answers_and_catches_up():
     tr._emit()
     assert tr.period > 0 and tr.next_beat >= tr.now() - tr.period
     assert tr.n_emitted <= 1                     # caught up without a burst of beats
+
+
+def _beats_with_notes_near_the_beat(local_share: float) -> tuple[np.ndarray, np.ndarray]:
+    """(emitted beats, true beats) s: a 120 BPM pulse (25 frames) and, from 10 s on,
+    a note 0.35 beat before every beat that is louder than the beat on some bars and
+    softer on others (strings and brass around the pulse): the comb's best phase
+    jumps between the two."""
+    from graph_runtime.live import beat_tracker
+    n, beat = 30 * int(FPS), 25
+    x = pulses(n, beat, 1.0)
+    notes = np.arange(10 * int(FPS) - round(0.35 * beat), n - 1, beat)
+    x[notes] = np.where((notes // (8 * beat)) % 2, 1.25, 0.8)
+    old, beat_tracker.LOCAL_SHARE = beat_tracker.LOCAL_SHARE, local_share
+    try:
+        tr = OnlineBeatTracker(fps=FPS)
+        tr.log = []
+        for v in x:
+            tr.step(float(v), float(v), float(v), np.zeros(12), np.zeros(beat_tracker.LOW_BINS))
+            tr.idle()
+    finally:
+        beat_tracker.LOCAL_SHARE = old
+    return np.array([b for b, _ in tr.log]), np.arange(0, n, beat) / FPS
+
+
+def test_the_clock_keeps_the_pulse_where_notes_near_it_outweigh_it_on_some_bars():
+    # the comb's phase is taken near the clock's own beat while it scores half the best:
+    # the clock stays on the pulse instead of jumping to the notes and back
+    from graph_runtime.analysis.beat_eval import hits
+    from graph_runtime.live.beat_tracker import LOCAL_SHARE
+    emitted, truth = _beats_with_notes_near_the_beat(LOCAL_SHARE)
+    late = truth[(truth >= 12.0) & (truth <= 29.0)]
+    assert hits(late, emitted).mean() >= 0.95
+    ibi = np.diff(emitted[emitted >= 12.0])
+    assert ibi.min() >= 0.45 and ibi.max() <= 0.55              # no beat pulled toward the notes
