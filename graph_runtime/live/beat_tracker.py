@@ -37,18 +37,21 @@ in rings.
 - The bar, every second (half a second after each other task, so a block
   still carries at most one): live/bar_line.py (the BarLine mixin); its
   confidence is the `global/downbeat_confidence` channel.
+- The on-beat check, every few seconds: live/on_beat_check.py (the OnBeatCheck
+  mixin) moves the clock half a beat when the offline bar test says the
+  accents sit on the off-beat.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ..analysis import beat_grid
 from ..analysis.beats import ATTACK_FRAMES, ATTACK_LEVEL
 from . import tempo as live_tempo
 from .bar_line import BAR_TASK, BarLine
 from .beat_level import YOUNG_S, MetricalLevel
 from .downbeat import BarTracker
 from .level_check import LevelCheck, hold_to_level
+from .on_beat_check import OFF_BEAT_SURE, OFF_PULSE_SURE, SETTLED_MUSIC_S, OnBeatCheck  # noqa: F401
 
 RING = 1024                # frames of onset history (20.48 s at 50 fps)
 LOW_BINS = 12              # log-magnitude bins 25..300 Hz kept for the bass-change feature
@@ -65,9 +68,6 @@ LOCAL_SHARE = 0.5          # ... if it scores at least this share of the comb's 
 #                            the clock followed each jump within a beat (beats 93-158 BPM at 120)
 LEVEL_SUPPORT = 1.3       # a new level not an octave away must repeat this much better
 SILENT_S = 2.0             # onset-free time after which the tempo is said to hold
-ON_BEAT_BEATS = 16         # the on-beat check's grid: the clock's beats extended back this far (its
-#                            period wanders a few % as it chases single beats: over 32 beats that
-#                            drifted most of a beat and the check read a good phase as the off-beat)
 N_EMITTED = 64             # ring of emitted beats
 MIN_IBI = 0.6              # periods: the shortest interval between two emitted beats
 PERIOD_MIN_S = 0.2           # s (300 BPM) and (30 BPM): safety bounds on the clock, never reached by music
@@ -81,22 +81,12 @@ COMB_DEFER = 0.3           # the comb's gain for COMB_DEFER_BEATS after the foll
 COMB_DEFER_BEATS = 0.8
 FOLLOW_MIN = 2.0           # the onset must stand this many running means above the floor
 # the level: every estimate votes for its level (leaky sums); another level takes over when it leads
-OFF_BEAT_SURE = 0.4        # meter-score margin that moves the clock on one on-beat check (a syncopated
-#                            groove read 0.4-0.9 on its first check and sat 2 s longer on the off-beat)
-OFF_PULSE_SURE = 1.5       # ... and, on two checks in a row, off the comb's pulse once the level has
-#                            settled: on orchestral and game recordings the check read the half-beat
-#                            grid as clearer at 0.6-1.4 where the comb sat on the beat (most such
-#                            moves on the wesnoth tracks took a clock on the beat off it)
-SETTLED_MUSIC_S = 12.0     # s of music after which a clock new at its level (a level change) is held
-#                            to OFF_PULSE_SURE as a settled one: a syncopated groove's first seconds
-#                            still move on one clear verdict, but on the wesnoth and game recordings
-#                            a young check after an octave change took a clock on the beat off it
 GLIDE_STEP = 0.4           # periods the clock may move per emitted beat when it changes phase
 #                            (the interval then is at least MIN_IBI: a half-beat move takes two beats)
 IDLE_TASKS = (1, 2, 1, 3)  # a second each: tempo, bar, tempo, on-beat phase
 
 
-class OnlineBeatTracker(BarLine, MetricalLevel):
+class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck):
     def __init__(self, *, fps: float) -> None:
         self.fps = float(fps)
         self.onset = np.zeros(RING)
@@ -377,47 +367,6 @@ class OnlineBeatTracker(BarLine, MetricalLevel):
             self._new_tempo(60.0 / bpm, conf, acf)
         if self.lead_now == 0:                   # the period, kept near the level voted for
             self.period = hold_to_level(self.period, self.votes)
-
-    def _on_beat(self) -> None:
-        """Accented off-beats (open hats on the "and"s) pull the comb half a beat off:
-        the offline check (beat_grid.on_beat_phase: bars clearer on the half-beat
-        grid and the kick no weaker there) on the clock's grid over the last
-        ON_BEAT_BEATS beats (the clock's own beats, so it needs no history of emitted
-        beats at this level). A clear win (OFF_BEAT_SURE) moves the clock at once, a
-        narrow one on the second vote in a row; once the level has settled, or the music
-        has played SETTLED_MUSIC_S (a level change later on does not make the clock young
-        for this check), leaving the comb's own pulse takes OFF_PULSE_SURE twice in a row
-        (going back to it does not).
-        The move glides over a few beats."""
-        frames = self._clock_grid(RING, ON_BEAT_BEATS)
-        if len(frames) < 8:
-            return
-        lin = self._rows(RING)
-        env = beat_grid.Envelopes(onset=live_tempo.normalise(self.onset[lin], fps=self.fps),
-                                  accent=self.accent[lin], low=self.low[lin],
-                                  chroma=self.chroma[:, lin], low_spectrum=self.low_spec[:, lin])
-        _, moved, margin = beat_grid.on_beat_margin(frames, env)
-        sure = margin >= OFF_BEAT_SURE
-        settled = self.i - self.level_since >= YOUNG_S * self.fps or \
-            self.now() - self.music_start >= SETTLED_MUSIC_S
-        if self.offbeat == 0.0 and settled:
-            moved, sure = moved and margin >= OFF_PULSE_SURE, False
-        if moved and (self._pending_offbeat or sure):
-            self.offbeat = 0.5 - self.offbeat
-            self.glide -= 0.5          # half a beat earlier, spread over beats: no hole
-            self._pending_offbeat = False
-            self._level_changed()
-        else:
-            self._pending_offbeat = moved
-
-    def _clock_grid(self, n_frames: int, most: int) -> np.ndarray:
-        """Frames (relative to the last n_frames' start, oldest first) of the clock's beats
-        over the last `most` periods, where they fall at least 2 frames inside."""
-        start = self.i - n_frames + 1
-        k = np.arange(most, 0, -1, dtype=np.float64)
-        frames = (self.next_beat - k * self.period) * self.fps - start
-        first = max(2.0, (self.music_start * self.fps - start) if self.music_start >= 0 else 2.0)
-        return frames[(frames >= first) & (frames < n_frames - 2)]     # only where music played
 
     def _level_changed(self) -> None:
         """Beats at a new level: the bar starts again from what comes next."""
