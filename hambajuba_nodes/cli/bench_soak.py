@@ -48,7 +48,8 @@ def run_bench_soak(args) -> int:
     if proc.returncode != 0 or not found:
         print(f"hambajuba bench soak: the show failed (exit {proc.returncode}):\n"
               f"{(proc.stdout + proc.stderr)[-3000:]}", file=sys.stderr)
-        return 1
+        # killed by a signal: say which, as a shell does (128 + signal: 134 is an abort)
+        return 128 - proc.returncode if proc.returncode < 0 else 1
     r = json.loads(found[-1][5:])
     if args.json:
         print(json.dumps(r, sort_keys=True))

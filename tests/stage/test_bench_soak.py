@@ -38,3 +38,24 @@ def test_a_quarter_minute_on_stage_with_everything_on(display, tmp_path):
     for key in ("rss_start_mb", "rss_end_mb", "rss_max_mb", "window_rss_max_mb"):
         assert r[key] > 0
     assert r["rss_max_mb"] >= r["rss_start_mb"]
+
+
+def test_a_show_killed_by_a_signal_says_which(monkeypatch, capsys):
+    """The show's window aborted (Dear PyGui in show_viewport): bench soak exits 128 + the
+    signal, as a shell does, with the show's own output, so a caller (the window tests'
+    rerun of a window that never opened) can tell an abort from a failed soak."""
+    import argparse
+    import subprocess
+
+    from hambajuba_nodes.cli import bench_soak
+    from hambajuba_nodes.editor import display as display_mod
+
+    aborted = subprocess.CompletedProcess([], -6, "", 'File "app.py", line 9 in show_viewport\n')
+    monkeypatch.setattr(display_mod, "has_display", lambda: True)
+    monkeypatch.setattr(bench_soak.subprocess, "run", lambda *a, **k: aborted)
+    assert bench_soak.run_bench_soak(argparse.Namespace(minutes=0.25, json=True)) == 134
+    err = capsys.readouterr().err
+    assert "the show failed (exit -6)" in err and "in show_viewport" in err
+    failed = subprocess.CompletedProcess([], 3, "", "no SOAK line\n")
+    monkeypatch.setattr(bench_soak.subprocess, "run", lambda *a, **k: failed)
+    assert bench_soak.run_bench_soak(argparse.Namespace(minutes=0.25, json=True)) == 1

@@ -77,7 +77,10 @@ def _viewport_never_opened(r: subprocess.CompletedProcess) -> bool:
 def run_window_command(cmd: list[str], **kw) -> subprocess.CompletedProcess:
     """subprocess.run of a command that opens a window (`hambajuba perform ...`), run
     again when its window never opened (the aborts _viewport_never_opened reads), as the
-    harness reruns a window test's own interpreter: nothing of the test had run yet."""
+    harness reruns a window test's own interpreter: nothing of the test had run yet.
+    PYTHONFAULTHANDLER makes an abort print its stack (pytest does that for the
+    harness's children), so an abort in show_viewport can be told from others."""
+    kw["env"] = {**(kw.get("env") or os.environ), "PYTHONFAULTHANDLER": "1"}
     for _attempt in range(VIEWPORT_TRIES):
         r = subprocess.run(cmd, **kw)
         if not _viewport_never_opened(r):
