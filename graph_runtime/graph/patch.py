@@ -146,15 +146,14 @@ def _v0_to_v1(doc: dict) -> dict:
     nodes = doc.get("nodes", {})
     if isinstance(nodes, dict):
         nodes = [dict(v, id=k) for k, v in nodes.items() if isinstance(v, dict)]
-    for n in nodes:
-        if isinstance(n, dict) and "pos" not in n:
-            n["pos"] = [n.pop("x", 0.0), n.pop("y", 0.0)]
-    links = []
-    for l in doc.get("links", []):
-        if isinstance(l, list) and len(l) == 4:
-            links.append({"from": [l[0], l[1]], "to": [l[2], l[3]]})
-        else:
-            links.append(l)
+    if isinstance(nodes, list):
+        for n in nodes:
+            if isinstance(n, dict) and "pos" not in n:
+                n["pos"] = [n.pop("x", 0.0), n.pop("y", 0.0)]
+    links = doc.get("links", [])
+    if isinstance(links, list):    # anything else is left for from_json to refuse, by name
+        links = [{"from": [l[0], l[1]], "to": [l[2], l[3]]} if isinstance(l, list) and len(l) == 4
+                 else l for l in links]
     out = dict(doc, nodes=nodes, links=links, version=1)
     out.setdefault("engine", dict(ENGINE_DEFAULTS))
     out.setdefault("meta", {})

@@ -79,6 +79,11 @@ def test_connect_replaces_the_old_link_into_an_input():
     ('{"format": "hambajuba.patch", "version": 1, "links": [{"from": ["a"], "to": []}]}', "links[0]"),
     ('{"format": "hambajuba.patch", "version": 1, "nodes": [{"id": "a", "type": "x", "pos": [1]}]}',
      "node a: 'pos'"),
+    # no "version": read as v0 and migrated first; a container of the wrong kind is named
+    ('{"format": "hambajuba.patch", "nodes": [], "links": null}', "'links' must be lists"),
+    ('{"format": "hambajuba.patch", "nodes": null, "links": []}', "'nodes' and 'links'"),
+    ('{"format": "hambajuba.patch", "nodes": [], "links": 5}', "'links' must be lists"),
+    ('{"format": "hambajuba.patch", "version": 1, "links": null}', "'links' must be lists"),
 ])
 def test_bad_documents_name_where(text, expect):
     with pytest.raises(PatchError) as e:
