@@ -10,8 +10,11 @@ methods read and set its clock (`period`, `next_beat`, frame `i`).
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from ..analysis import tempo_level
 from . import tempo as live_tempo
 
 LEVEL_JUMP = 0.06          # relative tempo change that counts as a new metrical level
@@ -29,12 +32,19 @@ DRIFT_SUPPORT = 0.1        # periodicity units
 DRIFT_MIN = 0.1            # the least disagreement that counts: a rubato swings the clock up to
 #                            ~8 % from an 8 s window's tempo, and pulling it back lost the beat
 
+FIRST_FOLD_S = 4.0         # s of music in which an estimate slower than the counted range (tempo_level.
+#                            LEVEL_LO) is taken twice as fast: 2-3 s of a syncopated or half-time groove
+#                            read 62-70 BPM for 124-140 and the clock sat there until the votes turned
+TEMPO_SMOOTH_S = 1.0       # s: the tempo read out (`bpm`) is the clock's period averaged this long
+#                            (one-pole): the follower moves the period by each beat's timing, and a
+#                            humanised groove's last period read up to 3 % off its tempo (longer lags a ramp)
+
 LOCKED_S = 2.0             # s a level must have held to count as locked
 LOCKED_CONF = 0.25         # ... with at least this confidence
 
 
 class MetricalLevel:
-    """Mixin of OnlineBeatTracker: the level votes and the tempo's lead."""
+    """Mixin of OnlineBeatTracker: the level votes, the tempo's lead and its read-out."""
 
     _drift = 0                 # estimates in a row that say the clock's period drifted
     _drift_period = 0.0        # s: the newest of them
@@ -131,6 +141,34 @@ class MetricalLevel:
 
     def _votes_for(self, period: float, tol: float = LEVEL_JUMP) -> float:
         return sum(v[1] for v in self.votes if abs(np.log(period / v[0])) <= np.log1p(tol))
+
+    def _first_fold(self, bpm: float) -> float:
+        """bpm, or twice it while the music is younger than FIRST_FOLD_S and bpm is under
+        the counted range: a window of a few beats cannot tell a half-time feel from the
+        beat, and a slow piece's later estimates still win its level back by their votes
+        (at either level the beats stay on the music's)."""
+        young = self.music_start >= 0 and self.now() - self.music_start < FIRST_FOLD_S
+        if young and 0 < bpm < tempo_level.LEVEL_LO and 2 * bpm <= tempo_level.LEVEL_HI:
+            return 2.0 * bpm
+        return bpm
+
+    def _smooth_tempo(self) -> None:
+        """Per frame: the read-out period follows the clock's over TEMPO_SMOOTH_S; it takes
+        another level (a jump over LEVEL_JUMP: a level change, a tap, a MIDI clock) at once."""
+        p, q = self.period, self.tempo_period
+        if q <= 0 or abs(math.log(p / q)) > math.log1p(LEVEL_JUMP):
+            self.tempo_period = p
+        else:
+            self.tempo_period = q + (1.0 - math.exp(-1.0 / (TEMPO_SMOOTH_S * self.fps))) * (p - q)
+
+    @property
+    def bpm(self) -> float:
+        """The tempo read out (BPM): the clock's period over the last TEMPO_SMOOTH_S, or the
+        clock's own when it has just moved to another level; 0 before the first estimate."""
+        p, q = self.period, self.tempo_period
+        if p <= 0:
+            return 0.0
+        return 60.0 / (q if q > 0 and abs(math.log(p / q)) <= math.log1p(LEVEL_JUMP) else p)
 
     @property
     def lead_now(self) -> int:

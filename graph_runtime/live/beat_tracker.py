@@ -17,7 +17,8 @@ in rings.
   the clock's period (the period drifted: beat_level._drifted); another level
   takes over when its votes lead
   (live/beat_level.py), so one odd window does not flip 174 to 87 BPM nor a
-  syncopated 124 to 83.
+  syncopated 124 to 83. In the first seconds of music a level under the counted
+  range is taken twice as fast (beat_level._first_fold).
 - Phase, every frame: for each candidate offset phi (frames) the comb score
   sum_k 0.8^k * onset(now - phi - k * period) over the last 8 beats, onsets
   above their 1 s running mean; the best phi (refined by a parabola) says
@@ -98,6 +99,7 @@ class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck):
         self.i = -1                      # newest frame index
         self.mean = 0.0
         self.period = 0.0                # s; 0 until the first tempo estimate
+        self.tempo_period = 0.0          # s: the period read out (beat_level.TEMPO_SMOOTH_S)
         self.next_beat = 0.0             # s, predicted
         self.confidence = 0.0            # [0, 1]
         self.tempo_conf = 0.0
@@ -170,6 +172,7 @@ class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck):
             self._lock()
             self._follow()
             self._emit()
+            self._smooth_tempo()
         else:
             self.beat_now = self.downbeat_now = False
 
@@ -363,6 +366,7 @@ class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck):
                                              beat_frames=beats if len(beats) >= 4 else None)
         self.level_check.add(acf, music_start=self.music_start)
         bpm = self.level_check.settle(bpm)       # the window's level, checked on the last ~30 s
+        bpm = self._first_fold(bpm)
         if bpm > 0:
             self._new_tempo(60.0 / bpm, conf, acf)
         if self.lead_now == 0:                   # the period, kept near the level voted for
@@ -374,10 +378,6 @@ class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck):
         self.bars.reset()
         self.corrections += 1
         self.last_correction = self.now()
-
-    @property
-    def bpm(self) -> float:
-        return 60.0 / self.period if self.period > 0 else 0.0
 
     def beat_phase(self, t: float) -> float:
         """Position inside the beat at time t (s), from the predicted clock: [0, 1)."""

@@ -188,3 +188,65 @@ def test_the_clock_keeps_the_pulse_where_notes_near_it_outweigh_it_on_some_bars(
     assert hits(late, emitted).mean() >= 0.95
     ibi = np.diff(emitted[emitted >= 12.0])
     assert ibi.min() >= 0.45 and ibi.max() <= 0.55              # no beat pulled toward the notes
+
+
+def _clock_bpm_each_second(bpm: float, seconds: float, *, half_time: bool) -> dict[int, float]:
+    """The clock's BPM at each whole second of a groove that starts at 0.3 s, fed to the
+    tracker frame by frame: a half-time feel at `bpm` (kick on 1, snare on 3, hats on the
+    eighths) or a plain pulse with a kick on each bar's one."""
+    n, beat = int(seconds * FPS), 60.0 * FPS / bpm
+    if half_time:
+        x = (pulses(n, 4 * beat, 3.0) + pulses(n, 4 * beat, 2.5, phase=2 * beat)
+             + pulses(n, beat, 0.8) + pulses(n, beat, 0.5, phase=beat / 2))
+    else:
+        x = pulses(n, beat, 1.0) + pulses(n, 4 * beat, 0.5)
+    kick = pulses(n, 4 * beat, 3.0)
+    x, kick = (np.concatenate([np.zeros(15), v])[:n] for v in (x, kick))
+    tr = OnlineBeatTracker(fps=FPS)
+    out = {}
+    for i in range(n):
+        tr.step(float(x[i]), float(x[i]), float(kick[i]), np.ones(12), np.zeros(12))
+        tr.idle()
+        if i % int(FPS) == 0:
+            out[i // int(FPS)] = tr.bpm
+    return out
+
+
+def test_the_first_estimates_count_a_half_time_feel_at_its_quarters_and_a_slow_piece_gets_its_level_back():
+    # two seconds of a 140 BPM half-time feel repeat best at the bar's half (70 BPM): the
+    # clock used to start there and move a second later; in the first seconds of music a
+    # level under the counted range is taken twice as fast
+    clock = _clock_bpm_each_second(140.0, 4.0, half_time=True)
+    assert clock[2] == pytest.approx(140.0, rel=0.03)
+    # a steady 60 BPM pulse starts at 120 (every beat still lands on one) and, once the
+    # window is longer, its own level wins the votes back
+    clock = _clock_bpm_each_second(60.0, 12.0, half_time=False)
+    assert clock[2] == pytest.approx(120.0, rel=0.03)
+    assert clock[11] == pytest.approx(60.0, rel=0.05)
+
+
+def test_the_tempo_read_out_averages_the_followers_beat_by_beat_moves_and_takes_a_tap_at_once():
+    # a 128 BPM pulse played by hand (12 ms timing jitter): the follower moves the clock's
+    # period by each beat's error; the tempo shown and published is the period over the
+    # last second, steadier and closer to the tempo played
+    rng = np.random.default_rng(5)
+    n, beat = int(20 * FPS), 60.0 * FPS / 128.0
+    x = np.zeros(n)
+    for k in range(int(n / beat)):
+        i = int(round(15 + k * beat + rng.normal(0.0, 0.012 * FPS)))
+        if i < n:
+            x[i] += 1.5 if k % 4 == 0 else 1.0
+    tr = OnlineBeatTracker(fps=FPS)
+    clock, shown = [], []
+    for i in range(n):
+        tr.step(float(x[i]), float(x[i]), float(x[i]), np.ones(12), np.zeros(12))
+        tr.idle()
+        if i >= 10 * FPS:
+            clock.append(60.0 / tr.period)
+            shown.append(tr.bpm)
+    clock, shown = np.array(clock), np.array(shown)
+    assert np.abs(shown / 128.0 - 1.0).max() <= 0.015
+    assert shown.std() <= 0.6 * clock.std()
+    tr.override(90.0, tr.now())                  # a tap: another level, shown at once
+    tr.step(0.0, 0.0, 0.0, np.ones(12), np.zeros(12))
+    assert tr.bpm == pytest.approx(90.0, rel=0.01)
