@@ -19,6 +19,7 @@ import argparse
 import glob
 import json
 import os
+import statistics
 import sys
 import time
 
@@ -227,9 +228,12 @@ def _means(rows: list[dict]) -> dict:
     return {"beat_f1": round(sum(r["beat_f1"] for r in rows) / len(rows), 4),
             "downbeat_f1": round(sum(r["downbeat_f1"] for r in rows) / len(rows), 4),
             "lock_s": round(sum(locked) / len(locked), 2) if locked else None,
+            # the median too: most cases lock within a few beats, a few ambiguous ones pull the mean
+            "lock_median_s": round(float(statistics.median(locked)), 2) if locked else None,
             "never_locked": len(rows) - len(locked),
             "off_beat_s": round(sum(r["off_beat_s"] for r in rows) / len(rows), 2),
             "bpm_error": round(sum(r["bpm_error"] or 0.0 for r in rows) / len(rows), 4),
+            "max_bpm_error": round(max(r["bpm_error"] or 0.0 for r in rows), 4),   # "within 2 %" is per case
             "min_beat_f1": round(min(r["beat_f1"] for r in rows), 4)}
 
 
@@ -279,7 +283,9 @@ def print_table(doc: dict) -> None:
               f"{r['true_bpm']:7.1f} {err:>6} {meter:>6} {lock:>7} {r['off_beat_s']:6.1f}")
     for m in doc["sets"] + [dict(doc, set="all", n=len(doc["cases"]))]:
         lock = "-" if m["lock_s"] is None else f"{m['lock_s']:.1f}"
+        median = "-" if m["lock_median_s"] is None else f"{m['lock_median_s']:.1f} s"
         print(f"{'mean ' + m['set']:<30} {m['beat_f1']:8.3f} {m['downbeat_f1']:8.3f} "
               f"{'':>7} {'':>7} {100 * m['bpm_error']:5.1f}% {'':>6} {lock:>7} "
               f"{m['off_beat_s']:6.1f}   ({m['n']} cases, min beat F1 {m['min_beat_f1']:.3f}, "
+              f"lock median {median}, tempo error max {100 * m['max_bpm_error']:.1f}%, "
               f"never locked {m['never_locked']})")

@@ -26,6 +26,8 @@ def test_table_names_every_case_and_the_means(cases, capsys):
     assert set(rows) == {"syncopated_124", "waltz_3_4_150", "mean"}
     assert rows["waltz_3_4_150"][6] == "3/3"                     # found meter / true meter
     assert float(rows["syncopated_124"][1]) >= 0.9               # beat F1 at the quarter level
+    summary = out[-1]
+    assert "lock median" in summary and "tempo error max" in summary
 
 
 def test_json_keys(cases, capsys):
@@ -40,6 +42,9 @@ def test_json_keys(cases, capsys):
         assert 0.0 <= c["beat_f1"] <= 1.0 and 0.0 <= c["downbeat_f1"] <= 1.0
     assert doc["beat_f1"] == pytest.approx(sum(c["beat_f1"] for c in doc["cases"]) / 2, abs=1e-4)
     assert doc["downbeat_f1"] >= 0.8
+    locks = sorted(c["lock_s"] for c in doc["cases"] if c["lock_s"] is not None)
+    assert doc["lock_median_s"] == pytest.approx(sum(locks) / 2 if len(locks) == 2 else locks[0], abs=0.01)
+    assert doc["max_bpm_error"] == max(c["bpm_error"] for c in doc["cases"])
 
 
 def test_one_case_folder_and_bad_input(cases, tmp_path, capsys):
