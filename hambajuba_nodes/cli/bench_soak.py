@@ -19,6 +19,15 @@ def add_bench_soak_parser(sub) -> None:
     p.set_defaults(func=run_bench_soak)
 
 
+def show_output(proc: subprocess.CompletedProcess, most: int = 3000) -> str:
+    """The last `most` characters of what the show printed, without faulthandler's list of
+    extension modules: on an abort that one line is ~3000 characters, and it pushed the
+    cause (glfw's "Failed to open display", the stack through show_viewport) out of view
+    of the user and of the window tests' rerun of a window that never opened."""
+    lines = (proc.stdout + proc.stderr).splitlines()
+    return "\n".join(ln for ln in lines if not ln.startswith("Extension modules:"))[-most:]
+
+
 def run_bench_soak(args) -> int:
     if not 0.1 <= args.minutes <= 600:
         print("hambajuba bench soak: --minutes must be in 0.1..600", file=sys.stderr)
@@ -47,7 +56,7 @@ def run_bench_soak(args) -> int:
     found = [ln for ln in proc.stdout.splitlines() if ln.startswith("SOAK ")]
     if proc.returncode != 0 or not found:
         print(f"hambajuba bench soak: the show failed (exit {proc.returncode}):\n"
-              f"{(proc.stdout + proc.stderr)[-3000:]}", file=sys.stderr)
+              f"{show_output(proc)}", file=sys.stderr)
         # killed by a signal: say which, as a shell does (128 + signal: 134 is an abort)
         return 128 - proc.returncode if proc.returncode < 0 else 1
     r = json.loads(found[-1][5:])

@@ -50,12 +50,20 @@ def test_a_show_killed_by_a_signal_says_which(monkeypatch, capsys):
     from hambajuba_nodes.cli import bench_soak
     from hambajuba_nodes.editor import display as display_mod
 
-    aborted = subprocess.CompletedProcess([], -6, "", 'File "app.py", line 9 in show_viewport\n')
+    # as faulthandler prints it: the cause, the stack, then one long line of extension modules
+    modules = "Extension modules: " + ", ".join(f"scipy.module_{i}" for i in range(200)) + " (total: 200)"
+    aborted = subprocess.CompletedProcess(
+        [], -6, "", "Glfw Error 65544: X11: Failed to open display :158\nFatal Python error: Aborted\n"
+        'File "app.py", line 9 in show_viewport\n\n' + modules + "\n")
     monkeypatch.setattr(display_mod, "has_display", lambda: True)
     monkeypatch.setattr(bench_soak.subprocess, "run", lambda *a, **k: aborted)
     assert bench_soak.run_bench_soak(argparse.Namespace(minutes=0.25, json=True)) == 134
     err = capsys.readouterr().err
     assert "the show failed (exit -6)" in err and "in show_viewport" in err
+    assert "Failed to open display" in err and "Extension modules" not in err
+    # what the window tests' rerun reads: this abort is a window that never opened
+    from gui_harness import _viewport_never_opened
+    assert _viewport_never_opened(subprocess.CompletedProcess([], 134, "", err))
     failed = subprocess.CompletedProcess([], 3, "", "no SOAK line\n")
     monkeypatch.setattr(bench_soak.subprocess, "run", lambda *a, **k: failed)
     assert bench_soak.run_bench_soak(argparse.Namespace(minutes=0.25, json=True)) == 1
