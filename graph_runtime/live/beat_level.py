@@ -43,6 +43,19 @@ LOCKED_S = 2.0             # s a level must have held to count as locked
 LOCKED_CONF = 0.25         # ... with at least this confidence
 
 
+_LOG_JUMP = math.log1p(LEVEL_JUMP)
+
+
+def tempo_smoothing(fps: float) -> float:
+    """The one-pole coefficient a frame of the tempo read-out (TEMPO_SMOOTH_S at fps)."""
+    return 1.0 - math.exp(-1.0 / (TEMPO_SMOOTH_S * fps))
+
+
+def _same_level(p: float, q: float) -> bool:
+    """Two periods (s, q may be 0: none yet) within LEVEL_JUMP of each other."""
+    return p > 0 and q > 0 and abs(math.log(p / q)) <= _LOG_JUMP
+
+
 class MetricalLevel:
     """Mixin of OnlineBeatTracker: the level votes, the tempo's lead and its read-out."""
 
@@ -153,13 +166,11 @@ class MetricalLevel:
         return bpm
 
     def _smooth_tempo(self) -> None:
-        """Per frame: the read-out period follows the clock's over TEMPO_SMOOTH_S; it takes
-        another level (a jump over LEVEL_JUMP: a level change, a tap, a MIDI clock) at once."""
+        """Per frame: the read-out period follows the clock's over TEMPO_SMOOTH_S
+        (`_tempo_a`, set once from the frame rate); it takes another level (a level change,
+        a tap, a MIDI clock) at once."""
         p, q = self.period, self.tempo_period
-        if q <= 0 or abs(math.log(p / q)) > math.log1p(LEVEL_JUMP):
-            self.tempo_period = p
-        else:
-            self.tempo_period = q + (1.0 - math.exp(-1.0 / (TEMPO_SMOOTH_S * self.fps))) * (p - q)
+        self.tempo_period = q + self._tempo_a * (p - q) if _same_level(p, q) else p
 
     @property
     def bpm(self) -> float:
@@ -168,7 +179,7 @@ class MetricalLevel:
         p, q = self.period, self.tempo_period
         if p <= 0:
             return 0.0
-        return 60.0 / (q if q > 0 and abs(math.log(p / q)) <= math.log1p(LEVEL_JUMP) else p)
+        return 60.0 / (q if _same_level(p, q) else p)
 
     @property
     def lead_now(self) -> int:

@@ -49,7 +49,7 @@ import numpy as np
 from ..analysis.beats import ATTACK_FRAMES, ATTACK_LEVEL
 from . import tempo as live_tempo
 from .bar_line import BAR_TASK, BarLine
-from .beat_level import YOUNG_S, MetricalLevel
+from .beat_level import YOUNG_S, MetricalLevel, tempo_smoothing
 from .downbeat import BarTracker
 from .level_check import LevelCheck, hold_to_level
 from .on_beat_check import OFF_BEAT_SURE, OFF_PULSE_SURE, SETTLED_MUSIC_S, OnBeatCheck  # noqa: F401
@@ -100,6 +100,7 @@ class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck):
         self.mean = 0.0
         self.period = 0.0                # s; 0 until the first tempo estimate
         self.tempo_period = 0.0          # s: the period read out (beat_level.TEMPO_SMOOTH_S)
+        self._tempo_a = tempo_smoothing(self.fps)
         self.next_beat = 0.0             # s, predicted
         self.confidence = 0.0            # [0, 1]
         self.tempo_conf = 0.0
