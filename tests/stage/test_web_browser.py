@@ -57,14 +57,23 @@ def page(show, tmp_path):
     driver.quit()
 
 
-def wait_for(cond, timeout=15.0, what=""):
+def wait_for(cond, timeout=15.0, what="", seen=None):
+    """seen(): what the page and the show held, said when the wait fails."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         got = cond()
         if got:
             return got
         time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+    raise AssertionError(f"timed out waiting for {what}" + (f" ({seen()})" if seen else ""))
+
+
+def shown_bpm(text: str) -> float | None:
+    """The page's "133.3 BPM" (or "— BPM" before a status came) as a number."""
+    try:
+        return float(text.split()[0])
+    except (ValueError, IndexError):
+        return None
 
 
 def test_the_page_plays_the_running_show(show, page, tmp_path):
@@ -109,12 +118,17 @@ def test_the_page_plays_the_running_show(show, page, tmp_path):
 
     # tap tempo: the BPM changes (and the page's status line says so)
     assert show.session.tempo.bpm is None
-    shown_bpm = by_id("bpm").text
     for _ in range(4):
         by_id("tap").click()
         time.sleep(0.35)
     wait_for(lambda: show.session.tempo.bpm is not None, what="tap tempo")
-    wait_for(lambda: by_id("bpm").text != shown_bpm, what="the BPM on the page")
+    # the tapped tempo itself, not just a change (taps 0.5 s apart would read the grid's 120.0)
+    tapped = lambda: abs((shown_bpm(by_id("bpm").text) or 0.0) - show.session.tempo.bpm) < 0.06
+    wait_for(tapped, what="the tapped BPM on the page",
+             seen=lambda: f"page {by_id('bpm').text!r}, {by_id('conn').text}; tapped "
+                          f"{show.session.tempo.bpm:.2f}; status {show.web.board.status[1]['bpm']}; "
+                          f"pages {len(show.web.clients)}, let go {show.web.feed.let_go}; "
+                          f"show thread alive {show.thread.is_alive()}")
 
     # feature search, select, then assign to a sink
     box = by_id("search")

@@ -152,6 +152,58 @@ def test_several_clients_scenes_tap_and_assign(running):
     assert show.wait(lambda: show.show.model.param_value("knob", "value") == -0.5)
 
 
+def test_a_page_that_stops_taking_the_status_is_closed_and_the_others_keep_theirs(running):
+    """A page whose status sends hang (a phone gone to sleep mid-show) is closed within
+    SEND_TIMEOUT_S, so it shows "offline" and reconnects instead of "live" over a frozen
+    status, and meanwhile the other page keeps its 10 Hz status."""
+    from graph_runtime.stage.http.status_feed import SEND_TIMEOUT_S
+
+    show = running()
+
+    async def stuck(text):  # the server's send to this page never completes
+        await asyncio.sleep(3600)
+
+    async def go():
+        pages = []
+        try:
+            a = await connect(show)
+            pages.append(a)
+            assert (await a[1].receive(timeout=10)).type == aiohttp.WSMsgType.TEXT
+            b = await connect(show)
+            pages.append(b)
+            # the server registers a page after its handshake reply, so a client can be
+            # connected a moment before the server counts it; b's first status is sent
+            # after it is registered
+            assert (await b[1].receive(timeout=10)).type == aiohttp.WSMsgType.TEXT
+            served = [ws for ws in show.web.clients]
+            assert len(served) == 2
+            served[0].send_str = stuck  # the first page to connect: a
+            end = asyncio.get_running_loop().time() + SEND_TIMEOUT_S + 10.0
+            got_b, closed_a = 0, None
+            while closed_a is None and asyncio.get_running_loop().time() < end:
+                msg = await b[1].receive(timeout=10)
+                got_b += msg.type == aiohttp.WSMsgType.TEXT
+                try:
+                    m = await a[1].receive(timeout=0.01)
+                    if m.type != aiohttp.WSMsgType.TEXT:
+                        closed_a = m.type
+                except asyncio.TimeoutError:
+                    pass
+            return got_b, closed_a
+        finally:
+            for http, ws in pages:
+                await ws.close()
+                await http.close()
+
+    got_b, closed_a = run(go())
+    assert closed_a in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED,
+                        aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.ERROR)
+    assert show.web.feed.let_go == 1
+    # b kept getting statuses while a hung (liveness, not a rate: the show thread publishes
+    # them, and a loaded machine publishes fewer than 10 a second)
+    assert got_b >= 5, got_b
+
+
 def test_feature_search_answers_with_labels(running):
     show = running()
 

@@ -12,12 +12,11 @@ Bounds: MAX_CLIENTS WebSockets, messages of at most MAX_MESSAGE bytes
 messages a second per client (a token bucket; a client that keeps flooding
 is closed), a ping every HEARTBEAT_S. Every message goes into the control
 session's inbox (control/web.py); the status goes out at 10 Hz from what
-the main thread published (board.py). Access: access.py (the token).
+the main thread published (board.py), newest-wins, and a page that cannot
+take it is closed (status_feed.py). Access: access.py (the token).
 """
 from __future__ import annotations
 
-import asyncio
-import json
 import os
 import socket
 import time
@@ -33,6 +32,7 @@ from ..mjpeg import MjpegRoutes, StageError
 from .access import Access, AccessError, check_bind, is_loopback
 from .board import WebBoard
 from .host import HttpHost, SiteError
+from .status_feed import StatusFeed
 
 STATIC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
 FILES = {"app.js": "text/javascript", "app.css": "text/css"}
@@ -42,7 +42,6 @@ RATE = 120.0  # messages a second per client (a fader dragged sends ~60)
 BURST = 240.0
 FLOOD_DROPS = 2000  # refused for rate in a row: the client is closed
 HEARTBEAT_S = 10.0
-STATUS_S = 0.1
 MAX_ROWS = 40
 
 
@@ -61,7 +60,8 @@ class WebSurface:
         self.board = WebBoard(session, self.input, views=views, blocks=blocks or BLOCKS)
         self.features = features
         self.mjpeg = MjpegRoutes(self.source, max_viewers=MAX_CLIENTS, send_timeout=5.0)
-        self.clients: set = set()
+        self.feed = StatusFeed(lambda: self.board.status)
+        self.clients = self.feed.clients  # ws -> its request
         self.refused_rate = 0
         self.site = None
         self._page = b""
@@ -159,11 +159,13 @@ class WebSurface:
         ws = web.WebSocketResponse(max_msg_size=MAX_MESSAGE, heartbeat=HEARTBEAT_S,
                                    autoping=True)
         await ws.prepare(request)
-        self.clients.add(ws)
+        self.feed.add(ws, request)
         tokens, last, drops = BURST, time.monotonic(), 0
         try:
-            if self.board.status is not None:
-                await ws.send_str(json.dumps(self.board.status[1]))
+            first = self.board.status
+            text = self.feed.encode(first) if first is not None else None
+            if text is not None:
+                await ws.send_str(text)
             async for msg in ws:
                 if msg.type != WSMsgType.TEXT:
                     if msg.type == WSMsgType.ERROR:
@@ -184,33 +186,14 @@ class WebSurface:
         except (TimeoutError, ConnectionError):
             pass
         finally:
-            self.clients.discard(ws)
+            self.feed.remove(ws)
         return ws
 
     async def _start_status(self) -> None:
-        self._status_task = asyncio.get_running_loop().create_task(self._status_loop())
-
-    async def _status_loop(self) -> None:
-        sent = None
-        while True:
-            await asyncio.sleep(STATUS_S)
-            st = self.board.status
-            if st is None or st is sent or not self.clients:
-                continue
-            sent = st
-            text = json.dumps(st[1])
-            for ws in list(self.clients):
-                if ws.closed:
-                    continue
-                try:  # a client that cannot take it within a second is let go
-                    await asyncio.wait_for(ws.send_str(text), 1.0)
-                except (TimeoutError, ConnectionError, RuntimeError):
-                    self.clients.discard(ws)
+        self.feed.start()
 
     async def _close_clients(self) -> None:
-        task = getattr(self, "_status_task", None)
-        if task is not None:
-            task.cancel()
+        self.feed.stop()
         for ws in list(self.clients):
             await ws.close(code=1001, message=b"the show closed the web surface")
 
