@@ -17,8 +17,9 @@ in rings.
   the clock's period (the period drifted: beat_level._drifted); another level
   takes over when its votes lead
   (live/beat_level.py), so one odd window does not flip 174 to 87 BPM nor a
-  syncopated 124 to 83. In the first seconds of music a level under the counted
-  range is taken twice as fast (beat_level._first_fold).
+  syncopated 124 to 83. A level under the counted range is taken twice as fast
+  in the first seconds of music, or when a recent window read that faster level
+  itself (beat_level._fold).
 - Phase, every frame: for each candidate offset phi (frames) the comb score
   sum_k 0.8^k * onset(now - phi - k * period) over the last 8 beats, onsets
   above their 1 s running mean; the best phi (refined by a parabola) says
@@ -50,6 +51,7 @@ from ..analysis.beats import ATTACK_FRAMES, ATTACK_LEVEL
 from . import tempo as live_tempo
 from .bar_line import BAR_TASK, BarLine
 from .beat_level import YOUNG_S, MetricalLevel, tempo_smoothing
+from .comb import PhaseComb
 from .downbeat import BarTracker
 from .level_check import LevelCheck, hold_to_level
 from .on_beat_check import OFF_BEAT_SURE, OFF_PULSE_SURE, SETTLED_MUSIC_S, OnBeatCheck  # noqa: F401
@@ -134,9 +136,7 @@ class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck):
         self.last_correction = -1.0      # s (stream time) of the newest one
         self._defer_until = -1           # frame until which the comb defers to the follower
         self._followed = -1              # index of the last emitted beat the follower examined
-        self._phi = np.arange(0, 64, dtype=np.float64)
-        self._k = np.arange(COMB_BEATS, dtype=np.float64)
-        self._w = COMB_DECAY ** self._k
+        self.comb = PhaseComb(COMB_BEATS, COMB_DECAY)
         self.level_check = LevelCheck(fps=self.fps, n_lags=int(4 * self.fps) + 1)  # ~30 s of periodicity
 
     # -- per frame ----------------------------------------------------------------
@@ -180,20 +180,24 @@ class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck):
     def now(self) -> float:
         return self.i / self.fps
 
+    def _comb_beats(self, tau: float) -> int:
+        """Beats of `tau` frames the comb spans: the last COMB_BEATS, fewer while the
+        stream is younger than that."""
+        return min(COMB_BEATS, int(min(self.i, RING - 2) / tau) - 1)
+
+    def _comb(self, tau: float, n_k: int) -> np.ndarray:
+        """(ceil(tau),) comb score per phase (frames back from now): the onsets above their
+        running mean at the last n_k beats of tau frames, each older beat weighted
+        COMB_DECAY less (live/comb.py; a view valid until the next call)."""
+        return self.comb.score(self.norm, self.i, tau, n_k)
+
     def _lock(self) -> None:
         tau = self.period * self.fps                 # frames per beat
-        n_phi = int(np.ceil(tau))
-        # the last COMB_BEATS beats, fewer while the stream is younger than that
-        n_k = min(COMB_BEATS, int(min(self.i, RING - 2) / tau) - 1)
+        n_k = self._comb_beats(tau)
         if n_k < MIN_COMB_BEATS or self.holding or self.lead_now == 2:
             return
-        phi = self._phi[:n_phi]
-        pos = self.i - phi[:, None] - tau * self._k[None, :n_k]  # (n_phi, n_k) frame positions
-        lo = np.floor(pos)
-        frac = pos - lo
-        lo_i = lo.astype(np.int64)
-        vals = self.norm[lo_i % RING] * (1.0 - frac) + self.norm[(lo_i + 1) % RING] * frac
-        score = vals @ self._w[:n_k]
+        score = self._comb(tau, n_k)
+        n_phi = len(score)
         best = int(np.argmax(score))
         peak = float(score[best])
         mean = float(score.mean())
@@ -367,7 +371,7 @@ class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck):
                                              beat_frames=beats if len(beats) >= 4 else None)
         self.level_check.add(acf, music_start=self.music_start)
         bpm = self.level_check.settle(bpm)       # the window's level, checked on the last ~30 s
-        bpm = self._first_fold(bpm)
+        bpm = self._fold(bpm)
         if bpm > 0:
             self._new_tempo(60.0 / bpm, conf, acf)
         if self.lead_now == 0:                   # the period, kept near the level voted for
