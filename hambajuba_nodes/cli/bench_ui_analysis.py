@@ -41,7 +41,7 @@ def write_track(path: str, minutes: float, sr: int = 44100) -> str:
 
 def bench_ui_analysis(minutes: float = 5.0, *, in_process: bool = False, limit_s: float = 600.0) -> dict:
     from graph_runtime.media.playback import NullOutput
-    from hambajuba_nodes.editor.display import ensure_display
+    from hambajuba_nodes.editor.display import ensure_display, release_display
 
     xvfb = ensure_display()
     folder = tempfile.mkdtemp(prefix="hambajuba-bench-")
@@ -70,8 +70,7 @@ def bench_ui_analysis(minutes: float = 5.0, *, in_process: bool = False, limit_s
         idle = (idle + idle_after) / 2
     finally:
         app.close()
-        if xvfb is not None:
-            xvfb.terminate()
+        release_display(xvfb)
         shutil.rmtree(folder, ignore_errors=True)  # the track (tens of MB) and its cache
     return {"idle_fps": round(idle, 1), "analysing_fps": round(busy, 1),
             "ratio": round(busy / idle, 3) if idle else 0.0, "analysis_s": round(analysis_s, 1),

@@ -44,7 +44,7 @@ def bench_patch_40(registry):
 
 def bench_ui(frames: int = 600) -> dict:
     """Run the window for `frames` frames; per-frame UI work in microseconds."""
-    from .display import ensure_display
+    from .display import ensure_display, release_display
 
     xvfb = ensure_display()
     if xvfb is not None:
@@ -55,8 +55,7 @@ def bench_ui(frames: int = 600) -> dict:
     try:
         return _bench(frames)
     finally:
-        if xvfb is not None:
-            xvfb.terminate()
+        release_display(xvfb)
 
 
 def _bench(frames: int) -> dict:

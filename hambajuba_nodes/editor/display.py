@@ -48,9 +48,27 @@ def _lock_owner(n: int) -> int:
 
 
 def ensure_display():
-    """DISPLAY set to a usable display; returns the Xvfb process we started, or None."""
+    """DISPLAY set to a usable display; returns the Xvfb process we started, or None
+    (hand it to release_display when done)."""
     if has_display():
         return None
     name, proc = private_display()
     os.environ["DISPLAY"] = name
+    proc.display_name = name
     return proc
+
+
+def release_display(proc) -> None:
+    """Stop the Xvfb ensure_display started (None: it started none) and unset DISPLAY
+    if it still names it: a caller in the same process must not find a display
+    that is gone (its window would abort in glfw)."""
+    if proc is None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+    if os.environ.get("DISPLAY") == getattr(proc, "display_name", None):
+        del os.environ["DISPLAY"]

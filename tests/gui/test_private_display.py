@@ -26,3 +26,24 @@ def test_displays_started_at_once_are_distinct_and_owned():
         for _, proc in got:
             proc.terminate()
             proc.wait(5)
+
+
+def test_a_display_ensured_then_released_leaves_no_display_behind(monkeypatch):
+    """`bench ui` in a process without a screen starts its own Xvfb; afterwards the
+    process must not still name that display (a later window there aborts in glfw)."""
+    import os
+
+    from hambajuba_nodes.editor.display import ensure_display, release_display
+
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    proc = ensure_display()
+    assert proc is not None and proc.poll() is None
+    name = os.environ["DISPLAY"]
+    assert _lock_owner(int(name[1:])) == proc.pid
+    release_display(proc)
+    assert proc.poll() is not None and "DISPLAY" not in os.environ
+    monkeypatch.setenv("DISPLAY", ":7")      # the user's own display is left alone
+    assert ensure_display() is None
+    release_display(None)
+    assert os.environ["DISPLAY"] == ":7"
