@@ -11,8 +11,10 @@ trained tracker (madmom's RNN + DBN beat tracker). Reports per track:
 - bpm of each; the metrical relation of offline to the trained tracker and
   of live to offline (x1, x2, /2, x3/2, ... within 8 %; x1 is the same octave);
 - live vs offline: the share of offline beats after the live lock that a live
-  beat matches within 70 ms (`agree`), and when the live grid locked onto the
-  offline one (8 matched beats in a row);
+  beat matches within 70 ms (`agree`), when the live grid locked onto the
+  offline one (8 matched beats in a row), and the share of live beat intervals
+  after 10 s at offline's level, within 10 % of its local interval (`level`:
+  a clock at another octave, or wandering off the tempo, for part of the track);
 - mir_eval AMLt (agreement at any metrical level) of offline and of live
   against the trained tracker and against librosa;
 - whether each grid (beats and downbeats) is strictly increasing.
@@ -125,7 +127,7 @@ def increasing(*grids) -> bool:
 
 
 def evaluate(clip: str, *, lib: dict, ref: dict | None, live: bool) -> dict:
-    from graph_runtime.analysis.beat_eval import hits, lock_and_off_beat
+    from graph_runtime.analysis.beat_eval import hits, lock_and_off_beat, same_level_share
     from hambajuba_nodes.cli.beats import grid_of
     off_b, off_d, off_bpm, bpb, _ = grid_of(clip, full=False)
     row = {"track": os.path.basename(clip), "bpm_offline": round(float(off_bpm), 1),
@@ -145,6 +147,7 @@ def evaluate(clip: str, *, lib: dict, ref: dict | None, live: bool) -> dict:
                    level_live_offline=relation(live_bpm, off_bpm),
                    live_lock_s=None if lock is None else round(lock, 1),
                    agree=round(float(hits(after, live_b).mean()) if len(after) else 0.0, 3),
+                   level=round(same_level_share(off_b, live_b), 3),
                    amlt_live_vs_librosa=round(amlt(lib["beats"], live_b), 3),
                    increasing=row["increasing"] and increasing(live_b, live_d))
         if ref is not None:
@@ -155,6 +158,7 @@ def evaluate(clip: str, *, lib: dict, ref: dict | None, live: bool) -> dict:
 COLUMNS = (("bpm_offline", "off", ".1f"), ("bpm_live", "live", ".1f"), ("bpm_reference", "ref", ".1f"),
            ("bpm_librosa", "lbrsa", ".1f"), ("level_offline_ref", "off/ref", ""),
            ("level_live_offline", "live/off", ""), ("agree", "agree", ".2f"),
+           ("level", "level", ".2f"),
            ("amlt_offline", "AMLt off", ".2f"), ("amlt_live", "AMLt live", ".2f"),
            ("amlt_offline_vs_librosa", "off/lib", ".2f"), ("amlt_live_vs_librosa", "live/lib", ".2f"),
            ("amlt_librosa", "lib/ref", ".2f"), ("increasing", "incr", ""))
@@ -168,7 +172,7 @@ def table(rows: list[dict]) -> str:
     lines += [f"{r['track']:<30} " + " ".join(cell(r.get(k), h, f) for k, h, f in cols) for r in rows]
     for key, _, _ in cols:
         vals = [r[key] for r in rows if r.get(key) is not None]
-        if key.startswith(("amlt", "agree")) and vals:
+        if (key.startswith(("amlt", "agree")) or key == "level") and vals:
             lines.append(f"mean {key}: {np.mean(vals):.3f}")
     lines.append(f"all increasing: {all(r['increasing'] for r in rows)}")
     return "\n".join(lines)

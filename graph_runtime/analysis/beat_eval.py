@@ -1,5 +1,6 @@
 """How a tracked grid fares against true beats, beyond the F-measure: when it
-locked and how long it was off the beat afterwards.
+locked, how long it was off the beat afterwards, and how much of the time it
+ran at the true beats' metrical level.
 
 A true beat is "hit" when a tracked beat lies within WINDOW_S of it. The grid
 is locked from the first true beat that starts a run of LOCK_BEATS hit beats;
@@ -48,3 +49,24 @@ def lock_and_off_beat(truth_s, est_s) -> tuple[float | None, float]:
     gaps = np.diff(truth, append=truth[-1] + (truth[-1] - truth[-2] if len(truth) > 1 else 0.0))
     missed = ~hit[i:]
     return float(truth[i]), float(gaps[i:][missed].sum())
+
+
+LEVEL_TOL = 0.1     # relative: an interval within 10 % of the true one is at its level
+
+
+def same_level_share(truth_s, est_s, *, after_s: float = 10.0, tol: float = LEVEL_TOL) -> float:
+    """[0, 1]: the share of tracked inter-beat intervals (those ending after after_s) within
+    tol of the true beats' interval at their midpoint. A clock at half or twice the
+    tempo, or one wandering 15 % off it, counts as off the level for as long as it is;
+    the tempo at the end of a track says nothing about the minute before. 0 when either
+    grid has fewer than two beats there."""
+    truth = np.asarray(truth_s, np.float64)
+    est = np.sort(np.asarray(est_s, np.float64))
+    est = est[est >= after_s]
+    if len(truth) < 2 or len(est) < 2:
+        return 0.0
+    ibi = np.diff(est)
+    mid = est[:-1] + ibi / 2
+    k = np.clip(np.searchsorted(truth, mid), 1, len(truth) - 1)
+    true_ibi = truth[k] - truth[k - 1]
+    return float(np.mean(np.abs(np.log(ibi / true_ibi)) <= np.log1p(tol)))

@@ -23,7 +23,13 @@ LEVEL_STEP = 0.2           # another level is at least this far (x4/3 or more) f
 LEVEL_DECAY = 0.7          # per estimate
 LEVEL_LEAD = 1.25          # the new level's votes over the current one's, once the clock is settled
 YOUNG_S = 6.0              # s after a level is taken in which any lead moves it
-#                            (and estimates come every second)
+#                            (and estimates come every second) ...
+SETTLED_MUSIC_S = 12.0     # ... while the music is younger than this: later, a level change does not
+#                            make the clock young again. On ambiguous recordings (heroes_rite: windows
+#                            read 136, then 180, then 136) every change was undone by the next window
+#                            while the clock was young: the level flipped every 2 s. The on-beat
+#                            check holds such a clock to its settled rule too (on the game recordings
+#                            a young check after an octave change took a clock on the beat off it).
 
 DRIFT_READS = 2           # estimates in a row, of one tempo within LEVEL_STEP of the clock but not
 #                            its own, that repeat clearly better (DRIFT_SUPPORT) than the clock's
@@ -32,9 +38,23 @@ DRIFT_SUPPORT = 0.1        # periodicity units
 DRIFT_MIN = 0.1            # the least disagreement that counts: a rubato swings the clock up to
 #                            ~8 % from an 8 s window's tempo, and pulling it back lost the beat
 
+STEADY_READS = 3           # estimates in a row inside the clock's level that agree within STEADY_SPREAD
+STEADY_SPREAD = 0.015      # (log-ratio) say the music holds a steady tempo; when the clock's period is
+STEADY_OFF = 0.03          # ... at least this far (log-ratio) from theirs, after SETTLED_MUSIC_S, and
+STEADY_COMB = 1.25         # ... the last beats' onsets comb this much better at their period than at
+STEADY_GAIN = 0.5          # the clock's, the clock moves this share of the way (log) to it. On dense
+#                            orchestral recordings the follower chases notes near the beat: frantic's
+#                            every estimate read 90.9 BPM while its clock wandered 85-95 and slipped
+#                            through the beat every ~15 beats. A rubato's 8 s windows read a steady
+#                            mean tempo too, but its last beats comb better at the clock's own period
 FIRST_FOLD_S = 4.0         # s of music in which an estimate slower than the counted range (tempo_level.
 #                            LEVEL_LO) is taken twice as fast: 2-3 s of a syncopated or half-time groove
 #                            read 62-70 BPM for 124-140 and the clock sat there until the votes turned
+FOLD_MEMORY_S = 8.0        # s (one tempo window): after the first seconds, an estimate under the counted
+#                            range is taken twice as fast when a window this recent read that faster
+#                            level itself. Orchestral and game recordings alternate between 60 and 120
+#                            window by window; each alternation flipped the clock's level (knalgan_theme
+#                            sat 45 s at 60 BPM where offline, and a trained tracker, count 120)
 TEMPO_SMOOTH_S = 1.0       # s: the tempo read out (`bpm`) is the clock's period averaged this long
 #                            (one-pole): the follower moves the period by each beat's timing, and a
 #                            humanised groove's last period read up to 3 % off its tempo (longer lags a ramp)
@@ -61,6 +81,9 @@ class MetricalLevel:
 
     _drift = 0                 # estimates in a row that say the clock's period drifted
     _drift_period = 0.0        # s: the newest of them
+    _steady: tuple = ()        # s: the last STEADY_READS estimates' periods inside the clock's level
+    _read_bpm = 0.0            # BPM: the last estimate inside the counted range, as read (not folded)
+    _read_at = -math.inf       # s (stream clock): when
 
     def override(self, bpm: float, beat_time: float, *, hold_s: float = 30.0, lead: int = 1) -> None:
         """A tapped tempo (lead 1) or a MIDI clock's (lead 2): period 60 / bpm, a beat at
@@ -89,7 +112,8 @@ class MetricalLevel:
         estimate); the clock takes another level when that one's votes lead the
         current level's (by LEVEL_LEAD once the clock has run YOUNG_S at its level),
         so one odd window (a syncopated kick 1.5 beats apart) does not move it, and a
-        first guess from two seconds of music is soon put right. Within a level the
+        first guess from two seconds of music is soon put right (not a later change: that
+        one holds against the next window). Within a level the
         comb and the follower own the period: an estimate averages 8 s, and nudging
         the clock toward it dragged a rubato beat back toward the mean tempo."""
         jump = abs(np.log(period / self.period)) > np.log1p(LEVEL_JUMP) if self.period > 0 else True
@@ -103,6 +127,7 @@ class MetricalLevel:
             self.level_since = self.i
             self._snap = True
             return
+        self._steady_pull(period)
         if not self._drifted(period, jump, acf):
             self._drift = 0
         elif self._drift >= DRIFT_READS:
@@ -112,13 +137,42 @@ class MetricalLevel:
             return
         cur = self._votes_for(self.period, LEVEL_STEP)
         best = max(self.votes, key=lambda v: v[1])
-        young = self.i - self.level_since < YOUNG_S * self.fps
+        young = self.i - self.level_since < YOUNG_S * self.fps and (
+            self.music_start < 0 or self.now() - self.music_start < SETTLED_MUSIC_S)
         if abs(np.log(best[0] / self.period)) > np.log1p(LEVEL_STEP) and \
                 best[1] > cur * (1.0 if young else LEVEL_LEAD) + 1e-9:
             self.period = best[0]
             self.level_since = self.i
             self._level_changed()
             self._snap = True
+
+    def _steady_pull(self, period: float) -> None:
+        """Move the clock's period STEADY_GAIN of the way to the estimates' when the last
+        STEADY_READS of them, inside its level, agree (a steady tempo), the clock is
+        STEADY_OFF or more away, the music has settled, and the last beats' onsets comb
+        STEADY_COMB times better at the estimates' period (the clock chased notes, not a
+        rubato). A period in another level starts the count again. A tap or a MIDI clock
+        that leads keeps its own period."""
+        if self.lead_now:
+            return
+        if abs(math.log(period / self.period)) > math.log1p(LEVEL_STEP):
+            self._steady = ()
+            return
+        self._steady = (self._steady + (period,))[-STEADY_READS:]
+        logs = [math.log(p) for p in self._steady]
+        if len(logs) < STEADY_READS or max(logs) - min(logs) > STEADY_SPREAD:
+            return
+        target = math.exp(sum(logs) / len(logs))
+        off = math.log(target / self.period)
+        settled = self.music_start >= 0 and self.now() - self.music_start >= SETTLED_MUSIC_S
+        if abs(off) < STEADY_OFF or not settled:
+            return
+        tau_new, tau_now = target * self.fps, self.period * self.fps
+        n_k = min(self._comb_beats(tau_new), self._comb_beats(tau_now))
+        if n_k < 4:
+            return
+        if float(self._comb(tau_new, n_k).max()) > STEADY_COMB * float(self._comb(tau_now, n_k).max()):
+            self.period *= math.exp(STEADY_GAIN * off)
 
     def _drifted(self, period: float, jump: bool, acf: np.ndarray | None) -> bool:
         """Count an estimate that says the clock's period drifted within its level: another
@@ -155,15 +209,24 @@ class MetricalLevel:
     def _votes_for(self, period: float, tol: float = LEVEL_JUMP) -> float:
         return sum(v[1] for v in self.votes if abs(np.log(period / v[0])) <= np.log1p(tol))
 
-    def _first_fold(self, bpm: float) -> float:
-        """bpm, or twice it while the music is younger than FIRST_FOLD_S and bpm is under
-        the counted range: a window of a few beats cannot tell a half-time feel from the
-        beat, and a slow piece's later estimates still win its level back by their votes
-        (at either level the beats stay on the music's)."""
+    def _fold(self, bpm: float) -> float:
+        """bpm, or twice it when bpm is under the counted range (tempo_level.LEVEL_LO) and
+        either the music is younger than FIRST_FOLD_S (a window of a few beats cannot tell
+        a half-time feel from the beat) or a window of the last FOLD_MEMORY_S read that
+        faster level itself (the music is ambiguous between the two, and offline's prior
+        takes the one inside the range). A slow piece whose windows never read the faster
+        level still wins its own level back by its votes; at either level the beats stay
+        on the music's."""
+        lo = tempo_level.LEVEL_LO
+        if bpm >= lo:
+            self._read_bpm, self._read_at = bpm, self.now()
+            return bpm
+        if bpm <= 0 or 2 * bpm > tempo_level.LEVEL_HI:
+            return bpm
         young = self.music_start >= 0 and self.now() - self.music_start < FIRST_FOLD_S
-        if young and 0 < bpm < tempo_level.LEVEL_LO and 2 * bpm <= tempo_level.LEVEL_HI:
-            return 2.0 * bpm
-        return bpm
+        recent = self.now() - self._read_at <= FOLD_MEMORY_S and _same_level(
+            60.0 / (2 * bpm), 60.0 / self._read_bpm)
+        return 2.0 * bpm if young or recent else bpm
 
     def _smooth_tempo(self) -> None:
         """Per frame: the read-out period follows the clock's over TEMPO_SMOOTH_S

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..analysis import beat_grid
 from . import tempo as live_tempo
-from .beat_level import YOUNG_S
+from .beat_level import SETTLED_MUSIC_S, YOUNG_S
 
 OFF_BEAT_SURE = 0.4        # meter-score margin that moves the clock on one on-beat check (a syncopated
 #                            groove read 0.4-0.9 on its first check and sat 2 s longer on the off-beat)
@@ -24,10 +24,6 @@ OFF_PULSE_SURE = 1.5       # ... and, on two checks in a row, off the comb's pul
 #                            settled: on orchestral and game recordings the check read the half-beat
 #                            grid as clearer at 0.6-1.4 where the comb sat on the beat (most such
 #                            moves on the wesnoth tracks took a clock on the beat off it)
-SETTLED_MUSIC_S = 12.0     # s of music after which a clock new at its level (a level change) is held
-#                            to OFF_PULSE_SURE as a settled one: a syncopated groove's first seconds
-#                            still move on one clear verdict, but on the wesnoth and game recordings
-#                            a young check after an octave change took a clock on the beat off it
 ON_BEAT_BEATS = 16         # the on-beat check's grid: the clock's beats extended back this far (its
 #                            period wanders a few % as it chases single beats: over 32 beats that
 #                            drifted most of a beat and the check read a good phase as the off-beat)

@@ -250,3 +250,91 @@ def test_the_tempo_read_out_averages_the_followers_beat_by_beat_moves_and_takes_
     tr.override(90.0, tr.now())                  # a tap: another level, shown at once
     tr.step(0.0, 0.0, 0.0, np.ones(12), np.zeros(12))
     assert tr.bpm == pytest.approx(90.0, rel=0.01)
+
+
+def _clock_bpm_with_readings(readings, seconds: float, bpm: float = 120.0) -> dict[int, float]:
+    """The clock's BPM at each whole second of a `bpm` pulse (accents on every other
+    beat) whose tempo windows are read as `readings(k)` BPM, k the window's index: the
+    estimator's acf and everything after it stay the tracker's own."""
+    n, beat = int(seconds * FPS), 60.0 * FPS / bpm
+    x = pulses(n, beat, 1.0) + pulses(n, 2 * beat, 1.0)
+    x = np.concatenate([np.zeros(15), x])[:n]
+    real, count = tempo.estimate, [0]
+
+    def read(*args, **kwargs):
+        _, conf, acf = real(*args, **kwargs)
+        count[0] += 1
+        return readings(count[0] - 1), conf, acf
+
+    tr = OnlineBeatTracker(fps=FPS)
+    out = {}
+    tempo.estimate = read
+    try:
+        for i in range(n):
+            tr.step(float(x[i]), float(x[i]), float(x[i]), np.ones(12), np.zeros(12))
+            tr.idle()
+            if i % int(FPS) == 0:
+                out[i // int(FPS)] = 60.0 / tr.period if tr.period > 0 else 0.0
+    finally:
+        tempo.estimate = real
+    return out
+
+
+def test_windows_that_alternate_between_a_level_and_its_half_keep_the_level_in_the_counted_range():
+    # orchestral and game recordings read 120 in one window and 60 in the next: the clock
+    # flipped its level with them. A window under the counted range, when one of the last
+    # 8 s read its double, is its double; windows that never read 120 still give 60
+    alternating = _clock_bpm_with_readings(lambda k: 120.0 if k % 3 == 0 else 60.0, 40.0)
+    assert all(alternating[s] == pytest.approx(120.0, rel=0.1) for s in range(8, 40))
+    slow_after = _clock_bpm_with_readings(lambda k: 120.0 if k < 3 else 60.0, 40.0)
+    assert all(slow_after[s] == pytest.approx(60.0, rel=0.1) for s in range(30, 40))
+
+
+def test_a_level_change_once_the_music_has_settled_holds_against_the_next_window():
+    # windows of an ambiguous recording read one level, then the other, then the first
+    # again: the change to 80 came after 20 s of music, and one window back at 160 no
+    # longer undoes it (the clock, young at its new level, flipped with every window)
+    readings = lambda k: 80.0 if 12 <= k < 15 or k >= 16 else 160.0    # noqa: E731
+    clock = _clock_bpm_with_readings(readings, 50.0, bpm=160.0)
+    first_80 = min(s for s, bpm in clock.items() if bpm == pytest.approx(80.0, rel=0.1))
+    assert 20 <= first_80 <= 40
+    assert all(clock[s] == pytest.approx(80.0, rel=0.1) for s in range(first_80, 50))
+
+
+def _clock_after_steady_readings(late_bpm: float, *, clock_bpm: float = 128.0, lead: int = 0) -> float:
+    """The clock's BPM after three estimates of 120 BPM, the clock having run at clock_bpm:
+    20 s of a 120 BPM pulse (the music has settled), then 6 s of pulses at late_bpm; with
+    lead, a tap (1) or a MIDI clock (2) set that tempo."""
+    n120, n_late = int(20 * FPS), int(6 * FPS)
+    x = np.concatenate([pulses(n120, 60.0 * FPS / 120.0, 1.0),
+                        pulses(n_late, 60.0 * FPS / late_bpm, 1.0, phase=60.0 * FPS / late_bpm)])
+    tr = OnlineBeatTracker(fps=FPS)
+    for i in range(len(x)):
+        tr.step(float(x[i]), float(x[i]), float(x[i]), np.ones(12), np.zeros(12))
+        if i < n120:
+            tr.idle()
+    tr.period = 60.0 / clock_bpm            # where the follower took the clock
+    if lead:
+        tr.override(clock_bpm, tr.now(), lead=lead)
+    for _ in range(3):
+        tr._new_tempo(0.5, 0.5)             # the tempo task: every window reads 120
+    return 60.0 / tr.period
+
+
+def test_a_clock_that_chased_notes_off_a_steady_tempo_is_pulled_back_but_not_one_the_beats_follow():
+    # dense orchestral onsets walked the clock 5-10 % off a tempo that every estimate read
+    # the same (frantic: 85-95 BPM under estimates of 90.9): steady estimates whose period
+    # combs the last beats better pull it back
+    assert 120.0 <= _clock_after_steady_readings(120.0) <= 122.0     # 3/4 of the way from 128
+    # a rubato: the 8 s windows read the mean tempo, but the last beats were played at the
+    # clock's 128 and comb better there: the clock stays with them
+    assert _clock_after_steady_readings(128.0) == pytest.approx(128.0, rel=0.005)
+
+
+def test_a_tapped_or_midi_clock_tempo_is_not_pulled_to_the_estimates():
+    # the rig leads at 124 (3 % from the estimates, inside the level a tap holds): its
+    # tempo stays, whatever the windows read; the tracker alone would be pulled to 120
+    assert _clock_after_steady_readings(120.0, clock_bpm=124.0) < 123.0
+    for lead in (1, 2):
+        assert _clock_after_steady_readings(120.0, clock_bpm=124.0, lead=lead) == \
+            pytest.approx(124.0, rel=1e-6)
