@@ -33,6 +33,9 @@ in rings.
   gain PHASE_GAIN and period gain PERIOD_GAIN per frame, scaled by how
   peaked the comb is (a flat comb, e.g. in silence, corrects nothing: the
   clock free-runs at the last tempo and `holding` says so).
+- The follower, once a beat's onsets are in: live/follower.py (the
+  BeatFollower mixin) moves the clock toward where that beat's own onset
+  started (rubato), and the comb defers to it for most of a beat.
 - A beat is emitted on the frame nearest its predicted time; its time is the
   clock's prediction, known before the onset is heard. The channel bank
   extrapolates the clock further ahead (latency compensation).
@@ -45,6 +48,8 @@ in rings.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..analysis.beats import ATTACK_FRAMES, ATTACK_LEVEL
@@ -53,6 +58,7 @@ from .bar_line import BAR_TASK, BarLine
 from .beat_level import YOUNG_S, MetricalLevel, tempo_smoothing
 from .comb import PhaseComb
 from .downbeat import BarTracker
+from .follower import COMB_DEFER, BeatFollower
 from .level_check import LevelCheck, hold_to_level
 from .on_beat_check import OFF_BEAT_SURE, OFF_PULSE_SURE, SETTLED_MUSIC_S, OnBeatCheck  # noqa: F401
 
@@ -75,21 +81,20 @@ N_EMITTED = 64             # ring of emitted beats
 MIN_IBI = 0.6              # periods: the shortest interval between two emitted beats
 PERIOD_MIN_S = 0.2           # s (300 BPM) and (30 BPM): safety bounds on the clock, never reached by music
 PERIOD_MAX_S = 2.0
-# the per-beat follower: an onset near an emitted beat pulls the clock onto it (rubato)
-FOLLOW_WINDOW = 0.15        # periods each side of the emitted beat searched for its onset
-FOLLOW_WIDE = 0.25         # periods beyond that window in which no onset may be stronger
-FOLLOW_PHASE = 0.6        # share of that onset's timing error corrected at once
-FOLLOW_PERIOD = 0.25      # ... and fed into the period
-COMB_DEFER = 0.3           # the comb's gain for COMB_DEFER_BEATS after the follower moved the clock
-COMB_DEFER_BEATS = 0.8
-FOLLOW_MIN = 2.0           # the onset must stand this many running means above the floor
 # the level: every estimate votes for its level (leaky sums); another level takes over when it leads
 GLIDE_STEP = 0.4           # periods the clock may move per emitted beat when it changes phase
 #                            (the interval then is at least MIN_IBI: a half-beat move takes two beats)
 IDLE_TASKS = (1, 2, 1, 3)  # a second each: tempo, bar, tempo, on-beat phase
 
 
-class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck):
+def _clip(x: float, lo: float, hi: float) -> float:
+    """x within [lo, hi], as a Python float (np.clip on a scalar makes arrays: the
+    per-frame path calls this several times a frame)."""
+    x = float(x)
+    return lo if x < lo else hi if x > hi else x
+
+
+class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck, BeatFollower):
     def __init__(self, *, fps: float) -> None:
         self.fps = float(fps)
         self.onset = np.zeros(RING)
@@ -100,6 +105,7 @@ class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck):
         self.norm = np.zeros(RING)       # onset minus its running mean, >= 0
         self.i = -1                      # newest frame index
         self.mean = 0.0
+        self._mean_a = 1.0 - float(np.exp(-1.0 / self.fps))   # the onsets' running mean: ~1 s
         self.period = 0.0                # s; 0 until the first tempo estimate
         self.tempo_period = 0.0          # s: the period read out (beat_level.TEMPO_SMOOTH_S)
         self._tempo_a = tempo_smoothing(self.fps)
@@ -134,8 +140,7 @@ class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck):
         self.glide = 0.0                 # periods the clock still has to move (a phase change)
         self.corrections = 0             # level changes and half-beat moves so far
         self.last_correction = -1.0      # s (stream time) of the newest one
-        self._defer_until = -1           # frame until which the comb defers to the follower
-        self._followed = -1              # index of the last emitted beat the follower examined
+        self._init_follower(RING)
         self.comb = PhaseComb(COMB_BEATS, COMB_DECAY)
         self.level_check = LevelCheck(fps=self.fps, n_lags=int(4 * self.fps) + 1)  # ~30 s of periodicity
 
@@ -150,7 +155,7 @@ class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck):
         self.chroma[:, j] = chroma
         if low_spectrum is not None:
             self.low_spec[:, j] = low_spectrum[:LOW_BINS]
-        self.mean += (1.0 - np.exp(-1.0 / self.fps)) * (onset - self.mean)
+        self.mean += self._mean_a * (onset - self.mean)
         self.norm[j] = max(onset - self.mean, 0.0)
         self.quiet_frames = self.quiet_frames + 1 if onset <= 1e-6 else 0
         if onset > 1e-6 and self._was_quiet:          # music starts (or starts again)
@@ -212,7 +217,7 @@ class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck):
             a, c = score[b - 1], score[b + 1]
             den = a - 2 * peak + c
             if abs(den) > 1e-12:
-                b = b + float(np.clip(0.5 * (a - c) / den, -0.5, 0.5))
+                b = b + _clip(0.5 * (a - c) / den, -0.5, 0.5)
         b += self._attack_lead(score, best, peak)
         observed = (self.i - b) / self.fps + self.offbeat * self.period   # s: the last beat
         # against where the clock will be once a phase change has glided (glide < 0: it moves
@@ -220,7 +225,7 @@ class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck):
         # nor feed it into the period (two half-beat glides drifted 126 BPM to 104)
         err = (observed - self.next_beat) / self.period - self.glide
         err = (err + 0.5) % 1.0 - 0.5                # wrapped to +-half a beat
-        g = float(np.clip(sharp, 0.0, 1.0))
+        g = _clip(sharp, 0.0, 1.0)
         if self._snap:                               # a new clock: take the onsets' phase at once
             self.next_beat += err * self.period
             self._snap = False
@@ -229,7 +234,7 @@ class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck):
             g *= COMB_DEFER
         self.next_beat += PHASE_GAIN * g * err * self.period
         self.period += PERIOD_GAIN * g * err * self.period
-        self.confidence = float(np.clip(0.5 * self.tempo_conf + 0.5 * sharp, 0.0, 1.0))
+        self.confidence = _clip(0.5 * self.tempo_conf + 0.5 * sharp, 0.0, 1.0)
 
     def _near_clock(self, score: np.ndarray, best: int, peak: float, tau: float) -> int:
         """The comb's best phase within LOCAL_WINDOW beats of where the clock puts the last
@@ -237,8 +242,8 @@ class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck):
         clock = ((self.now() + self.offbeat * self.period - self.next_beat) / self.period
                  - self.glide) % 1.0 * tau             # frames back from now to the clock's beat
         n = len(score)
-        lo = int(np.ceil(clock - LOCAL_WINDOW * tau - ATTACK_FRAMES))   # the comb peaks after
-        hi = int(np.floor(clock + LOCAL_WINDOW * tau))                  # the attack: fewer frames back
+        lo = math.ceil(clock - LOCAL_WINDOW * tau - ATTACK_FRAMES)   # the comb peaks after
+        hi = math.floor(clock + LOCAL_WINDOW * tau)                  # the attack: fewer frames back
         k, top = best, -1.0
         for j in range(lo, hi + 1):
             v = float(score[j % n])
@@ -261,44 +266,6 @@ class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck):
         if d < ATTACK_FRAMES and at > below:     # interpolate the crossing beyond frame d
             return d + (at - level) / (at - below)
         return float(d)
-
-    def _follow(self) -> None:
-        """Once the onsets around the last emitted beat are in (FOLLOW_WINDOW +
-        FOLLOW_WIDE periods after it), move the clock toward where that beat's onset
-        started: the comb averages 8 beats and lags rubato; one clear onset near the beat
-        does not. An onset that a stronger one within FOLLOW_WIDE outdoes is a 16th
-        or an 8th next to a syncopated accent (a kick on the "a" of 2), not the beat's."""
-        if self.n_emitted == 0 or self._followed == self.n_emitted or self.glide or self.lead_now == 2:
-            return                                   # (a MIDI clock leads: its phase is the beat)
-        k = (self.n_emitted - 1) % N_EMITTED
-        beat = self.emitted[k] - self.offbeat * self.period     # the pulse the comb follows
-        half = FOLLOW_WINDOW * self.period
-        if self.now() < beat + half + FOLLOW_WIDE * self.period + 2.0 / self.fps:
-            return
-        self._followed = self.n_emitted
-        lo, hi = int(np.floor((beat - half) * self.fps)), int(np.ceil((beat + half) * self.fps))
-        if lo < max(0, self.i - RING + 2) or hi > self.i:
-            return
-        seg = self.norm[np.arange(lo, hi + 1) % RING]
-        j = int(np.argmax(seg))
-        peak = float(seg[j])
-        if peak < FOLLOW_MIN * max(self.mean, 1e-9) or j in (0, len(seg) - 1):
-            return                                   # no clear onset near the beat
-        wide = int(np.ceil(FOLLOW_WIDE * self.period * self.fps))
-        if hi + wide <= self.i and float(self.norm[np.arange(lo - wide, hi + wide + 1) % RING].max()) > peak:
-            return       # a stronger onset a 16th or 8th away (a syncopated kick): not the beat's own
-        level = ATTACK_LEVEL * peak
-        a = j
-        while a > 0 and seg[a - 1] >= level and j - a < ATTACK_FRAMES:
-            a -= 1
-        at = lo + a
-        if a > 0 and seg[a] > seg[a - 1]:
-            at -= (seg[a] - level) / (seg[a] - seg[a - 1])
-        err = at / self.fps - beat                   # s: + the onset came later than the beat
-        self.next_beat += FOLLOW_PHASE * err
-        if self.i >= self.pinned_until:              # a tapped tempo is not the follower's to change
-            self.period += FOLLOW_PERIOD * err
-        self._defer_until = self.i + int(COMB_DEFER_BEATS * self.period * self.fps)
 
     def _emit(self) -> None:
         t = self.now()
@@ -325,7 +292,7 @@ class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck):
             self.beat_index += 1
             self.next_beat += self.period
             if self.glide:          # a phase change, spread over beats: no double, no hole
-                step = float(np.clip(self.glide, -GLIDE_STEP, GLIDE_STEP))
+                step = _clip(self.glide, -GLIDE_STEP, GLIDE_STEP)
                 self.next_beat += step * self.period
                 self.glide -= step
         self.bar_pos = self.bars.bar_pos(self.beat_index)

@@ -3,7 +3,7 @@
 bench beats scores the beat grid on evaluation cases: every folder under DIR
 (or DIR itself) holding mix.<audio> and truth.json (`beats`, `downbeats`,
 `bpm`, `beats_per_bar`: the layout of ../shared/eval/cases and of
-tests/analysis/beat_cases.py). Beats and downbeats are scored with
+tests/support/beat_cases.py). Beats and downbeats are scored with
 mir_eval's F-measure (70 ms window, the first 5 s skipped as mir_eval does).
 By default only the grid stage runs, on the mix, through the same functions
 the pipeline's beat stage calls; --full runs the whole analysis (uncached);

@@ -1,4 +1,4 @@
-"""The beat grid on short hard cases with known truth (tests/analysis/beat_cases.py).
+"""The beat grid on short hard cases with known truth (tests/support/beat_cases.py).
 
 One case per failure class of the beat grid: the metrical level on syncopated and
 half-time grooves, the downbeat phase (kick on 1 and 3 after a pickup, swing,

@@ -338,3 +338,21 @@ def test_a_tapped_or_midi_clock_tempo_is_not_pulled_to_the_estimates():
     for lead in (1, 2):
         assert _clock_after_steady_readings(120.0, clock_bpm=124.0, lead=lead) == \
             pytest.approx(124.0, rel=1e-6)
+
+
+def test_the_followers_onset_window_reads_the_ring_across_its_end():
+    """The follower reads its onset windows out of the ring without making arrays per
+    beat: a view where the span is contiguous, a buffer sized once where it wraps; both
+    hold exactly the frames lo..hi."""
+    from graph_runtime.live.beat_tracker import RING
+    tr = OnlineBeatTracker(fps=FPS)
+    tr.norm[:] = np.random.default_rng(3).random(RING)
+    for lo, hi in ((10, 40), (RING - 5, RING + 20), (3 * RING - 1, 3 * RING + 70), (RING - 31, RING - 1)):
+        want = tr.norm[np.arange(lo, hi + 1) % RING]
+        got = tr._norm_span(lo, hi)
+        assert np.array_equal(got, want), (lo, hi)
+        assert np.shares_memory(got, tr.norm) or np.shares_memory(got, tr._span)
+    wide = tr._norm_span(RING - 5, RING + 5, tr._span_wide)
+    narrow = tr._norm_span(RING - 2, RING + 2)       # its own buffer: `wide` is left intact
+    assert np.array_equal(wide, tr.norm[np.arange(RING - 5, RING + 6) % RING])
+    assert np.array_equal(narrow, tr.norm[np.arange(RING - 2, RING + 3) % RING])

@@ -1,4 +1,4 @@
-"""The live beat grid on short hard cases (tests/analysis/beat_cases.py, exact truth)
+"""The live beat grid on short hard cases (tests/support/beat_cases.py, exact truth)
 through the path `analyze --live` and a performance take: the file fed in 10 ms
 blocks to the causal analyser.
 

@@ -7,7 +7,7 @@ no drums, swing, a tempo ramp, rubato, reverb and noise, humanised timing,
 (events at beat positions) played through a tempo map, so the beat and
 downbeat times are known exactly.
 
-    python tests/analysis/beat_cases.py OUT_DIR [--seconds S] [--case NAME ...]
+    python tests/support/beat_cases.py OUT_DIR [--seconds S] [--case NAME ...]
 
 writes OUT_DIR/<name>/{mix.flac, truth.json} (truth: bpm = 60 / median
 inter-beat interval, beats_per_bar, beats, downbeats, seconds, kind), the

@@ -1,0 +1,92 @@
+"""The per-beat follower of the live beat clock (a mixin of OnlineBeatTracker).
+
+The comb (live/comb.py) averages the last 8 beats and lags rubato; one clear
+onset near a beat the clock just emitted does not. Once the onsets around that
+beat are in, the follower moves the clock toward where the beat's own onset
+started: FOLLOW_PHASE of the timing error at once, FOLLOW_PERIOD of it into the
+period, and the comb defers (COMB_DEFER) for most of a beat. An onset that a
+stronger one within FOLLOW_WIDE outdoes is a 16th or an 8th next to a
+syncopated accent, not the beat's.
+
+Every emitted beat, on the analysis thread's per-frame path: the onset windows
+are read out of the ring as views, or into buffers sized once where they wrap.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..analysis.beats import ATTACK_FRAMES, ATTACK_LEVEL
+
+# the per-beat follower: an onset near an emitted beat pulls the clock onto it (rubato)
+FOLLOW_WINDOW = 0.15        # periods each side of the emitted beat searched for its onset
+FOLLOW_WIDE = 0.25         # periods beyond that window in which no onset may be stronger
+FOLLOW_PHASE = 0.6        # share of that onset's timing error corrected at once
+FOLLOW_PERIOD = 0.25      # ... and fed into the period
+COMB_DEFER = 0.3           # the comb's gain for COMB_DEFER_BEATS after the follower moved the clock
+COMB_DEFER_BEATS = 0.8
+FOLLOW_MIN = 2.0           # the onset must stand this many running means above the floor
+
+
+class BeatFollower:
+    """Needs norm, i, fps, period, next_beat, offbeat, glide, lead_now, mean, emitted,
+    n_emitted, pinned_until (OnlineBeatTracker's)."""
+
+    def _init_follower(self, ring: int) -> None:
+        self._defer_until = -1           # frame until which the comb defers to the follower
+        self._followed = -1              # index of the last emitted beat the follower examined
+        self._span = np.zeros(ring)      # onset windows where they wrap the ring
+        self._span_wide = np.zeros(ring)
+
+    def _follow(self) -> None:
+        """Once the onsets around the last emitted beat are in (FOLLOW_WINDOW +
+        FOLLOW_WIDE periods after it), move the clock toward where that beat's onset
+        started: the comb averages 8 beats and lags rubato; one clear onset near the beat
+        does not. An onset that a stronger one within FOLLOW_WIDE outdoes is a 16th
+        or an 8th next to a syncopated accent (a kick on the "a" of 2), not the beat's."""
+        if self.n_emitted == 0 or self._followed == self.n_emitted or self.glide or self.lead_now == 2:
+            return                                   # (a MIDI clock leads: its phase is the beat)
+        k = (self.n_emitted - 1) % len(self.emitted)
+        beat = self.emitted[k] - self.offbeat * self.period     # the pulse the comb follows
+        half = FOLLOW_WINDOW * self.period
+        if self.now() < beat + half + FOLLOW_WIDE * self.period + 2.0 / self.fps:
+            return
+        self._followed = self.n_emitted
+        lo, hi = math.floor((beat - half) * self.fps), math.ceil((beat + half) * self.fps)
+        if lo < max(0, self.i - len(self.norm) + 2) or hi > self.i:
+            return
+        seg = self._norm_span(lo, hi)
+        j = int(np.argmax(seg))
+        peak = float(seg[j])
+        if peak < FOLLOW_MIN * max(self.mean, 1e-9) or j in (0, len(seg) - 1):
+            return                                   # no clear onset near the beat
+        wide = math.ceil(FOLLOW_WIDE * self.period * self.fps)
+        if hi + wide <= self.i and float(self._norm_span(lo - wide, hi + wide, self._span_wide).max()) > peak:
+            return       # a stronger onset a 16th or 8th away (a syncopated kick): not the beat's own
+        level = ATTACK_LEVEL * peak
+        a = j
+        while a > 0 and seg[a - 1] >= level and j - a < ATTACK_FRAMES:
+            a -= 1
+        at = lo + a
+        if a > 0 and seg[a] > seg[a - 1]:
+            at -= (seg[a] - level) / (seg[a] - seg[a - 1])
+        err = at / self.fps - beat                   # s: + the onset came later than the beat
+        self.next_beat += FOLLOW_PHASE * err
+        if self.i >= self.pinned_until:              # a tapped tempo is not the follower's to change
+            self.period += FOLLOW_PERIOD * err
+        self._defer_until = self.i + int(COMB_DEFER_BEATS * self.period * self.fps)
+
+    def _norm_span(self, lo: int, hi: int, out: np.ndarray | None = None) -> np.ndarray:
+        """(hi - lo + 1,) self.norm at frames lo..hi (fewer than the ring holds): a view of the ring,
+        or, where the span wraps its end, a copy into a buffer sized once (`out`, else
+        self._span), valid until the next call with that buffer."""
+        ring = len(self.norm)
+        a, n = lo % ring, hi - lo + 1
+        if a + n <= ring:
+            return self.norm[a:a + n]
+        out = self._span if out is None else out
+        head = ring - a
+        out[:head] = self.norm[a:]
+        out[head:n] = self.norm[:n - head]
+        return out[:n]
