@@ -54,7 +54,7 @@ import numpy as np
 
 from ..analysis.beats import ATTACK_FRAMES, ATTACK_LEVEL
 from . import tempo as live_tempo
-from .bar_line import BAR_TASK, BarLine
+from .bar_line import BAR_SCORE, BAR_TASK, BarLine
 from .beat_level import YOUNG_S, MetricalLevel, tempo_smoothing
 from .comb import PhaseComb
 from .downbeat import BarTracker
@@ -309,8 +309,10 @@ class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck, BeatFollower):
             return True
         if task == 1:
             self._tempo(n)
-        elif task == 2:
+        elif task == BAR_TASK:
             self._downbeat()
+        elif task == BAR_SCORE:
+            self._bar_score()
         else:
             self._on_beat()
         return True

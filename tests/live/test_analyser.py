@@ -96,3 +96,33 @@ def test_unsupported_rate_and_channels_are_refused_with_a_message():
         CausalAnalyser(sr=11025, channels=1)
     with pytest.raises(ValueError, match="mono or stereo"):
         CausalAnalyser(sr=44100, channels=6)
+
+
+def test_the_bar_is_heard_in_two_halves_on_consecutive_frames_one_task_a_frame():
+    """The slow tasks run between frames, at most one per frame's idle call (a block
+    carries at most one): the bar's features (BAR_TASK) and its scores (BAR_SCORE, the
+    next frame) are two calls, so no block pays for the whole bar, and every bar
+    features heard are scored and reach the bar tracker."""
+    from graph_runtime.live.bar_line import BAR_SCORE, BAR_TASK
+    a = CausalAnalyser(sr=SR, channels=2)
+    tr = a.tracker
+    ran = []                                  # (frame, task) of every idle call that had one
+    idle = tr.idle
+
+    def watched():
+        task = tr._tick
+        done = idle()
+        if task:
+            ran.append((tr.i, task))
+        return done
+
+    tr.idle = watched
+    run_analyser(a, drum_loop(14.0, bpm=120.0))
+    frames = [f for f, _ in ran]
+    assert len(frames) == len(set(frames))   # one task per frame
+    halves = [(f, t) for f, t in ran if t in (BAR_TASK, BAR_SCORE)]
+    firsts = [f for f, t in halves if t == BAR_TASK]
+    seconds = [f for f, t in halves if t == BAR_SCORE]
+    assert len(seconds) >= 5                  # the bar was heard every second or so
+    assert all(f - 1 in firsts for f in seconds)
+    assert tr.bars.seen == len(seconds) and tr._bar_heard is None
