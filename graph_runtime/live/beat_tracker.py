@@ -347,9 +347,12 @@ class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck, BeatFollower):
             self.period = hold_to_level(self.period, self.votes)
 
     def _level_changed(self) -> None:
-        """Beats at a new level: the bar starts again from what comes next."""
+        """Beats at a new level: the bar starts again from what comes next (a bar heard
+        on the old level's beats and not yet scored is dropped: a tap or a MIDI clock can
+        change the level between the bar's two halves)."""
         self.level_start = self.beat_index
         self.bars.reset()
+        self._bar_heard = None
         self.corrections += 1
         self.last_correction = self.now()
 

@@ -126,3 +126,29 @@ def test_the_bar_is_heard_in_two_halves_on_consecutive_frames_one_task_a_frame()
     assert len(seconds) >= 5                  # the bar was heard every second or so
     assert all(f - 1 in firsts for f in seconds)
     assert tr.bars.seen == len(seconds) and tr._bar_heard is None
+
+
+def test_a_bar_heard_before_a_tapped_level_change_is_not_scored_after_it():
+    """A tap between the bar's two halves starts the bar again: the features heard on the
+    old level's beats are dropped, not scored into the new level's bar."""
+    from graph_runtime.live.bar_line import BAR_SCORE, BAR_TASK
+    a = CausalAnalyser(sr=SR, channels=2)
+    tr = a.tracker
+    idle = tr.idle
+    seen = []                                # the bar's estimates right after the next idle call
+
+    def tap_after_the_first_half():
+        task = tr._tick
+        done = idle()
+        if seen == [None]:                   # the frame after the tap: its BAR_SCORE call ran
+            seen[0] = (task, tr.bars.seen)
+        if task == BAR_TASK and tr._bar_heard is not None and not seen:
+            tr.override(tr.bpm * 2.0, tr.now())          # another level: the bar starts again
+            seen.append(None)
+        return done
+
+    tr.idle = tap_after_the_first_half
+    run_analyser(a, drum_loop(12.0, bpm=100.0))
+    assert seen and seen[0] is not None
+    task, estimates = seen[0]
+    assert task == BAR_SCORE and estimates == 0   # the old level's bar was not scored
