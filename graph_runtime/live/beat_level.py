@@ -58,6 +58,8 @@ FOLD_MEMORY_S = 8.0        # s (one tempo window): after the first seconds, an e
 TEMPO_SMOOTH_S = 1.0       # s: the tempo read out (`bpm`) is the clock's period averaged this long
 #                            (one-pole): the follower moves the period by each beat's timing, and a
 #                            humanised groove's last period read up to 3 % off its tempo (longer lags a ramp)
+PLAYED_BEATS = 8           # while the clock follows a moving tempo (live/motion.py) the read-out is the
+#                            median interval of the last 8 beats it played (as bench beats reads the truth's)
 
 LOCKED_S = 2.0             # s a level must have held to count as locked
 LOCKED_CONF = 0.25         # ... with at least this confidence
@@ -69,6 +71,16 @@ _LOG_JUMP = math.log1p(LEVEL_JUMP)
 def tempo_smoothing(fps: float) -> float:
     """The one-pole coefficient a frame of the tempo read-out (TEMPO_SMOOTH_S at fps)."""
     return 1.0 - math.exp(-1.0 / (TEMPO_SMOOTH_S * fps))
+
+
+def _insert_sorted(buf: np.ndarray, n: int, value: float) -> None:
+    """Insert value into the sorted buf[:n] (buf has room for n + 1): a few values, no
+    scratch memory."""
+    j = n
+    while j > 0 and buf[j - 1] > value:
+        buf[j] = buf[j - 1]
+        j -= 1
+    buf[j] = value
 
 
 def _same_level(p: float, q: float) -> bool:
@@ -232,14 +244,49 @@ class MetricalLevel:
         """Per frame: the read-out period follows the clock's over TEMPO_SMOOTH_S
         (`_tempo_a`, set once from the frame rate); it takes another level (a level change,
         a tap, a MIDI clock) at once."""
+        played = self._moving_period()
+        if played > 0:                 # a median of whole beats: taken as it is
+            self.tempo_period = played
+            return
         p, q = self.period, self.tempo_period
         self.tempo_period = q + self._tempo_a * (p - q) if _same_level(p, q) else p
+
+    def _moving_period(self) -> float:
+        """s: while the clock follows a moving tempo, the median interval of the last
+        PLAYED_BEATS beats it played (a rubato: the clock's period swings with each beat),
+        when that is within the clock's level; else 0."""
+        played = self._played_period() if self.motion.moving else 0.0
+        ok = played > 0 and abs(math.log(played / self.period)) <= math.log1p(LEVEL_STEP)
+        return played if ok else 0.0
+
+    def _played_period(self) -> float:
+        """s: the median interval of the last PLAYED_BEATS emitted beats of this level (a
+        gap's interval counts per beat skipped); 0 while fewer than 4 are in. Worked out
+        once per emitted beat, into a buffer sized once (kept sorted as it fills: numpy's
+        sort took a 2.7 kB scratch buffer)."""
+        if self._played_key == self.n_emitted:
+            return self._played
+        self._played_key = self.n_emitted
+        ring, buf = len(self.emitted), self._played_buf
+        n, k = 0, self.n_emitted - 1
+        while n < len(buf) and k >= 1 and k > self.n_emitted - ring:
+            b, a = k % ring, (k - 1) % ring
+            if self.emitted_index[a] < self.level_start:
+                break
+            span = max(int(self.emitted_index[b] - self.emitted_index[a]), 1)
+            _insert_sorted(buf, n, float(self.emitted[b] - self.emitted[a]) / span)
+            n, k = n + 1, k - 1
+        if n < 4:
+            self._played = 0.0
+            return 0.0
+        self._played = float(buf[n // 2] if n % 2 else 0.5 * (buf[n // 2 - 1] + buf[n // 2]))
+        return self._played
 
     @property
     def bpm(self) -> float:
         """The tempo read out (BPM): the clock's period over the last TEMPO_SMOOTH_S, or the
         clock's own when it has just moved to another level; 0 before the first estimate."""
-        p, q = self.period, self.tempo_period
+        p, q = self._moving_period() or self.period, self.tempo_period
         if p <= 0:
             return 0.0
         return 60.0 / (q if _same_level(p, q) else p)

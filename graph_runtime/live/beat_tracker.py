@@ -35,7 +35,9 @@ in rings.
   clock free-runs at the last tempo and `holding` says so).
 - The follower, once a beat's onsets are in: live/follower.py (the
   BeatFollower mixin) moves the clock toward where that beat's own onset
-  started (rubato), and the comb defers to it for most of a beat.
+  started (rubato), and the comb defers to it for most of a beat; with larger
+  gains, and the comb waiting the whole beat, while the onsets say the tempo
+  moves (live/motion.py: a steady and a moving predictor, chosen per beat).
 - A beat is emitted on the frame nearest its predicted time; its time is the
   clock's prediction, known before the onset is heard. The channel bank
   extrapolates the clock further ahead (latency compensation).
@@ -55,10 +57,10 @@ import numpy as np
 from ..analysis.beats import ATTACK_FRAMES, ATTACK_LEVEL
 from . import tempo as live_tempo
 from .bar_line import BAR_SCORE, BAR_TASK, BarLine
-from .beat_level import YOUNG_S, MetricalLevel, tempo_smoothing
+from .beat_level import PLAYED_BEATS, YOUNG_S, MetricalLevel, tempo_smoothing
 from .comb import PhaseComb
 from .downbeat import BarTracker
-from .follower import COMB_DEFER, BeatFollower
+from .follower import BeatFollower
 from .level_check import LevelCheck, hold_to_level
 from .on_beat_check import OFF_BEAT_SURE, OFF_PULSE_SURE, SETTLED_MUSIC_S, OnBeatCheck  # noqa: F401
 
@@ -141,6 +143,9 @@ class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck, BeatFollower):
         self.corrections = 0             # level changes and half-beat moves so far
         self.last_correction = -1.0      # s (stream time) of the newest one
         self._init_follower(RING)
+        self._played_buf = np.zeros(PLAYED_BEATS)   # intervals of the last beats (the read-out's median)
+        self._played_key = -1            # n_emitted the played period was worked out at
+        self._played = 0.0               # s, 0 until 4 intervals are in
         self.comb = PhaseComb(COMB_BEATS, COMB_DECAY)
         self.level_check = LevelCheck(fps=self.fps, n_lags=int(4 * self.fps) + 1)  # ~30 s of periodicity
 
@@ -231,7 +236,7 @@ class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck, BeatFollower):
             self._snap = False
             return
         if self.i < self._defer_until:               # the beat's own onset was just heard
-            g *= COMB_DEFER
+            g *= self._defer_gain
         self.next_beat += PHASE_GAIN * g * err * self.period
         self.period += PERIOD_GAIN * g * err * self.period
         self.confidence = _clip(0.5 * self.tempo_conf + 0.5 * sharp, 0.0, 1.0)

@@ -6,7 +6,10 @@ beat are in, the follower moves the clock toward where the beat's own onset
 started: FOLLOW_PHASE of the timing error at once, FOLLOW_PERIOD of it into the
 period, and the comb defers (COMB_DEFER) for most of a beat. An onset that a
 stronger one within FOLLOW_WIDE outdoes is a 16th or an 8th next to a
-syncopated accent, not the beat's.
+syncopated accent, not the beat's. Each beat's onset (or none) also steps the two
+predictors of live/motion.py; while the moving one calls the onsets clearly better
+(a rubato, a ramp), the clock takes its gains (MOVING_GAINS) and the comb waits
+the whole beat.
 
 Every emitted beat, on the analysis thread's per-frame path: the onset windows
 are read out of the ring as views, or into buffers sized once where they wrap.
@@ -18,6 +21,7 @@ import math
 import numpy as np
 
 from ..analysis.beats import ATTACK_FRAMES, ATTACK_LEVEL
+from .motion import MOVING_GAINS, MotionModels
 
 # the per-beat follower: an onset near an emitted beat pulls the clock onto it (rubato)
 FOLLOW_WINDOW = 0.15        # periods each side of the emitted beat searched for its onset
@@ -26,18 +30,21 @@ FOLLOW_PHASE = 0.6        # share of that onset's timing error corrected at once
 FOLLOW_PERIOD = 0.25      # ... and fed into the period
 COMB_DEFER = 0.3           # the comb's gain for COMB_DEFER_BEATS after the follower moved the clock
 COMB_DEFER_BEATS = 0.8
+MOVING_DEFER_BEATS = 1.0   # while the clock follows a moving tempo the comb waits the whole beat
 FOLLOW_MIN = 2.0           # the onset must stand this many running means above the floor
 
 
 class BeatFollower:
     """Needs norm, i, fps, period, next_beat, offbeat, glide, lead_now, mean, emitted,
-    n_emitted, pinned_until (OnlineBeatTracker's)."""
+    emitted_index, n_emitted, corrections, pinned_until (OnlineBeatTracker's)."""
 
     def _init_follower(self, ring: int) -> None:
         self._defer_until = -1           # frame until which the comb defers to the follower
+        self._defer_gain = COMB_DEFER    # the comb's gain meanwhile
         self._followed = -1              # index of the last emitted beat the follower examined
         self._span = np.zeros(ring)      # onset windows where they wrap the ring
         self._span_wide = np.zeros(ring)
+        self.motion = MotionModels()
 
     def _follow(self) -> None:
         """Once the onsets around the last emitted beat are in (FOLLOW_WINDOW +
@@ -53,17 +60,36 @@ class BeatFollower:
         if self.now() < beat + half + FOLLOW_WIDE * self.period + 2.0 / self.fps:
             return
         self._followed = self.n_emitted
+        at = self._beat_onset(beat, half)
+        moving = self.motion.beat(beat, self.period, int(self.emitted_index[k]),
+                                  None if at is None else at / self.fps,
+                                  (self.corrections, self.lead_now, self.offbeat))
+        if at is None:
+            return
+        err = at / self.fps - beat                   # s: + the onset came later than the beat
+        g_phase = MOVING_GAINS[0] if moving else FOLLOW_PHASE
+        g_period = MOVING_GAINS[1] if moving else FOLLOW_PERIOD
+        self.next_beat += g_phase * err
+        if self.i >= self.pinned_until:              # a tapped tempo is not the follower's to change
+            self.period += g_period * err
+        beats = MOVING_DEFER_BEATS if moving else COMB_DEFER_BEATS
+        self._defer_until = self.i + int(beats * self.period * self.fps)
+        self._defer_gain = 0.0 if moving else COMB_DEFER
+
+    def _beat_onset(self, beat: float, half: float) -> float | None:
+        """Frame (fractional) where the onset of the beat at `beat` s started, or None
+        when no clear onset of its own was heard within `half` s of it."""
         lo, hi = math.floor((beat - half) * self.fps), math.ceil((beat + half) * self.fps)
         if lo < max(0, self.i - len(self.norm) + 2) or hi > self.i:
-            return
+            return None
         seg = self._norm_span(lo, hi)
         j = int(np.argmax(seg))
         peak = float(seg[j])
         if peak < FOLLOW_MIN * max(self.mean, 1e-9) or j in (0, len(seg) - 1):
-            return                                   # no clear onset near the beat
+            return None                              # no clear onset near the beat
         wide = math.ceil(FOLLOW_WIDE * self.period * self.fps)
         if hi + wide <= self.i and float(self._norm_span(lo - wide, hi + wide, self._span_wide).max()) > peak:
-            return       # a stronger onset a 16th or 8th away (a syncopated kick): not the beat's own
+            return None  # a stronger onset a 16th or 8th away (a syncopated kick): not the beat's own
         level = ATTACK_LEVEL * peak
         a = j
         while a > 0 and seg[a - 1] >= level and j - a < ATTACK_FRAMES:
@@ -71,11 +97,7 @@ class BeatFollower:
         at = lo + a
         if a > 0 and seg[a] > seg[a - 1]:
             at -= (seg[a] - level) / (seg[a] - seg[a - 1])
-        err = at / self.fps - beat                   # s: + the onset came later than the beat
-        self.next_beat += FOLLOW_PHASE * err
-        if self.i >= self.pinned_until:              # a tapped tempo is not the follower's to change
-            self.period += FOLLOW_PERIOD * err
-        self._defer_until = self.i + int(COMB_DEFER_BEATS * self.period * self.fps)
+        return at
 
     def _norm_span(self, lo: int, hi: int, out: np.ndarray | None = None) -> np.ndarray:
         """(hi - lo + 1,) self.norm at frames lo..hi (fewer than the ring holds): a view of the ring,
