@@ -284,5 +284,6 @@ class CausalAnalyser:
         row[s["tempo_lead"]] = tr.lead_now
         row[s["level_share"]] = tr.level_share
         row[s["last_correction"]] = tr.last_correction
+        row[s["tempo_moving"]] = float(tr.motion.moving)
         row[s["published_at"]] = time.monotonic()
         self.peak = 0.0

@@ -31,7 +31,8 @@ STATUS = ("frame_time",      # s: centre of the frame on the stream clock
           "tempo_locked",    # 1 when the tracker's level has held and its comb is clear
           "tempo_lead",      # 0 the tracker, 1 a tapped tempo, 2 a MIDI clock
           "level_share",     # [0, 1] the current metrical level's share of the tempo votes
-          "last_correction")  # s on the stream clock of the last level change or half-beat move (-1 none)
+          "last_correction",  # s on the stream clock of the last level change or half-beat move (-1 none)
+          "tempo_moving")    # 1 while the clock follows a moving tempo (a rubato, a ramp: live/motion.py)
 
 NAMES: list[str] = [f"{s}/{c}" for s in ALL_STEMS for c in CHANNELS]
 NAMES += [f"global/{c}" for c in GLOBAL_CHANNELS]

@@ -342,10 +342,12 @@ LEADS = {0: "the tracker", 1: "tap", 2: "the MIDI clock"}
 
 def tempo_text(s: dict) -> str:
     """What the tracker knows, from one status row (live/layout.STATUS): tempo, whether it
-    is locked and to what, its confidence and metrical level, the last correction."""
+    is locked and to what (and whether it follows a moving tempo: a rubato), its
+    confidence and metrical level, the last correction."""
     if s["bpm"] <= 0:
         return "tempo: listening..."
     hold = ", holding (silence)" if s["tempo_holding"] else ""
+    hold += ", following a moving tempo" if s.get("tempo_moving") else ""
     lead = LEADS.get(int(s["tempo_lead"]), "the tracker")
     state = f"locked to {lead}" if s["tempo_locked"] or s["tempo_lead"] else f"finding the beat ({lead})"
     meter = int(s["meter"]) or 4

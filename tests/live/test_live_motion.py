@@ -64,17 +64,34 @@ def test_beats_not_examined_are_predicted_through():
     assert models.err[0] < 0.015 ** 2
 
 
+def test_the_panel_says_when_the_clock_follows_a_moving_tempo():
+    from graph_runtime.live import layout
+    from hambajuba_nodes.editor.live_input_panel import tempo_text
+    row = {n: 0.0 for n in layout.STATUS}
+    row.update(bpm=82.0, tempo_locked=1.0, meter=4.0, level_share=1.0, last_correction=-1.0)
+    assert "moving tempo" not in tempo_text(row)
+    row["tempo_moving"] = 1.0
+    assert tempo_text(row).startswith("tempo: 82.0 BPM, locked to the tracker, following a moving tempo")
+
+
 def _rubato_through_the_analyser(tempo_scale: float):
     import beat_cases
 
+    from graph_runtime.live import layout
     from graph_runtime.live.analyser import CausalAnalyser
     from graph_runtime.live.replay import feed
     y, truth = beat_cases.make("rubato_84", 22.0, seed=501, tempo_scale=tempo_scale)
     analyser = CausalAnalyser(sr=beat_cases.SR, channels=1)
     tr = analyser.tracker
     tr.log = []
-    feed(y[:, None], analyser)
-    return tr, np.array(truth["beats"]), np.array([b for b, _ in tr.log])
+    moving = []                                   # the published status column, after every block
+    column = layout.STATUS_INDEX["tempo_moving"]
+
+    def published(*_):
+        row = analyser.ring.latest()
+        moving.append(0.0 if row is None else row[column])
+    feed(y[:, None], analyser, on_block=published)
+    return tr, np.array(truth["beats"]), np.array([b for b, _ in tr.log]), np.array(moving)
 
 
 @pytest.mark.parametrize("tempo_scale", [1.01, 1.03, 1.05])
@@ -82,8 +99,9 @@ def test_the_live_clock_stays_on_a_rubato(tempo_scale):
     # generated piano rubato (+-8 % over 16 beats, 2 % per beat at random): the steady
     # clock alone lagged each swing by 60-120 ms (0.77-0.88 of these beats hit)
     from graph_runtime.analysis.beat_eval import hits
-    tr, truth, emitted = _rubato_through_the_analyser(tempo_scale)
-    assert tr.motion.moving
+    tr, truth, emitted, moving = _rubato_through_the_analyser(tempo_scale)
+    assert tr.motion.moving and moving[-1] == 1.0          # and the status row says so
+    assert not moving[: len(moving) // 4].any()            # not before the swing was heard
     late = truth[truth >= 10.0]
     assert hits(late, emitted).mean() >= 0.9
     # the tempo read out while it moves: the median interval of the last 8 beats played
