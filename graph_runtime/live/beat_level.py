@@ -104,6 +104,7 @@ class MetricalLevel:
         if not bpm > 0:
             return
         self.lead = int(lead)
+        self.motion.reset()            # the tap's or the clock's period is read out as it is
         if self.period <= 0 or abs(np.log(60.0 / bpm / self.period)) > np.log1p(LEVEL_JUMP):
             self._level_changed()
         self.period = 60.0 / bpm

@@ -34,6 +34,7 @@ ENTER = 0.3                    # follow the moving predictor when its error is u
 LEAVE = 0.6                    # ... and leave it when its error is over this share
 MIN_BEATS = 6                  # measured beats since a restart before any choice
 FAR = 0.25                     # periods: a predictor this far from the clock restarts
+MAX_GAP = 16                   # beats not examined (a long gap caught up) after which both restart
 
 
 class MotionModels:
@@ -54,11 +55,16 @@ class MotionModels:
             self.t[m], self.p[m], self.err[m] = beat_s, period, 0.0
         self.index, self.measured, self.moving, self._key = index, 0, False, key
 
+    def reset(self) -> None:
+        """Another lead takes the clock (a tap, a MIDI clock): steady at once, and both
+        predictors start again from the clock's next beat examined."""
+        self.moving, self._key = False, None
+
     def beat(self, beat_s: float, period: float, index: int, onset_s: float | None, key) -> bool:
         """The clock's beat `index` (its pulse at beat_s, s) and where its onset started
         (onset_s, or None when no clear onset was heard): step both predictors, choose.
         Returns `moving`."""
-        if key != self._key or index < self.index:
+        if key != self._key or index < self.index or index - self.index > MAX_GAP:
             self.restart(beat_s, period, index, key)
         while self.index < index:               # beats not examined: predict through them
             for m in (0, 1):

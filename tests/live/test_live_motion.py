@@ -91,7 +91,7 @@ def _rubato_through_the_analyser(tempo_scale: float):
         row = analyser.ring.latest()
         moving.append(0.0 if row is None else row[column])
     feed(y[:, None], analyser, on_block=published)
-    return tr, np.array(truth["beats"]), np.array([b for b, _ in tr.log]), np.array(moving)
+    return analyser, np.array(truth["beats"]), np.array([b for b, _ in tr.log]), np.array(moving)
 
 
 @pytest.mark.parametrize("tempo_scale", [1.01, 1.03, 1.05])
@@ -99,7 +99,8 @@ def test_the_live_clock_stays_on_a_rubato(tempo_scale):
     # generated piano rubato (+-8 % over 16 beats, 2 % per beat at random): the steady
     # clock alone lagged each swing by 60-120 ms (0.77-0.88 of these beats hit)
     from graph_runtime.analysis.beat_eval import hits
-    tr, truth, emitted, moving = _rubato_through_the_analyser(tempo_scale)
+    analyser, truth, emitted, moving = _rubato_through_the_analyser(tempo_scale)
+    tr = analyser.tracker
     assert tr.motion.moving and moving[-1] == 1.0          # and the status row says so
     assert not moving[: len(moving) // 4].any()            # not before the swing was heard
     late = truth[truth >= 10.0]
@@ -107,3 +108,19 @@ def test_the_live_clock_stays_on_a_rubato(tempo_scale):
     # the tempo read out while it moves: the median interval of the last 8 beats played
     played = np.sort(tr.emitted[:min(tr.n_emitted, len(tr.emitted))])[-9:]
     assert tr.bpm == pytest.approx(60.0 / np.median(np.diff(played)), rel=1e-9)
+
+
+def test_a_midi_clock_taking_over_a_moving_clock_reads_its_own_tempo():
+    # the MIDI clock in (lead 2) hands its tempo to the tracker; the follower then stands
+    # aside, so the choice made on the rubato must not keep the read-out on its beats
+    from graph_runtime.live import layout
+    from graph_runtime.live.replay import feed
+    analyser, _, _, _ = _rubato_through_the_analyser(1.03)
+    tr = analyser.tracker
+    assert tr.motion.moving
+    tr.override(120.0, tr.now(), lead=2)
+    rows = []
+    column = layout.STATUS_INDEX["tempo_moving"]
+    feed(np.zeros((2205, 1), np.float32), analyser,          # 0.1 s more: a few frames
+         on_block=lambda *_: rows.append(analyser.ring.latest()[column]))
+    assert tr.bpm == pytest.approx(120.0) and rows and rows[-1] == 0.0
