@@ -30,6 +30,11 @@ SETTLED_MUSIC_S = 12.0     # ... while the music is younger than this: later, a 
 #                            while the clock was young: the level flipped every 2 s. The on-beat
 #                            check holds such a clock to its settled rule too (on the game recordings
 #                            a young check after an octave change took a clock on the beat off it).
+OCTAVE_RETURN_S = 60.0     # s after a settled clock left an octave in which it goes back to that octave
+#                            only where the last ~30 s of periodicity (level_check.LevelCheck.prefers)
+#                            score it higher: a theme at 80 BPM whose hats play eighths for a few bars
+#                            at a time read 160 in those windows, and the votes flipped the clock
+#                            between the two octaves every 10-15 s for 90 s (supertux's theme.ogg)
 
 DRIFT_READS = 2           # estimates in a row, of one tempo within LEVEL_STEP of the clock but not
 #                            its own, that repeat clearly better (DRIFT_SUPPORT) than the clock's
@@ -94,6 +99,7 @@ class MetricalLevel:
     _drift = 0                 # estimates in a row that say the clock's period drifted
     _drift_period = 0.0        # s: the newest of them
     _steady: tuple = ()        # s: the last STEADY_READS estimates' periods inside the clock's level
+    _octave_left = (0.0, -math.inf)   # (period s, stream s): the octave a settled clock last left, when
     _read_bpm = 0.0            # BPM: the last estimate inside the counted range, as read (not folded)
     _read_at = -math.inf       # s (stream clock): when
 
@@ -105,6 +111,7 @@ class MetricalLevel:
             return
         self.lead = int(lead)
         self.motion.reset()            # the tap's or the clock's period is read out as it is
+        self._octave_left = (0.0, -math.inf)   # the lead's level is its own call
         if self.period <= 0 or abs(np.log(60.0 / bpm / self.period)) > np.log1p(LEVEL_JUMP):
             self._level_changed()
         self.period = 60.0 / bpm
@@ -152,12 +159,28 @@ class MetricalLevel:
         best = max(self.votes, key=lambda v: v[1])
         young = self.i - self.level_since < YOUNG_S * self.fps and (
             self.music_start < 0 or self.now() - self.music_start < SETTLED_MUSIC_S)
+        if not young and self._octave_return_held(best[0]):
+            return
         if abs(np.log(best[0] / self.period)) > np.log1p(LEVEL_STEP) and \
                 best[1] > cur * (1.0 if young else LEVEL_LEAD) + 1e-9:
+            if not young and live_tempo.octave_apart(best[0], self.period):
+                self._octave_left = (self.period, self.now())
             self.period = best[0]
             self.level_since = self.i
             self._level_changed()
             self._snap = True
+
+    def _octave_return_held(self, period: float) -> bool:
+        """A settled clock that left the octave of `period` (s) less than OCTAVE_RETURN_S ago
+        stays where it is unless the last ~30 s of periodicity score that octave higher.
+        A first change of octave is the votes' call, and so is going back after a young
+        clock's change (a first guess put right)."""
+        left, when = self._octave_left
+        if self.now() - when >= OCTAVE_RETURN_S or not _same_level(period, left):
+            return False
+        if not live_tempo.octave_apart(period, self.period):
+            return False
+        return not self.level_check.prefers(60.0 / period, 60.0 / self.period)
 
     def _steady_pull(self, period: float) -> None:
         """Move the clock's period STEADY_GAIN of the way to the estimates' when the last

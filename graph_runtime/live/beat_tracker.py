@@ -17,7 +17,9 @@ in rings.
   the clock's period (the period drifted: beat_level._drifted); another level
   takes over when its votes lead
   (live/beat_level.py), so one odd window does not flip 174 to 87 BPM nor a
-  syncopated 124 to 83. A level under the counted range is taken twice as fast
+  syncopated 124 to 83; a settled clock goes back to an octave it left only
+  where the last ~30 s of periodicity agree (beat_level._octave_return_held).
+  A level under the counted range is taken twice as fast
   in the first seconds of music, or when a recent window read that faster level
   itself (beat_level._fold).
 - Phase, every frame: for each candidate offset phi (frames) the comb score
@@ -165,6 +167,7 @@ class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck, BeatFollower):
         self.quiet_frames = self.quiet_frames + 1 if onset <= 1e-6 else 0
         if onset > 1e-6 and self._was_quiet:          # music starts (or starts again)
             self.music_start, self._was_quiet = self.now(), False
+            self._octave_left = (0.0, -math.inf)      # the next song: no octave left yet
         elif self.quiet_frames > SILENT_S * self.fps:
             self._was_quiet = True
         self.holding = self.period > 0 and self.quiet_frames > SILENT_S * self.fps

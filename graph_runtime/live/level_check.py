@@ -25,6 +25,7 @@ from ..analysis import tempo_level as tl
 from .beat_level import LEVEL_STEP
 
 MEMORY = 0.93              # weight of the older periodicity per estimate (~14 estimates, ~30 s)
+NEAR = 0.06               # log-ratio around a tempo in which prefers() takes the comb's best
 MIN_WEIGHT = 3.0           # estimates heard before the long-term comb may replace a level
 GRID = np.arange(tl.MIN_BPM, tl.MAX_BPM + tl.COMB_BPM_STEP, tl.COMB_BPM_STEP)   # (n,) BPM
 _HARMONICS = np.array([1.0, 2.0, 3.0])
@@ -64,6 +65,18 @@ class LevelCheck:
         self.weight = self.weight * MEMORY + 1.0
         m = min(len(acf), len(self.acf))
         self.acf[:m] += acf[:m]
+
+    def prefers(self, bpm: float, than_bpm: float) -> bool:
+        """The periodicity of the last ~30 s backs tempo bpm more than than_bpm, each
+        scored at its best within NEAR of it (comb_scores peaks are narrow, and a clock's
+        period wanders a few per cent off its level's). True while too little has been
+        heard to say."""
+        if self.weight < MIN_WEIGHT:
+            return True
+        mean = self.acf / self.weight
+        a, b = (float(comb_scores(mean, GRID[np.abs(np.log(GRID / x)) <= NEAR],
+                                  fps=self.fps).max(initial=0.0)) for x in (bpm, than_bpm))
+        return a > b
 
     def settle(self, bpm: float) -> float:
         """bpm, or the long-term comb's best tempo where that does not back it (the
