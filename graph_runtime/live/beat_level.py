@@ -35,6 +35,10 @@ OCTAVE_RETURN_S = 60.0     # s after a settled clock left an octave in which it 
 #                            score it higher: a theme at 80 BPM whose hats play eighths for a few bars
 #                            at a time read 160 in those windows, and the votes flipped the clock
 #                            between the two octaves every 10-15 s for 90 s (supertux's theme.ogg)
+PULSE_SURE = 0.5           # the pulse filter's mass within 6 % of the clock's tempo before it may hold
+#                            the clock's level against a non-octave change (on the game tracks where it
+#                            held, 0.95-1.00 there and ~0 at the new level; on dense notes that drown
+#                            the beat it spreads, 0.0-0.2 at any tempo)
 
 DRIFT_READS = 2           # estimates in a row, of one tempo within LEVEL_STEP of the clock but not
 #                            its own, that repeat clearly better (DRIFT_SUPPORT) than the clock's
@@ -159,7 +163,7 @@ class MetricalLevel:
         best = max(self.votes, key=lambda v: v[1])
         young = self.i - self.level_since < YOUNG_S * self.fps and (
             self.music_start < 0 or self.now() - self.music_start < SETTLED_MUSIC_S)
-        if not young and self._octave_return_held(best[0]):
+        if not young and (self._octave_return_held(best[0]) or self._pulse_holds(best[0])):
             return
         if abs(np.log(best[0] / self.period)) > np.log1p(LEVEL_STEP) and \
                 best[1] > cur * (1.0 if young else LEVEL_LEAD) + 1e-9:
@@ -181,6 +185,21 @@ class MetricalLevel:
         if not live_tempo.octave_apart(period, self.period):
             return False
         return not self.level_check.prefers(60.0 / period, 60.0 / self.period)
+
+    def _pulse_holds(self, period: float) -> bool:
+        """A settled clock keeps its level against another that is not an octave away
+        (3:2, 4:3, ...) unless the pulse filter (live/pulse_filter.py) holds more mass
+        around the new tempo: 8 s windows of accents 1.5 beats apart read 2/3 of the
+        tempo for a few bars while the beats go on (ridealong, 140 -> 94 BPM for the
+        rest of the track), and the filter's tempo only moves when beats keep landing on
+        the new grid. Only a filter sure of the clock's tempo holds it (PULSE_SURE): on
+        dense notes that drown the beat its mass spreads over fast tempi, and then the
+        votes decide, as before. Octaves are left to the votes and the octave-return
+        rule: the filter's octave is no better than a guess (a 115 BPM march sat at 230)."""
+        if live_tempo.octave_apart(period, self.period):
+            return False
+        here = self.pulse.mass_near(60.0 / self.period)
+        return here >= PULSE_SURE and here > self.pulse.mass_near(60.0 / period)
 
     def _steady_pull(self, period: float) -> None:
         """Move the clock's period STEADY_GAIN of the way to the estimates' when the last

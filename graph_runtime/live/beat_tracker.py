@@ -18,7 +18,10 @@ in rings.
   takes over when its votes lead
   (live/beat_level.py), so one odd window does not flip 174 to 87 BPM nor a
   syncopated 124 to 83; a settled clock goes back to an octave it left only
-  where the last ~30 s of periodicity agree (beat_level._octave_return_held).
+  where the last ~30 s of periodicity agree (beat_level._octave_return_held),
+  nor to a level 3:2 (or any non-octave ratio) away unless the pulse filter
+  (live/pulse_filter.py, a beat-position x tempo forward filter stepped every
+  frame) holds more mass there (beat_level._pulse_holds).
   A level under the counted range is taken twice as fast
   in the first seconds of music, or when a recent window read that faster level
   itself (beat_level._fold).
@@ -65,6 +68,7 @@ from .downbeat import BarTracker
 from .follower import BeatFollower
 from .level_check import LevelCheck, hold_to_level
 from .on_beat_check import OFF_BEAT_SURE, OFF_PULSE_SURE, SETTLED_MUSIC_S, OnBeatCheck  # noqa: F401
+from .pulse_filter import PulseFilter
 
 RING = 1024                # frames of onset history (20.48 s at 50 fps)
 LOW_BINS = 12              # log-magnitude bins 25..300 Hz kept for the bass-change feature
@@ -150,6 +154,7 @@ class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck, BeatFollower):
         self._played = 0.0               # s, 0 until 4 intervals are in
         self.comb = PhaseComb(COMB_BEATS, COMB_DECAY)
         self.level_check = LevelCheck(fps=self.fps, n_lags=int(4 * self.fps) + 1)  # ~30 s of periodicity
+        self.pulse = PulseFilter(fps=self.fps)   # the tempi the onsets keep landing on (level changes)
 
     # -- per frame ----------------------------------------------------------------
     def step(self, onset: float, accent: float, low: float, chroma: np.ndarray,
@@ -168,8 +173,10 @@ class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck, BeatFollower):
         if onset > 1e-6 and self._was_quiet:          # music starts (or starts again)
             self.music_start, self._was_quiet = self.now(), False
             self._octave_left = (0.0, -math.inf)      # the next song: no octave left yet
+            self.pulse.reset()
         elif self.quiet_frames > SILENT_S * self.fps:
             self._was_quiet = True
+        self.pulse.step(self.norm[j])
         self.holding = self.period > 0 and self.quiet_frames > SILENT_S * self.fps
         second = int(self.fps)
         if self.i % second == 0 and self.i >= TEMPO_START_S * self.fps:
