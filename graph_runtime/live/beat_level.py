@@ -201,6 +201,22 @@ class MetricalLevel:
         here = self.pulse.mass_near(60.0 / self.period)
         return here >= PULSE_SURE and here > self.pulse.mass_near(60.0 / period)
 
+    def _pulse_keeps(self, read_bpm: float, settled_bpm: float) -> bool:
+        """A window's own reading (BPM) stands against the long-term level check's
+        rewrite of it (level_check.LevelCheck.settle) to a tempo not an octave away,
+        where the pulse filter is sure of the reading (PULSE_SURE within 6 %) and holds
+        less at the rewrite. The check's comb sums harmonics 1-3, and at 2/3 of a beat
+        they land on every other accent of a groove in 1.5-beat accents: from 10 s on,
+        windows that read 158-166 were counted 107 (warzone2100's track20), and a clock
+        that had taken 107 from the first window stayed there. Octaves stay the
+        check's call."""
+        if settled_bpm == read_bpm or read_bpm <= 0 or settled_bpm <= 0:
+            return False
+        if live_tempo.octave_apart(60.0 / read_bpm, 60.0 / settled_bpm):
+            return False
+        here = self.pulse.mass_near(read_bpm)
+        return here >= PULSE_SURE and here > self.pulse.mass_near(settled_bpm)
+
     def _steady_pull(self, period: float) -> None:
         """Move the clock's period STEADY_GAIN of the way to the estimates' when the last
         STEADY_READS of them, inside its level, agree (a steady tempo), the clock is

@@ -354,7 +354,8 @@ class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck, BeatFollower):
         bpm, conf, acf = live_tempo.estimate(onset, accent, fps=self.fps,
                                              beat_frames=beats if len(beats) >= 4 else None)
         self.level_check.add(acf, music_start=self.music_start)
-        bpm = self.level_check.settle(bpm)       # the window's level, checked on the last ~30 s
+        settled = self.level_check.settle(bpm)   # the window's level, checked on the last ~30 s
+        bpm = bpm if self._pulse_keeps(bpm, settled) else settled
         bpm = self._fold(bpm)
         if bpm > 0:
             self._new_tempo(60.0 / bpm, conf, acf)

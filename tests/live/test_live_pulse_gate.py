@@ -1,18 +1,21 @@
 """A settled clock keeps its level against a 3:2 (or other non-octave) reading unless
 the pulse filter (live/pulse_filter.py) holds more mass at the new tempo
-(beat_level._pulse_holds). On game recordings 8 s windows of accents 1.5 beats
-apart read 2/3 of the tempo for a few bars, and the votes moved a 140 BPM clock to
-94 for the rest of the track while every beat went on landing at 140.
+(beat_level._pulse_holds), and a window's reading the filter is sure of stands
+against the long-term level check's 3:2 rewrite (beat_level._pulse_keeps). On game
+recordings 8 s windows of accents 1.5 beats apart read 2/3 of the tempo for a few
+bars, and the votes moved a 140 BPM clock to 94 for the rest of the track while
+every beat went on landing at 140.
 
 The filter is stepped by OnlineBeatTracker.step on the onsets, as on the analysis
-thread; only the window's tempo reading is replaced in the first test, to stand for
-windows that read 3:2 (the long-term check would put a synthetic click track's
-windows right before they vote)."""
+thread; only the window's tempo reading (or the level check's rewrite of it) is
+replaced in the first tests, to stand for windows that read 3:2 (the long-term
+check would put a synthetic click track's windows right before they vote)."""
 import numpy as np
 import pytest
 
 from graph_runtime.live import beat_level
 from graph_runtime.live.beat_tracker import OnlineBeatTracker
+from graph_runtime.live.level_check import MIN_WEIGHT, LevelCheck
 from graph_runtime.live.pulse_filter import PulseFilter
 
 FPS = 50.0
@@ -30,8 +33,9 @@ def _clicks(bpm_at, seconds: float, seed: int = 0) -> np.ndarray:
     return x
 
 
-def _run(x: np.ndarray) -> np.ndarray:
-    """(seconds,) the read-out tempo (BPM) once a second, through step and idle."""
+def _run(x: np.ndarray, share: list | None = None) -> np.ndarray:
+    """(seconds,) the read-out tempo (BPM) once a second, through step and idle; the
+    level's share of the votes (the live panel's level confidence) into `share`."""
     tr = OnlineBeatTracker(fps=FPS)
     chroma = np.zeros(12)
     bpm = []
@@ -40,6 +44,8 @@ def _run(x: np.ndarray) -> np.ndarray:
         tr.idle()
         if i % int(FPS) == 0:
             bpm.append(tr.bpm)
+            if share is not None:
+                share.append(tr.level_share)
     return np.asarray(bpm)
 
 
@@ -67,6 +73,24 @@ def test_windows_that_read_two_thirds_do_not_move_a_clock_the_beats_hold(seed, m
     monkeypatch.setattr(beat_level.MetricalLevel, "_pulse_holds", lambda self, period: False)
     moved = _run(x)                                     # the votes alone (what the filter guards)
     assert _at(moved[30:55], 140.0 * 2.0 / 3.0).any(), np.round(moved[15:])
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_reading_the_beats_hold_stands_against_the_level_checks_rewrite(seed, monkeypatch):
+    settle = LevelCheck.settle
+
+    def rewrites(self, bpm):         # the long-term comb counts every window at 2/3 of it
+        got = settle(self, bpm)
+        return got * 2.0 / 3.0 if self.weight >= MIN_WEIGHT and got > 0 else got
+    monkeypatch.setattr(LevelCheck, "settle", rewrites)
+    x = _clicks(lambda t: 140.0, 60.0, seed)
+    share: list = []
+    held = _run(x, share)
+    assert _at(held[15:60], 140.0).all(), np.round(held[15:])
+    assert min(share[30:60]) >= 0.9, np.round(share[15:], 2)    # the panel: sure of 140
+    monkeypatch.setattr(beat_level.MetricalLevel, "_pulse_keeps", lambda self, read, settled: False)
+    moved = _run(x)               # the rewrite alone: the votes take 93 while the clock is young
+    assert _at(moved[15:60], 140.0 * 2.0 / 3.0).any(), np.round(moved[15:])
 
 
 def _settles_at(bpm: np.ndarray, tempo: float) -> int | None:
