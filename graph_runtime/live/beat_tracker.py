@@ -21,7 +21,9 @@ in rings.
   where the last ~30 s of periodicity agree (beat_level._octave_return_held),
   nor to a level 3:2 (or any non-octave ratio) away unless the pulse filter
   (live/pulse_filter.py, a beat-position x tempo forward filter stepped every
-  frame) holds more mass there (beat_level._pulse_holds).
+  frame) holds more mass there (beat_level._pulse_holds); a window's reading
+  the filter is sure of is not rewritten by the long-term check to a 3:2
+  (beat_level._pulse_keeps).
   A level under the counted range is taken twice as fast
   in the first seconds of music, or when a recent window read that faster level
   itself (beat_level._fold).
