@@ -195,7 +195,7 @@ class MetricalLevel:
         the new grid. Only a filter sure of the clock's tempo holds it (PULSE_SURE): on
         dense notes that drown the beat its mass spreads over fast tempi, and then the
         votes decide, as before. Octaves are left to the votes and the octave-return
-        rule: the filter's octave is no better than a guess (a 115 BPM march sat at 230)."""
+        rule: the filter's octave is no better than a guess (wesnoth's loyalists, 115 BPM, sat at 230)."""
         if live_tempo.octave_apart(period, self.period):
             return False
         here = self.pulse.mass_near(60.0 / self.period)
