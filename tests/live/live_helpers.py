@@ -24,6 +24,25 @@ def pulses(n: int, period: float, strength: float, phase: float = 0.0) -> np.nda
     return x
 
 
+def tempo_each_second(x: np.ndarray, fps: float, share: list | None = None) -> np.ndarray:
+    """(seconds,) the read-out tempo (BPM) of an OnlineBeatTracker fed the onset flux x
+    (frames at fps, as onset and accent) through step and idle, the analysis thread's
+    path, once a second; the level's share of the votes (the live panel's level
+    confidence) appended to `share` at the same times."""
+    from graph_runtime.live.beat_tracker import OnlineBeatTracker
+    tr = OnlineBeatTracker(fps=fps)
+    chroma = np.zeros(12)
+    bpm = []
+    for i, v in enumerate(x):
+        tr.step(float(v), float(v), 0.0, chroma, chroma)
+        tr.idle()
+        if i % int(fps) == 0:
+            bpm.append(tr.bpm)
+            if share is not None:
+                share.append(tr.level_share)
+    return np.asarray(bpm)
+
+
 def eval_pair_analyses(folder: pathlib.Path) -> dict:
     """case -> (offline approx analysis, live analysis) of its first EXCERPT_S seconds."""
     import soundfile as sf

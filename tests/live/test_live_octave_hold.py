@@ -7,9 +7,9 @@ the votes' call, as before. Through OnlineBeatTracker's per-frame step and idle
 tasks, the path the analysis thread runs."""
 import numpy as np
 import pytest
+from live_helpers import tempo_each_second
 
 from graph_runtime.live import beat_level
-from graph_runtime.live.beat_tracker import OnlineBeatTracker
 
 FPS = 50.0
 BPM = 80.0
@@ -31,15 +31,7 @@ def _song(seed: int, busy: tuple, seconds: float = 90.0) -> np.ndarray:
 
 def _run(x: np.ndarray) -> np.ndarray:
     """(seconds,) the read-out tempo (BPM) once a second."""
-    tr = OnlineBeatTracker(fps=FPS)
-    chroma, low = np.zeros(12), np.zeros(12)
-    bpm = []
-    for i, v in enumerate(x):
-        tr.step(float(v), float(v), 0.0, chroma, low)
-        tr.idle()
-        if i % int(FPS) == 0:
-            bpm.append(tr.bpm)
-    return np.asarray(bpm)
+    return tempo_each_second(x, FPS)
 
 
 def _double(bpm: np.ndarray) -> np.ndarray:

@@ -12,9 +12,9 @@ replaced in the first tests, to stand for windows that read 3:2 (the long-term
 check would put a synthetic click track's windows right before they vote)."""
 import numpy as np
 import pytest
+from live_helpers import tempo_each_second
 
 from graph_runtime.live import beat_level
-from graph_runtime.live.beat_tracker import OnlineBeatTracker
 from graph_runtime.live.level_check import MIN_WEIGHT, LevelCheck
 from graph_runtime.live.pulse_filter import PulseFilter
 
@@ -34,19 +34,7 @@ def _clicks(bpm_at, seconds: float, seed: int = 0) -> np.ndarray:
 
 
 def _run(x: np.ndarray, share: list | None = None) -> np.ndarray:
-    """(seconds,) the read-out tempo (BPM) once a second, through step and idle; the
-    level's share of the votes (the live panel's level confidence) into `share`."""
-    tr = OnlineBeatTracker(fps=FPS)
-    chroma = np.zeros(12)
-    bpm = []
-    for i, v in enumerate(x):
-        tr.step(float(v), float(v), 0.0, chroma, chroma)
-        tr.idle()
-        if i % int(FPS) == 0:
-            bpm.append(tr.bpm)
-            if share is not None:
-                share.append(tr.level_share)
-    return np.asarray(bpm)
+    return tempo_each_second(x, FPS, share)
 
 
 def _at(bpm: np.ndarray, tempo: float) -> np.ndarray:
