@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 import soundfile as sf
-from gui_harness import VIEWPORT_TRIES, _viewport_never_opened, run_window_command
+from gui_harness import VIEWPORT_TRIES, _viewport_never_opened, run_window_command, viewport_retry_pause
 from remote_helpers import ROOT, TOKEN, free_port, spawn_serve
 
 
@@ -36,7 +36,7 @@ def test_perform_draws_frames_from_a_token_protected_server(tmp_path, display_en
     wav = tmp_path / "t.wav"
     sf.write(str(wav), np.zeros((44100 * 6, 2), np.float32), 44100)
     shot = tmp_path / "window.png"
-    for _attempt in range(VIEWPORT_TRIES):  # a fresh server each time: it counts its clients
+    for attempt in range(VIEWPORT_TRIES):  # a fresh server each time: it counts its clients
         port = free_port()
         server = spawn_serve(port, "--token-file", str(token))
         try:
@@ -53,6 +53,7 @@ def test_perform_draws_frames_from_a_token_protected_server(tmp_path, display_en
             out, _ = server.communicate(timeout=30)
         if not _viewport_never_opened(r):  # Xvfb refused the window before the show began
             break
+        viewport_retry_pause(attempt)
     assert r.returncode == 0, r.stderr[-3000:]
     assert shot.exists()
     gone = [line for line in out.splitlines() if " gone: " in line]

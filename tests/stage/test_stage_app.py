@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from children import child_env
-from gui_harness import VIEWPORT_TRIES, _viewport_never_opened, run_window_command
+from gui_harness import VIEWPORT_TRIES, _viewport_never_opened, run_window_command, viewport_retry_pause
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -72,7 +72,7 @@ def test_window_output_window_mjpeg_and_recording(display, tmp_path):
 @pytest.mark.gui
 def test_ctrl_c_finalises_the_recording(display, tmp_path):
     track = tone(tmp_path)
-    for _attempt in range(VIEWPORT_TRIES):
+    for attempt in range(VIEWPORT_TRIES):
         proc = subprocess.Popen([sys.executable, os.path.join(HERE, "stage_app_show.py"), str(track),
                                  str(tmp_path), "ctrlc"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 text=True, env=child_env(XDG_DATA_HOME=str(tmp_path / "data")),
@@ -85,6 +85,7 @@ def test_ctrl_c_finalises_the_recording(display, tmp_path):
         else:   # it ended before its show began: the window never opened, as the harness reruns
             proc.wait(60)
             if _viewport_never_opened(subprocess.CompletedProcess(proc.args, proc.returncode, "".join(head), "")):
+                viewport_retry_pause(attempt)
                 continue
         break
     try:

@@ -227,7 +227,7 @@ def test_perform_web_serves_the_page_with_the_token_file(display, tmp_path):
     import urllib.error
     import urllib.request
 
-    from gui_harness import VIEWPORT_TRIES
+    from gui_harness import VIEWPORT_TRIES, viewport_retry_pause
     from test_stage_cli import ROOT
 
     token = tmp_path / "web-token"
@@ -241,7 +241,7 @@ def test_perform_web_serves_the_page_with_the_token_file(display, tmp_path):
     base = f"http://127.0.0.1:{port}"
     proc, err = None, ""
     try:
-        for _attempt in range(VIEWPORT_TRIES):
+        for attempt in range(VIEWPORT_TRIES):
             proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                     text=True, env=env)
             end, page = time.monotonic() + 120, None
@@ -262,6 +262,7 @@ def test_perform_web_serves_the_page_with_the_token_file(display, tmp_path):
             # retries for the gui tests; the page was never served, so the run starts again
             if "Failed to open display" not in err and "glfwSetWindowPos" not in err:
                 break
+            viewport_retry_pause(attempt)
         assert page is not None, err if proc.poll() is not None else "no answer"
         assert page.status == 200 and b"hambajuba control" in page.read()
         assert "hambajuba_token=" in page.headers["Set-Cookie"]

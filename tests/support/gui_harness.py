@@ -23,6 +23,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 
 import numpy as np
 import pytest
@@ -32,7 +33,9 @@ from graph_runtime.analysis.store import synthetic
 from graph_runtime.engine.null_engine import NullEngine
 
 CHILD = "HAMBAJUBA_GUI_TEST_CHILD"
-VIEWPORT_TRIES = 3  # a child that Dear PyGui aborts before the test starts is run again
+VIEWPORT_TRIES = 5  # a child that Dear PyGui aborts before the test starts is run again (three
+#                     aborts in a row were seen once with both cores busy: CI beside a render)
+VIEWPORT_PAUSE_S = 1.0   # s, times the tries so far: the next try waits out what loaded the machine
 # pytest plugins no window test uses, left out of each child: loading them (Hypothesis, and
 # anyio, which pulls in trio and through it Hypothesis) is about 1 s of CPU per interpreter,
 # half a minute across the suite's 47 window tests. A window test that wants one (an anyio
@@ -51,11 +54,12 @@ def pytest_pyfunc_call(pyfuncitem):
     cmd = [sys.executable, "-m", "pytest", pyfuncitem.nodeid, "-q", "-p", "no:cacheprovider",
            *CHILD_PLUGINS_OFF, f"--basetemp={tmp}/window",
            "-W", "ignore::pytest.PytestUnraisableExceptionWarning"]
-    for _attempt in range(VIEWPORT_TRIES):
+    for attempt in range(VIEWPORT_TRIES):
         r = subprocess.run(cmd, cwd=str(pyfuncitem.config.rootpath), env={**os.environ, CHILD: "1"},
                            capture_output=True, text=True, timeout=900)
         if not _viewport_never_opened(r):
             break
+        viewport_retry_pause(attempt)
         # Dear PyGui 2.3 under Xvfb now and then aborts inside show_viewport (its
         # glfw window is not created; seen about once in 200 windows, twice in a
         # row on a loaded machine): the test has not started yet, so it runs
@@ -81,11 +85,20 @@ def run_window_command(cmd: list[str], **kw) -> subprocess.CompletedProcess:
     PYTHONFAULTHANDLER makes an abort print its stack (pytest does that for the
     harness's children), so an abort in show_viewport can be told from others."""
     kw["env"] = {**(kw.get("env") or os.environ), "PYTHONFAULTHANDLER": "1"}
-    for _attempt in range(VIEWPORT_TRIES):
+    for attempt in range(VIEWPORT_TRIES):
         r = subprocess.run(cmd, **kw)
         if not _viewport_never_opened(r):
             break
+        viewport_retry_pause(attempt)
     return r
+
+
+def viewport_retry_pause(attempt: int) -> None:
+    """Before trying a window again after Dear PyGui's abort (attempt: 0 for the first
+    retry): the aborts come in runs while the machine is loaded, so each try waits a
+    little longer. No wait after the last try."""
+    if attempt + 1 < VIEWPORT_TRIES:
+        time.sleep(VIEWPORT_PAUSE_S * (attempt + 1))
 
 
 def xvfb_session(**private):
