@@ -23,6 +23,8 @@ import dearpygui.dearpygui as dpg
 from graph_runtime.agent.desk import AgentDesk
 from graph_runtime.control.endpoint import ControlEndpoint, EndpointError
 
+from .key_presses import fresh
+
 PANIC_KEY = "F12"
 
 
@@ -91,8 +93,8 @@ class AgentControl:
             return
         app.show.fanout.add(self.latest)
         with dpg.handler_registry():
-            dpg.add_key_press_handler(key=getattr(dpg, f"mvKey_{PANIC_KEY}"),
-                                      callback=lambda: self.panic())
+            panic_key = getattr(dpg, f"mvKey_{PANIC_KEY}")
+            dpg.add_key_press_handler(key=panic_key, callback=lambda: fresh(panic_key) and self.panic())
         app.status("info", f"agents may play (MCP on 127.0.0.1:{self.endpoint.port}); "
                            f"{PANIC_KEY} freezes them")
 

@@ -50,10 +50,12 @@ class CharacterPanel:
     def build_toggle(self) -> None:
         import dearpygui.dearpygui as dpg
 
+        from .key_presses import fresh
+
         self.toggle_tag = dpg.add_checkbox(label=f"Character ({KEY_HELP})", default_value=self.on,
                                            callback=lambda: self.toggle())
         with dpg.handler_registry():
-            dpg.add_key_press_handler(key=dpg.mvKey_F8, callback=lambda: self.toggle())
+            dpg.add_key_press_handler(key=dpg.mvKey_F8, callback=lambda: fresh(dpg.mvKey_F8) and self.toggle())
 
     def toggle(self) -> None:
         import dearpygui.dearpygui as dpg

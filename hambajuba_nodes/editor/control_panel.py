@@ -26,6 +26,7 @@ from graph_runtime.control.tap_correction import TapCorrector
 
 from . import theme
 from .badges import Badges
+from .key_presses import fresh
 from .perform_panel import PerformPanel
 
 WHEN = ("now", "beat", "bar")
@@ -256,7 +257,7 @@ class ControlPanel:
         self.app.status("error" if reason else "info", reason or f"scene {name!r} ({when})")
 
     def _on_key(self, sender, key) -> None:
-        if not self.app.input.canvas_takes_keys():
+        if not fresh(key) or not self.app.input.canvas_takes_keys():
             return
         ctrl = dpg.is_key_down(dpg.mvKey_LControl) or dpg.is_key_down(dpg.mvKey_RControl)
         if ctrl:

@@ -14,6 +14,8 @@ import time
 
 import dearpygui.dearpygui as dpg
 
+from .key_presses import PRESSES
+
 DOUBLE_CLICK_S = 0.5  # two left clicks on one spot within this open a file in a chooser
 
 SHORTCUTS = """Canvas
@@ -53,6 +55,7 @@ class InputBindings:
         self._last_click: tuple[float, tuple[float, float]] = (0.0, (0.0, 0.0))
 
     def install(self) -> None:
+        PRESSES.install()
         with dpg.handler_registry():
             dpg.add_key_press_handler(callback=self.on_key)
             dpg.add_mouse_release_handler(button=dpg.mvMouseButton_Left, callback=self.on_mouse_release)
@@ -62,6 +65,8 @@ class InputBindings:
             dpg.add_mouse_click_handler(button=dpg.mvMouseButton_Left, callback=self.on_left_click)
 
     def on_key(self, sender, key) -> None:
+        if not PRESSES.fresh(key):          # a slow frame's auto-repeat, not a press
+            return None
         app, view = self.app, self.app.view
         ctrl = dpg.is_key_down(dpg.mvKey_LControl) or dpg.is_key_down(dpg.mvKey_RControl)
         shift = dpg.is_key_down(dpg.mvKey_LShift) or dpg.is_key_down(dpg.mvKey_RShift)

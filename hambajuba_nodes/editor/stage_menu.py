@@ -33,6 +33,8 @@ from graph_runtime.stage.mjpeg import MjpegServer, StageError, parse_address
 from graph_runtime.stage.recorder import LiveRecorder
 from graph_runtime.stage.supervisor import OutputProcess
 
+from .key_presses import fresh
+
 RECORD_FPS = 30.0
 RECORD_DIR = os.path.join("~", "hambajuba-recordings")
 
@@ -106,8 +108,9 @@ class StageControls:
             self.items["state"] = dpg.add_menu_item(label="output window: closed", enabled=False)
         self._fill_monitors()
         with dpg.handler_registry():
-            dpg.add_key_press_handler(key=dpg.mvKey_F9, callback=lambda: self._f9())
-            dpg.add_key_press_handler(key=dpg.mvKey_F10, callback=lambda: self.toggle_record())
+            dpg.add_key_press_handler(key=dpg.mvKey_F9, callback=lambda: fresh(dpg.mvKey_F9) and self._f9())
+            dpg.add_key_press_handler(key=dpg.mvKey_F10,
+                                      callback=lambda: fresh(dpg.mvKey_F10) and self.toggle_record())
 
     def build_buttons(self) -> None:
         """The Record button beside Perform (inside the App's horizontal group)."""

@@ -14,6 +14,7 @@ from graph_runtime.control.scenes import cue_text
 from graph_runtime.show.stage_line import StageFacts, beat_flash, clock, link_text, stage_line
 
 from . import theme
+from .key_presses import fresh
 
 STRIP_H = 24  # px kept above the image in perform mode for this line
 FLASH_ON = (255, 200, 60, 255)
@@ -36,7 +37,7 @@ class StageOverlay:
             dpg.add_key_press_handler(callback=self._on_key)
 
     def _on_key(self, sender, key) -> None:
-        if key == dpg.mvKey_I and self.app.output.performing:
+        if key == dpg.mvKey_I and self.app.output.performing and fresh(key):
             self.toggle()
 
     def toggle(self) -> None:
