@@ -6,8 +6,8 @@ while a key is down turns a single press into two. Ctrl+Z undid twice, and a
 toggle (Space, F10, F11) would play and pause, or start and stop a recording,
 by itself. Here a press counts when the key was up before it, or, for the
 shortcuts that are meant to repeat while held (undo and redo), once it has been
-held REPEAT_AFTER_S of wall-clock time. Several handlers see the same event in
-the same frame: each of them is told the same.
+held REPEAT_AFTER_S of wall-clock time (then at ImGui's repeat rate, as editors
+do). Several handlers see the same event in the same frame: each is told the same.
 
 Main thread only (Dear PyGui's handlers); a dict of the keys now held.
 """
@@ -25,7 +25,7 @@ LOST_RELEASE_S = 1.0   # s without any event of a held key after which its relea
 class KeyPresses:
     def __init__(self, *, clock=time.monotonic, frame=dpg.get_frame_count) -> None:
         self._clock, self._frame = clock, frame
-        self._down: dict[int, list] = {}   # key -> [s and frame of the press that counted, s last seen]
+        self._down: dict[int, list] = {}   # key -> [s it went down, frame that counted last, s last seen]
         self.repeatable = {int(dpg.mvKey_Z), int(dpg.mvKey_Y)}
 
     def install(self) -> None:
@@ -46,7 +46,7 @@ class KeyPresses:
             return True
         held[2] = now
         if key in self.repeatable and now - held[0] >= REPEAT_AFTER_S:
-            held[0], held[1] = now, frame
+            held[1] = frame                    # other handlers of this frame: the same answer
             return True
         return False
 

@@ -49,7 +49,13 @@ def test_undo_repeats_once_held_and_a_missed_release_does_not_lock_a_key():
     c.tick(0.3)
     assert not k.fresh(z)
     c.tick(REPEAT_AFTER_S)
-    assert k.fresh(z)                      # held: undo again, as editors do
+    assert k.fresh(z)                      # held: undo again, as editors do ...
+    c.tick(0.05)
+    assert k.fresh(z)                      # ... at the repeat rate from then on
+    k.released(z)
+    assert k.fresh(z)
+    c.tick(0.3)
+    assert not k.fresh(z)                  # a new hold waits again
     assert k.fresh(70)
     c.tick(LOST_RELEASE_S + 0.1)           # its release never came (the window lost focus)
     assert k.fresh(70)
