@@ -251,11 +251,11 @@ class CausalAnalyser:
         row[g["global/tonal_distance"]] = dist
         row[g["global/tension"]] = tension
         t = self.frame / FPS
-        row[g["global/beat_phase"]] = tr.beat_phase(t)
-        bar = ((tr.bar_pos - 1) % tr.meter + tr.beat_phase(t)) / tr.meter if tr.period > 0 else 0.0
+        row[g["global/beat_phase"]] = tr.shown_phase(t)
+        bar = ((tr.shown_bar_pos - 1) % tr.meter + tr.shown_phase(t)) / tr.meter if tr.period > 0 else 0.0
         row[g["global/bar_phase"]] = bar % 1.0
-        row[g["global/beat"]] = float(tr.beat_now)
-        row[g["global/downbeat"]] = float(tr.downbeat_now)
+        row[g["global/beat"]] = float(tr.shown_beat)
+        row[g["global/downbeat"]] = float(tr.shown_downbeat)
         row[g["global/bpm_local"]] = tr.bpm
         row[g["global/downbeat_confidence"]] = tr.meter_confidence
 
@@ -264,8 +264,8 @@ class CausalAnalyser:
             for i, trig, stem in self._trig_rows:
                 self.counts[i] += feats[layout.TRIGGERS[trig]][stem]
         else:
-            self.counts[-2] += self.tracker.beat_now
-            self.counts[-1] += self.tracker.downbeat_now
+            self.counts[-2] += self.tracker.shown_beat
+            self.counts[-1] += self.tracker.shown_downbeat
         row[self._count_cols] = self.counts
 
     def _status(self, row: np.ndarray) -> None:
@@ -275,9 +275,9 @@ class CausalAnalyser:
         row[s["bpm"]] = tr.bpm
         row[s["tempo_confidence"]] = tr.confidence
         row[s["tempo_holding"]] = float(tr.holding)
-        row[s["next_beat"]] = tr.next_beat
+        row[s["next_beat"]] = tr.shown_next
         row[s["period"]] = tr.period
-        row[s["bar_pos"]] = tr.bar_pos
+        row[s["bar_pos"]] = tr.shown_bar_pos
         row[s["meter"]] = tr.meter
         row[s["level_db"]] = 20.0 * np.log10(max(self.peak, 1e-6))
         row[s["tempo_locked"]] = float(tr.locked)

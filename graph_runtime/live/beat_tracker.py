@@ -71,6 +71,7 @@ from .follower import BeatFollower
 from .level_check import LevelCheck, hold_to_level
 from .on_beat_check import OFF_BEAT_SURE, OFF_PULSE_SURE, SETTLED_MUSIC_S, OnBeatCheck  # noqa: F401
 from .pulse_filter import PulseFilter
+from .shown_beats import ShownClock
 
 RING = 1024                # frames of onset history (20.48 s at 50 fps)
 LOW_BINS = 12              # log-magnitude bins 25..300 Hz kept for the bass-change feature
@@ -104,7 +105,9 @@ def _clip(x: float, lo: float, hi: float) -> float:
     return lo if x < lo else hi if x > hi else x
 
 
-class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck, BeatFollower):
+class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck, BeatFollower, ShownClock):
+    min_comb_beats = MIN_COMB_BEATS
+
     def __init__(self, *, fps: float) -> None:
         self.fps = float(fps)
         self.onset = np.zeros(RING)
@@ -151,6 +154,7 @@ class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck, BeatFollower):
         self.corrections = 0             # level changes and half-beat moves so far
         self.last_correction = -1.0      # s (stream time) of the newest one
         self._init_follower(RING)
+        self._init_shown()
         self._played_buf = np.zeros(PLAYED_BEATS)   # intervals of the last beats (the read-out's median)
         self._played_key = -1            # n_emitted the played period was worked out at
         self._played = 0.0               # s, 0 until 4 intervals are in
@@ -198,6 +202,7 @@ class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck, BeatFollower):
             self._smooth_tempo()
         else:
             self.beat_now = self.downbeat_now = False
+        self._show()
 
     def now(self) -> float:
         return self.i / self.fps
@@ -219,7 +224,6 @@ class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck, BeatFollower):
         if n_k < MIN_COMB_BEATS or self.holding or self.lead_now == 2:
             return
         score = self._comb(tau, n_k)
-        n_phi = len(score)
         best = int(np.argmax(score))
         peak = float(score[best])
         mean = float(score.mean())
@@ -228,15 +232,7 @@ class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck, BeatFollower):
         sharp = (peak - mean) / peak                 # 0 flat .. 1 one clear phase
         if not self._snap and LOCAL_SHARE > 0:
             best = self._near_clock(score, best, peak, tau)
-        b = best
-        peak = float(score[best])
-        if 0 < b < n_phi - 1:
-            a, c = score[b - 1], score[b + 1]
-            den = a - 2 * peak + c
-            if abs(den) > 1e-12:
-                b = b + _clip(0.5 * (a - c) / den, -0.5, 0.5)
-        b += self._attack_lead(score, best, peak)
-        observed = (self.i - b) / self.fps + self.offbeat * self.period   # s: the last beat
+        observed = self._observed(score, best)       # s: the last beat
         # against where the clock will be once a phase change has glided (glide < 0: it moves
         # earlier over the next beats): the comb must neither do the glide's move at once
         # nor feed it into the period (two half-beat glides drifted 126 BPM to 104)
@@ -252,6 +248,18 @@ class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck, BeatFollower):
         self.next_beat += PHASE_GAIN * g * err * self.period
         self.period += PERIOD_GAIN * g * err * self.period
         self.confidence = _clip(0.5 * self.tempo_conf + 0.5 * sharp, 0.0, 1.0)
+
+    def _observed(self, score: np.ndarray, best: int) -> float:
+        """s: where the comb's phase `best` (frames back) puts the last beat: its peak
+        refined by a parabola, moved back to the attack, plus the half-beat offset."""
+        b, peak = float(best), float(score[best])
+        if 0 < best < len(score) - 1:
+            a, c = score[best - 1], score[best + 1]
+            den = a - 2 * peak + c
+            if abs(den) > 1e-12:
+                b += _clip(0.5 * (a - c) / den, -0.5, 0.5)
+        b += self._attack_lead(score, best, peak)
+        return (self.i - b) / self.fps + self.offbeat * self.period
 
     def _near_clock(self, score: np.ndarray, best: int, peak: float, tau: float) -> int:
         """The comb's best phase within LOCAL_WINDOW beats of where the clock puts the last
@@ -303,8 +311,6 @@ class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck, BeatFollower):
             self.emitted[k] = self.next_beat
             self.emitted_index[k] = self.beat_index
             self.n_emitted += 1
-            if self.log is not None:
-                self.log.append((self.next_beat, self.downbeat_now))
             self.beat_count += 1
             self.beat_index += 1
             self.next_beat += self.period
