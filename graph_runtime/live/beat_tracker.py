@@ -88,6 +88,10 @@ LOCAL_SHARE = 0.5          # ... if it scores at least this share of the comb's 
 #                            the clock followed each jump within a beat (beats 93-158 BPM at 120)
 LEVEL_SUPPORT = 1.3       # a new level not an octave away must repeat this much better
 SILENT_S = 2.0             # onset-free time after which the tempo is said to hold
+RESTART_S = 4.0            # onset-free time after which music starts a new tracker (a new song,
+#                            or the first one on an input opened before it): as a file that
+#                            starts with it, not a clock that ran on silence or noise
+RESTART_LEAD_S = 0.3       # s of silence the new tracker is taken to have heard before the music
 N_EMITTED = 64             # ring of emitted beats
 MIN_IBI = 0.6              # periods: the shortest interval between two emitted beats
 PERIOD_MIN_S = 0.2           # s (300 BPM) and (30 BPM): safety bounds on the clock, never reached by music
@@ -117,6 +121,8 @@ class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck, BeatFollower, Shown
         self.low_spec = np.zeros((LOW_BINS, RING))
         self.norm = np.zeros(RING)       # onset minus its running mean, >= 0
         self.i = -1                      # newest frame index
+        self.origin = 0                  # frame the tracker started at: the stream's first, or
+        #                                  the first onset after RESTART_S of silence
         self.mean = 0.0
         self._mean_a = 1.0 - float(np.exp(-1.0 / self.fps))   # the onsets' running mean: ~1 s
         self.period = 0.0                # s; 0 until the first tempo estimate
@@ -167,6 +173,8 @@ class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck, BeatFollower, Shown
              low_spectrum: np.ndarray | None = None) -> None:
         """One frame: onset/accent/low-band flux (floats), the mix chroma (12,) and
         its log magnitude 25..300 Hz (LOW_BINS,)."""
+        if onset > 1e-6 and self.quiet_frames >= RESTART_S * self.fps and not self.lead_now:
+            self._restart()
         self.i += 1
         j = self.i % RING
         self.onset[j], self.accent[j], self.low[j] = onset, accent, low
@@ -184,16 +192,16 @@ class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck, BeatFollower, Shown
             self._was_quiet = True
         self.pulse.step(self.norm[j])
         self.holding = self.period > 0 and self.quiet_frames > SILENT_S * self.fps
-        second = int(self.fps)
-        if self.i % second == 0 and self.i >= TEMPO_START_S * self.fps:
+        second, k = int(self.fps), self.i - self.origin
+        if k % second == 0 and k >= TEMPO_START_S * self.fps:
             # one task a second, in turn: a block carries at most one; a young level is
             # checked every second (tempo, then the on-beat check once it has beats)
             young = self.i - self.level_since < YOUNG_S * self.fps
-            task = IDLE_TASKS[(self.i // second) % len(IDLE_TASKS)]
+            task = IDLE_TASKS[(k // second) % len(IDLE_TASKS)]
             if young:
-                task = 3 if (self.i // second) % 2 and self.n_emitted >= 4 else 1
+                task = 3 if (k // second) % 2 and self.n_emitted >= 4 else 1
             self._tick = task if self.period > 0 else 1
-        elif self.i % second == second // 2 and self.period > 0:
+        elif k % second == second // 2 and self.period > 0:
             self._tick = BAR_TASK      # the bar every second: it settles within a few bars
         if self.period > 0:
             self._lock()
@@ -204,13 +212,30 @@ class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck, BeatFollower, Shown
             self.beat_now = self.downbeat_now = False
         self._show()
 
+    _KEPT = ("i", "log", "lead", "pinned_until", "corrections", "last_correction",
+             "_last_shown", "_since_shown_one", "_last_by_clock")
+
+    def _restart(self) -> None:
+        """Music after RESTART_S of silence: a new tracker from the next frame on, as if
+        the stream began there (a clock that ran on the silence, or on a noise floor the
+        analyser gates, kept its level and phase and took 10 s or more to leave them).
+        The frame count, a file run's log, a tap's or MIDI clock's hold, the correction
+        count and what was shown last carry over. Once per song, not per frame: it makes
+        the tracker's buffers anew (~0.3 MB)."""
+        kept = {name: self.__dict__[name] for name in self._KEPT if name in self.__dict__}
+        fps = self.fps
+        self.__dict__.clear()               # the mixins' state set since, too
+        self.__init__(fps=fps)
+        self.__dict__.update(kept)
+        self.origin = self.i + 1 - int(RESTART_LEAD_S * self.fps)
+
     def now(self) -> float:
         return self.i / self.fps
 
     def _comb_beats(self, tau: float) -> int:
         """Beats of `tau` frames the comb spans: the last COMB_BEATS, fewer while the
         stream is younger than that."""
-        return min(COMB_BEATS, int(min(self.i, RING - 2) / tau) - 1)
+        return min(COMB_BEATS, int(min(self.i - self.origin, RING - 2) / tau) - 1)
 
     def _comb(self, tau: float, n_k: int) -> np.ndarray:
         """(ceil(tau),) comb score per phase (frames back from now): the onsets above their
@@ -327,7 +352,7 @@ class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck, BeatFollower, Shown
         task, self._tick = self._tick, 0
         if task == 0:
             return False
-        n = min(self.i + 1, int(TEMPO_WINDOW_S * self.fps))
+        n = min(self.i - self.origin + 1, int(TEMPO_WINDOW_S * self.fps))
         if float(self.onset[self._rows(n)].max(initial=0.0)) <= 1e-6:
             return True
         if task == 1:

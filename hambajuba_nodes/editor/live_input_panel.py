@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dearpygui.dearpygui as dpg
 
+from graph_runtime.live.analyser import SILENCE_DBFS
 from graph_runtime.live.layout import APPROXIMATIONS
 from graph_runtime.live.monitor import latency_text
 
@@ -338,14 +339,19 @@ class LiveInputPanel:
 
 
 LEADS = {0: "the tracker", 1: "tap", 2: "the MIDI clock"}
+QUIET_SAID_S = 2.0      # s under the tracker's gate before the panel says so
 
 
 def tempo_text(s: dict) -> str:
     """What the tracker knows, from one status row (live/layout.STATUS): tempo, whether it
     is locked and to what (and whether it follows a moving tempo: a rubato), its
     confidence and metrical level, the last correction."""
+    quiet = ""
+    if s.get("under_gate_s", 0.0) >= QUIET_SAID_S:    # say why nothing is tracked, and what to do
+        quiet = (f"input under {SILENCE_DBFS:.0f} dBFS for {s['under_gate_s']:.0f} s: silence to "
+                 "the beat tracker (if music plays, raise the gain)\n")
     if s["bpm"] <= 0:
-        return "tempo: listening..."
+        return quiet + "tempo: listening..."
     hold = ", holding (silence)" if s["tempo_holding"] else ""
     hold += ", following a moving tempo" if s.get("tempo_moving") else ""
     lead = LEADS.get(int(s["tempo_lead"]), "the tracker")
@@ -353,6 +359,6 @@ def tempo_text(s: dict) -> str:
     meter = int(s["meter"]) or 4
     since = s["frame_time"] - s["last_correction"]
     fixed = f"last correction {since:.1f} s ago" if s["last_correction"] >= 0 else "no correction yet"
-    return (f"tempo: {s['bpm']:.1f} BPM, {state}{hold}\n"
+    return (quiet + f"tempo: {s['bpm']:.1f} BPM, {state}{hold}\n"
             f"confidence {s['tempo_confidence']:.2f}; level {s['bpm']:.0f} BPM in {meter} "
             f"({100 * s['level_share']:.0f} % of estimates); {fixed}")
