@@ -21,6 +21,7 @@ import json
 import os
 import statistics
 import sys
+import tempfile
 import time
 
 AUDIO_NAMES = ("mix.flac", "mix.wav", "mix.ogg", "mix.mp3")
@@ -124,7 +125,22 @@ def add_bench_beats_parser(bench_subparsers) -> None:
                      help="score the causal live analyser (what `analyze --live` prints)")
     p.add_argument("--beat-checkpoint", metavar="FILE", default=None,
                    help="Beat This! checkpoint (default: the torch hub cache, else the built-in tracker)")
+    p.add_argument("--lead-in", metavar="S", type=_lead_in, default=0.0,
+                   help="play each case after S s of silence (4 or more: an input opened before the "
+                        "music); scored on the case's own clock")
+    p.add_argument("--noise-dbfs", metavar="DB", type=float, default=None,
+                   help="with --lead-in: white noise at DB dBFS RMS instead of silence (an input's hiss)")
     p.set_defaults(func=cmd_bench_beats)
+
+
+def _lead_in(text: str) -> float:
+    try:
+        s = float(text)
+    except ValueError:
+        s = -1.0
+    if not 0.0 <= s <= 600.0:
+        raise argparse.ArgumentTypeError(f"--lead-in {text!r}: give seconds from 0 to 600")
+    return s
 
 
 def find_cases(folder: str) -> list[tuple[str, str, str]]:
@@ -200,12 +216,18 @@ def f_measure(ref, est) -> float:
 
 
 def score_case(name: str, audio: str, truth_path: str, *, full: bool, beat_checkpoint=None,
-               live: bool = False) -> dict:
+               live: bool = False, lead_in: float = 0.0, noise_dbfs: float | None = None,
+               scratch: str | None = None) -> dict:
     import numpy as np
     truth = read_truth(truth_path)
+    if lead_in > 0 or noise_dbfs is not None:
+        from .lead_in import with_lead_in
+        audio = with_lead_in(audio, lead_in, scratch, noise_dbfs=noise_dbfs)
     start = time.perf_counter()
     beats_s, downs, bpm, bpb, bpm_range = grid_of(audio, full=full, beat_checkpoint=beat_checkpoint,
                                                   live=live)
+    beats_s = np.asarray(beats_s, float) - lead_in           # on the case's own clock
+    downs = np.asarray(downs, float) - lead_in
     took = time.perf_counter() - start
     from graph_runtime.analysis.beat_eval import lock_and_off_beat
     lock_s, off_s = lock_and_off_beat(truth["beats"], beats_s)
@@ -251,11 +273,18 @@ def cmd_bench_beats(args) -> int:
                   file=sys.stderr)
             return 2
         sets.append((folder, cases))
+    if args.noise_dbfs is not None and not args.lead_in > 0:
+        print("hambajuba: --noise-dbfs needs --lead-in S (the seconds of noise before each case)",
+              file=sys.stderr)
+        return 2
     rows, per_set = [], []
+    scratch = tempfile.TemporaryDirectory(prefix="hambajuba-lead-in-")
     try:
         for folder, cases in sets:
             mine = [score_case(name, audio, truth, full=args.full,
-                               beat_checkpoint=args.beat_checkpoint, live=args.live)
+                               beat_checkpoint=args.beat_checkpoint, live=args.live,
+                               lead_in=args.lead_in, noise_dbfs=args.noise_dbfs,
+                               scratch=scratch.name)
                     for name, audio, truth in cases]
             for r in mine:
                 r["set"] = os.path.basename(os.path.normpath(folder))
@@ -264,7 +293,11 @@ def cmd_bench_beats(args) -> int:
     except AnalysisError as e:
         print(f"hambajuba: {e}", file=sys.stderr)
         return 2
+    finally:
+        scratch.cleanup()
     doc = {**_means(rows), "sets": per_set, "cases": rows}
+    if args.lead_in or args.noise_dbfs is not None:
+        doc["lead_in_s"], doc["noise_dbfs"] = args.lead_in, args.noise_dbfs
     if args.json:
         print(json.dumps(doc))
         return 0

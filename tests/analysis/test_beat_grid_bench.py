@@ -61,3 +61,21 @@ def test_one_case_folder_and_bad_input(cases, tmp_path, capsys):
     (bad / "truth.json").write_text("{\"beats\": 3}")
     assert main(["bench", "beats", str(bad)]) == 2
     assert "truth.json" in capsys.readouterr().err
+
+
+def test_lead_in_plays_each_case_later_and_scores_it_on_its_own_clock(cases, capsys):
+    """--lead-in: the case after that much silence or hiss; live, 6 s of -60 dBFS noise
+    is an input opened before the music, which the tracker now takes as a new start:
+    the same scores as the case alone (before, the noise was tracked and its clock kept)."""
+    one = str(cases / "waltz_3_4_150")
+    assert main(["bench", "beats", one, "--live", "--json"]) == 0
+    alone = json.loads(capsys.readouterr().out)["cases"][0]
+    assert main(["bench", "beats", one, "--live", "--json", "--lead-in", "6", "--noise-dbfs", "-60"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    late = doc["cases"][0]
+    assert doc["lead_in_s"] == 6.0 and doc["noise_dbfs"] == -60.0
+    assert late["beat_f1"] == alone["beat_f1"] and late["lock_s"] == alone["lock_s"]
+    assert main(["bench", "beats", one, "--json", "--lead-in", "1.5"]) == 0      # offline too
+    assert json.loads(capsys.readouterr().out)["cases"][0]["beat_f1"] >= 0.9
+    assert main(["bench", "beats", one, "--noise-dbfs", "-60"]) == 2
+    assert "--lead-in" in capsys.readouterr().err
