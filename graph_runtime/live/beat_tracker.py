@@ -54,6 +54,12 @@ in rings.
 - The on-beat check, every few seconds: live/on_beat_check.py (the OnBeatCheck
   mixin) moves the clock half a beat when the offline bar test says the
   accents sit on the off-beat.
+- What is shown (the beat and bar channels, the status row, a file run's log):
+  live/shown_beats.py (the ShownClock mixin): the clock's own beats, and before a
+  new clock has its phase, a comb of three or four beats'.
+- Music after a few seconds of silence (the analyser gates an input's noise floor
+  to silence) starts a new tracker: live/music_start.py (the MusicStart mixin);
+  the young-stream rules count from `origin`.
 """
 from __future__ import annotations
 
@@ -69,6 +75,7 @@ from .comb import PhaseComb
 from .downbeat import BarTracker
 from .follower import BeatFollower
 from .level_check import LevelCheck, hold_to_level
+from .music_start import MusicStart
 from .on_beat_check import OFF_BEAT_SURE, OFF_PULSE_SURE, SETTLED_MUSIC_S, OnBeatCheck  # noqa: F401
 from .pulse_filter import PulseFilter
 from .shown_beats import ShownClock
@@ -88,10 +95,6 @@ LOCAL_SHARE = 0.5          # ... if it scores at least this share of the comb's 
 #                            the clock followed each jump within a beat (beats 93-158 BPM at 120)
 LEVEL_SUPPORT = 1.3       # a new level not an octave away must repeat this much better
 SILENT_S = 2.0             # onset-free time after which the tempo is said to hold
-RESTART_S = 4.0            # onset-free time after which music starts a new tracker (a new song,
-#                            or the first one on an input opened before it): as a file that
-#                            starts with it, not a clock that ran on silence or noise
-RESTART_LEAD_S = 0.3       # s of silence the new tracker is taken to have heard before the music
 N_EMITTED = 64             # ring of emitted beats
 MIN_IBI = 0.6              # periods: the shortest interval between two emitted beats
 PERIOD_MIN_S = 0.2           # s (300 BPM) and (30 BPM): safety bounds on the clock, never reached by music
@@ -109,7 +112,7 @@ def _clip(x: float, lo: float, hi: float) -> float:
     return lo if x < lo else hi if x > hi else x
 
 
-class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck, BeatFollower, ShownClock):
+class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck, BeatFollower, ShownClock, MusicStart):
     min_comb_beats = MIN_COMB_BEATS
 
     def __init__(self, *, fps: float) -> None:
@@ -122,7 +125,7 @@ class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck, BeatFollower, Shown
         self.norm = np.zeros(RING)       # onset minus its running mean, >= 0
         self.i = -1                      # newest frame index
         self.origin = 0                  # frame the tracker started at: the stream's first, or
-        #                                  the first onset after RESTART_S of silence
+        #                                  music after silence (live/music_start.py)
         self.mean = 0.0
         self._mean_a = 1.0 - float(np.exp(-1.0 / self.fps))   # the onsets' running mean: ~1 s
         self.period = 0.0                # s; 0 until the first tempo estimate
@@ -173,8 +176,7 @@ class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck, BeatFollower, Shown
              low_spectrum: np.ndarray | None = None) -> None:
         """One frame: onset/accent/low-band flux (floats), the mix chroma (12,) and
         its log magnitude 25..300 Hz (LOW_BINS,)."""
-        if onset > 1e-6 and self.quiet_frames >= RESTART_S * self.fps and not self.lead_now:
-            self._restart()
+        self._music_after_silence(onset)
         self.i += 1
         j = self.i % RING
         self.onset[j], self.accent[j], self.low[j] = onset, accent, low
@@ -211,23 +213,6 @@ class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck, BeatFollower, Shown
         else:
             self.beat_now = self.downbeat_now = False
         self._show()
-
-    _KEPT = ("i", "log", "lead", "pinned_until", "corrections", "last_correction",
-             "_last_shown", "_since_shown_one", "_last_by_clock")
-
-    def _restart(self) -> None:
-        """Music after RESTART_S of silence: a new tracker from the next frame on, as if
-        the stream began there (a clock that ran on the silence, or on a noise floor the
-        analyser gates, kept its level and phase and took 10 s or more to leave them).
-        The frame count, a file run's log, a tap's or MIDI clock's hold, the correction
-        count and what was shown last carry over. Once per song, not per frame: it makes
-        the tracker's buffers anew (~0.3 MB)."""
-        kept = {name: self.__dict__[name] for name in self._KEPT if name in self.__dict__}
-        fps = self.fps
-        self.__dict__.clear()               # the mixins' state set since, too
-        self.__init__(fps=fps)
-        self.__dict__.update(kept)
-        self.origin = self.i + 1 - int(RESTART_LEAD_S * self.fps)
 
     def now(self) -> float:
         return self.i / self.fps

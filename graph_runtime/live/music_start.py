@@ -1,0 +1,42 @@
+"""A new tracker when music starts after silence (a mixin of OnlineBeatTracker).
+
+A performer opens the input, then plays; a set has pauses between songs. A tracker
+that ran on the silence before (its young-stream rules long past: the first tempo
+from under a second of music, the phase from a comb mostly of silence), or on an
+input's noise floor (the analyser's SILENCE_DBFS gate makes that silence too), kept
+that clock's level and phase for 10 s or more once the music came. So the first
+onset after RESTART_S of silence starts the tracker anew, as a file that begins with
+the music: its young-stream rules (the first tempo after TEMPO_START_S, the comb's
+beats while young, the tempo window) count from `origin`, RESTART_LEAD_S before that
+onset, the lead-in the measured cases have (docs/live-analysis.md, fourteenth pass).
+A shorter break keeps the clock, which holds through it; a tap or a MIDI clock that
+leads is never restarted.
+"""
+from __future__ import annotations
+
+RESTART_S = 4.0            # s without an onset after which music starts a new tracker
+RESTART_LEAD_S = 0.3       # s of silence the new tracker is taken to have heard before the music
+# what a restart keeps: the frame count, a file run's log, a tap's or MIDI clock's hold, the
+# corrections so far, and what was shown last (so the new clock's first beat is no double)
+KEPT = ("i", "log", "lead", "pinned_until", "corrections", "last_correction",
+        "_last_shown", "_since_shown_one", "_last_by_clock")
+
+
+class MusicStart:
+    """Needs OnlineBeatTracker's __init__, fps, i, quiet_frames, lead_now and `origin`."""
+
+    def _music_after_silence(self, onset: float) -> None:
+        """Before the frame with this onset is taken in: restart when it ends RESTART_S
+        of silence."""
+        if onset > 1e-6 and self.quiet_frames >= RESTART_S * self.fps and not self.lead_now:
+            self._restart()
+
+    def _restart(self) -> None:
+        """A new tracker from the next frame on. Once per song, not per frame: it makes
+        the tracker's buffers anew (~0.3 MB)."""
+        kept = {name: self.__dict__[name] for name in KEPT if name in self.__dict__}
+        fps = self.fps
+        self.__dict__.clear()               # the mixins' state set since, too
+        self.__init__(fps=fps)
+        self.__dict__.update(kept)
+        self.origin = self.i + 1 - int(RESTART_LEAD_S * self.fps)
