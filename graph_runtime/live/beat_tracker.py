@@ -389,9 +389,3 @@ class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck, BeatFollower, Shown
         self._bar_heard = None
         self.corrections += 1
         self.last_correction = self.now()
-
-    def beat_phase(self, t: float) -> float:
-        """Position inside the beat at time t (s), from the predicted clock: [0, 1)."""
-        if self.period <= 0:
-            return 0.0
-        return ((t - self.next_beat) / self.period) % 1.0
