@@ -49,10 +49,10 @@ N_FFT = spectral.N_FFT
 HISTORY = 4096 + 1024          # analysis-rate samples kept (the tension window + slack)
 SUPPORTED_RATES = (22050, 32000, 44100, 48000, 88200, 96000)
 _MIX = -2                      # the mix's pitch: the vocals' when voiced, else the other stem's
-SILENCE_DBFS = -55.0           # a frame whose mid signal is quieter (RMS, dB re full scale) is
-#                                silence to the beat tracker: an input's noise floor (a line
-#                                input's hiss, a quiet room) made it track noise before the music
-#                                and keep that clock for 10 s or more once the music came
+BEAT_GATE_DBFS = -55.0         # a frame whose mix is quieter (RMS, dB re full scale) is silence
+#                                to the beat tracker: an input's noise floor (a line input's hiss,
+#                                a quiet room) made it track noise before the music and keep that
+#                                clock for 10 s or more once the music came
 
 
 def block_size(sr: int) -> int:
@@ -89,9 +89,7 @@ class CausalAnalyser:
         self.low_bins = np.flatnonzero(freqs < 200.0)
         self.bass_bins = np.flatnonzero((freqs > 25.0) & (freqs < 300.0))     # the bass-change feature
         self._log_scale = 100.0 * 2.0 / float(np.sum(self.win))
-        # mean square of the frame's mid signal from its one-sided spectrum (Parseval, Hann)
-        self._ms_scale = 2.0 / (N_FFT * float(np.sum(self.win ** 2)))
-        self._silent_ms = 10.0 ** (SILENCE_DBFS / 10.0)
+        self._beat_gate = 10.0 ** (BEAT_GATE_DBFS / 20.0)   # RMS, full scale 1
         self._gated = 0                        # frames in a row under the gate
         self._prev_on = self._prev_acc = self._prev_low = None
         self.col = {c: np.array(layout.stem_columns(c)) for c in self.features.out}
@@ -251,7 +249,7 @@ class CausalAnalyser:
         mid = mid_long[:, 0] if self.channels == 1 else 0.5 * (mid_long[:, 0] + mid_long[:, 1])
         chroma, dist, tension, change = self.harmony.step(mix_mag, active, mid, 1.0 - self.split.p_mask)
         onset, accent, low = self._onsets(mix_mag)
-        gated = float(np.dot(mix_mag, mix_mag)) * self._ms_scale < self._silent_ms
+        gated = self.features.mix_rms < self._beat_gate   # this frame's mix RMS (Parseval)
         self._gated = self._gated + 1 if gated else 0
         if gated:                        # under the gate: silence to the beat tracker
             onset = accent = low = 0.0

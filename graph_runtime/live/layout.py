@@ -33,7 +33,7 @@ STATUS = ("frame_time",      # s: centre of the frame on the stream clock
           "level_share",     # [0, 1] the current metrical level's share of the tempo votes
           "last_correction",  # s on the stream clock of the last level change or half-beat move (-1 none)
           "tempo_moving",    # 1 while the clock follows a moving tempo (a rubato, a ramp: live/motion.py)
-          "under_gate_s")    # s the input has been under the beat tracker's gate (analyser.SILENCE_DBFS)
+          "under_gate_s")    # s the input has been under the beat tracker's gate (analyser.BEAT_GATE_DBFS)
 
 NAMES: list[str] = [f"{s}/{c}" for s in ALL_STEMS for c in CHANNELS]
 NAMES += [f"global/{c}" for c in GLOBAL_CHANNELS]

@@ -3,7 +3,7 @@
 A performer opens the input, then plays; a set has pauses between songs. A tracker
 that ran on the silence before (its young-stream rules long past: the first tempo
 from under a second of music, the phase from a comb mostly of silence), or on an
-input's noise floor (the analyser's SILENCE_DBFS gate makes that silence too), kept
+input's noise floor (the analyser's BEAT_GATE_DBFS gate makes that silence too), kept
 that clock's level and phase for 10 s or more once the music came. So the first
 onset after RESTART_S of silence starts the tracker anew, as a file that begins with
 the music: its young-stream rules (the first tempo after TEMPO_START_S, the comb's
@@ -33,7 +33,7 @@ class MusicStart:
 
     def _restart(self) -> None:
         """A new tracker from the next frame on. Once per song, not per frame: it makes
-        the tracker's buffers anew (~0.3 MB)."""
+        the tracker's buffers anew (~0.37 MB)."""
         kept = {name: self.__dict__[name] for name in KEPT if name in self.__dict__}
         fps = self.fps
         self.__dict__.clear()               # the mixins' state set since, too

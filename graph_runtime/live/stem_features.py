@@ -100,6 +100,7 @@ class StemFeatures:
         k = self.k
         self.i = 0
         self.mix_peak = 0.0
+        self.mix_rms = 0.0
         self.stem_peak = np.zeros(k)
         self.off_for = np.full(k, 10 ** 9)      # frames since the stem was last above the gate
         self.env_hist = np.zeros((2, k))         # envelope 1 and 2 frames ago
@@ -139,7 +140,8 @@ class StemFeatures:
         power = mag.astype(np.float64) ** 2
         psum = power.sum(axis=0)
         rms = np.sqrt(np.maximum(2.0 * psum - power[0] - power[-1], 0.0) * self._parseval)
-        self.mix_peak = max(self.mix_peak, float(rms[-1]))
+        self.mix_rms = float(rms[-1])         # the mix's RMS this frame (the beat tracker's gate)
+        self.mix_peak = max(self.mix_peak, self.mix_rms)
         self._peaks(rms)
         above = (rms > self.mix_peak * GATE) & (rms > SILENCE)
         self.off_for = np.where(above, 0, self.off_for + 1)

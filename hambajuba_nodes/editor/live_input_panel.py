@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dearpygui.dearpygui as dpg
 
-from graph_runtime.live.analyser import SILENCE_DBFS
+from graph_runtime.live.analyser import BEAT_GATE_DBFS
 from graph_runtime.live.layout import APPROXIMATIONS
 from graph_runtime.live.monitor import latency_text
 
@@ -348,7 +348,7 @@ def tempo_text(s: dict) -> str:
     confidence and metrical level, the last correction."""
     quiet = ""
     if s.get("under_gate_s", 0.0) >= QUIET_SAID_S:    # say why nothing is tracked, and what to do
-        quiet = (f"input under {SILENCE_DBFS:.0f} dBFS for {s['under_gate_s']:.0f} s: silence to "
+        quiet = (f"input under {BEAT_GATE_DBFS:.0f} dBFS for {s['under_gate_s']:.0f} s: silence to "
                  "the beat tracker (if music plays, raise the gain)\n")
     if s["bpm"] <= 0:
         return quiet + "tempo: listening..."

@@ -1,5 +1,5 @@
 """Music that starts on an input already open (live/beat_tracker.py RESTART_S, the
-analyser's SILENCE_DBFS gate): a performer opens the input, then plays. Before, the
+analyser's BEAT_GATE_DBFS gate): a performer opens the input, then plays. Before, the
 tracker ran on the silence or the input's noise floor, and once the music came it kept
 that clock's level and phase for 10 s or more (a 3/4 waltz after 10 s of -60 dBFS
 hiss never locked). Now frames under the gate are silence to the tracker, and the
