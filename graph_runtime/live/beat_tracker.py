@@ -79,6 +79,7 @@ from .music_start import MusicStart
 from .on_beat_check import OFF_BEAT_SURE, OFF_PULSE_SURE, SETTLED_MUSIC_S, OnBeatCheck  # noqa: F401
 from .pulse_filter import PulseFilter
 from .shown_beats import ShownClock
+from .song_change import SongChange
 
 RING = 1024                # frames of onset history (20.48 s at 50 fps)
 LOW_BINS = 12              # log-magnitude bins 25..300 Hz kept for the bass-change feature
@@ -112,7 +113,8 @@ def _clip(x: float, lo: float, hi: float) -> float:
     return lo if x < lo else hi if x > hi else x
 
 
-class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck, BeatFollower, ShownClock, MusicStart):
+class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck, BeatFollower, ShownClock, MusicStart,
+                        SongChange):
     min_comb_beats = MIN_COMB_BEATS
 
     def __init__(self, *, fps: float) -> None:
@@ -371,6 +373,8 @@ class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck, BeatFollower, Shown
         beats, _ = self._recent_beats(n, N_EMITTED)
         bpm, conf, acf = live_tempo.estimate(onset, accent, fps=self.fps,
                                              beat_frames=beats if len(beats) >= 4 else None)
+        if self._song_changed(bpm):           # a new tracker, and its first estimate
+            return
         self.level_check.add(acf, music_start=self.music_start)
         settled = self.level_check.settle(bpm)   # the window's level, checked on the last ~30 s
         bpm = bpm if self._pulse_keeps(bpm, settled) else settled

@@ -14,12 +14,15 @@ leads is never restarted.
 """
 from __future__ import annotations
 
+import numpy as np
+
 RESTART_S = 4.0            # s without an onset after which music starts a new tracker
 RESTART_LEAD_S = 0.3       # s of silence the new tracker is taken to have heard before the music
 # what a restart keeps: the frame count, a file run's log, a tap's or MIDI clock's hold, the
 # corrections so far, and what was shown last (so the new clock's first beat is no double)
-KEPT = ("i", "log", "lead", "pinned_until", "corrections", "last_correction",
+KEPT = ("i", "log", "lead", "pinned_until", "corrections", "last_correction", "songs_cut_in",
         "_last_shown", "_since_shown_one", "_last_by_clock")
+RINGS = ("onset", "accent", "low", "chroma", "low_spec", "norm", "mean")   # what a cut's restart keeps
 
 
 class MusicStart:
@@ -31,12 +34,28 @@ class MusicStart:
         if onset > 1e-6 and self.quiet_frames >= RESTART_S * self.fps and not self.lead_now:
             self._restart()
 
-    def _restart(self) -> None:
-        """A new tracker from the next frame on. Once per song, not per frame: it makes
-        the tracker's buffers anew (~0.37 MB)."""
+    def _restart(self, *, keep_s: float = 0.0) -> None:
+        """A new tracker from the next frame on; with keep_s, one that has heard the last
+        keep_s s (a song cut in, live/song_change.py: those onsets are kept, the older
+        ones cleared). Once per song, not per frame: it makes the tracker's buffers
+        anew (~0.37 MB)."""
         kept = {name: self.__dict__[name] for name in KEPT if name in self.__dict__}
+        if keep_s > 0:
+            kept.update({name: self.__dict__[name] for name in RINGS})
+            self._clear_before(int(keep_s * self.fps))
         fps = self.fps
         self.__dict__.clear()               # the mixins' state set since, too
         self.__init__(fps=fps)
         self.__dict__.update(kept)
-        self.origin = self.i + 1 - int(RESTART_LEAD_S * self.fps)
+        if keep_s > 0:
+            self.origin = self.i + 1 - int(keep_s * self.fps)
+        else:
+            self.origin = self.i + 1 - int(RESTART_LEAD_S * self.fps)
+
+    def _clear_before(self, n: int) -> None:
+        """Zero the rings but for their last n frames."""
+        old = np.arange(self.i + 1, self.i + 1 + len(self.onset) - n) % len(self.onset)
+        for name in ("onset", "accent", "low", "norm"):
+            self.__dict__[name][old] = 0.0
+        self.chroma[:, old] = 0.0
+        self.low_spec[:, old] = 0.0

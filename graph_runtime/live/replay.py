@@ -80,6 +80,7 @@ def analyse_file(path: str, *, max_channels: int = 2) -> Analysis:
             "beat_tracker": "live (online, predicted)", "pitch_tracker": "live (harmonic sum)",
             "duration": x.shape[0] / track.sr, "analysis_seconds": took,
             "tempo_confidence": float(analyser.tracker.confidence),
-            "input_overflows": 0, "clipped_samples": int(analyser.clipped)}
+            "input_overflows": 0, "clipped_samples": int(analyser.clipped),
+            "songs_cut_in": int(analyser.tracker.songs_cut_in)}
     return Analysis(fps=FPS, times=np.arange(n) / FPS, data=data, bpm=float(analyser.tracker.bpm),
                     beats=beats, downbeats=downs, meta=meta)

@@ -130,6 +130,9 @@ def add_bench_beats_parser(bench_subparsers) -> None:
                         "music); scored on the case's own clock")
     p.add_argument("--noise-dbfs", metavar="DB", type=float, default=None,
                    help="with --lead-in: white noise at DB dBFS RMS instead of silence (an input's hiss)")
+    p.add_argument("--cut-in", metavar="S", type=_lead_in, default=0.0,
+                   help="cut each case straight in after the first S s of the set's case before it "
+                        "(a DJ's cut, no silence); scored on the case's own clock")
     p.set_defaults(func=cmd_bench_beats)
 
 
@@ -217,10 +220,15 @@ def f_measure(ref, est) -> float:
 
 def score_case(name: str, audio: str, truth_path: str, *, full: bool, beat_checkpoint=None,
                live: bool = False, lead_in: float = 0.0, noise_dbfs: float | None = None,
-               scratch: str | None = None) -> dict:
+               scratch: str | None = None, cut_from: str | None = None) -> dict:
+    """cut_from: with lead_in, the audio whose first lead_in s come before this case's
+    (a cut) instead of silence."""
     import numpy as np
     truth = read_truth(truth_path)
-    if lead_in > 0 or noise_dbfs is not None:
+    if cut_from is not None:
+        from .lead_in import with_cut_in
+        audio = with_cut_in(audio, cut_from, lead_in, scratch)
+    elif lead_in > 0 or noise_dbfs is not None:
         from .lead_in import with_lead_in
         audio = with_lead_in(audio, lead_in, scratch, noise_dbfs=noise_dbfs)
     start = time.perf_counter()
@@ -277,15 +285,19 @@ def cmd_bench_beats(args) -> int:
         print("hambajuba: --noise-dbfs needs --lead-in S (the seconds of noise before each case)",
               file=sys.stderr)
         return 2
+    if args.cut_in and (args.lead_in or args.noise_dbfs is not None):
+        print("hambajuba: --cut-in and --lead-in are two starts; give one", file=sys.stderr)
+        return 2
     rows, per_set = [], []
     scratch = tempfile.TemporaryDirectory(prefix="hambajuba-lead-in-")
     try:
         for folder, cases in sets:
+            before = [cases[k - 1][1] if args.cut_in else None for k in range(len(cases))]
             mine = [score_case(name, audio, truth, full=args.full,
                                beat_checkpoint=args.beat_checkpoint, live=args.live,
-                               lead_in=args.lead_in, noise_dbfs=args.noise_dbfs,
-                               scratch=scratch.name)
-                    for name, audio, truth in cases]
+                               lead_in=args.cut_in or args.lead_in, noise_dbfs=args.noise_dbfs,
+                               scratch=scratch.name, cut_from=cut_from)
+                    for (name, audio, truth), cut_from in zip(cases, before)]
             for r in mine:
                 r["set"] = os.path.basename(os.path.normpath(folder))
             per_set.append({"set": mine[0]["set"], "n": len(mine), **_means(mine)})
@@ -298,6 +310,8 @@ def cmd_bench_beats(args) -> int:
     doc = {**_means(rows), "sets": per_set, "cases": rows}
     if args.lead_in or args.noise_dbfs is not None:
         doc["lead_in_s"], doc["noise_dbfs"] = args.lead_in, args.noise_dbfs
+    if args.cut_in:
+        doc["cut_in_s"] = args.cut_in
     if args.json:
         print(json.dumps(doc))
         return 0

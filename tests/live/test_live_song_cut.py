@@ -1,0 +1,51 @@
+"""A song cut straight into another, no silence between (live/song_change.py): a DJ's
+cut, a band going straight into the next number. Before, the settled clock of the
+first song held: the second's beats were found 10 s after the cut or never (half
+a beat off for good). Now two tempo estimates in a row whose short and long windows
+agree on another level start a new tracker on what it heard since.
+
+Through the path a live input and `analyze --live` use: the file in 10 ms blocks into
+the causal analyser, on hard cases with exact truth (tests/support/beat_cases.py).
+"""
+from __future__ import annotations
+
+import beat_cases
+import numpy as np
+import pytest
+import soundfile as sf
+
+FIRST_S = 12.0
+
+
+def _live(tmp_path, y, name="set.wav"):
+    from graph_runtime.live.replay import analyse_file
+    path = tmp_path / name
+    sf.write(path, y, beat_cases.SR)
+    return analyse_file(str(path))
+
+
+def _f1(ref, est, lo):
+    import mir_eval
+    ref, est = np.asarray(ref), np.asarray(est)
+    return mir_eval.beat.f_measure(ref[ref >= lo], est[est >= lo], 0.07)
+
+
+@pytest.mark.parametrize("first,second", [("halftime_140", "no_drums_96"),
+                                          ("swing_110", "waltz_3_4_150")])
+def test_a_song_cut_straight_in_gets_a_new_tracker(tmp_path, first, second):
+    a, _ = beat_cases.make(first, FIRST_S + 1.0)
+    b, truth = beat_cases.make(second, 20.0)
+    take = _live(tmp_path, np.concatenate([a[:int(FIRST_S * beat_cases.SR)], b]))
+    assert take.meta["songs_cut_in"] == 1
+    later = take.beats[take.beats >= FIRST_S] - FIRST_S
+    assert _f1(truth["beats"], later, 5.0) >= 0.9          # on the new song's beat from its 5th s (was 0.73-0.74)
+    assert abs(take.bpm / truth["bpm"] - 1.0) <= 0.02
+    gaps = np.diff(take.beats[(take.beats > FIRST_S - 2.0) & (take.beats < FIRST_S + 12.0)])
+    assert gaps.min() >= 0.25 and gaps.max() <= 0.7   # no double beat (0.6 beat at 140-150), no hole (a beat at 96-110)
+
+
+@pytest.mark.parametrize("case", ["rubato_84", "syncopated_124", "ramp_100_130"])
+def test_one_song_never_starts_a_new_tracker(tmp_path, case):
+    y, _ = beat_cases.make(case, 40.0)
+    take = _live(tmp_path, y)
+    assert take.meta["songs_cut_in"] == 0
