@@ -69,6 +69,8 @@ class SongChange:
     def _first_beat_after(self, last: float) -> None:
         """The new clock's first beat FIRST_GAP (periods) after the last beat shown (s):
         no double, no hole; the rest of the way to its phase glides over the next beats."""
+        if not math.isfinite(last):      # nothing shown yet: the clock's own phase
+            return
         lo, hi = last + FIRST_GAP[0] * self.period, last + FIRST_GAP[1] * self.period
         move = min(max(self.next_beat, lo), hi) - self.next_beat
         if move:

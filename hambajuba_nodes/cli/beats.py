@@ -142,7 +142,7 @@ def _lead_in(text: str) -> float:
     except ValueError:
         s = -1.0
     if not 0.0 <= s <= 600.0:
-        raise argparse.ArgumentTypeError(f"--lead-in {text!r}: give seconds from 0 to 600")
+        raise argparse.ArgumentTypeError(f"{text!r}: give seconds from 0 to 600")
     return s
 
 
