@@ -21,7 +21,7 @@ its phase glides over the next beats (no double, no hole).
 
 On the game and orchestral recordings of docs/live-analysis.md (33 tracks, 90 s
 each) it fired 2-3 times in those 50 minutes of single recordings; on songs cut into
-each other, 6-8 s after the cut (the fifteenth pass there).
+each other, 4-6 s after the cut (the fifteenth pass there).
 """
 from __future__ import annotations
 
