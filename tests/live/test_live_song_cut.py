@@ -1,8 +1,9 @@
 """A song cut straight into another, no silence between (live/song_change.py): a DJ's
 cut, a band going straight into the next number. Before, the settled clock of the
 first song held: the second's beats were found 10 s after the cut or never (half
-a beat off for good). Now two tempo estimates in a row whose short and long windows
-agree on another level start a new tracker on what it heard since.
+a beat off for good). Now a tempo estimate whose 8 s and 4 s windows agree on another
+level, where the 4 s window repeats clearly better there and the clock's beats have
+lost their onsets, starts a new tracker on the last 4 s it heard.
 
 Through the path a live input and `analyze --live` use: the file in 10 ms blocks into
 the causal analyser, on hard cases with exact truth (tests/support/beat_cases.py).
