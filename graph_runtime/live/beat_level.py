@@ -280,14 +280,19 @@ class MetricalLevel:
     def _votes_for(self, period: float, tol: float = LEVEL_JUMP) -> float:
         return sum(v[1] for v in self.votes if abs(np.log(period / v[0])) <= np.log1p(tol))
 
-    def _fold(self, bpm: float) -> float:
+    def _fold(self, bpm: float, onset: np.ndarray | None = None,
+              beat_frames: np.ndarray | None = None) -> float:
         """bpm, or twice it when bpm is under the counted range (tempo_level.LEVEL_LO) and
         either the music is younger than FIRST_FOLD_S (a window of a few beats cannot tell
         a half-time feel from the beat) or a window of the last FOLD_MEMORY_S read that
         faster level itself (the music is ambiguous between the two, and offline's prior
-        takes the one inside the range). A slow piece whose windows never read the faster
-        level still wins its own level back by its votes; at either level the beats stay
-        on the music's."""
+        takes the one inside the range), or the clock still runs at the level such a window
+        read and every one of its beats in this window (onset, normalised; beat_frames,
+        the clock's recent beats in its frames) still carries onsets: a half-time groove
+        (kick on 1, snare on 3, hats on every beat) read half its tempo in every window
+        from its 10th s on and dropped to it 8 s later. A slow piece whose windows never
+        read the faster level, or leave every other beat of it empty, still wins its own
+        level back by its votes; at either level the beats stay on the music's."""
         lo = tempo_level.LEVEL_LO
         if bpm >= lo:
             self._read_bpm, self._read_at = bpm, self.now()
@@ -295,9 +300,11 @@ class MetricalLevel:
         if bpm <= 0 or 2 * bpm > tempo_level.LEVEL_HI:
             return bpm
         young = self.music_start >= 0 and self.now() - self.music_start < FIRST_FOLD_S
-        recent = self.now() - self._read_at <= FOLD_MEMORY_S and _same_level(
-            60.0 / (2 * bpm), 60.0 / self._read_bpm)
-        return 2.0 * bpm if young or recent else bpm
+        read = self._read_bpm > 0 and _same_level(60.0 / (2 * bpm), 60.0 / self._read_bpm)
+        held = read and (self.now() - self._read_at <= FOLD_MEMORY_S or (
+            _same_level(self.period, 60.0 / self._read_bpm) and onset is not None
+            and beat_frames is not None and live_tempo.every_beat_played(onset, beat_frames)))
+        return 2.0 * bpm if young or held else bpm
 
     def _smooth_tempo(self) -> None:
         """Per frame: the read-out period follows the clock's over TEMPO_SMOOTH_S

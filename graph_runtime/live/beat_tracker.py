@@ -378,9 +378,10 @@ class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck, BeatFollower, Shown
         self.level_check.add(acf, music_start=self.music_start)
         settled = self.level_check.settle(bpm)   # the window's level, checked on the last ~30 s
         bpm = bpm if self._pulse_keeps(bpm, settled) else settled
-        bpm = self._fold(bpm)
+        bpm = self._fold(bpm, onset, beats)
         if bpm > 0:
             self._new_tempo(60.0 / bpm, conf, acf)
+            self.motion.reseed(60.0 / bpm, self.period)
         if self.lead_now == 0:                   # the period, kept near the level voted for
             self.period = hold_to_level(self.period, self.votes)
 

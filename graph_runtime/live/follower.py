@@ -6,10 +6,12 @@ beat are in, the follower moves the clock toward where the beat's own onset
 started: FOLLOW_PHASE of the timing error at once, FOLLOW_PERIOD of it into the
 period, and the comb defers (COMB_DEFER) for most of a beat. An onset that a
 stronger one within FOLLOW_WIDE outdoes is a 16th or an 8th next to a
-syncopated accent, not the beat's. Each beat's onset (or none) also steps the two
-predictors of live/motion.py; while the moving one calls the onsets clearly better
-(a rubato, a ramp), the clock takes its gains (MOVING_GAINS) and the comb waits
-the whole beat.
+syncopated accent, not the beat's; nor, while the clock is steady, is one
+further from the beat than GATE times the rms of the last onsets' timing errors
+(a kick a 16th before the beat once the clock runs a little early). Each beat's
+onset (or none) also steps the two predictors of live/motion.py; while the moving
+one calls the onsets clearly better (a rubato, a ramp), the clock takes its gains
+(MOVING_GAINS) and the comb waits the whole beat.
 
 Every emitted beat, on the analysis thread's per-frame path: the onset windows
 are read out of the ring as views, or into buffers sized once where they wrap.
@@ -31,6 +33,10 @@ FOLLOW_PERIOD = 0.25      # ... and fed into the period
 COMB_DEFER = 0.3           # the comb's gain for COMB_DEFER_BEATS after the follower moved the clock
 COMB_DEFER_BEATS = 0.8
 MOVING_DEFER_BEATS = 1.0   # while the clock follows a moving tempo the comb waits the whole beat
+GATE = 2.5                 # an onset further than this many rms timing errors from the beat is not its own
+GATE_FLOOR_S = 0.012       # s: the rms never counts as less than this
+GATE_A = 0.2               # weight of the newest onset in that rms
+GATE_BEATS = 6             # onsets measured before the gate holds
 FOLLOW_MIN = 2.0           # the onset must stand this many running means above the floor
 
 
@@ -45,6 +51,9 @@ class BeatFollower:
         self._span = np.zeros(ring)      # onset windows where they wrap the ring
         self._span_wide = np.zeros(ring)
         self.motion = MotionModels()
+        self._fit_key = None             # (corrections, lead, offbeat) the rms below began at
+        self._fit_n = 0                  # onsets measured since
+        self._fit_ms = 0.0               # s^2: their mean squared timing error (one-pole)
 
     def _follow(self) -> None:
         """Once the onsets around the last emitted beat are in (FOLLOW_WINDOW +
@@ -67,6 +76,8 @@ class BeatFollower:
         if at is None:
             return
         err = at / self.fps - beat                   # s: + the onset came later than the beat
+        if self._outlier(err) and not moving:
+            return
         g_phase = MOVING_GAINS[0] if moving else FOLLOW_PHASE
         g_period = MOVING_GAINS[1] if moving else FOLLOW_PERIOD
         self.next_beat += g_phase * err
@@ -75,6 +86,22 @@ class BeatFollower:
         beats = MOVING_DEFER_BEATS if moving else COMB_DEFER_BEATS
         self._defer_until = self.i + int(beats * self.period * self.fps)
         self._defer_gain = 0.0 if moving else COMB_DEFER
+
+    def _outlier(self, err: float) -> bool:
+        """A beat's onset (err s from the clock's beat) far outside the clock's recent
+        timing errors (GATE times their rms, never under GATE_FLOOR_S): a syncopated kick a
+        16th before the beat, inside the window once the clock runs a little early, pulled
+        the clock a quarter of that 16th into its period and off the beat. Every
+        measurement, kept or not, enters the rms (GATE_A per beat), so a real change of
+        tempo or phase is taken after a beat or two."""
+        key = (self.corrections, self.lead_now, self.offbeat)
+        if key != self._fit_key:
+            self._fit_key, self._fit_n, self._fit_ms = key, 0, 0.0
+        gate = GATE * max(math.sqrt(self._fit_ms), GATE_FLOOR_S)
+        far = self._fit_n >= GATE_BEATS and abs(err) > gate
+        self._fit_ms += GATE_A * (err * err - self._fit_ms)
+        self._fit_n += 1
+        return far
 
     def _beat_onset(self, beat: float, half: float) -> float | None:
         """Frame (fractional) where the onset of the beat at `beat` s started, or None

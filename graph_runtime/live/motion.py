@@ -18,12 +18,16 @@ Each predictor's squared prediction error is averaged over the last few beats
 flip), and goes back when it no longer is (LEAVE). This is a two-model selection
 in the manner of an interacting-multiple-model tracker, decided once a beat.
 A level change, a half-beat move, a tap or a MIDI clock starts both predictors
-again from the clock.
+again from the clock. The steady predictor keeps the period it started with only
+while nothing says it is wrong: when a tempo window and the clock agree and it does
+not, it takes the clock's (`reseed`; it began on a first guess of the tempo).
 
 Every emitted beat, on the analysis thread's per-frame path: a few float
 operations on preallocated state.
 """
 from __future__ import annotations
+
+import math
 
 STEADY_GAINS = (0.3, 0.05)     # (phase, period) share of each onset's timing error
 MOVING_GAINS = (0.9, 0.5)
@@ -34,6 +38,8 @@ ENTER = 0.3                    # follow the moving predictor when its error is u
 LEAVE = 0.6                    # ... and leave it when its error is over this share
 MIN_BEATS = 6                  # measured beats since a restart before any choice
 FAR = 0.25                     # periods: a predictor this far from the clock restarts
+RESEED_AGREE = 0.03            # log-ratio: a tempo window and the clock agree ...
+RESEED_OFF = 0.03              # ... and the steady predictor is this far from both
 MAX_GAP = 16                   # beats not examined (a long gap caught up) after which both restart
 
 
@@ -77,6 +83,18 @@ class MotionModels:
         if onset_s is not None:
             self._measure(onset_s)
         return self.moving
+
+    def reseed(self, read: float, clock: float) -> None:
+        """A tempo window's period (read, s) and the clock's agree within RESEED_AGREE while
+        the steady predictor's is more than RESEED_OFF from both: it began on a first guess
+        of the tempo that the clock has since put right; it takes the clock's period."""
+        if self.moving or self.measured == 0 or not (read > 0 and clock > 0):
+            return
+        if abs(math.log(read / clock)) > RESEED_AGREE:
+            return
+        p = self.p[0]
+        if abs(math.log(p / clock)) > RESEED_OFF and abs(math.log(p / read)) > RESEED_OFF:
+            self.p[0] = clock
 
     def _measure(self, onset_s: float) -> None:
         for m, (g_phase, g_period) in enumerate(GAINS):

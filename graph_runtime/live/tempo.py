@@ -133,6 +133,21 @@ def eighths_played(onset: np.ndarray, beat_frames: np.ndarray) -> bool:
     return share[1] >= tl.PRESENCE_SHARE and (share[0] + share[2]) / 2 >= QUARTER_SHARE
 
 
+def every_beat_played(onset: np.ndarray, beat_frames: np.ndarray) -> bool:
+    """Every other one of the tracked beats (frames) too carries onsets: of the two
+    parities, the one with less onset has QUARTER_SHARE of its beats above
+    tempo_level.PRESENCE_MIN. A half-time groove (kick on 1, snare on 3, hats on every
+    beat) counted at its quarters plays them; a slow piece counted twice as fast
+    leaves every other beat empty."""
+    if len(beat_frames) < 4:
+        return False
+    smooth = scipy.ndimage.maximum_filter1d(onset, size=5)
+    at = smooth[np.clip(np.round(beat_frames).astype(int), 0, len(onset) - 1)]
+    heard = at > tl.PRESENCE_MIN
+    weaker = heard[0::2] if at[0::2].mean() < at[1::2].mean() else heard[1::2]
+    return float(weaker.mean()) >= QUARTER_SHARE
+
+
 BAR_MULTIPLES = (2, 3, 4)   # beats per bar (or half bar) whose repetition a beat level must show
 CONSISTENT_MARGIN = 0.05     # periodicity units a x3/2 or x2/3 level must win by
 FASTER_MARGIN = 0.0         # ... and the faster of the two (x3/2) by: a dotted-quarter kick (3+3+2)

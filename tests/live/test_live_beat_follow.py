@@ -283,11 +283,15 @@ def _clock_bpm_with_readings(readings, seconds: float, bpm: float = 120.0) -> di
 def test_windows_that_alternate_between_a_level_and_its_half_keep_the_level_in_the_counted_range():
     # orchestral and game recordings read 120 in one window and 60 in the next: the clock
     # flipped its level with them. A window under the counted range, when one of the last
-    # 8 s read its double, is its double; windows that never read 120 still give 60
+    # 8 s read its double, is its double, and so is one while the clock still runs at 120
+    # and every one of its beats is played (a half-time groove); a slow piece (a 60 BPM
+    # pulse) whose windows read 120 only at first, and then 60, still gives 60
     alternating = _clock_bpm_with_readings(lambda k: 120.0 if k % 3 == 0 else 60.0, 40.0)
     assert all(alternating[s] == pytest.approx(120.0, rel=0.1) for s in range(8, 40))
-    slow_after = _clock_bpm_with_readings(lambda k: 120.0 if k < 3 else 60.0, 40.0)
+    slow_after = _clock_bpm_with_readings(lambda k: 120.0 if k < 3 else 60.0, 40.0, bpm=60.0)
     assert all(slow_after[s] == pytest.approx(60.0, rel=0.1) for s in range(30, 40))
+    every_beat = _clock_bpm_with_readings(lambda k: 120.0 if k < 3 else 60.0, 40.0)
+    assert all(every_beat[s] == pytest.approx(120.0, rel=0.1) for s in range(8, 40))
 
 
 def test_a_level_change_once_the_music_has_settled_holds_against_the_next_window():

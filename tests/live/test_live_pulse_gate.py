@@ -46,8 +46,8 @@ def _windows_read_two_thirds(monkeypatch, lo_s: float, hi_s: float) -> None:
     """Between lo_s and hi_s every window's level reads 2/3 of what it heard."""
     fold = beat_level.MetricalLevel._fold
 
-    def reads(self, bpm):
-        got = fold(self, bpm)
+    def reads(self, bpm, *beats):
+        got = fold(self, bpm, *beats)
         return got * 2.0 / 3.0 if lo_s <= self.now() < hi_s and got > 0 else got
     monkeypatch.setattr(beat_level.MetricalLevel, "_fold", reads)
 
