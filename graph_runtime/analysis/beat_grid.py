@@ -196,6 +196,21 @@ def on_beat_margin(frames: np.ndarray, env: Envelopes) -> tuple[np.ndarray, bool
     return mids, True, float(off - on)
 
 
+HALF_BASS_LEAD = 2.0        # the bass line's changes on the half-beats over those on the beats
+
+
+def half_beats_lead(frames: np.ndarray, env: Envelopes) -> bool:
+    """The bass line changes HALF_BASS_LEAD times as much half way between the beat
+    frames as on them, on average: a groove whose beats were tracked on the "and"s
+    (open hats there) has its bass notes on the half-beats."""
+    if len(frames) < 2:
+        return False
+    mids = beats.refine_subframe(np.round((frames[:-1] + frames[1:]) / 2.0), env.onset)
+    k = meter.FEATURES.index("bass")
+    on, off = float(env.features(frames)[:, k].mean()), float(env.features(mids)[:, k].mean())
+    return off >= HALF_BASS_LEAD * on and off > 0
+
+
 def on_beat_phase(frames: np.ndarray, env: Envelopes) -> tuple[np.ndarray, bool]:
     """(beat frames, moved): the grid, or its half-beat shift when bars are clearly
     clearer on the shifted grid (the best meter score, meter.meter_scores, is

@@ -53,7 +53,7 @@ class OnBeatCheck:
                                   accent=self.accent[lin], low=self.low[lin],
                                   chroma=self.chroma[:, lin], low_spectrum=self.low_spec[:, lin])
         _, moved, margin = beat_grid.on_beat_margin(frames, env)
-        sure = margin >= OFF_BEAT_SURE
+        sure = margin >= OFF_BEAT_SURE and (self.offbeat != 0.0 or beat_grid.half_beats_lead(frames, env))
         settled = self.i - self.level_since >= YOUNG_S * self.fps or \
             self.now() - self.music_start >= SETTLED_MUSIC_S
         if self.offbeat == 0.0 and settled:

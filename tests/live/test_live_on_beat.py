@@ -26,10 +26,12 @@ def _clock(seconds: float) -> OnlineBeatTracker:
 
 @pytest.fixture
 def verdict(monkeypatch):
-    """Sets what beat_grid.on_beat_margin answers: (moved, margin)."""
-    said = {"moved": False, "margin": 0.0}
+    """Sets what beat_grid.on_beat_margin answers (moved, margin) and whether the
+    half-beats carry the bass line's changes (bass_on_halves)."""
+    said = {"moved": False, "margin": 0.0, "bass_on_halves": True}
     monkeypatch.setattr(beat_grid, "on_beat_margin",
                         lambda frames, env: (0.5, said["moved"], said["margin"]))
+    monkeypatch.setattr(beat_grid, "half_beats_lead", lambda frames, env: said["bass_on_halves"])
     return said
 
 
@@ -56,3 +58,31 @@ def test_a_young_clock_still_moves_on_one_clear_verdict(verdict):
     verdict.update(moved=True, margin=OFF_BEAT_SURE)
     tr._on_beat()
     assert tr.offbeat == 0.5
+
+
+def test_a_young_clock_leaves_the_combs_pulse_on_one_verdict_only_where_the_bass_says_so(verdict):
+    # on game recordings (chiptune, electronic) the first check read the half-beat grid as
+    # clearer (margin 0.6-1.2) where the comb sat on the beat, and the clock sat on the
+    # off-beat for 15-35 s; a syncopated groove tracked on its "and"s has its bass notes
+    # on the half-beats (4-6 times the beats' bass changes)
+    tr = _clock(8.0)
+    tr.level_since = tr.i - int(2 * FPS)
+    verdict.update(moved=True, margin=1.2, bass_on_halves=False)
+    tr._on_beat()
+    assert tr.offbeat == 0.0                      # one verdict is not enough
+    tr._on_beat()
+    assert tr.offbeat == 0.5                      # the second in a row moves it
+
+
+def test_half_beats_lead_reads_the_bass_line_of_a_groove_tracked_on_its_ands():
+    import beat_cases
+
+    from graph_runtime.analysis import decode, spectral
+    y, truth = beat_cases.make("syncopated_124", 12.0)
+    sr, fps = spectral.ANALYSIS_SR, spectral.FPS
+    mag = spectral.stft_magnitude(decode.resample(y, beat_cases.SR, sr))
+    env = beat_grid.Envelopes.of(mag, sr=sr, chroma=None)
+    on_beat = np.asarray(truth["beats"]) * fps
+    ands = (on_beat[:-1] + on_beat[1:]) / 2.0
+    assert beat_grid.half_beats_lead(ands, env)          # tracked on the "and"s: the bass says move
+    assert not beat_grid.half_beats_lead(on_beat, env)   # on the beat: it does not
