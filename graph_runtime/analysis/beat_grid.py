@@ -179,12 +179,17 @@ def _track_at(onset: np.ndarray, bpm: float, *, fps: float) -> np.ndarray:
     return beats.track_beats(onset, fps=fps, periods=periods, tightness=DP_TIGHTNESS)
 
 
+def _half_beats(frames: np.ndarray, env: Envelopes) -> np.ndarray:
+    """Frames half way between the beat frames, on the onset's sub-frame peak."""
+    return beats.refine_subframe(np.round((frames[:-1] + frames[1:]) / 2.0), env.onset)
+
+
 def on_beat_margin(frames: np.ndarray, env: Envelopes) -> tuple[np.ndarray, bool, float]:
     """on_beat_phase with the margin (meter-score units) by which the half-beat grid won
     (0 when it did not)."""
     if len(frames) < 8:
         return frames, False, 0.0
-    mids = beats.refine_subframe(np.round((frames[:-1] + frames[1:]) / 2.0), env.onset)
+    mids = _half_beats(frames, env)
     on_feats, off_feats = env.features(frames), env.features(mids)
     low = meter.FEATURES.index("low")
     if off_feats[:, low].mean() < OFF_BEAT_LOW * on_feats[:, low].mean():
@@ -205,7 +210,7 @@ def half_beats_lead(frames: np.ndarray, env: Envelopes) -> bool:
     (open hats there) has its bass notes on the half-beats."""
     if len(frames) < 2:
         return False
-    mids = beats.refine_subframe(np.round((frames[:-1] + frames[1:]) / 2.0), env.onset)
+    mids = _half_beats(frames, env)
     k = meter.FEATURES.index("bass")
     on, off = float(env.features(frames)[:, k].mean()), float(env.features(mids)[:, k].mean())
     return off >= HALF_BASS_LEAD * on and off > 0
@@ -220,7 +225,7 @@ def on_beat_phase(frames: np.ndarray, env: Envelopes) -> tuple[np.ndarray, bool]
     chord changes sit on the beats."""
     if len(frames) < 16:
         return frames, False
-    mids = beats.refine_subframe(np.round((frames[:-1] + frames[1:]) / 2.0), env.onset)
+    mids = _half_beats(frames, env)
     on_feats, off_feats = env.features(frames), env.features(mids)
     low = meter.FEATURES.index("low")
     if off_feats[:, low].mean() < OFF_BEAT_LOW * on_feats[:, low].mean():

@@ -6,9 +6,10 @@ its idle task the tracker asks the offline bar test (analysis/beat_grid.
 on_beat_margin: bars clearer on the half-beat grid, the kick no weaker there)
 about the clock's own last beats, and moves the clock half a beat, gliding,
 when the verdict is clear enough. How clear depends on how settled the clock
-is: a young clock moves on one clear verdict; a settled one leaves the comb's
-own pulse only on two sure verdicts in a row (on real recordings most such
-moves were wrong).
+is: a young clock moves on one clear verdict where the bass line changes on the
+half-beats (a groove tracked on its "and"s), else on two in a row; a settled one
+leaves the comb's own pulse only on two sure verdicts in a row (on real
+recordings most such moves were wrong).
 """
 from __future__ import annotations
 
@@ -39,8 +40,11 @@ class OnBeatCheck:
         the offline check (beat_grid.on_beat_phase: bars clearer on the half-beat
         grid and the kick no weaker there) on the clock's grid over the last
         ON_BEAT_BEATS beats (the clock's own beats, so it needs no history of emitted
-        beats at this level). A clear win (OFF_BEAT_SURE) moves the clock at once, a
-        narrow one on the second vote in a row; once the level has settled, or the music
+        beats at this level). A clear win (OFF_BEAT_SURE) moves the clock at once where
+        it goes back to the comb's pulse or the half-beats carry the bass line's changes
+        (beat_grid.half_beats_lead: on game recordings the first check took a comb on the
+        beat off it with the bass no stronger there), any other win on the second vote
+        in a row; once the level has settled, or the music
         has played SETTLED_MUSIC_S (a level change later on does not make the clock young
         for this check), leaving the comb's own pulse takes OFF_PULSE_SURE twice in a row
         (going back to it does not).
@@ -53,7 +57,8 @@ class OnBeatCheck:
                                   accent=self.accent[lin], low=self.low[lin],
                                   chroma=self.chroma[:, lin], low_spectrum=self.low_spec[:, lin])
         _, moved, margin = beat_grid.on_beat_margin(frames, env)
-        sure = margin >= OFF_BEAT_SURE and (self.offbeat != 0.0 or beat_grid.half_beats_lead(frames, env))
+        sure = margin >= OFF_BEAT_SURE and (
+            self.offbeat != 0.0 or beat_grid.half_beats_lead(frames, env))
         settled = self.i - self.level_since >= YOUNG_S * self.fps or \
             self.now() - self.music_start >= SETTLED_MUSIC_S
         if self.offbeat == 0.0 and settled:
