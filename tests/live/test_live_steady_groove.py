@@ -30,7 +30,7 @@ import mir_eval
 import numpy as np
 import soundfile as sf
 
-from graph_runtime.live.follower import GATE_BEATS, GATE_FLOOR_S
+from graph_runtime.live.follower import GATE, GATE_BEATS, GATE_FLOOR_S
 from graph_runtime.live.motion import MotionModels
 
 KEY = (0, 0, 0.0)
@@ -76,17 +76,17 @@ def test_a_half_time_groove_keeps_its_quarter_level(tmp_path):
     assert late.max() <= 1.3 * np.median(late)   # no beat dropped to the half level at the end
 
 
-def test_the_follower_gate_ignores_an_outlier_and_takes_a_real_change(tmp_path):
+def test_the_follower_gate_ignores_an_outlier_and_takes_a_real_change():
     from graph_runtime.live.beat_tracker import OnlineBeatTracker
     tracker = OnlineBeatTracker(fps=100.0)
     rng = np.random.default_rng(5)
     for err in rng.normal(0.0, 0.008, GATE_BEATS):
         assert not tracker._outlier(float(err))         # the gate holds only after GATE_BEATS onsets
+    assert not tracker._outlier(0.8 * GATE * GATE_FLOOR_S)   # inside the floor's gate: the beat's own
     assert tracker._outlier(0.070)                      # a kick 70 ms early: not the beat's
     assert not tracker._outlier(0.070)                  # again: the tempo or phase moved, taken
     tracker.corrections += 1                            # a level change starts the count again
     assert not tracker._outlier(0.2)
-    assert GATE_FLOOR_S > 0
 
 
 def _started_on_a_guess(first_period: float) -> MotionModels:
