@@ -47,8 +47,10 @@ class BarLine:
         return self.bars.confidence
 
     def _bar_start(self) -> None:
-        """Tell the bar which beat the music began on (the next beat has beat_index)."""
+        """Tell the bar which beat the music began on (the next beat has beat_index); not
+        after a song cut in (live/song_change.py), whose music began before what was kept."""
         if (self.bars.start_index is None and self.period > 0 and self.music_start >= 0
+                and not self.cut_in
                 and self.now() - self.music_start < START_WINDOW_S):
             back = round((self.next_beat - self.music_start) / self.period)
             self.bars.set_start(self.beat_index - int(back))

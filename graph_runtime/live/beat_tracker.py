@@ -140,6 +140,8 @@ class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck, BeatFollower, Shown
         self.quiet_frames = 0
         self._was_quiet = True           # no onset yet, or SILENT_S of none
         self.music_start = -1.0          # s: the first onset after silence
+        self.cut_in = False              # started on a song cut in: music_start is where what it
+        #                                  kept begins, mid-song (live/song_change.py)
         self.holding = False
         self.beat_now = False
         self.downbeat_now = False

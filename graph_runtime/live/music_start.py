@@ -48,7 +48,13 @@ class MusicStart:
         self.__init__(fps=fps)
         self.__dict__.update(kept)
         if keep_s > 0:
+            # the music it has heard began with what it kept: the young on-beat check's
+            # grid and the bar reach back over those seconds (from the restart, the check
+            # waited ~5 s for beats of its own); nor is their first beat a one (a cut
+            # is found mid-bar, seconds in)
             self.origin = self.i + 1 - int(keep_s * self.fps)
+            self.music_start, self._was_quiet = self.origin / self.fps, False
+            self.cut_in = True
         else:
             self.origin = self.i + 1 - int(RESTART_LEAD_S * self.fps)
 

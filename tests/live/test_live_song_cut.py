@@ -1,9 +1,11 @@
 """A song cut straight into another, no silence between (live/song_change.py): a DJ's
 cut, a band going straight into the next number. Before, the settled clock of the
 first song held: the second's beats were found 10 s after the cut or never (half
-a beat off for good). Now a tempo estimate whose 8 s and 4 s windows agree on another
-level, where the 4 s window repeats clearly better there and the clock's beats have
-lost their onsets, starts a new tracker on the last 4 s it heard.
+a beat off for good). Now a tempo estimate whose 8 s and 4 s windows agree on a tempo
+10 % or more from the clock's (not an octave), where the 4 s window repeats clearly
+better there and the clock's beats have lost their onsets, starts a new tracker on
+the last 4 s it heard; its music begins with them (the on-beat check and the bar read
+them), and its first beat is not taken as a one.
 
 Through the path a live input and `analyze --live` use: the file in 10 ms blocks into
 the causal analyser, on hard cases with exact truth (tests/support/beat_cases.py).
@@ -43,6 +45,32 @@ def test_a_song_cut_straight_in_gets_a_new_tracker(tmp_path, first, second):
     assert abs(take.bpm / truth["bpm"] - 1.0) <= 0.02
     gaps = np.diff(take.beats[(take.beats > FIRST_S - 2.0) & (take.beats < FIRST_S + 12.0)])
     assert gaps.min() >= 0.25 and gaps.max() <= 0.7   # no double beat (0.6 beat at 140-150), no hole (a beat at 96-110)
+
+
+def test_a_cut_into_a_tempo_a_tenth_away_gets_a_new_tracker(tmp_path):
+    """110 into 124 BPM (13 % apart, under a metrical level's 20 %): the cut was never
+    looked at, and the settled clock, drifted to 124, sat on the syncopated song's
+    off-beat for good (beat F1 0.0 from its 10th s)."""
+    a, _ = beat_cases.make("swing_110", FIRST_S + 1.0)
+    b, truth = beat_cases.make("syncopated_124", 20.0)
+    take = _live(tmp_path, np.concatenate([a[:int(FIRST_S * beat_cases.SR)], b]))
+    assert take.meta["songs_cut_in"] == 1
+    later = take.beats[take.beats >= FIRST_S] - FIRST_S
+    assert _f1(truth["beats"], later, 10.0) >= 0.9
+    downs = take.downbeats[take.downbeats >= FIRST_S] - FIRST_S
+    assert _f1(truth["downbeats"], downs, 10.0) >= 0.8
+
+
+def test_the_bar_after_a_cut_comes_from_the_new_song(tmp_path):
+    """A cut is found seconds into the new song, mid-bar: the new tracker's first beat
+    is no one, and the bar reads the seconds it kept (downbeat F1 from the 8th s was 0.0,
+    the new clock's first beat taken as the one)."""
+    a, _ = beat_cases.make("kick_1_3_pickup_118", FIRST_S + 1.0)
+    b, truth = beat_cases.make("no_drums_96", 20.0)
+    take = _live(tmp_path, np.concatenate([a[:int(FIRST_S * beat_cases.SR)], b]))
+    assert take.meta["songs_cut_in"] == 1
+    downs = take.downbeats[take.downbeats >= FIRST_S] - FIRST_S
+    assert _f1(truth["downbeats"], downs, 8.0) >= 0.8
 
 
 @pytest.mark.parametrize("case", ["rubato_84", "syncopated_124", "ramp_100_130"])
