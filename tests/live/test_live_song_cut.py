@@ -59,6 +59,8 @@ def test_a_cut_into_a_tempo_a_tenth_away_gets_a_new_tracker(tmp_path):
     assert _f1(truth["beats"], later, 10.0) >= 0.9
     downs = take.downbeats[take.downbeats >= FIRST_S] - FIRST_S
     assert _f1(truth["downbeats"], downs, 10.0) >= 0.8
+    gaps = np.diff(take.beats[(take.beats > FIRST_S - 2.0) & (take.beats < FIRST_S + 20.0)])
+    assert gaps.min() >= 0.25 and gaps.max() <= 0.65   # the restart and the on-beat glide: no double, no hole
 
 
 def test_the_bar_after_a_cut_comes_from_the_new_song(tmp_path):
