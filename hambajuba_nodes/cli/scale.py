@@ -197,30 +197,34 @@ def _batch_here(args, reqs, registry):
     from graph_runtime.scale.distributed import BatchRow
 
     rows = [BatchRow(req.track) for req in reqs]
-    for n, (req, row) in enumerate(zip(reqs, rows), 1):
-        try:
-            with _term_as_interrupt():
-                res = render(req, registry, progress=not args.quiet,
-                             say=_say if not args.quiet else (lambda _l: None), warn=_err)
-            row.frames, row.seconds, row.output = res.frames, res.seconds, res.path
-            if res.interrupted:
-                row.error = f"interrupted: kept the first {res.seconds:.2f} s"
-        except RenderInterrupted:
-            row.error = "interrupted: nothing kept"
-            res = None
-        except KeyboardInterrupt:  # between two tracks
-            res = None
-            row.error = "interrupted: not started"
-        except RenderError as e:
-            row.error = "; ".join(e.problems)
-            continue
-        if res is None or res.interrupted:
-            row.interrupted = True
-            for later in rows[n:]:
-                later.error, later.interrupted = "interrupted: not started", True
-            break
-        _say(f"done {n}/{len(rows)}: {os.path.basename(req.track)} -> {res.path}")
+    try:
+        for n, (req, row) in enumerate(zip(reqs, rows), 1):
+            try:
+                with _term_as_interrupt():
+                    res = render(req, registry, progress=not args.quiet,
+                                 say=_say if not args.quiet else (lambda _l: None), warn=_err)
+                row.frames, row.seconds, row.output = res.frames, res.seconds, res.path
+                if res.interrupted:
+                    row.error = f"interrupted: kept the first {res.seconds:.2f} s"
+            except RenderInterrupted:
+                row.error = "interrupted: nothing kept"
+                res = None
+            except RenderError as e:
+                row.error = "; ".join(e.problems)
+                continue
+            if res is None or res.interrupted:
+                row.interrupted = True
+                _not_started(rows[n:])
+                break
+            _say(f"done {n}/{len(rows)}: {os.path.basename(req.track)} -> {res.path}")
+    except KeyboardInterrupt:  # between two tracks (a track's line said, the next not begun)
+        _not_started([r for r in rows if not r.output and not r.error])
     return rows
+
+
+def _not_started(rows) -> None:
+    for row in rows:
+        row.error, row.interrupted = "interrupted: not started", True
 
 
 def _print_table(rows) -> None:
