@@ -27,6 +27,7 @@ Times in seconds, frames at `fps`, tempo in BPM.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -208,12 +209,22 @@ def half_beats_lead(frames: np.ndarray, env: Envelopes) -> bool:
     """The bass line changes HALF_BASS_LEAD times as much half way between the beat
     frames as on them, on average: a groove whose beats were tracked on the "and"s
     (open hats there) has its bass notes on the half-beats."""
+    return half_beat_ratios(frames, env)[0] >= HALF_BASS_LEAD
+
+
+def half_beat_ratios(frames: np.ndarray, env: Envelopes) -> tuple[float, float]:
+    """(bass, low): the bass line's changes and the low band's onsets half way between
+    the beat frames over those on them (means over the beats; inf where only the
+    half-beats carry any, 0 where neither does or with fewer than two beats)."""
     if len(frames) < 2:
-        return False
-    mids = _half_beats(frames, env)
-    k = meter.FEATURES.index("bass")
-    on, off = float(env.features(frames)[:, k].mean()), float(env.features(mids)[:, k].mean())
-    return off >= HALF_BASS_LEAD * on and off > 0
+        return 0.0, 0.0
+    on, off = env.features(frames), env.features(_half_beats(frames, env))
+    out = []
+    for name in ("bass", "low"):
+        k = meter.FEATURES.index(name)
+        a, b = float(on[:, k].mean()), float(off[:, k].mean())
+        out.append(b / a if a > 0 else (math.inf if b > 0 else 0.0))
+    return out[0], out[1]
 
 
 def on_beat_phase(frames: np.ndarray, env: Envelopes) -> tuple[np.ndarray, bool]:

@@ -347,6 +347,7 @@ class OnlineBeatTracker(BarLine, MetricalLevel, OnBeatCheck, BeatFollower, Shown
         if task == 1:
             self._tempo(n)
         elif task == BAR_TASK:
+            self._early_on_beat()      # the first seconds only (on_beat_check.EARLY_S)
             self._downbeat()
         elif task == BAR_SCORE:
             self._bar_score()

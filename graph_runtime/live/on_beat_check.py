@@ -9,7 +9,9 @@ when the verdict is clear enough. How clear depends on how settled the clock
 is: a young clock moves on one clear verdict where the bass line changes on the
 half-beats (a groove tracked on its "and"s), else on two in a row; a settled one
 leaves the comb's own pulse only on two sure verdicts in a row (on real
-recordings most such moves were wrong).
+recordings most such moves were wrong). The bar test wants 8 beats; before
+that, in the first seconds of music, a clock whose half-beats carry the bass
+notes and the kick moves on that alone (`_early_on_beat`, on the bar's slot).
 """
 from __future__ import annotations
 
@@ -25,6 +27,13 @@ OFF_PULSE_SURE = 1.5       # ... and, on two checks in a row, off the comb's pul
 #                            settled: on orchestral and game recordings the check read the half-beat
 #                            grid as clearer at 0.6-1.4 where the comb sat on the beat (most such
 #                            moves on the wesnoth tracks took a clock on the beat off it)
+EARLY_BEATS = 6            # the clock's beats heard before the early check (the bar test wants 8)
+EARLY_S = 8.0              # s of music in which it runs (the bar's idle slot, every half second)
+EARLY_BASS = 3.0           # the bass line's changes half way between the clock's beats over on them
+EARLY_LOW = 1.0            # ... with the low band (kick) no weaker there. Syncopated_124 variants on
+#                            the "and"s after 6 beats: bass 7.3-7.6, low 1.5-2.8; grooves on the
+#                            beat: bass 0.3-0.9 (kick_1_3 2.6 at 5 beats with low 0.02; reverb_noise
+#                            4.8-5.0 at 5 beats, low 0.86-0.96, 0.4-0.5 from 6)
 ON_BEAT_BEATS = 16         # the on-beat check's grid: the clock's beats extended back this far (its
 #                            period wanders a few % as it chases single beats: over 32 beats that
 #                            drifted most of a beat and the check read a good phase as the off-beat)
@@ -52,10 +61,7 @@ class OnBeatCheck:
         frames = self._clock_grid(len(self.onset), ON_BEAT_BEATS)
         if len(frames) < 8:
             return
-        lin = self._rows(len(self.onset))
-        env = beat_grid.Envelopes(onset=live_tempo.normalise(self.onset[lin], fps=self.fps),
-                                  accent=self.accent[lin], low=self.low[lin],
-                                  chroma=self.chroma[:, lin], low_spectrum=self.low_spec[:, lin])
+        env = self._envelopes()
         _, moved, margin = beat_grid.on_beat_margin(frames, env)
         sure = margin >= OFF_BEAT_SURE and (
             self.offbeat != 0.0 or beat_grid.half_beats_lead(frames, env))
@@ -64,12 +70,38 @@ class OnBeatCheck:
         if self.offbeat == 0.0 and settled:
             moved, sure = moved and margin >= OFF_PULSE_SURE, False
         if moved and (self._pending_offbeat or sure):
-            self.offbeat = 0.5 - self.offbeat
-            self.glide -= 0.5          # half a beat earlier, spread over beats: no hole
-            self._pending_offbeat = False
-            self._level_changed()
+            self._half_beat_move()
         else:
             self._pending_offbeat = moved
+
+    def _early_on_beat(self) -> None:
+        """Before the bar test has its 8 beats (the first check came 5-6 s in): a young
+        clock on a syncopated groove's "and"s has the bass notes and the kick on its
+        half-beats. In the first EARLY_S of music, once EARLY_BEATS of the clock's beats
+        are heard, a clock whose half-beats carry EARLY_BASS times the bass line's changes
+        of its beats, and a kick no weaker, moves half a beat at once (gliding)."""
+        if self.offbeat != 0.0 or self.music_start < 0 or self.now() - self.music_start > EARLY_S:
+            return
+        frames = self._clock_grid(len(self.onset), ON_BEAT_BEATS)
+        if not EARLY_BEATS <= len(frames) < 8:
+            return
+        bass, low = beat_grid.half_beat_ratios(frames, self._envelopes())
+        if bass >= EARLY_BASS and low >= EARLY_LOW:
+            self._half_beat_move()
+
+    def _envelopes(self) -> beat_grid.Envelopes:
+        """The rings' envelopes, oldest first, as the offline bar test reads them."""
+        lin = self._rows(len(self.onset))
+        return beat_grid.Envelopes(onset=live_tempo.normalise(self.onset[lin], fps=self.fps),
+                                   accent=self.accent[lin], low=self.low[lin],
+                                   chroma=self.chroma[:, lin], low_spectrum=self.low_spec[:, lin])
+
+    def _half_beat_move(self) -> None:
+        """The clock to the other half of the beat, gliding there over the next beats."""
+        self.offbeat = 0.5 - self.offbeat
+        self.glide -= 0.5          # half a beat earlier, spread over beats: no hole
+        self._pending_offbeat = False
+        self._level_changed()
 
     def _clock_grid(self, n_frames: int, most: int) -> np.ndarray:
         """Frames (relative to the last n_frames' start, oldest first) of the clock's beats

@@ -86,3 +86,51 @@ def test_half_beats_lead_reads_the_bass_line_of_a_groove_tracked_on_its_ands():
     ands = (on_beat[:-1] + on_beat[1:]) / 2.0
     assert beat_grid.half_beats_lead(ands, env)          # tracked on the "and"s: the bass says move
     assert not beat_grid.half_beats_lead(on_beat, env)   # on the beat: it does not
+
+
+@pytest.fixture
+def halves(monkeypatch):
+    """Sets what beat_grid.half_beat_ratios answers: (bass, low) on the half-beats over
+    the beats."""
+    said = {"ratios": (0.0, 0.0)}
+    monkeypatch.setattr(beat_grid, "half_beat_ratios", lambda frames, env: said["ratios"])
+    return said
+
+
+def test_before_the_bar_test_can_a_young_clock_moves_on_the_bass_and_kick_alone(halves):
+    from graph_runtime.live.on_beat_check import EARLY_BASS, EARLY_LOW, EARLY_S
+    tr = _clock(3.5)                              # 8 beats not yet heard: no bar test
+    assert 6 <= len(tr._clock_grid(len(tr.onset), 16)) < 8
+    halves["ratios"] = (EARLY_BASS * 0.9, EARLY_LOW * 2)     # the bass not clearly there
+    tr._early_on_beat()
+    assert tr.offbeat == 0.0
+    halves["ratios"] = (EARLY_BASS * 2, EARLY_LOW * 0.9)     # the kick weaker there
+    tr._early_on_beat()
+    assert tr.offbeat == 0.0
+    halves["ratios"] = (EARLY_BASS, EARLY_LOW)
+    tr._early_on_beat()
+    assert tr.offbeat == 0.5 and tr.glide == -0.5            # moves at once, gliding
+    tr._early_on_beat()
+    assert tr.offbeat == 0.5                                  # and only once
+    halves["ratios"] = (0.0, 0.0)
+    late = _clock(EARLY_S + 1.0)                              # later, the bar test decides
+    halves["ratios"] = (EARLY_BASS, EARLY_LOW)
+    late._early_on_beat()
+    assert late.offbeat == 0.0
+
+
+def test_a_syncopated_groove_is_on_its_beat_before_the_bar_test_could_say(tmp_path):
+    """syncopated_124's comb takes its "and"s (the kick and bass there, open hats); the bar
+    test's first verdict, on 8-9 beats, moved it 5-6 s in (its beats at 4.2 and 4.7 s were
+    half a beat off)."""
+    import beat_cases
+    import soundfile as sf
+
+    from graph_runtime.analysis.beat_eval import hits
+    from graph_runtime.live.replay import analyse_file
+    y, truth = beat_cases.make("syncopated_124", 12.0)
+    path = tmp_path / "syncopated.wav"
+    sf.write(path, y, beat_cases.SR)
+    beats = analyse_file(str(path)).beats
+    ref = np.asarray(truth["beats"])
+    assert hits(ref[(ref >= 4.0) & (ref <= 11.0)], beats).all()   # every beat from the 4th s, 70 ms
